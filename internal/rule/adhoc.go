@@ -1,0 +1,36 @@
+package rule
+
+import "strconv"
+
+// Adhoc turns KQL queries given on the command line (--query) into rules:
+// the N-th query (1-based) becomes rule "adhoc-N", named by the query text,
+// type "query", language "kuery", Source "adhoc", Path "", and severity
+// "medium", since the user gave no severity and an explicit search is worth
+// more than a low-severity default.
+//
+// A query that does not parse makes Adhoc fail with a *LoadError whose Path
+// is "--query N" and whose message gives the position inside the query, e.g.
+// `--query 2: query 1:14: unexpected ")"`.
+func Adhoc(queries []string) ([]*Rule, error) {
+	rules := make([]*Rule, 0, len(queries))
+	for i, q := range queries {
+		n := strconv.Itoa(i + 1)
+		m, err := compile(q)
+		if err != nil {
+			return nil, &LoadError{Path: "--query " + n, Msg: err.Error(), Err: err}
+		}
+		rules = append(rules, &Rule{
+			ID:        "adhoc-" + n,
+			Name:      q,
+			Source:    SourceAdhoc,
+			Type:      "query",
+			Language:  "kuery",
+			Query:     q,
+			Severity:  "medium",
+			RiskScore: 47,
+			Supported: true,
+			m:         m,
+		})
+	}
+	return rules, nil
+}

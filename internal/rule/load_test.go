@@ -1,0 +1,342 @@
+package rule
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/trailsweep/trailsweep/internal/kql"
+)
+
+// shared returns ../shared (the read-only reference material beside the
+// repository) joined with elem, skipping the test when it is absent.
+func shared(t testing.TB, elem ...string) string {
+	t.Helper()
+	p := filepath.Join(append([]string{"..", "..", "..", "shared"}, elem...)...)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("../shared not present: %s is needed by this test (%v)", p, err)
+	}
+	return p
+}
+
+// kqlLanded reports whether internal/kql has its real parser (the stub
+// accepts anything and returns a nil tree).
+func kqlLanded() bool {
+	n, err := kql.Parse(`a: (`)
+	return n != nil || err != nil
+}
+
+func TestLoadElasticCorpus(t *testing.T) {
+	dir := shared(t, "rules", "elastic-aws")
+	rules, errs := Load([]string{dir})
+	for _, e := range errs {
+		t.Errorf("load error: %v", e)
+	}
+	if got, want := len(rules), 203; got != want {
+		t.Fatalf("loaded %d rules, want %d", got, want)
+	}
+	byType := map[string]int{}
+	supported := 0
+	for _, r := range rules {
+		byType[r.Type]++
+		if r.Source != SourceElastic {
+			t.Errorf("%s: source %q, want elastic", r.Path, r.Source)
+		}
+		if r.Supported {
+			supported++
+			if r.Type != "query" || r.Language != "kuery" {
+				t.Errorf("%s: supported but type %q language %q", r.Path, r.Type, r.Language)
+			}
+			if r.m == nil {
+				t.Errorf("%s: supported without a compiled query", r.Path)
+			}
+			continue
+		}
+		if r.Reason == "" || strings.Contains(r.Reason, "\n") {
+			t.Errorf("%s: unsupported %s rule with reason %q, want one non-empty line", r.Path, r.Type, r.Reason)
+		}
+	}
+	if supported != 90 {
+		t.Errorf("supported = %d, want 90", supported)
+	}
+	want := map[string]int{"query": 90, "new_terms": 49, "eql": 28, "esql": 26, "threshold": 5, "machine_learning": 5}
+	if !reflect.DeepEqual(byType, want) {
+		t.Errorf("counts by type = %v, want %v", byType, want)
+	}
+	// Spot-check the shapes that need care: new_terms, threshold, threats.
+	for _, r := range rules {
+		switch r.Type {
+		case "new_terms":
+			if len(r.NewTermsFields) == 0 || !strings.HasPrefix(r.HistoryWindowStart, "now-") {
+				t.Errorf("%s: new_terms fields %q window %q", r.Path, r.NewTermsFields, r.HistoryWindowStart)
+			}
+		case "threshold":
+			if r.Threshold == nil || len(r.Threshold.Fields) == 0 || r.Threshold.Value < 1 {
+				t.Errorf("%s: threshold %+v", r.Path, r.Threshold)
+			}
+		}
+		if r.Severity == "" || r.ID == "" || r.Name == "" {
+			t.Errorf("%s: id %q name %q severity %q", r.Path, r.ID, r.Name, r.Severity)
+		}
+	}
+}
+
+func TestLoadBroken(t *testing.T) {
+	dir := filepath.Join("testdata", "broken")
+	rules, errs := Load([]string{dir})
+
+	var names []string
+	for _, r := range rules {
+		names = append(names, r.Name)
+	}
+	sort.Strings(names)
+	wantNames := []string{"Good rule", "Nested good rule"}
+	if !kqlLanded() {
+		// The stub parser accepts the bad query too.
+		wantNames = []string{"Bad query", "Good rule", "Nested good rule"}
+	}
+	if !reflect.DeepEqual(names, wantNames) {
+		t.Errorf("loaded %q, want %q", names, wantNames)
+	}
+
+	byFile := map[string]*LoadError{}
+	for _, e := range errs {
+		byFile[filepath.Base(e.Path)] = e
+	}
+	tests := []struct {
+		file      string
+		line, col int    // want, 0 = unknown, col -1 = any known column
+		contains  string // in Error()
+		skip      bool
+	}{
+		{file: "bad_toml.toml", line: 6, col: -1, contains: "bad_toml.toml:6:"},
+		{file: "missing.toml", contains: "missing.toml: [rule] has no rule_id, no name, no query"},
+		// The query starts on line 8 of the file; its error is on its line 2,
+		// at the ")" in column 35.
+		{file: "bad_query.toml", line: 9, col: 35, contains: "bad_query.toml:9:35: query 2:35: ", skip: !kqlLanded()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			if tt.skip {
+				t.Skip("internal/kql is still a stub: it accepts every query")
+			}
+			e := byFile[tt.file]
+			if e == nil {
+				t.Fatalf("no error for %s; errors: %v", tt.file, errs)
+			}
+			if got, want := e.Path, filepath.Join(dir, tt.file); got != want {
+				t.Errorf("Path = %q, want %q", got, want)
+			}
+			if e.Line != tt.line || e.Col != tt.col && !(tt.col == -1 && e.Col > 0) {
+				t.Errorf("position %d:%d, want %d:%d (%v)", e.Line, e.Col, tt.line, tt.col, e)
+			}
+			if got := e.Error(); !strings.Contains(got, tt.contains) {
+				t.Errorf("Error() = %q, want it to contain %q", got, tt.contains)
+			}
+		})
+	}
+	if e := byFile["bad_toml.toml"]; e != nil {
+		if !strings.Contains(e.Msg, "toml: strings cannot contain newlines") {
+			t.Errorf("bad_toml.toml: message %q does not give the TOML error", e.Msg)
+		}
+		var pe toml.ParseError
+		if !errors.As(e, &pe) {
+			t.Errorf("bad_toml.toml: cause %T is not a toml.ParseError", e.Err)
+		}
+	}
+	if e := byFile["bad_query.toml"]; e != nil {
+		var pe *kql.ParseError
+		if !errors.As(e, &pe) {
+			t.Errorf("bad_query.toml: cause %T is not a *kql.ParseError", e.Err)
+		}
+	}
+	if n := len(errs); kqlLanded() && n != 3 || !kqlLanded() && n != 2 {
+		t.Errorf("%d errors: %v", n, errs)
+	}
+}
+
+func TestLoadMissingPath(t *testing.T) {
+	rules, errs := Load([]string{filepath.Join("testdata", "no-such-dir"), filepath.Join("testdata", "types", "ml.toml")})
+	if len(rules) != 1 || rules[0].Name != "ML rule" {
+		t.Errorf("rules = %v, want the ML rule only", rules)
+	}
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "no-such-dir") || !errors.Is(errs[0], os.ErrNotExist) {
+		t.Errorf("errs = %v, want one not-exist error naming the path", errs)
+	}
+}
+
+func TestParseTypes(t *testing.T) {
+	tests := []struct {
+		file      string
+		supported bool
+		language  string
+		reason    string // substring
+	}{
+		{"query.toml", true, "kuery", ""},
+		{"new_terms.toml", false, "kuery", "new_terms rules are not supported yet"},
+		{"threshold.toml", false, "kuery", "threshold rules are not supported yet"},
+		{"threshold_string_field.toml", false, "kuery", "threshold rules are not supported yet"},
+		{"ml.toml", false, "", "anomaly-detection jobs"},
+		{"esql.toml", false, "esql", "esql rules are not supported yet"},
+		{"lucene.toml", false, "lucene", `language "lucene"`},
+		{"indicator.toml", false, "kuery", "threat_match"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			path := filepath.Join("testdata", "types", tt.file)
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, lerr := Parse(path, data, SourceElastic)
+			if lerr != nil {
+				t.Fatal(lerr)
+			}
+			if r.Supported != tt.supported || r.Language != tt.language {
+				t.Errorf("supported %v language %q, want %v %q", r.Supported, r.Language, tt.supported, tt.language)
+			}
+			if tt.supported != (r.Reason == "") {
+				t.Errorf("reason %q for supported=%v", r.Reason, r.Supported)
+			}
+			if !strings.Contains(r.Reason, tt.reason) {
+				t.Errorf("reason %q, want it to contain %q", r.Reason, tt.reason)
+			}
+			if r.Path != path || r.Source != SourceElastic {
+				t.Errorf("path %q source %q", r.Path, r.Source)
+			}
+		})
+	}
+}
+
+func TestParseFields(t *testing.T) {
+	path := filepath.Join("testdata", "types", "new_terms.toml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, lerr := Parse(path, data, SourceElastic)
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	got := *r
+	got.m = nil
+	got.Threats = nil
+	want := Rule{
+		ID:                  "22222222-0000-4000-8000-000000000001",
+		Name:                "New terms rule",
+		Description:         "Padded description.",
+		Source:              "elastic",
+		Type:                "new_terms",
+		Language:            "kuery",
+		Query:               "event.provider: \"s3.amazonaws.com\" and event.action: \"PutBucketAcl\"\n",
+		Severity:            "medium",
+		RiskScore:           47,
+		Index:               []string{"logs-aws.cloudtrail-*", "filebeat-*"},
+		From:                "now-6m",
+		Interval:            "5m",
+		TimestampOverride:   "event.ingested",
+		NewTermsFields:      []string{"aws.cloudtrail.user_identity.arn", "source.ip"},
+		HistoryWindowStart:  "now-7d",
+		InvestigationFields: []string{"user.name", "source.ip"},
+		FalsePositives:      []string{"Two lines of text.", "Second."},
+		Tags:                []string{"Tactic: Collection"},
+		References:          []string{"https://example.com/a"},
+		Note:                "Note.",
+		Path:                path,
+		Reason:              "new_terms rules are not supported yet",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Parse:\ngot  %+v\nwant %+v", got, want)
+	}
+	if got, want := r.Tactics(), []string{"Collection", "Exfiltration"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Tactics() = %q, want %q", got, want)
+	}
+	if got, want := r.Techniques(), []string{"T1530", "T1537", "T1537.001"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Techniques() = %q, want %q", got, want)
+	}
+	if got, want := r.Threats[0].Techniques[0].Reference, "https://attack.mitre.org/techniques/T1530/"; got != want {
+		t.Errorf("technique reference %q, want %q", got, want)
+	}
+	if got, want := r.Threats[0].Tactic, (Tactic{"TA0009", "Collection", "https://attack.mitre.org/tactics/TA0009/"}); got != want {
+		t.Errorf("tactic %+v, want %+v", got, want)
+	}
+
+	th, lerr := Parse("t.toml", mustRead(t, filepath.Join("testdata", "types", "threshold.toml")), SourceElastic)
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	wantTh := &Threshold{Fields: []string{"user.id", "cloud.account.id"}, Value: 1,
+		Cardinality: []Cardinality{{Field: "aws.cloudtrail.request_parameters", Value: 20}}}
+	if !reflect.DeepEqual(th.Threshold, wantTh) {
+		t.Errorf("threshold %+v, want %+v", th.Threshold, wantTh)
+	}
+	th2, lerr := Parse("t2.toml", mustRead(t, filepath.Join("testdata", "types", "threshold_string_field.toml")), SourceElastic)
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	if got, want := th2.Threshold.Fields, []string{"source.ip"}; !reflect.DeepEqual(got, want) || th2.EventCategoryOverride != "event.type" {
+		t.Errorf("threshold fields %q override %q", got, th2.EventCategoryOverride)
+	}
+}
+
+func TestParseBadSeverity(t *testing.T) {
+	data := []byte("[rule]\nrule_id = \"x\"\nname = \"n\"\ntype = \"query\"\nseverity = \"urgent\"\nquery = \"a: b\"\n")
+	_, err := Parse("s.toml", data, SourceElastic)
+	if err == nil || !strings.Contains(err.Error(), `s.toml: severity "urgent"`) {
+		t.Errorf("err = %v, want a severity error", err)
+	}
+}
+
+func TestQueryPos(t *testing.T) {
+	tests := []struct {
+		name, data, query string
+		qline, qcol       int
+		line, col         int
+	}{
+		{"multiline literal", "a = 1\nquery = '''\nx: y\n  and (\n'''\n", "x: y\n  and (\n", 2, 7, 4, 7},
+		{"multiline literal line 1", "a = 1\nquery = '''\nx: y\n'''\n", "x: y\n", 1, 4, 3, 4},
+		{"single-line literal", "a = 1\nquery = 'x: (y'\n", "x: (y", 1, 4, 2, 13},
+		{"single-line basic", "query = \"x: (y\"\n", "x: (y", 1, 1, 1, 10},
+		{"text right after delimiter", "query = '''x:\n(y'''\n", "x:\n(y", 2, 1, 2, 1},
+		{"escaped, not found", "query = \"x: \\\"y\"\n", "x: \"y", 1, 1, 0, 0},
+		{"no position", "query = 'x'\n", "x", 0, 0, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			line, col := queryPos(tt.data, tt.query, tt.qline, tt.qcol)
+			if line != tt.line || col != tt.col {
+				t.Errorf("queryPos = %d:%d, want %d:%d", line, col, tt.line, tt.col)
+			}
+		})
+	}
+}
+
+func TestLoadErrorFormat(t *testing.T) {
+	tests := []struct {
+		e    *LoadError
+		want string
+	}{
+		{&LoadError{Path: "rules/x.toml", Msg: `query 1:57: unexpected ")"`}, `rules/x.toml: query 1:57: unexpected ")"`},
+		{&LoadError{Path: "rules/x.toml", Line: 12, Col: 3, Msg: "toml: expected value"}, "rules/x.toml:12:3: toml: expected value"},
+	}
+	for _, tt := range tests {
+		if got := tt.e.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}

@@ -1,0 +1,145 @@
+// Package rule loads detection rules (Elastic's TOML format, the built-in
+// rules embedded in the binary, and ad-hoc KQL queries), compiles the ones
+// trailsweep can run, and indexes them by event.provider and event.action so
+// that the scanner evaluates only the rules that could match a record.
+//
+// A rule that cannot run (EQL, ES|QL, new_terms, threshold, machine
+// learning…) is still loaded, with Supported false and a one-line Reason: it
+// is never silently dropped.
+package rule
+
+import (
+	"github.com/trailsweep/trailsweep/internal/ecs"
+	"github.com/trailsweep/trailsweep/internal/kql"
+)
+
+// Rule sources.
+const (
+	SourceBuiltin = "builtin"
+	SourceElastic = "elastic"
+	SourceSigma   = "sigma"
+	SourceAdhoc   = "adhoc"
+)
+
+// Rule is one detection rule.
+type Rule struct {
+	ID, Name, Description string
+	Source                string // "builtin", "elastic", "sigma", "adhoc"
+	Type, Language, Query string
+	Severity              string // low|medium|high|critical
+	RiskScore             int
+
+	Index                                                    []string
+	From, Interval, TimestampOverride, EventCategoryOverride string
+
+	NewTermsFields     []string
+	HistoryWindowStart string
+	Threshold          *Threshold
+
+	Threats                                               []Threat
+	InvestigationFields, FalsePositives, Tags, References []string
+	Note                                                  string
+
+	Path string // file it came from ("" for adhoc, "builtin:<name>" for built-ins)
+
+	Supported bool
+	Reason    string // why the rule cannot run, when !Supported
+
+	m *kql.Matcher // compiled query; nil when the query is not KQL
+}
+
+// Threshold is the [rule.threshold] table of a threshold rule.
+type Threshold struct {
+	Fields      []string // group-by fields
+	Value       int      // alert when a group reaches this many events
+	Cardinality []Cardinality
+}
+
+// Cardinality is one [[rule.threshold.cardinality]] entry: alert when the
+// number of distinct values of Field in a group reaches Value.
+type Cardinality struct {
+	Field string
+	Value int
+}
+
+// Threat is one [[rule.threat]] entry: a MITRE ATT&CK tactic and the
+// techniques of that tactic the rule detects.
+type Threat struct {
+	Framework  string
+	Tactic     Tactic
+	Techniques []Technique
+}
+
+// Tactic is an ATT&CK tactic, e.g. TA0003 Persistence.
+type Tactic struct {
+	ID, Name, Reference string
+}
+
+// Technique is an ATT&CK technique or sub-technique, e.g. T1578 or T1578.005.
+type Technique struct {
+	ID, Name, Reference string
+	Subtechniques       []Technique
+}
+
+// Tactics returns the rule's tactic names (e.g. "Persistence"), deduplicated,
+// in file order.
+func (r *Rule) Tactics() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range r.Threats {
+		n := t.Tactic.Name
+		if n == "" || seen[n] {
+			continue
+		}
+		seen[n] = true
+		out = append(out, n)
+	}
+	return out
+}
+
+// Techniques returns the rule's technique and sub-technique ids (e.g.
+// "T1578", "T1578.005"), deduplicated, in file order, each technique before
+// its sub-techniques.
+func (r *Rule) Techniques() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(id string) {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	for _, t := range r.Threats {
+		for _, tech := range t.Techniques {
+			add(tech.ID)
+			for _, sub := range tech.Subtechniques {
+				add(sub.ID)
+			}
+		}
+	}
+	return out
+}
+
+// Match reports whether d satisfies the rule's compiled query. It returns
+// false for a rule without one (a query that is not KQL). For a KQL rule of
+// an unsupported type (new_terms, threshold) it evaluates the query that
+// selects the events, which alone does not make a finding.
+func (r *Rule) Match(d kql.Doc) bool {
+	if r.m == nil {
+		return false
+	}
+	return r.m.Match(d)
+}
+
+// Fields returns the ECS fields the rule's query reads, nil for a rule
+// without a compiled query.
+func (r *Rule) Fields() []ecs.Field {
+	if r.m == nil {
+		return nil
+	}
+	return r.m.Fields()
+}
+
+// Runnable reports whether the scanner can evaluate the rule on its own:
+// it is supported and its query is compiled.
+func (r *Rule) Runnable() bool { return r.Supported && r.m != nil }
