@@ -1,0 +1,207 @@
+package report
+
+import (
+	"io"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+)
+
+// DefaultRowGroupRows is the number of rows per Parquet row group when
+// Options.RowGroupRows is 0.
+const DefaultRowGroupRows = 64 << 10
+
+// maxRowGroupBytes bounds the uncompressed text held for one row group, so
+// that memory stays bounded when rows are large (with Options.Raw): a row
+// group is flushed at DefaultRowGroupRows rows or this many bytes, whichever
+// comes first.
+const maxRowGroupBytes = 128 << 20
+
+// parquetBatch is the number of rows handed to parquet-go per call.
+const parquetBatch = 128
+
+// parquetRow is the Parquet schema without the raw column. Every string is a
+// required UTF8 (STRING) column, empty when absent; event_time is the only
+// optional column (null when the record had no parsable time), a
+// TIMESTAMP(MICROS, isAdjustedToUTC=true); tactics and techniques are LISTs
+// of required strings; risk_score and record_index are INT64. Low-cardinality
+// columns are dictionary-encoded.
+type parquetRow struct {
+	RuleID            string     `parquet:"rule_id,dict"`
+	RuleName          string     `parquet:"rule_name,dict"`
+	RuleSource        string     `parquet:"rule_source,dict"`
+	RuleType          string     `parquet:"rule_type,dict"`
+	Severity          string     `parquet:"severity,dict"`
+	RiskScore         int64      `parquet:"risk_score"`
+	Tactics           []string   `parquet:"tactics,list"`
+	Techniques        []string   `parquet:"techniques,list"`
+	EventTime         *time.Time `parquet:"event_time,timestamp(microsecond:utc)"`
+	EventID           string     `parquet:"event_id"`
+	EventSource       string     `parquet:"event_source,dict"`
+	EventName         string     `parquet:"event_name,dict"`
+	AWSRegion         string     `parquet:"aws_region,dict"`
+	AccountID         string     `parquet:"account_id,dict"`
+	UserIdentityType  string     `parquet:"user_identity_type,dict"`
+	UserARN           string     `parquet:"user_arn"`
+	UserName          string     `parquet:"user_name"`
+	AccessKeyID       string     `parquet:"access_key_id"`
+	SourceIP          string     `parquet:"source_ip"`
+	UserAgent         string     `parquet:"user_agent"`
+	ErrorCode         string     `parquet:"error_code,dict"`
+	ErrorMessage      string     `parquet:"error_message"`
+	RequestParameters string     `parquet:"request_parameters"`
+	ResponseElements  string     `parquet:"response_elements"`
+	SourceURI         string     `parquet:"source_uri"`
+	ObjectETag        string     `parquet:"object_etag"`
+	RecordIndex       int64      `parquet:"record_index"`
+}
+
+// parquetRawRow is the Parquet schema with Options.Raw: parquetRow plus a
+// trailing required UTF8 "raw" column. Without Options.Raw the column is
+// absent from the file altogether (not present and empty).
+type parquetRawRow struct {
+	parquetRow
+	Raw string `parquet:"raw"`
+}
+
+// size approximates the uncompressed bytes of r, for bounding row groups.
+func (r *parquetRow) size() int {
+	n := 64 + len(r.RuleID) + len(r.RuleName) + len(r.RuleSource) + len(r.RuleType) +
+		len(r.Severity) + len(r.EventID) + len(r.EventSource) + len(r.EventName) +
+		len(r.AWSRegion) + len(r.AccountID) + len(r.UserIdentityType) + len(r.UserARN) +
+		len(r.UserName) + len(r.AccessKeyID) + len(r.SourceIP) + len(r.UserAgent) +
+		len(r.ErrorCode) + len(r.ErrorMessage) + len(r.RequestParameters) +
+		len(r.ResponseElements) + len(r.SourceURI) + len(r.ObjectETag)
+	for _, s := range r.Tactics {
+		n += len(s)
+	}
+	for _, s := range r.Techniques {
+		n += len(s)
+	}
+	return n
+}
+
+// set fills r from f. The lists are copied into r's own backing arrays, since
+// f may be reused by the caller once Write returns.
+func (r *parquetRow) set(f *Finding) {
+	tactics, techniques, t := r.Tactics[:0], r.Techniques[:0], r.EventTime
+	*r = parquetRow{
+		RuleID:            validUTF8(f.RuleID),
+		RuleName:          validUTF8(f.RuleName),
+		RuleSource:        validUTF8(f.RuleSource),
+		RuleType:          validUTF8(f.RuleType),
+		Severity:          validUTF8(f.Severity),
+		RiskScore:         f.RiskScore,
+		EventID:           validUTF8(f.EventID),
+		EventSource:       validUTF8(f.EventSource),
+		EventName:         validUTF8(f.EventName),
+		AWSRegion:         validUTF8(f.AWSRegion),
+		AccountID:         validUTF8(f.AccountID),
+		UserIdentityType:  validUTF8(f.UserIdentityType),
+		UserARN:           validUTF8(f.UserARN),
+		UserName:          validUTF8(f.UserName),
+		AccessKeyID:       validUTF8(f.AccessKeyID),
+		SourceIP:          validUTF8(f.SourceIP),
+		UserAgent:         validUTF8(f.UserAgent),
+		ErrorCode:         validUTF8(f.ErrorCode),
+		ErrorMessage:      validUTF8(f.ErrorMessage),
+		RequestParameters: validUTF8(f.RequestParameters),
+		ResponseElements:  validUTF8(f.ResponseElements),
+		SourceURI:         validUTF8(f.SourceURI),
+		ObjectETag:        validUTF8(f.ObjectETag),
+		RecordIndex:       f.RecordIndex,
+	}
+	for _, s := range f.Tactics {
+		tactics = append(tactics, validUTF8(s))
+	}
+	for _, s := range f.Techniques {
+		techniques = append(techniques, validUTF8(s))
+	}
+	r.Tactics, r.Techniques = tactics, techniques
+	if !f.EventTime.IsZero() {
+		if t == nil {
+			t = new(time.Time)
+		}
+		*t = f.EventTime.UTC()
+		r.EventTime = t
+	}
+}
+
+// parquetEncoder writes rows of type T (parquetRow or parquetRawRow) with
+// zstd compression, flushing a row group every maxRows rows or
+// maxRowGroupBytes bytes so memory stays bounded however many findings
+// arrive.
+type parquetEncoder[T any] struct {
+	w       *parquet.GenericWriter[T]
+	set     func(*T, *Finding) int // fills a row, returns its approximate size
+	batch   []T
+	n       int // rows in batch
+	maxRows int
+	rows    int // rows in the current row group, batch included
+	bytes   int // approximate bytes in the current row group
+}
+
+func newParquetEncoder(w io.Writer, opts Options) encoder {
+	maxRows := opts.RowGroupRows
+	if maxRows <= 0 {
+		maxRows = DefaultRowGroupRows
+	}
+	if opts.Raw {
+		return newParquetEncoderOf(w, maxRows, func(r *parquetRawRow, f *Finding) int {
+			r.parquetRow.set(f)
+			r.Raw = validUTF8(f.Raw)
+			return r.parquetRow.size() + len(r.Raw)
+		})
+	}
+	return newParquetEncoderOf(w, maxRows, func(r *parquetRow, f *Finding) int {
+		r.set(f)
+		return r.size()
+	})
+}
+
+func newParquetEncoderOf[T any](w io.Writer, maxRows int, set func(*T, *Finding) int) *parquetEncoder[T] {
+	return &parquetEncoder[T]{
+		w:       parquet.NewGenericWriter[T](w, parquet.Compression(&zstd.Codec{})),
+		set:     set,
+		batch:   make([]T, parquetBatch),
+		maxRows: maxRows,
+	}
+}
+
+func (e *parquetEncoder[T]) encode(f *Finding) error {
+	e.bytes += e.set(&e.batch[e.n], f)
+	e.n++
+	e.rows++
+	if e.rows >= e.maxRows || e.bytes >= maxRowGroupBytes {
+		return e.flushRowGroup()
+	}
+	if e.n == len(e.batch) {
+		return e.writeBatch()
+	}
+	return nil
+}
+
+func (e *parquetEncoder[T]) writeBatch() error {
+	if e.n == 0 {
+		return nil
+	}
+	_, err := e.w.Write(e.batch[:e.n])
+	e.n = 0
+	return err
+}
+
+func (e *parquetEncoder[T]) flushRowGroup() error {
+	if err := e.writeBatch(); err != nil {
+		return err
+	}
+	e.rows, e.bytes = 0, 0
+	return e.w.Flush()
+}
+
+func (e *parquetEncoder[T]) finish() error {
+	if err := e.writeBatch(); err != nil {
+		return err
+	}
+	return e.w.Close()
+}
