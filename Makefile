@@ -1,0 +1,53 @@
+# trailsweep — `make help` lists the targets.
+GO        ?= go
+GOBIN     := $(shell $(GO) env GOPATH)/bin
+VERSITYGW := $(GOBIN)/versitygw
+STATICCHECK := $(GOBIN)/staticcheck
+BIN       := bin/trailsweep
+VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: help build demo test test-short lint fuzz tidy-check clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## build bin/trailsweep
+	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/trailsweep
+
+demo: build ## scan the bundled sample logs with the built-in rules
+	./$(BIN) scan testdata/sample
+
+$(VERSITYGW):
+	$(GO) install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+
+test: $(VERSITYGW) ## run every test (installs versitygw v1.8.0 for the S3 tests)
+	PATH="$(GOBIN):$$PATH" $(GO) test -count=1 ./...
+
+test-short: ## run the tests that need no S3 server
+	$(GO) test -count=1 -short ./...
+
+$(STATICCHECK):
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+lint: $(STATICCHECK) ## go vet, staticcheck, gofmt and a go mod tidy check
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+	@test -z "$$(gofmt -l cmd scan reader report internal)" || (gofmt -l cmd scan reader report internal; echo "gofmt: files above need formatting"; exit 1)
+	@$(MAKE) --no-print-directory tidy-check
+
+tidy-check: ## fail when go mod tidy would change go.mod or go.sum
+	@cp go.mod /tmp/trailsweep.go.mod.bak; cp go.sum /tmp/trailsweep.go.sum.bak
+	@$(GO) mod tidy
+	@if ! cmp -s go.mod /tmp/trailsweep.go.mod.bak || ! cmp -s go.sum /tmp/trailsweep.go.sum.bak; then \
+		cp /tmp/trailsweep.go.mod.bak go.mod; cp /tmp/trailsweep.go.sum.bak go.sum; \
+		echo "go mod tidy changes go.mod/go.sum: run it and commit"; exit 1; fi
+
+FUZZTIME ?= 30s
+fuzz: ## run each fuzz target for FUZZTIME (default 30s)
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; done
+
+clean: ## remove build output
+	rm -rf bin
