@@ -1,49 +1,387 @@
 package ecs
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
 
-// STUB: replaced by the real implementation.
+	"github.com/valyala/fastjson"
+)
 
 // Options configure a Record.
 type Options struct {
 	// Ingested is the stand-in for event.ingested (the scan's start time,
-	// truncated to seconds).
+	// truncated to seconds). The zero time leaves event.ingested absent.
 	Ingested time.Time
 }
 
-var stubIDs = map[string]int{}
+// ErrNotObject is returned by Reset when the record is valid JSON but not an object.
+var ErrNotObject = errors.New("record is not a JSON object")
 
-// Lookup resolves an ECS field name, registering it on first use. It never
-// fails: a field the view does not produce (source.geo.*, a typo) resolves
-// and is simply always absent, as in Elasticsearch. Safe for concurrent use.
-func Lookup(name string) Field {
-	id, ok := stubIDs[name]
-	if !ok {
-		id = len(stubIDs) + 1
-		stubIDs[name] = id
-	}
-	return Field{id: id, Name: name}
-}
+// The four object fields printed as Java HashMap strings, by index.
+const (
+	objRequest = iota
+	objResponse
+	objAdditional
+	objServiceEvent
+	numObjs
+)
 
-// Known reports whether the view can produce name: a static field (see Names)
-// or a path under aws.cloudtrail.flattened.{request_parameters,
-// response_elements,additional_eventdata,service_event_details}.
-func Known(name string) bool { return false }
+// objKeys are the raw record keys of the four object fields.
+var objKeys = [numObjs]string{"requestParameters", "responseElements", "additionalEventData", "serviceEventDetails"}
 
-// Names returns every static field name the view can produce, sorted.
-func Names() []string { return nil }
+// maxFlattened is the length (in UTF-16 units) from which Elastic no longer
+// keeps an object under aws.cloudtrail.flattened.
+const maxFlattened = 32766
 
 // Record is the ECS view of one raw CloudTrail record. Not safe for concurrent use;
 // a worker reuses one Record for many records through Reset.
-type Record struct{}
+type Record struct {
+	ingested string
+	parser   fastjson.Parser
+	raw      []byte
+	root     *fastjson.Value // nil when the last Reset failed
+	gen      uint32          // incremented by Reset; caches are valid when their gen matches
+	cache    []slot          // indexed by Field.id
+	pr       printer
 
-// NewRecord returns an empty Record.
-func NewRecord(opts Options) *Record { return &Record{} }
+	actorGen  uint32 // who: service actor, user name, moved UserName
+	service   string
+	userName  string
+	hasUser   bool
+	movedUser bool
+
+	objGen [numObjs]uint32
+	objStr [numObjs]string
+	objOK  [numObjs]bool
+}
+
+// slot caches one field's values for the record of generation gen.
+type slot struct {
+	gen  uint32
+	vals []Value
+}
+
+// NewRecord returns an empty Record: every field is absent until Reset.
+func NewRecord(opts Options) *Record {
+	r := &Record{}
+	if !opts.Ingested.IsZero() {
+		r.ingested = opts.Ingested.UTC().Format(time.RFC3339)
+	}
+	return r
+}
 
 // Reset parses raw (one JSON object) and clears every cached field.
-// raw must stay unchanged until the next Reset.
-func (r *Record) Reset(raw []byte) error { return nil }
+// raw must stay unchanged until the next Reset. On error the Record is
+// empty: every field is absent and the raw accessors return zero values.
+func (r *Record) Reset(raw []byte) error {
+	r.gen++
+	if r.gen == 0 { // wrapped: invalidate every cache explicitly, once per 2^32 records
+		for i := range r.cache {
+			r.cache[i].gen = 0
+		}
+		r.actorGen = 0
+		r.objGen = [numObjs]uint32{}
+		r.gen = 1
+	}
+	r.raw, r.root = nil, nil
+	v, err := r.parser.ParseBytes(raw)
+	if err != nil {
+		return fmt.Errorf("parse record: %w", err)
+	}
+	if v.Type() != fastjson.TypeObject {
+		return fmt.Errorf("parse record: %w (got %s)", ErrNotObject, v.Type())
+	}
+	r.raw, r.root = raw, v
+	return nil
+}
 
 // Values returns the values of f after cleanup, nil when the field is absent.
-// The slice is owned by the Record and valid until the next Reset.
-func (r *Record) Values(f Field) []Value { return nil }
+// The slice is owned by the Record and valid until the next Reset; callers
+// must not modify it.
+func (r *Record) Values(f Field) []Value {
+	if f.id <= 0 || r.root == nil {
+		return nil
+	}
+	if f.id >= len(r.cache) {
+		infos := *registry.infos.Load()
+		grown := make([]slot, len(infos))
+		copy(grown, r.cache)
+		r.cache = grown
+	}
+	s := &r.cache[f.id]
+	if s.gen != r.gen {
+		compute := (*registry.infos.Load())[f.id]
+		s.vals = compute(r, s.vals[:0])
+		s.gen = r.gen
+	}
+	if len(s.vals) == 0 {
+		return nil
+	}
+	return s.vals
+}
+
+// Raw returns the bytes given to the last successful Reset, nil otherwise.
+func (r *Record) Raw() []byte { return r.raw }
+
+// Str returns the string at path in the raw record (not cleaned), "" when
+// it is absent or not a string. Example: r.Str("userIdentity", "arn").
+func (r *Record) Str(path ...string) string {
+	if r.root == nil {
+		return ""
+	}
+	v := r.root.Get(path...)
+	if v == nil || v.Type() != fastjson.TypeString {
+		return ""
+	}
+	return string(v.GetStringBytes())
+}
+
+// JSON returns the compact JSON of the top-level key as written in the raw
+// record (not cleaned; strings re-escaped minimally), "" when the key is
+// absent or null.
+func (r *Record) JSON(key string) string {
+	if r.root == nil {
+		return ""
+	}
+	v := r.root.Get(key)
+	if v == nil || v.Type() == fastjson.TypeNull {
+		return ""
+	}
+	return string(appendJSON(nil, v))
+}
+
+// EventTime returns eventTime parsed as RFC 3339, in UTC; false when it is
+// absent or does not parse.
+func (r *Record) EventTime() (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, r.Str("eventTime"))
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t.UTC(), true
+}
+
+// appendJSON appends v as compact JSON. Numbers keep their text; strings are
+// escaped only where JSON requires it.
+func appendJSON(dst []byte, v *fastjson.Value) []byte {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		dst = append(dst, '{')
+		first := true
+		v.GetObject().Visit(func(k []byte, c *fastjson.Value) {
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = appendJSONString(dst, k)
+			dst = append(dst, ':')
+			dst = appendJSON(dst, c)
+		})
+		return append(dst, '}')
+	case fastjson.TypeArray:
+		dst = append(dst, '[')
+		for i, e := range v.GetArray() {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSON(dst, e)
+		}
+		return append(dst, ']')
+	case fastjson.TypeString:
+		return appendJSONString(dst, v.GetStringBytes())
+	case fastjson.TypeNumber:
+		return append(dst, numberText(v)...)
+	case fastjson.TypeTrue:
+		return append(dst, "true"...)
+	case fastjson.TypeFalse:
+		return append(dst, "false"...)
+	}
+	return append(dst, "null"...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string literal.
+func appendJSONString(dst, s []byte) []byte {
+	dst = append(dst, '"')
+	for _, c := range s {
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c == '\n':
+			dst = append(dst, '\\', 'n')
+		case c == '\r':
+			dst = append(dst, '\\', 'r')
+		case c == '\t':
+			dst = append(dst, '\\', 't')
+		case c < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return append(dst, '"')
+}
+
+// numberText returns the text of a JSON number as written.
+func numberText(v *fastjson.Value) string {
+	var tmp [32]byte
+	return string(v.MarshalTo(tmp[:0]))
+}
+
+// emptyString reports whether cleanup drops the string s.
+func emptyString(s []byte) bool {
+	switch string(s) {
+	case "", "-", "none":
+		return true
+	}
+	return false
+}
+
+// dropped reports whether cleanup removes v: null, "", "-", "none", or a map
+// or list with nothing left after cleanup.
+func dropped(v *fastjson.Value) bool {
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return true
+	case fastjson.TypeString:
+		return emptyString(v.GetStringBytes())
+	case fastjson.TypeObject:
+		all := true
+		v.GetObject().Visit(func(_ []byte, c *fastjson.Value) {
+			if all && !dropped(c) {
+				all = false
+			}
+		})
+		return all
+	case fastjson.TypeArray:
+		for _, e := range v.GetArray() {
+			if !dropped(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// get returns the value at path after cleanup, nil when absent.
+func (r *Record) get(path ...string) *fastjson.Value {
+	v := r.root.Get(path...)
+	if v == nil || dropped(v) {
+		return nil
+	}
+	return v
+}
+
+// text returns the keyword text of the cleaned scalar at path: a string
+// as is, a number as Java prints it, a boolean as "true"/"false".
+func (r *Record) text(path ...string) (string, bool) {
+	v := r.get(path...)
+	if v == nil {
+		return "", false
+	}
+	return scalarText(v)
+}
+
+// scalarText returns the keyword text of a scalar v; false for maps, lists and null.
+func scalarText(v *fastjson.Value) (string, bool) {
+	switch v.Type() {
+	case fastjson.TypeString:
+		return string(v.GetStringBytes()), true
+	case fastjson.TypeNumber:
+		return string(appendJavaNumber(nil, numberText(v))), true
+	case fastjson.TypeTrue:
+		return "true", true
+	case fastjson.TypeFalse:
+		return "false", true
+	}
+	return "", false
+}
+
+// object returns the Java HashMap string of object field i (objRequest…)
+// after cleanup, and whether it is present.
+func (r *Record) object(i int) (string, bool) {
+	if r.objGen[i] == r.gen {
+		return r.objStr[i], r.objOK[i]
+	}
+	r.objGen[i] = r.gen
+	r.objStr[i], r.objOK[i] = "", false
+	v := r.root.Get(objKeys[i])
+	if v == nil {
+		return "", false
+	}
+	skip := ""
+	if i == objAdditional && r.who().movedUser {
+		skip = "UserName"
+	}
+	r.objStr[i], r.objOK[i] = r.pr.String(v, skip)
+	return r.objStr[i], r.objOK[i]
+}
+
+// flattenedLeaves appends the leaves of aws.cloudtrail.flattened.<obj>.<path>:
+// every cleaned scalar whose dotted key path is exactly path, across arrays,
+// each as a string; every scalar of the object when path is "". The object
+// is absent when its HashMap string is 32,766 UTF-16 units or longer.
+func (r *Record) flattenedLeaves(dst []Value, obj int, path string) []Value {
+	s, ok := r.object(obj)
+	if !ok || utf16Len(s) >= maxFlattened {
+		return dst
+	}
+	v := r.root.Get(objKeys[obj])
+	skip := ""
+	if obj == objAdditional && r.who().movedUser {
+		skip = "UserName"
+	}
+	return leaves(dst, v, path, skip)
+}
+
+// leaves appends the scalars under v at the dotted path (all of them when
+// path is ""), skipping the key skip of v itself when v is a map.
+func leaves(dst []Value, v *fastjson.Value, path, skip string) []Value {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		v.GetObject().Visit(func(k []byte, c *fastjson.Value) {
+			key := string(k)
+			if skip != "" && key == skip {
+				return
+			}
+			switch {
+			case path == "":
+				dst = leaves(dst, c, "", "")
+			case path == key:
+				dst = exactLeaves(dst, c)
+			case len(path) > len(key) && path[len(key)] == '.' && strings.HasPrefix(path, key):
+				dst = leaves(dst, c, path[len(key)+1:], "")
+			}
+		})
+	case fastjson.TypeArray:
+		for _, e := range v.GetArray() {
+			dst = leaves(dst, e, path, "")
+		}
+	default:
+		if path == "" {
+			dst = exactLeaves(dst, v)
+		}
+	}
+	return dst
+}
+
+// exactLeaves appends v when it is a scalar that survives cleanup, and the
+// scalars of v when it is a list (of lists) of them; maps hold no leaf here.
+func exactLeaves(dst []Value, v *fastjson.Value) []Value {
+	if v.Type() == fastjson.TypeArray {
+		for _, e := range v.GetArray() {
+			dst = exactLeaves(dst, e)
+		}
+		return dst
+	}
+	if dropped(v) {
+		return dst
+	}
+	if s, ok := scalarText(v); ok {
+		dst = append(dst, Value{Kind: KindString, S: s})
+	}
+	return dst
+}
