@@ -1,12 +1,21 @@
 package gen
 
 import (
+	"encoding/json"
 	"time"
 )
 
 // SeedRuleID is the rule_id of Elastic's "AWS Lambda Event Source Mapping
 // Creation", which trailsweep ships as a built-in rule.
 const SeedRuleID = "5619545b-9738-408c-bdb5-a2807e19133e"
+
+// Built-in rule ids the sample is built to fire besides the seed rule.
+const (
+	LoggingImpairedRuleID = "ada73a67-6455-4de8-8fb6-69cd8b5dab36"
+	OpenAdminPortRuleID   = "20036ec3-9130-405a-a6f7-0e70fee9bccf"
+	AccessKeyForUserID    = "aac4ba89-2b3c-42a7-948c-2a1a3cede737"
+	RootConsoleLoginID    = "681ae0d8-b9d7-4ed5-82de-8f85c6ef67c8"
+)
 
 // Hit is a finding a tree is built to produce: rule RuleID on record Index of
 // object Key.
@@ -85,6 +94,15 @@ func Sample() Tree {
 
 	wrongCase := Event(alice, at(21, 14, 3), "eu-west-1", lambda, "createEventSourceMapping20150331", esmParams, "")
 
+	root := Identity{Type: "Root", PrincipalID: acctA, ARN: "arn:aws:iam::" + acctA + ":root", AccountID: acctA}
+	rootLogin := Event(root, at(21, 14, 2), "us-east-1", "signin.amazonaws.com", "ConsoleLogin", "", `{"ConsoleLogin":"Success"}`)
+	rootLogin.AdditionalEventData = json.RawMessage(`{"LoginTo":"https://console.aws.amazon.com/console/home","MobileVersion":"No","MFAUsed":"No"}`)
+	rootLogin.EventType, rootLogin.ReadOnly = "AwsConsoleSignIn", false
+	rootFailed := rootLogin
+	rootFailed.ResponseElements = json.RawMessage(`{"ConsoleLogin":"Failure"}`)
+	rootFailed.ErrorMessage = "Failed authentication"
+	rootFailed.EventID = uuid(rootLogin.EventID + "failed")
+
 	k1 := LogKey("", acctA, "us-east-1", at(20, 9, 5), "Q2x3vB7nR0aPq9Tz")
 	k2 := LogKey("", acctA, "us-east-1", at(20, 9, 10), "m8YdW1kLc4HsE6uJ")
 	k3 := LogKey("", acctA, "eu-west-1", at(21, 14, 5), "Zp5Gq0Nf2RtV7wXe")
@@ -97,7 +115,7 @@ func Sample() Tree {
 			{denied, nil}, // errorCode → event.outcome failure
 			{Event(alice, at(20, 9, 3), "us-east-1", "ec2.amazonaws.com", "DescribeInstances", `{"maxResults":1000}`, ""), nil},
 			{Event(alice, at(20, 9, 4), "us-east-1", lambda, "UpdateEventSourceMapping20150331", `{"uUID":"6a1c8f0e-1111-4d5e-9c3b-0e2f5a7b9c01","batchSize":100}`, ""), nil},
-			{Event(alice, at(20, 9, 4), "us-east-1", "cloudtrail.amazonaws.com", "StopLogging", `{"name":"arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail"}`, ""), nil},
+			{Event(alice, at(20, 9, 4), "us-east-1", "cloudtrail.amazonaws.com", "StopLogging", `{"name":"arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail"}`, ""), hits(LoggingImpairedRuleID)},
 		},
 		k2: {
 			{Event(deploy, at(20, 9, 6), "us-east-1", lambda, "CreateEventSourceMapping", esmParams, `{"state":"Creating"}`), hits(SeedRuleID)},
@@ -106,13 +124,15 @@ func Sample() Tree {
 		},
 		k3: {
 			{wrongCase, nil}, // keyword matching is case-sensitive
-			{Event(alice, at(21, 14, 4), "eu-west-1", "iam.amazonaws.com", "CreateAccessKey", `{"userName":"bob"}`, `{"accessKey":{"accessKeyId":"AKIAEXAMPLEBOB000001","status":"Active","userName":"bob"}}`), nil},
+			{Event(alice, at(21, 14, 4), "eu-west-1", "iam.amazonaws.com", "CreateAccessKey", `{"userName":"bob"}`, `{"accessKey":{"accessKeyId":"AKIAEXAMPLEBOB000001","status":"Active","userName":"bob"}}`), hits(AccessKeyForUserID)},
 			{Event(alice, at(21, 14, 4), "eu-west-1", "s3.amazonaws.com", "ListBuckets", "", ""), nil},
+			{rootLogin, hits(RootConsoleLoginID)},
+			{rootFailed, nil}, // ConsoleLogin outcome comes from responseElements: Failure
 		},
 		k4: {
 			{Event(orgAdmin, at(21, 22, 10), "us-east-1", lambda, "CreateEventSourceMapping20150331", `{"eventSourceArn":"arn:aws:dynamodb:us-east-1:444455556666:table/customers/stream/2026-11-01T00:00:00.000","functionName":"exfil"}`, `{"state":"Creating"}`), hits(SeedRuleID)},
-			{Event(orgAdmin, at(21, 22, 11), "us-east-1", "ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", `{"groupId":"sg-0123456789abcdef0","ipPermissions":{"items":[{"ipProtocol":"tcp","fromPort":22,"toPort":22,"ipRanges":{"items":[{"cidrIp":"0.0.0.0/0"}]}}]}}`, `{"_return":true}`), nil},
-			{Event(orgAdmin, at(21, 22, 12), "us-east-1", "cloudtrail.amazonaws.com", "DeleteTrail", `{"name":"org-trail"}`, ""), nil},
+			{Event(orgAdmin, at(21, 22, 11), "us-east-1", "ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", `{"groupId":"sg-0123456789abcdef0","ipPermissions":{"items":[{"ipProtocol":"tcp","fromPort":22,"toPort":22,"ipRanges":{"items":[{"cidrIp":"0.0.0.0/0"}]}}]}}`, `{"_return":true}`), hits(OpenAdminPortRuleID)},
+			{Event(orgAdmin, at(21, 22, 12), "us-east-1", "cloudtrail.amazonaws.com", "DeleteTrail", `{"name":"org-trail"}`, ""), hits(LoggingImpairedRuleID)},
 			{Event(orgAdmin, at(21, 22, 12), "us-east-1", "lambda.amazonaws.com", "DeleteEventSourceMapping20150331", `{"uUID":"0b9f"}`, ""), nil},
 		},
 		k5: {
