@@ -1,0 +1,298 @@
+package kql
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trailsweep/trailsweep/internal/ecs"
+)
+
+// expr is a node of a compiled query.
+type expr interface {
+	eval(d Doc) bool
+	// constrain returns the values field must have when eval is true
+	// (see Matcher.Constraint).
+	constrain(field string) (Constraint, bool)
+}
+
+type (
+	orExpr    []expr
+	andExpr   []expr
+	notExpr   struct{ x expr }
+	constExpr bool
+	// existsExpr is true when f has a value.
+	existsExpr struct{ f ecs.Field }
+	// anyExpr is true when some value of f satisfies p.
+	anyExpr struct {
+		f ecs.Field
+		p pred
+	}
+)
+
+func newOr(xs []expr) expr {
+	switch len(xs) {
+	case 0:
+		return constExpr(false)
+	case 1:
+		return xs[0]
+	}
+	return orExpr(xs)
+}
+
+func newAnd(xs []expr) expr {
+	switch len(xs) {
+	case 0:
+		return constExpr(true)
+	case 1:
+		return xs[0]
+	}
+	return andExpr(xs)
+}
+
+func (x orExpr) eval(d Doc) bool {
+	for _, t := range x {
+		if t.eval(d) {
+			return true
+		}
+	}
+	return false
+}
+
+func (x andExpr) eval(d Doc) bool {
+	for _, t := range x {
+		if !t.eval(d) {
+			return false
+		}
+	}
+	return true
+}
+
+func (x notExpr) eval(d Doc) bool    { return !x.x.eval(d) }
+func (x constExpr) eval(Doc) bool    { return bool(x) }
+func (x existsExpr) eval(d Doc) bool { return len(d.Values(x.f)) > 0 }
+
+func (x *anyExpr) eval(d Doc) bool {
+	for _, v := range d.Values(x.f) {
+		if x.p.test(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// constrain of a disjunction: every term must be constrained; the union.
+func (x orExpr) constrain(field string) (Constraint, bool) {
+	var u Constraint
+	for _, t := range x {
+		c, ok := t.constrain(field)
+		if !ok {
+			return Constraint{}, false
+		}
+		u.Exact = appendNew(u.Exact, c.Exact...)
+		u.Prefixes = appendNew(u.Prefixes, c.Prefixes...)
+	}
+	return u, true
+}
+
+// constrain of a conjunction: any constrained term will do; the tightest.
+func (x andExpr) constrain(field string) (Constraint, bool) {
+	var best Constraint
+	found := false
+	for _, t := range x {
+		c, ok := t.constrain(field)
+		if ok && (!found || len(c.Exact)+len(c.Prefixes) < len(best.Exact)+len(best.Prefixes)) {
+			best, found = c, true
+		}
+	}
+	return best, found
+}
+
+func (notExpr) constrain(string) (Constraint, bool)    { return Constraint{}, false }
+func (existsExpr) constrain(string) (Constraint, bool) { return Constraint{}, false }
+
+func (x constExpr) constrain(string) (Constraint, bool) {
+	// false matches nothing, so any constraint holds; true matches anything.
+	return Constraint{}, !bool(x)
+}
+
+func (x *anyExpr) constrain(field string) (Constraint, bool) {
+	if x.f.Name != field {
+		return Constraint{}, false
+	}
+	switch p := x.p.(type) {
+	case *exactPred:
+		if p.isNum || p.isBool {
+			// Numbers and booleans also match values spelled otherwise.
+			return Constraint{}, false
+		}
+		return Constraint{Exact: []string{p.s}}, true
+	case *pattern:
+		if p.prefix != "" {
+			return Constraint{Prefixes: []string{p.prefix}}, true
+		}
+	}
+	return Constraint{}, false
+}
+
+func appendNew(list []string, items ...string) []string {
+next:
+	for _, s := range items {
+		for _, t := range list {
+			if s == t {
+				continue next
+			}
+		}
+		list = append(list, s)
+	}
+	return list
+}
+
+// pred tests one value of a field.
+type pred interface {
+	test(v ecs.Value) bool
+}
+
+// valueText returns the text a wildcard or a string comparison sees.
+func valueText(v ecs.Value) string {
+	switch v.Kind {
+	case ecs.KindBool:
+		return strconv.FormatBool(v.B)
+	case ecs.KindNumber:
+		if v.S == "" {
+			return strconv.FormatFloat(v.N, 'f', -1, 64)
+		}
+	}
+	return v.S
+}
+
+// exactPred is equality with a literal: exact and case-sensitive on
+// strings, numeric on numbers, boolean on booleans.
+type exactPred struct {
+	s      string
+	isNum  bool // s is a decimal number, num its value
+	num    float64
+	isBool bool // s is true or false, b its value
+	b      bool
+}
+
+func (p *exactPred) test(v ecs.Value) bool {
+	switch v.Kind {
+	case ecs.KindString:
+		return v.S == p.s
+	case ecs.KindBool:
+		return p.isBool && v.B == p.b
+	case ecs.KindNumber:
+		if p.isNum {
+			return v.N == p.num
+		}
+		return valueText(v) == p.s
+	}
+	return false
+}
+
+// pattern is a compiled wildcard pattern: prefix*middle[0]*…*suffix,
+// case-sensitive, over the whole value.
+type pattern struct {
+	prefix, suffix string
+	middle         []string
+	min            int // the shortest length that can match
+}
+
+// newPattern compiles the parts of a wildcard literal (len(parts) >= 2).
+func newPattern(parts []string) *pattern {
+	p := &pattern{prefix: parts[0], suffix: parts[len(parts)-1]}
+	p.min = len(p.prefix) + len(p.suffix)
+	for _, m := range parts[1 : len(parts)-1] {
+		if m != "" {
+			p.middle = append(p.middle, m)
+			p.min += len(m)
+		}
+	}
+	return p
+}
+
+func (p *pattern) match(s string) bool {
+	if len(s) < p.min || !strings.HasPrefix(s, p.prefix) || !strings.HasSuffix(s, p.suffix) {
+		return false
+	}
+	s = s[len(p.prefix) : len(s)-len(p.suffix)]
+	for _, m := range p.middle {
+		i := strings.Index(s, m)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(m):]
+	}
+	return true
+}
+
+func (p *pattern) test(v ecs.Value) bool { return p.match(valueText(v)) }
+
+// ipPred is equality of IP addresses.
+type ipPred struct{ a netip.Addr }
+
+func (p ipPred) test(v ecs.Value) bool {
+	a, err := netip.ParseAddr(valueText(v))
+	return err == nil && a.Unmap() == p.a
+}
+
+// cidrPred is membership of an IP address in a CIDR block.
+type cidrPred struct{ p netip.Prefix }
+
+func (p cidrPred) test(v ecs.Value) bool {
+	a, err := netip.ParseAddr(valueText(v))
+	return err == nil && p.p.Contains(a.Unmap())
+}
+
+// rangePred compares a value with a bound: numerically on numbers,
+// chronologically on date fields, lexically on other strings.
+type rangePred struct {
+	op     string
+	s      string
+	isNum  bool
+	num    float64
+	isDate bool
+	t      time.Time
+}
+
+func (p *rangePred) test(v ecs.Value) bool {
+	var c int
+	switch {
+	case v.Kind == ecs.KindNumber:
+		if !p.isNum || v.N != v.N { // NaN is unordered
+			return false
+		}
+		c = cmpFloat(v.N, p.num)
+	case v.Kind == ecs.KindBool:
+		return false
+	case p.isDate:
+		t, ok := parseTime(v.S)
+		if !ok {
+			return false
+		}
+		c = t.Compare(p.t)
+	default:
+		c = strings.Compare(v.S, p.s)
+	}
+	switch p.op {
+	case "<":
+		return c < 0
+	case "<=":
+		return c <= 0
+	case ">":
+		return c > 0
+	}
+	return c >= 0
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
