@@ -192,3 +192,21 @@ func (x *index) lookup(v string, n int) []uint64 {
 	}
 	return bits
 }
+
+// Overlay returns the rules of top followed by the rules of base whose ID no
+// rule of top has: a rule file given by the user replaces the built-in rule
+// with the same ID (the seed rule ships both ways) instead of colliding with
+// it in NewSet.
+func Overlay(base, top []*Rule) []*Rule {
+	ids := make(map[string]bool, len(top))
+	for _, r := range top {
+		ids[r.ID] = true
+	}
+	out := append([]*Rule(nil), top...)
+	for _, r := range base {
+		if !ids[r.ID] {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -1,0 +1,286 @@
+package rule
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/trailsweep/trailsweep/internal/ecs"
+)
+
+// mapDoc is a kql.Doc over field name → string values.
+type mapDoc map[string][]string
+
+func (d mapDoc) Values(f ecs.Field) []ecs.Value {
+	var out []ecs.Value
+	for _, s := range d[f.Name] {
+		out = append(out, ecs.Value{Kind: ecs.KindString, S: s})
+	}
+	return out
+}
+
+func adhocRules(t *testing.T, qs ...string) []*Rule {
+	t.Helper()
+	rules, err := Adhoc(qs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rules
+}
+
+func TestNewSetDuplicate(t *testing.T) {
+	a := &Rule{ID: "x", Path: "rules/a.toml", Supported: true}
+	b := &Rule{ID: "x", Path: "rules/b.toml", Supported: true}
+	// Runnable needs a compiled query: borrow one.
+	q := adhocRules(t, `event.action: "A"`)[0]
+	a.m, b.m = q.m, q.m
+	_, err := NewSet([]*Rule{a, b})
+	if err == nil || !strings.Contains(err.Error(), "rules/a.toml") || !strings.Contains(err.Error(), "rules/b.toml") || !strings.Contains(err.Error(), "x") {
+		t.Errorf("err = %v, want a duplicate-id error naming both files", err)
+	}
+	c := &Rule{ID: "x", Path: "rules/c.toml", Reason: "eql rules are not supported yet"}
+	s, err := NewSet([]*Rule{a, c})
+	if err != nil {
+		t.Fatalf("an unsupported rule sharing an id: %v", err)
+	}
+	if got := s.All(); !reflect.DeepEqual(got, []*Rule{a, c}) {
+		t.Errorf("All() = %v", got)
+	}
+	if got := s.Runnable(); !reflect.DeepEqual(got, []*Rule{a}) {
+		t.Errorf("Runnable() = %v", got)
+	}
+}
+
+func TestSetMatch(t *testing.T) {
+	if !kqlLanded() {
+		t.Skip("internal/kql is still a stub: cannot evaluate rules yet")
+	}
+	rules := adhocRules(t,
+		`event.provider: "iam.amazonaws.com" and event.action: "CreateUser"`,          // 1: both exact
+		`event.provider: "lambda.amazonaws.com" and event.action: CreateEventSource*`,  // 2: action prefix
+		`event.action: ("StopLogging" or "DeleteTrail")`,                              // 3: no provider constraint
+		`user.name: "root"`,                                                           // 4: neither
+		`event.provider: iam* and not event.action: "CreateUser"`,                     // 5: provider prefix, negated action
+		`event.provider: "iam.amazonaws.com" or user.name: "eve"`,                     // 6: or: no constraint
+	)
+	s, err := NewSet(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		provider, action, user string
+		want                   []string
+		canMatch               bool
+	}{
+		{"iam.amazonaws.com", "CreateUser", "", []string{"adhoc-1", "adhoc-6"}, true},
+		{"iam.amazonaws.com", "DeleteUser", "", []string{"adhoc-5", "adhoc-6"}, true},
+		{"lambda.amazonaws.com", "CreateEventSourceMapping20150331", "", []string{"adhoc-2"}, true},
+		{"lambda.amazonaws.com", "CreateFunction20150331", "root", []string{"adhoc-4"}, true},
+		{"cloudtrail.amazonaws.com", "StopLogging", "eve", []string{"adhoc-3", "adhoc-6"}, true},
+		{"s3.amazonaws.com", "GetObject", "", nil, true}, // rules 4 and 6 can match any record
+	}
+	for _, tt := range tests {
+		d := mapDoc{"event.provider": {tt.provider}, "event.action": {tt.action}}
+		if tt.user != "" {
+			d["user.name"] = []string{tt.user}
+		}
+		var got []string
+		for _, r := range s.Match(d, tt.provider, tt.action, nil) {
+			got = append(got, r.ID)
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Match(%s %s %s) = %q, want %q", tt.provider, tt.action, tt.user, got, tt.want)
+		}
+		if s.CanMatch(tt.provider, tt.action) != tt.canMatch {
+			t.Errorf("CanMatch(%s, %s) = %v", tt.provider, tt.action, !tt.canMatch)
+		}
+	}
+
+	// Only pinned rules: records of other services are skipped unread.
+	pinned, err := NewSet(rules[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		provider, action string
+		want             bool
+	}{
+		{"iam.amazonaws.com", "CreateUser", true},
+		{"iam.amazonaws.com", "CreateUserX", false},
+		{"lambda.amazonaws.com", "CreateEventSource", true},
+		{"lambda.amazonaws.com", "CreateEventSourc", false},
+		{"s3.amazonaws.com", "CreateUser", false},
+		{"", "", false},
+	} {
+		if got := pinned.CanMatch(tt.provider, tt.action); got != tt.want {
+			t.Errorf("pinned CanMatch(%q, %q) = %v, want %v", tt.provider, tt.action, got, tt.want)
+		}
+	}
+
+	var names []string
+	for _, f := range s.Fields() {
+		names = append(names, f.Name)
+	}
+	if want := []string{"event.action", "event.provider", "user.name"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("Fields() = %q, want %q", names, want)
+	}
+}
+
+// records returns raw CloudTrail records from ../shared/datasets: every
+// Stratus detonation and every Invictus record.
+func records(t *testing.T) [][]byte {
+	t.Helper()
+	var out [][]byte
+	add := func(data []byte, wrapped bool) {
+		var recs []json.RawMessage
+		if wrapped {
+			var v struct{ Records []json.RawMessage }
+			if err := json.Unmarshal(data, &v); err != nil {
+				t.Fatal(err)
+			}
+			recs = v.Records
+		} else if err := json.Unmarshal(data, &recs); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			out = append(out, r)
+		}
+	}
+	stratus := shared(t, "datasets", "stratus-detonations")
+	files, _ := filepath.Glob(filepath.Join(stratus, "*.json"))
+	for _, f := range files {
+		add(mustRead(t, f), false)
+	}
+	invictus := shared(t, "datasets", "invictus-aws")
+	err := filepath.WalkDir(invictus, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json.gz") {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return err
+		}
+		data, err := io.ReadAll(zr)
+		if err != nil {
+			return err
+		}
+		add(data, true)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestSetEquivalence checks that the index never changes results: Set.Match
+// equals evaluating every runnable rule, on real records and on records whose
+// eventSource/eventName were swapped for names the rules pin, and CanMatch is
+// true whenever some rule matches.
+func TestSetEquivalence(t *testing.T) {
+	if !kqlLanded() || !ecsLanded() {
+		t.Skip("internal/kql or internal/ecs is still a stub: cannot evaluate rules yet")
+	}
+	loaded, errs := Load([]string{shared(t, "rules", "elastic-aws")})
+	if len(errs) > 0 {
+		t.Fatalf("load errors: %v", errs)
+	}
+	builtin, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSet(Overlay(builtin, loaded))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raws := records(t)
+	if len(raws) < 3000 {
+		t.Fatalf("only %d dataset records", len(raws))
+	}
+
+	// Names the rules pin, to steer mutated records into the rules' paths.
+	var provs, acts []string
+	for _, r := range s.Runnable() {
+		if c, ok := r.m.Constraint("event.provider"); ok {
+			provs = append(provs, c.Exact...)
+		}
+		if c, ok := r.m.Constraint("event.action"); ok {
+			acts = append(acts, c.Exact...)
+			for _, p := range c.Prefixes {
+				acts = append(acts, p, p+"20150331")
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	n := len(raws)
+	for i := 0; i < n; i++ {
+		var m map[string]any
+		if err := json.Unmarshal(raws[i], &m); err != nil {
+			t.Fatal(err)
+		}
+		m["eventSource"] = provs[rng.IntN(len(provs))]
+		m["eventName"] = acts[rng.IntN(len(acts))]
+		if rng.IntN(4) == 0 {
+			delete(m, "errorCode")
+			delete(m, "errorMessage")
+		}
+		b, _ := json.Marshal(m)
+		raws = append(raws, b)
+	}
+
+	rec := ecs.NewRecord(ecs.Options{})
+	provider, action := ecs.Lookup("event.provider"), ecs.Lookup("event.action")
+	var matched, skipped int
+	var buf []*Rule
+	for i, raw := range raws {
+		if err := rec.Reset(raw); err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		var brute []*Rule
+		for _, r := range s.Runnable() {
+			if r.Match(rec) {
+				brute = append(brute, r)
+			}
+		}
+		p, a := first(rec.Values(provider)), first(rec.Values(action))
+		buf = s.Match(rec, p, a, buf[:0])
+		if !slices.Equal(buf, brute) {
+			t.Errorf("record %d (%s %s): Set.Match %v, brute force %v\n%s", i, p, a, ids(buf), ids(brute), bytes.TrimSpace(raw))
+		}
+		if len(brute) > 0 {
+			matched++
+			if !s.CanMatch(p, a) {
+				t.Errorf("record %d (%s %s): CanMatch false, but %v match", i, p, a, ids(brute))
+			}
+		}
+		if !s.CanMatch(p, a) {
+			skipped++
+		}
+	}
+	t.Logf("%d records, %d matched some rule, %d skipped by CanMatch", len(raws), matched, skipped)
+	if matched == 0 {
+		t.Error("no record matched any rule: the test exercises nothing")
+	}
+}
+
+func ids(rules []*Rule) []string {
+	var out []string
+	for _, r := range rules {
+		out = append(out, r.ID)
+	}
+	return out
+}
