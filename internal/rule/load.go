@@ -305,13 +305,7 @@ func compile(q string) (*kql.Matcher, error) {
 // queryError prints a KQL syntax error as "query L:C: msg".
 type queryError struct{ pe *kql.ParseError }
 
-func (e *queryError) Error() string {
-	msg := e.pe.Msg
-	if e.pe.Near != "" && !strings.Contains(msg, e.pe.Near) {
-		msg += fmt.Sprintf(" near %q", e.pe.Near)
-	}
-	return fmt.Sprintf("query %d:%d: %s", e.pe.Line, e.pe.Col, msg)
-}
+func (e *queryError) Error() string { return "query " + e.pe.Error() }
 
 func (e *queryError) Unwrap() error { return e.pe }
 

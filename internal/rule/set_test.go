@@ -66,11 +66,11 @@ func TestSetMatch(t *testing.T) {
 	}
 	rules := adhocRules(t,
 		`event.provider: "iam.amazonaws.com" and event.action: "CreateUser"`,          // 1: both exact
-		`event.provider: "lambda.amazonaws.com" and event.action: CreateEventSource*`,  // 2: action prefix
+		`event.provider: "lambda.amazonaws.com" and event.action: CreateEventSource*`, // 2: action prefix
 		`event.action: ("StopLogging" or "DeleteTrail")`,                              // 3: no provider constraint
-		`user.name: "root"`,                                                           // 4: neither
-		`event.provider: iam* and not event.action: "CreateUser"`,                     // 5: provider prefix, negated action
-		`event.provider: "iam.amazonaws.com" or user.name: "eve"`,                     // 6: or: no constraint
+		`user.name: "root"`, // 4: neither
+		`event.provider: iam* and not event.action: "CreateUser"`, // 5: provider prefix, negated action
+		`event.provider: "iam.amazonaws.com" or user.name: "eve"`, // 6: or: no constraint
 	)
 	s, err := NewSet(rules)
 	if err != nil {
@@ -137,7 +137,7 @@ func TestSetMatch(t *testing.T) {
 
 // records returns raw CloudTrail records from ../shared/datasets: every
 // Stratus detonation and every Invictus record.
-func records(t *testing.T) [][]byte {
+func records(t testing.TB) [][]byte {
 	t.Helper()
 	var out [][]byte
 	add := func(data []byte, wrapped bool) {
@@ -244,7 +244,7 @@ func TestSetEquivalence(t *testing.T) {
 
 	rec := ecs.NewRecord(ecs.Options{})
 	provider, action := ecs.Lookup("event.provider"), ecs.Lookup("event.action")
-	var matched, skipped int
+	var matched, skipped, evaluated int
 	var buf []*Rule
 	for i, raw := range raws {
 		if err := rec.Reset(raw); err != nil {
@@ -270,8 +270,14 @@ func TestSetEquivalence(t *testing.T) {
 		if !s.CanMatch(p, a) {
 			skipped++
 		}
+		evaluated += len(s.candidates(p, a))
 	}
-	t.Logf("%d records, %d matched some rule, %d skipped by CanMatch", len(raws), matched, skipped)
+	avg := float64(evaluated) / float64(len(raws))
+	t.Logf("%d records, %d matched some rule, %d skipped by CanMatch, %.1f of %d rules evaluated per record",
+		len(raws), matched, skipped, avg, len(s.Runnable()))
+	if avg > float64(len(s.Runnable()))/10 {
+		t.Errorf("the index evaluates %.1f of %d rules per record; it should narrow to a few", avg, len(s.Runnable()))
+	}
 	if matched == 0 {
 		t.Error("no record matched any rule: the test exercises nothing")
 	}
