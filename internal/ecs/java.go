@@ -99,6 +99,15 @@ func appendJavaDouble(dst []byte, f float64) []byte {
 	// Shortest digits d1.d2d3…e±x; digits holds d1d2d3…, exp the power of ten of d1.
 	var tmp [32]byte
 	e := strconv.AppendFloat(tmp[:0], f, 'e', -1, 64)
+	if bytes.IndexByte(e, '.') < 0 {
+		// One digit is enough; Java then picks the decimal closest to f among
+		// those of one or two digits that round to f (4.9E-324, not 5.0E-324).
+		var tmp2 [32]byte
+		two := strconv.AppendFloat(tmp2[:0], f, 'e', 1, 64)
+		if g, err := strconv.ParseFloat(string(two), 64); err == nil && g == f && two[2] != '0' {
+			e = append(tmp[:0], two...)
+		}
+	}
 	epos := bytes.IndexByte(e, 'e')
 	mant, expText := e[:epos], e[epos+1:]
 	exp, _ := strconv.Atoi(string(expText))
