@@ -1,6 +1,9 @@
 package rule
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Adhoc turns KQL queries given on the command line (--query) into rules:
 // the N-th query (1-based) becomes rule "adhoc-N", named by the query text,
@@ -8,6 +11,7 @@ import "strconv"
 // "medium", since the user gave no severity and an explicit search is worth
 // more than a low-severity default.
 //
+// An empty query is refused: it would match every record.
 // A query that does not parse makes Adhoc fail with a *LoadError whose Path
 // is "--query N" and whose message gives the position inside the query, e.g.
 // `--query 2: query 1:14: unexpected ")"`.
@@ -15,6 +19,9 @@ func Adhoc(queries []string) ([]*Rule, error) {
 	rules := make([]*Rule, 0, len(queries))
 	for i, q := range queries {
 		n := strconv.Itoa(i + 1)
+		if strings.TrimSpace(q) == "" {
+			return nil, &LoadError{Path: "--query " + n, Msg: "empty query (it would match every record)"}
+		}
 		m, err := compile(q)
 		if err != nil {
 			return nil, &LoadError{Path: "--query " + n, Msg: err.Error(), Err: err}

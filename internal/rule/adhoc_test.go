@@ -47,3 +47,10 @@ func TestAdhocBadQuery(t *testing.T) {
 		t.Errorf("cause %v is not a positioned *kql.ParseError", err)
 	}
 }
+
+func TestAdhocEmpty(t *testing.T) {
+	_, err := Adhoc([]string{`event.action: x`, "  "})
+	if err == nil || !strings.HasPrefix(err.Error(), "--query 2: empty query") {
+		t.Errorf("err = %v, want --query 2 refused as empty", err)
+	}
+}
