@@ -132,7 +132,7 @@ func (p *parser) parse() (n Node, err error) {
 	}
 	n = p.orQuery()
 	if it := p.next(); it.typ != itemEOF {
-		p.unexpected(it, "and, or or the end of the query")
+		p.unexpected(it, "")
 	}
 	return n, nil
 }
