@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -536,5 +537,42 @@ func TestLookupConcurrent(t *testing.T) {
 		if !slices.Equal(fields[g], fields[0]) {
 			t.Fatalf("goroutine %d resolved different fields than goroutine 0", g)
 		}
+	}
+}
+
+func TestLargeAndDeep(t *testing.T) {
+	// A wide map takes the indexed duplicate check; every key must survive once.
+	var b strings.Builder
+	b.WriteString(`{"requestParameters":{`)
+	const n = 20000
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"k` + strconv.Itoa(i) + `":` + strconv.Itoa(i))
+	}
+	b.WriteString(`,"k7":"last"}}`) // a duplicate: first place, last value
+	r := NewRecord(Options{})
+	if err := r.Reset([]byte(b.String())); err != nil {
+		t.Fatal(err)
+	}
+	s := valuesOf(r, "aws.cloudtrail.request_parameters")
+	if len(s) != 1 || strings.Count(s[0], "=") != n || !strings.Contains(s[0], "k7=last") || strings.Contains(s[0], "k7=7") {
+		t.Errorf("wide map printed wrongly (%d values)", len(s))
+	}
+
+	// Deep nesting up to fastjson's limit prints every level.
+	const depth = 250
+	raw := `{"requestParameters":` + strings.Repeat(`{"a":`, depth) + `"x"` + strings.Repeat(`}`, depth) + `}`
+	if err := r.Reset([]byte(raw)); err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Repeat("{a=", depth) + "x" + strings.Repeat("}", depth)
+	if got := valuesOf(r, "aws.cloudtrail.request_parameters"); !slices.Equal(got, []string{want}) {
+		t.Errorf("deep map printed wrongly")
+	}
+	path := "aws.cloudtrail.flattened.request_parameters." + strings.TrimSuffix(strings.Repeat("a.", depth), ".")
+	if got := valuesOf(r, path); !slices.Equal(got, []string{"x"}) {
+		t.Errorf("deep flattened leaf = %q, want [x]", got)
 	}
 }
