@@ -1,0 +1,772 @@
+package reader
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"unicode/utf8"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// DecodeOptions limit what a Decoder accepts. Zero fields take the defaults.
+type DecodeOptions struct {
+	MaxRecordBytes int   // longest record; DefaultMaxRecordBytes when 0
+	MaxObjectBytes int64 // most bytes one object may decompress to; DefaultMaxObjectBytes when 0
+}
+
+// Defaults of DecodeOptions.
+const (
+	DefaultMaxRecordBytes       = 8 << 20
+	DefaultMaxObjectBytes int64 = 2 << 30
+)
+
+// Sentinels of decoding errors. Decoding errors are *DecodeError values
+// that wrap one of them; test with errors.Is.
+var (
+	ErrCorruptGzip    = errors.New("corrupt gzip")
+	ErrTruncated      = errors.New("truncated")
+	ErrNotJSON        = errors.New("not json")
+	ErrNotCloudTrail  = errors.New("not a cloudtrail log")
+	ErrRecordTooLarge = errors.New("record too large")
+	ErrObjectTooLarge = errors.New("object too large")
+	ErrInvalidUTF8    = errors.New("invalid utf-8")
+)
+
+// DecodeError is a decoding failure at a byte offset of the decompressed
+// stream.
+type DecodeError struct {
+	Err    error  // one of the Err* sentinels of this package
+	Reason string // what was wrong, e.g. "json ends inside a string"
+	Offset int64  // decompressed byte offset where it was found
+	Cause  error  // the underlying error (e.g. from gzip), or nil
+}
+
+func (e *DecodeError) Error() string {
+	reason := e.Reason
+	if e.Cause != nil {
+		reason += ": " + e.Cause.Error()
+	}
+	return fmt.Sprintf("%v: %s at byte %d", e.Err, reason, e.Offset)
+}
+
+// Unwrap returns the sentinel and the cause.
+func (e *DecodeError) Unwrap() []error {
+	if e.Cause == nil {
+		return []error{e.Err}
+	}
+	return []error{e.Err, e.Cause}
+}
+
+// Decoder splits one log object into raw JSON records, streaming: it holds
+// at most one record (plus a read buffer) in memory, never the object.
+//
+// The input may be gzip (recognised by its magic bytes, not its name;
+// concatenated members are read in sequence) or plain. Its JSON may be
+// {"Records":[…]} (other top-level keys, before or after, are skipped), a
+// bare array of records, or objects one after another (NDJSON). Several
+// such values may follow each other, as when gzip files are concatenated.
+// A top-level object without a Records array is taken as a record when it
+// has an eventVersion, eventTime, eventName, eventSource or eventID key, and
+// otherwise fails with ErrNotCloudTrail (a digest file, say).
+//
+// The decoder checks the structure: strings and escapes, bracket nesting,
+// separators between records, that records are objects, and UTF-8 in
+// strings. It does not check the grammar within a record (numbers,
+// literals, colons and commas): whoever parses the record does.
+type Decoder struct {
+	maxRec int
+	maxObj int64
+
+	in  countReader
+	br  *bufio.Reader
+	zr  *gzip.Reader
+	src io.Reader // decompressed bytes: br or zr
+	gz  bool
+
+	buf      []byte
+	pos      int   // next unread byte
+	w        int   // end of the data in buf
+	start    int   // start of the value being retained
+	retain   bool  // keep buf[start:] across reads
+	overflow bool  // the retained value outgrew maxRec and was let go
+	recOff   int64 // stream offset of the value being retained
+	base     int64 // stream offset of buf[0]
+	out      int64 // decompressed bytes read
+	rerr     error // sticky read error, io.EOF at the end
+
+	state     int
+	inRecords bool // the array being read is a Records array
+	values    int  // top-level values begun
+	stack     []byte
+	hi        uint64 // OR of string bytes scanned in the current record
+	err       error  // sticky decoding error
+}
+
+// Decoder states between calls to Next.
+const (
+	stTop   = iota // before a top-level value
+	stFirst        // after the '[' of an array of records
+	stNext         // after a record in an array
+	stTail         // after the Records array, inside the top-level object
+)
+
+const (
+	initialBuf = 128 << 10
+	minRead    = 32 << 10
+	maxDepth   = 512
+)
+
+// NewDecoder returns a Decoder reading r. It reads the gzip header if r
+// starts with one, and fails with ErrCorruptGzip or ErrTruncated when it is
+// bad.
+func NewDecoder(r io.Reader, opts DecodeOptions) (*Decoder, error) {
+	d := &Decoder{buf: make([]byte, initialBuf)}
+	d.maxRec, d.maxObj = opts.MaxRecordBytes, opts.MaxObjectBytes
+	if d.maxRec <= 0 {
+		d.maxRec = DefaultMaxRecordBytes
+	}
+	if d.maxObj <= 0 {
+		d.maxObj = DefaultMaxObjectBytes
+	}
+	if err := d.Reset(r); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Reset makes d read r from the start, with the same options, reusing its
+// buffers. It fails as NewDecoder does.
+func (d *Decoder) Reset(r io.Reader) error {
+	d.in = countReader{r: r}
+	if d.br == nil {
+		d.br = bufio.NewReaderSize(&d.in, 64<<10)
+	} else {
+		d.br.Reset(&d.in)
+	}
+	d.pos, d.w, d.start, d.base, d.out = 0, 0, 0, 0, 0
+	d.retain, d.overflow, d.rerr, d.err = false, false, nil, nil
+	d.state, d.inRecords, d.values, d.hi = stTop, false, 0, 0
+	d.src, d.gz = d.br, false
+
+	magic, err := d.br.Peek(2)
+	if err != nil && err != io.EOF {
+		d.err = fmt.Errorf("read: %w", err)
+		return d.err
+	}
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		d.gz = true
+		if d.zr == nil {
+			d.zr, err = gzip.NewReader(d.br)
+		} else {
+			err = d.zr.Reset(d.br)
+		}
+		if err != nil {
+			d.err = d.readErr(err)
+			return d.err
+		}
+		d.src = d.zr
+	}
+	return nil
+}
+
+// BytesIn returns the number of bytes read from the input so far
+// (compressed, for gzip).
+func (d *Decoder) BytesIn() int64 { return d.in.n }
+
+// BytesOut returns the number of decompressed bytes read so far.
+func (d *Decoder) BytesOut() int64 { return d.out }
+
+// Next returns the next record's raw JSON, valid until the next call to
+// Next or Reset, and io.EOF after the last one.
+//
+// After an error wrapping ErrRecordTooLarge or ErrInvalidUTF8 the bad record
+// has been skipped and Next may be called again for the following ones;
+// every other error is final and Next keeps returning it.
+func (d *Decoder) Next() ([]byte, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
+	rec, err := d.next()
+	if err != nil && !errors.Is(err, ErrRecordTooLarge) && !errors.Is(err, ErrInvalidUTF8) {
+		d.err = err
+	}
+	return rec, err
+}
+
+func (d *Decoder) next() ([]byte, error) {
+	for {
+		switch d.state {
+		case stTop:
+			if d.values == 0 {
+				if b := d.peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) { // a byte order mark
+					d.pos += 3
+				}
+			}
+			c, err := d.ws()
+			if err == io.EOF {
+				if d.values == 0 {
+					return nil, d.errorf(ErrNotJSON, d.pos, "empty input")
+				}
+				return nil, io.EOF
+			}
+			if err != nil {
+				return nil, err
+			}
+			d.values++
+			switch c {
+			case '[':
+				d.pos++
+				d.state, d.inRecords = stFirst, false
+			case '{':
+				if rec, err := d.object(); rec != nil || err != nil {
+					return rec, err
+				}
+			default:
+				return nil, d.errorf(ErrNotJSON, d.pos, "unexpected %q at top level", c)
+			}
+		case stFirst:
+			c, err := d.ws()
+			if err != nil {
+				return nil, d.truncated(err, "inside an array")
+			}
+			if c == ']' {
+				d.pos++
+				d.endArray()
+				continue
+			}
+			return d.element(c)
+		case stNext:
+			c, err := d.ws()
+			if err != nil {
+				return nil, d.truncated(err, "inside an array")
+			}
+			switch c {
+			case ',':
+				d.pos++
+				if c, err = d.ws(); err != nil {
+					return nil, d.truncated(err, "inside an array")
+				}
+				return d.element(c)
+			case ']':
+				d.pos++
+				d.endArray()
+			default:
+				return nil, d.errorf(ErrNotJSON, d.pos, "unexpected %q after a record", c)
+			}
+		case stTail:
+			if err := d.tail(); err != nil {
+				return nil, err
+			}
+		}
+	}
+}
+
+func (d *Decoder) endArray() {
+	if d.inRecords {
+		d.state = stTail
+	} else {
+		d.state = stTop
+	}
+}
+
+// begin starts retaining a value at d.pos.
+func (d *Decoder) begin() {
+	d.start, d.retain, d.overflow = d.pos, true, false
+	d.recOff = d.base + int64(d.pos)
+	d.hi = 0
+}
+
+// record ends the value retained since begin, ending at d.pos, and returns
+// it as a record.
+func (d *Decoder) record() ([]byte, error) {
+	d.retain = false
+	if d.overflow || d.pos-d.start > d.maxRec {
+		return nil, &DecodeError{Err: ErrRecordTooLarge, Reason: fmt.Sprintf("record longer than %d bytes", d.maxRec), Offset: d.recOff}
+	}
+	rec := d.buf[d.start:d.pos]
+	if d.hi&highBits != 0 && !utf8.Valid(rec) {
+		return nil, &DecodeError{Err: ErrInvalidUTF8, Reason: "record is not valid utf-8", Offset: d.recOff}
+	}
+	return rec, nil
+}
+
+// element reads an array element starting with c at d.pos as a record.
+func (d *Decoder) element(c byte) ([]byte, error) {
+	if c != '{' {
+		return nil, d.errorf(ErrNotCloudTrail, d.pos, "array element %q is not an object", c)
+	}
+	d.begin()
+	if err := d.composite(); err != nil {
+		return nil, err
+	}
+	d.state = stNext
+	return d.record()
+}
+
+// eventKeys are keys of a top-level object that make it a record.
+var eventKeys = [][]byte{[]byte(`"eventVersion"`), []byte(`"eventTime"`), []byte(`"eventName"`), []byte(`"eventSource"`), []byte(`"eventID"`)}
+
+var recordsKey = []byte(`"Records"`)
+
+// object reads the top-level object at d.pos: it switches to its Records
+// array and returns nil, nil, or returns the whole object as a record.
+//
+//	object = '{' [ member { ',' member } ] '}'
+//	member = string ':' value
+func (d *Decoder) object() ([]byte, error) {
+	d.begin()
+	d.pos++
+	event := false
+	c, err := d.ws()
+	if err != nil {
+		return nil, d.truncated(err, "inside the top-level object")
+	}
+	for c != '}' {
+		if c != '"' {
+			return nil, d.errorf(ErrNotJSON, d.pos, "unexpected %q, want a key", c)
+		}
+		key := d.peek(len(`"eventVersion"`))
+		records := bytes.HasPrefix(key, recordsKey)
+		for _, k := range eventKeys {
+			event = event || bytes.HasPrefix(key, k)
+		}
+		if c, err = d.member(); err != nil {
+			return nil, err
+		}
+		if records {
+			if c != '[' {
+				return nil, d.errorf(ErrNotCloudTrail, d.pos, "Records is not an array")
+			}
+			d.pos++
+			d.retain = false
+			d.state, d.inRecords = stFirst, true
+			return nil, nil
+		}
+		if c, err = d.afterMember(c); err != nil {
+			return nil, err
+		}
+	}
+	d.pos++
+	d.state = stTop
+	if !event {
+		d.retain = false
+		return nil, &DecodeError{Err: ErrNotCloudTrail, Reason: "top-level object has no Records array", Offset: d.recOff}
+	}
+	return d.record()
+}
+
+// member reads a key at d.pos and the colon after it, and returns the first
+// byte of the value.
+func (d *Decoder) member() (byte, error) {
+	if err := d.str(); err != nil {
+		return 0, err
+	}
+	c, err := d.ws()
+	if err != nil {
+		return 0, d.truncated(err, "inside the top-level object")
+	}
+	if c != ':' {
+		return 0, d.errorf(ErrNotJSON, d.pos, "unexpected %q, want ':'", c)
+	}
+	d.pos++
+	if c, err = d.ws(); err != nil {
+		return 0, d.truncated(err, "inside the top-level object")
+	}
+	return c, nil
+}
+
+// afterMember skips a value starting with c and the ',' after it, and
+// returns the byte that follows ('"' for the next key, or '}').
+func (d *Decoder) afterMember(c byte) (byte, error) {
+	if err := d.value(c); err != nil {
+		return 0, err
+	}
+	c, err := d.ws()
+	if err != nil {
+		return 0, d.truncated(err, "inside the top-level object")
+	}
+	switch c {
+	case '}':
+		return c, nil
+	case ',':
+		d.pos++
+		if c, err = d.ws(); err != nil {
+			return 0, d.truncated(err, "inside the top-level object")
+		}
+		if c == '}' {
+			return 0, d.errorf(ErrNotJSON, d.pos, "unexpected '}' after ','")
+		}
+		return c, nil
+	}
+	return 0, d.errorf(ErrNotJSON, d.pos, "unexpected %q, want ',' or '}'", c)
+}
+
+// tail reads the rest of a top-level object after its Records array, up
+// to its '}', or up to another Records array.
+func (d *Decoder) tail() error {
+	c, err := d.ws()
+	if err != nil {
+		return d.truncated(err, "inside the top-level object")
+	}
+	switch c {
+	case '}':
+		d.pos++
+		d.state = stTop
+		return nil
+	case ',':
+		d.pos++
+	default:
+		return d.errorf(ErrNotJSON, d.pos, "unexpected %q after Records", c)
+	}
+	if c, err = d.ws(); err != nil {
+		return d.truncated(err, "inside the top-level object")
+	}
+	for c != '}' {
+		if c != '"' {
+			return d.errorf(ErrNotJSON, d.pos, "unexpected %q, want a key", c)
+		}
+		records := bytes.HasPrefix(d.peek(len(recordsKey)), recordsKey)
+		if c, err = d.member(); err != nil {
+			return err
+		}
+		if records && c == '[' {
+			d.pos++
+			d.state = stFirst
+			return nil
+		}
+		if c, err = d.afterMember(c); err != nil {
+			return err
+		}
+	}
+	d.pos++
+	d.state = stTop
+	return nil
+}
+
+// value skips the value starting with c at d.pos.
+func (d *Decoder) value(c byte) error {
+	switch c {
+	case '"':
+		return d.str()
+	case '{', '[':
+		return d.composite()
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 't', 'f', 'n':
+		return d.scalar()
+	}
+	return d.errorf(ErrNotJSON, d.pos, "unexpected %q, want a value", c)
+}
+
+// scalar skips a number or literal at d.pos, up to a delimiter or the end.
+func (d *Decoder) scalar() error {
+	i := d.pos
+	for {
+		for ; i < d.w; i++ {
+			switch c := d.buf[i]; c {
+			case ',', '}', ']', ' ', '\n', '\r', '\t':
+				d.pos = i
+				return nil
+			default:
+				if class[c] != cPlain {
+					return d.errorf(ErrNotJSON, i, "unexpected %q in a literal", c)
+				}
+			}
+		}
+		var err error
+		if i, err = d.more(i); err != nil {
+			d.pos = i
+			if err == io.EOF {
+				return nil // the caller finds the end
+			}
+			return err
+		}
+	}
+}
+
+// ws skips whitespace and returns the byte at d.pos, or io.EOF at the end
+// of the input.
+func (d *Decoder) ws() (byte, error) {
+	i := d.pos
+	for {
+		for ; i < d.w; i++ {
+			if c := d.buf[i]; c != ' ' && c != '\n' && c != '\r' && c != '\t' {
+				d.pos = i
+				return c, nil
+			}
+		}
+		var err error
+		if i, err = d.more(i); err != nil {
+			d.pos = i
+			return 0, err
+		}
+	}
+}
+
+// peek returns up to n bytes from d.pos, fewer only at the end of the input
+// or on a read error (which the next read returns again).
+func (d *Decoder) peek(n int) []byte {
+	for d.w-d.pos < n {
+		i, err := d.more(d.pos)
+		d.pos = i
+		if err != nil {
+			break
+		}
+	}
+	return d.buf[d.pos:min(d.w, d.pos+n)]
+}
+
+// str skips the string starting at d.pos.
+func (d *Decoder) str() error {
+	i := d.pos + 1
+	for {
+		j, ok := skipStr(d.buf[:d.w], i, &d.hi)
+		if ok {
+			d.pos = j
+			return nil
+		}
+		var err error
+		if i, err = d.more(j); err != nil {
+			d.pos = i
+			return d.truncated(err, "inside a string")
+		}
+	}
+}
+
+// Byte classes outside strings.
+const (
+	cPlain = iota
+	cQuote
+	cOpen
+	cClose
+	cBad // control characters and non-ASCII bytes
+)
+
+var class = func() (t [256]byte) {
+	for c := range t {
+		switch {
+		case c == '"':
+			t[c] = cQuote
+		case c == '{' || c == '[':
+			t[c] = cOpen
+		case c == '}' || c == ']':
+			t[c] = cClose
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		case c < 0x20 || c >= 0x80:
+			t[c] = cBad
+		}
+	}
+	return t
+}()
+
+// composite skips the object or array starting at d.pos. This is the hot
+// loop: outside strings it looks at each byte once through a class table,
+// inside strings it moves eight bytes at a time (skipStr).
+func (d *Decoder) composite() error {
+	stack := d.stack[:0]
+	defer func() { d.stack = stack[:0] }()
+	i := d.pos
+	inStr := false
+	for {
+		b := d.buf[:d.w]
+		if inStr {
+			j, ok := skipStr(b, i, &d.hi)
+			i = j
+			inStr = !ok
+		}
+	scan:
+		for !inStr && i < len(b) {
+			c := b[i]
+			switch class[c] {
+			case cPlain:
+				i++
+			case cQuote:
+				j, ok := skipStr(b, i+1, &d.hi)
+				i = j
+				if !ok {
+					inStr = true
+					break scan
+				}
+			case cOpen:
+				if len(stack) == maxDepth {
+					return d.errorf(ErrNotJSON, i, "nesting deeper than %d", maxDepth)
+				}
+				stack = append(stack, c+2) // the matching close: '{'+2 == '}', '['+2 == ']'
+				i++
+			case cClose:
+				n := len(stack) - 1
+				if stack[n] != c {
+					return d.errorf(ErrNotJSON, i, "unexpected %q, want %q", c, stack[n])
+				}
+				stack = stack[:n]
+				i++
+				if n == 0 {
+					d.pos = i
+					return nil
+				}
+			default:
+				return d.errorf(ErrNotJSON, i, "unexpected byte %#02x", c)
+			}
+		}
+		var err error
+		if i, err = d.more(i); err != nil {
+			d.pos = i
+			if inStr {
+				return d.truncated(err, "inside a string")
+			}
+			return d.truncated(err, "inside a record")
+		}
+	}
+}
+
+const (
+	lowBits  = 0x0101010101010101
+	highBits = 0x8080808080808080
+)
+
+// skipStr scans string contents from b[i] for the closing quote. It
+// returns the index after it and true, or, when b ends first, the index to
+// resume from (len(b), or a final backslash) and false. It ORs the bytes it
+// passes into *hi so callers know whether any were non-ASCII.
+func skipStr(b []byte, i int, hi *uint64) (int, bool) {
+	h := *hi
+	for {
+		for i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			h |= x
+			q := x ^ (lowBits * '"')
+			s := x ^ (lowBits * '\\')
+			// The lowest set high bit marks the first byte equal to '"' or
+			// '\\' (borrows only run towards later bytes).
+			if m := ((q - lowBits) &^ q) | ((s - lowBits) &^ s); m&highBits != 0 {
+				i += bits.TrailingZeros64(m&highBits) >> 3
+				break
+			}
+			i += 8
+		}
+		for ; i < len(b); i++ {
+			c := b[i]
+			if c == '"' || c == '\\' {
+				break
+			}
+			h |= uint64(c)
+		}
+		if i >= len(b) {
+			*hi = h
+			return i, false
+		}
+		if b[i] == '"' {
+			*hi = h
+			return i + 1, true
+		}
+		if i+1 >= len(b) {
+			*hi = h
+			return i, false
+		}
+		i += 2 // an escape: skip the escaped byte, '"' or '\\' included
+	}
+}
+
+// more reads more input for a scan at index i and returns i moved to the
+// new buffer layout. The retained value (or, with none, buf[i:]) is kept;
+// once the retained value is longer than maxRec it is let go (overflow).
+func (d *Decoder) more(i int) (int, error) {
+	keep := i
+	if d.retain {
+		if d.w-d.start > d.maxRec {
+			d.retain, d.overflow = false, true
+		} else {
+			keep = d.start
+		}
+	}
+	if d.rerr != nil {
+		return i, d.rerr
+	}
+	if keep > 0 {
+		n := copy(d.buf, d.buf[keep:d.w])
+		d.w = n
+		d.pos -= keep
+		d.start -= keep
+		d.base += int64(keep)
+		i -= keep
+	}
+	if len(d.buf)-d.w < minRead {
+		nb := make([]byte, max(2*len(d.buf), d.w+minRead))
+		copy(nb, d.buf[:d.w])
+		d.buf = nb
+	}
+	for tries := 0; ; tries++ {
+		n, err := d.src.Read(d.buf[d.w:])
+		d.w += n
+		d.out += int64(n)
+		if d.out > d.maxObj {
+			d.rerr = &DecodeError{Err: ErrObjectTooLarge, Reason: fmt.Sprintf("more than %d bytes decompressed", d.maxObj), Offset: d.maxObj}
+			return i, d.rerr
+		}
+		if err != nil {
+			d.rerr = d.readErr(err)
+			if n > 0 {
+				return i, nil
+			}
+			return i, d.rerr
+		}
+		if n > 0 {
+			return i, nil
+		}
+		if tries == 100 {
+			d.rerr = fmt.Errorf("read at byte %d: %w", d.base+int64(d.w), io.ErrNoProgress)
+			return i, d.rerr
+		}
+	}
+}
+
+// readErr classifies an error from the decompressed stream.
+func (d *Decoder) readErr(err error) error {
+	if err == io.EOF {
+		return io.EOF
+	}
+	off := d.base + int64(d.w)
+	if d.in.err != nil { // the source failed, not the data
+		return fmt.Errorf("read at byte %d: %w", off, d.in.err)
+	}
+	if d.gz {
+		if err == io.ErrUnexpectedEOF {
+			return &DecodeError{Err: ErrTruncated, Reason: "gzip stream ends early", Offset: off}
+		}
+		return &DecodeError{Err: ErrCorruptGzip, Reason: "bad gzip data", Offset: off, Cause: err}
+	}
+	return fmt.Errorf("read at byte %d: %w", off, err)
+}
+
+// truncated turns io.EOF met inside a value into ErrTruncated; other
+// errors pass.
+func (d *Decoder) truncated(err error, where string) error {
+	if err != io.EOF {
+		return err
+	}
+	return &DecodeError{Err: ErrTruncated, Reason: "json ends " + where, Offset: d.base + int64(d.w)}
+}
+
+func (d *Decoder) errorf(sentinel error, i int, format string, args ...any) error {
+	return &DecodeError{Err: sentinel, Reason: fmt.Sprintf(format, args...), Offset: d.base + int64(i)}
+}
+
+// countReader counts bytes read and remembers the first error other than
+// io.EOF, so that source failures are not mistaken for corrupt data.
+type countReader struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if err != nil && err != io.EOF && c.err == nil {
+		c.err = err
+	}
+	return n, err
+}

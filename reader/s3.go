@@ -1,0 +1,318 @@
+package reader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+)
+
+// S3Options configure the S3 client as the AWS CLI's global options do.
+type S3Options struct {
+	Profile   string // shared config profile, like --profile; "" = AWS_PROFILE or default
+	Region    string // like --region; "" = the chain's region, else us-east-1
+	Endpoint  string // like --endpoint-url, e.g. "http://127.0.0.1:7070"
+	PathStyle bool   // address the bucket in the path, not the host name
+	NoSign    bool   // like --no-sign-request: anonymous requests, no credentials needed
+}
+
+// S3 is a Source over s3://bucket/prefix.
+//
+// The prefix may stop at any depth of the layout: the bucket root, a folder
+// above AWSLogs/, AWSLogs/, an organization, an account, a kind, a region,
+// a year, a month or a day. Organizations, accounts and regions are
+// discovered with delimited listings and filtered there; within a region,
+// only the delivery days in the filter's window are listed (each day
+// prefix directly for windows up to 62 days, otherwise by pruning year,
+// month and day folders), and with no window the region is listed
+// recursively. Digest and insight objects get the same pruning and are
+// emitted with Skip set. Folders under an account other than the three
+// CloudTrail kinds (other services' logs) are not listed. A prefix outside
+// the layout is listed recursively as-is, reading the files named like logs
+// (see Local). A prefix naming one object (it parses as a full layout key,
+// or its last element has a dot and no trailing slash) lists the keys that
+// begin with it, all to be read, without filtering. Any other prefix
+// without a trailing slash is taken as a folder.
+type S3 struct {
+	client   *s3.Client
+	bucket   string
+	prefix   string
+	pageSize int32 // ListObjectsV2 MaxKeys; 0 = the service default (1000)
+}
+
+// shortWindow is the longest window listed day by day without first
+// listing year and month folders.
+const shortWindow = 62 * day
+
+// NewS3 returns an S3 source for s3://bucket/prefix with a client built by
+// config.LoadDefaultConfig (environment, shared config and credentials
+// files, SSO, IMDS) and opts applied on top.
+//
+// Unless opts.NoSign is set, credentials are retrieved once here: when the
+// chain finds none (or the profile does not exist), the error wraps
+// ErrNoCredentials with the reason.
+func NewS3(ctx context.Context, opts S3Options, bucket, prefix string) (*S3, error) {
+	var lo []func(*config.LoadOptions) error
+	if opts.Profile != "" {
+		lo = append(lo, config.WithSharedConfigProfile(opts.Profile))
+	}
+	if opts.Region != "" {
+		lo = append(lo, config.WithRegion(opts.Region))
+	}
+	if opts.NoSign {
+		lo = append(lo, config.WithCredentialsProvider(aws.AnonymousCredentials{}))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, lo...)
+	if err != nil {
+		var pe config.SharedConfigProfileNotExistError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%w: %w", ErrNoCredentials, err)
+		}
+		return nil, fmt.Errorf("aws config: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if !opts.NoSign {
+		if cfg.Credentials == nil {
+			return nil, fmt.Errorf("%w: no credential provider configured", ErrNoCredentials)
+		}
+		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNoCredentials, err)
+		}
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if opts.Endpoint != "" {
+			o.BaseEndpoint = aws.String(opts.Endpoint)
+		}
+		o.UsePathStyle = opts.PathStyle
+	})
+	return NewS3Client(client, bucket, prefix), nil
+}
+
+// NewS3Client returns an S3 source that uses client as it is.
+func NewS3Client(client *s3.Client, bucket, prefix string) *S3 {
+	return &S3{client: client, bucket: bucket, prefix: strings.TrimLeft(prefix, "/")}
+}
+
+// String returns "s3://bucket/prefix".
+func (s *S3) String() string { return "s3://" + s.bucket + "/" + s.prefix }
+
+// List lists the objects under the prefix that f admits; see S3.
+// A missing bucket yields an error wrapping ErrNoSuchBucket.
+func (s *S3) List(ctx context.Context, f Filter, fn func(Object) error) error {
+	l := &lister{s: s, ctx: ctx, w: newWindow(f), fn: fn}
+	p := s.prefix
+	if p != "" && !strings.HasSuffix(p, "/") {
+		if _, ok := ParseKey(p); ok || strings.Contains(path.Base(p), ".") {
+			return l.all(p, modeExplicit)
+		}
+		p += "/"
+	}
+	segs, in := layoutSegs(p)
+	if !in {
+		return l.above(p)
+	}
+	switch l.w.judge(segs) {
+	case filtered:
+		return nil
+	case offLayout:
+		return l.all(p, modeAsIs)
+	}
+	return l.layout(p, segs)
+}
+
+// lister is the state of one List call.
+type lister struct {
+	s   *S3
+	ctx context.Context
+	w   window
+	fn  func(Object) error
+}
+
+// listMode says how objects of a recursive listing are classified.
+type listMode int
+
+const (
+	modeLayout   listMode = iota // parse keys, drop filtered ones, skip digests, insights and non-log names
+	modeAsIs                     // skip non-log names only
+	modeExplicit                 // read everything
+)
+
+// above walks folders above AWSLogs/ with delimited listings.
+func (l *lister) above(p string) error {
+	return l.list(p, true, func(o Object) error {
+		o.Skip = nameSkip(o.Key)
+		return l.fn(o)
+	}, func(cp string) error {
+		if path.Base(cp) == "AWSLogs" {
+			return l.layout(cp, nil)
+		}
+		return l.above(cp)
+	})
+}
+
+// layout lists folder p whose segments after AWSLogs/ are segs, already
+// admitted by the window.
+func (l *lister) layout(p string, segs []string) error {
+	depth := len(segs) // 1 account, 2 kind, 3 region, 4 year, 5 month, 6 day
+	if depth > 0 && isOrg(segs[0]) {
+		depth--
+	}
+	switch {
+	case depth >= 6:
+		return l.all(p, modeLayout)
+	case depth >= 3 && !l.w.dated():
+		return l.all(p, modeLayout)
+	case depth >= 3 && l.w.bounded() && l.w.last.Sub(l.w.first) <= shortWindow:
+		fixed := segs[len(segs)-(depth-3):] // year and month folders of p, if any
+		for d := l.w.first; !d.After(l.w.last); d = d.Add(day) {
+			ds := []string{d.Format("2006"), d.Format("01"), d.Format("02")}
+			if !equal(ds[:len(fixed)], fixed) {
+				continue
+			}
+			if err := l.all(p+strings.Join(ds[len(fixed):], "/")+"/", modeLayout); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return l.list(p, true, func(o Object) error {
+		o.Skip = nameSkip(o.Key)
+		return l.fn(o)
+	}, func(cp string) error {
+		ns := append(segs[:len(segs):len(segs)], path.Base(cp))
+		if l.w.judge(ns) != admitted {
+			return nil
+		}
+		return l.layout(cp, ns)
+	})
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// all lists everything under p recursively.
+func (l *lister) all(p string, mode listMode) error {
+	return l.list(p, false, func(o Object) error {
+		switch mode {
+		case modeAsIs:
+			o.Skip = nameSkip(o.Key)
+		case modeLayout:
+			if k, ok := ParseKey(o.Key); ok {
+				segs, _ := layoutSegs(path0(o.Key))
+				if l.w.judge(segs) != admitted {
+					return nil
+				}
+				o.Skip = k.Skip()
+			} else {
+				o.Skip = nameSkip(o.Key)
+			}
+		}
+		return l.fn(o)
+	}, nil)
+}
+
+// list pages lazily through ListObjectsV2 for prefix p, calling obj for
+// each object and cp for each common prefix (delimited listings only).
+func (l *lister) list(p string, delim bool, obj func(Object) error, cp func(string) error) error {
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(l.s.bucket), Prefix: aws.String(p)}
+	if delim {
+		in.Delimiter = aws.String("/")
+	}
+	if l.s.pageSize > 0 {
+		in.MaxKeys = aws.Int32(l.s.pageSize)
+	}
+	pg := s3.NewListObjectsV2Paginator(l.s.client, in)
+	for pg.HasMorePages() {
+		page, err := pg.NextPage(l.ctx)
+		if err != nil {
+			if isNoSuchBucket(err) {
+				return fmt.Errorf("s3 list s3://%s: %w", l.s.bucket, ErrNoSuchBucket)
+			}
+			return fmt.Errorf("s3 list %s: %w", p, err)
+		}
+		for _, o := range page.Contents {
+			if err := obj(l.s.object(o)); err != nil {
+				return err
+			}
+		}
+		for _, c := range page.CommonPrefixes {
+			if err := cp(aws.ToString(c.Prefix)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *S3) object(o types.Object) Object {
+	key := aws.ToString(o.Key)
+	return Object{
+		URI:          "s3://" + s.bucket + "/" + key,
+		Bucket:       s.bucket,
+		Key:          key,
+		Size:         aws.ToInt64(o.Size),
+		ETag:         strings.Trim(aws.ToString(o.ETag), `"`),
+		LastModified: aws.ToTime(o.LastModified).In(time.UTC),
+	}
+}
+
+func isNoSuchBucket(err error) bool {
+	var nsb *types.NoSuchBucket
+	if errors.As(err, &nsb) {
+		return true
+	}
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "NoSuchBucket"
+}
+
+// Open GETs the object and streams its body; nothing is buffered beyond
+// what the HTTP client reads ahead. Errors, including read errors of the
+// body, name the key.
+func (s *S3) Open(ctx context.Context, o Object) (io.ReadCloser, error) {
+	bucket := o.Bucket
+	if bucket == "" {
+		bucket = s.bucket
+	}
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(o.Key)})
+	if err != nil {
+		if isNoSuchBucket(err) {
+			return nil, fmt.Errorf("s3 get %s: %w", o.Key, ErrNoSuchBucket)
+		}
+		return nil, fmt.Errorf("s3 get %s: %w", o.Key, err)
+	}
+	return &body{ReadCloser: out.Body, key: o.Key}, nil
+}
+
+// body names the key in read errors.
+type body struct {
+	io.ReadCloser
+	key string
+}
+
+func (b *body) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("s3 get %s: %w", b.key, err)
+	}
+	return n, err
+}
