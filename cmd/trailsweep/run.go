@@ -1,0 +1,375 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trailsweep/trailsweep/internal/rule"
+	"github.com/trailsweep/trailsweep/reader"
+	"github.com/trailsweep/trailsweep/report"
+	"github.com/trailsweep/trailsweep/scan"
+)
+
+// Exit codes: the contract scripts rely on.
+const (
+	exitOK         = 0 // scan complete, findings or not
+	exitFindings   = 1 // findings, only with --fail-on-findings
+	exitUsage      = 2 // usage or configuration error
+	exitIncomplete = 3 // the scan finished but some objects could not be read, or it was interrupted
+)
+
+// version is set with -ldflags "-X main.version=…"; otherwise it comes from
+// the module build information.
+var version = ""
+
+// wrapSource, when set (by tests), decorates every source the scan reads.
+var wrapSource func(reader.Source) reader.Source
+
+// exitError carries an exit code up to run, the one place errors become codes.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, a ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, a...)}
+}
+
+// run is the whole CLI: it parses args, runs the command and maps the outcome
+// to an exit code. Tests call it in-process.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil && ee.code != exitFindings {
+			fmt.Fprintf(stderr, "trailsweep: %s\n", report.Clean(ee.err.Error()))
+		}
+		return ee.code
+	}
+	// Anything cobra itself reports (unknown flag, bad value, missing
+	// argument) is a usage error.
+	fmt.Fprintf(stderr, "trailsweep: %s\n", report.Clean(err.Error()))
+	fmt.Fprintln(stderr, "Run 'trailsweep --help' for usage.")
+	return exitUsage
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "trailsweep",
+		Short:         "Run detection rules over AWS CloudTrail logs in S3 or on disk",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.AddCommand(newScanCmd(stdout, stderr), newRulesCmd(stdout, stderr), newVersionCmd(stdout))
+	return root
+}
+
+func newVersionCmd(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			fmt.Fprintf(stdout, "trailsweep %s\n", buildVersion())
+			return nil
+		},
+	}
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// ruleFlags are shared by scan and rules.
+type ruleFlags struct {
+	paths   []string
+	queries []string
+	strict  bool
+}
+
+func (rf *ruleFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&rf.paths, "rules", nil, "rule file or directory, repeatable (default: the built-in rules)")
+	cmd.Flags().StringArrayVar(&rf.queries, "query", nil, "ad-hoc KQL rule, repeatable; with --query and no --rules only the queries run")
+	cmd.Flags().BoolVar(&rf.strict, "strict", false, "treat any rule that fails to load as a fatal error")
+}
+
+// load builds the rule set: the built-in rules when neither --rules nor
+// --query is given. Files that fail to load are reported on stderr and
+// skipped, or are fatal with --strict.
+func (rf *ruleFlags) load(stderr io.Writer) (*rule.Set, error) {
+	var rules []*rule.Rule
+	if len(rf.paths) == 0 && len(rf.queries) == 0 {
+		b, err := rule.Builtin()
+		if err != nil {
+			return nil, fmt.Errorf("built-in rules: %w", err)
+		}
+		rules = b
+	}
+	if len(rf.paths) > 0 {
+		for _, p := range rf.paths {
+			if _, err := os.Stat(p); err != nil {
+				return nil, usageErr("--rules %s: %w", p, err)
+			}
+		}
+		loaded, errs := rule.Load(rf.paths)
+		for _, e := range errs {
+			fmt.Fprintf(stderr, "trailsweep: rule not loaded: %s\n", report.Clean(e.Error()))
+		}
+		if len(errs) > 0 && rf.strict {
+			return nil, usageErr("%d rule file(s) failed to load (--strict)", len(errs))
+		}
+		rules = append(rules, loaded...)
+	}
+	if len(rf.queries) > 0 {
+		adhoc, err := rule.Adhoc(rf.queries)
+		if err != nil {
+			return nil, usageErr("%w", err)
+		}
+		rules = append(rules, adhoc...)
+	}
+	set, err := rule.NewSet(rules)
+	if err != nil {
+		return nil, usageErr("%w", err)
+	}
+	return set, nil
+}
+
+func newRulesCmd(stdout, stderr io.Writer) *cobra.Command {
+	var rf ruleFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "rules",
+		Short: "List the loaded rules, whether each can run, and why not",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			set, err := rf.load(stderr)
+			if err != nil {
+				return err
+			}
+			infos := rule.Describe(set.All())
+			if asJSON {
+				enc := json.NewEncoder(stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(infos)
+			}
+			tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tSOURCE\tTYPE\tSEVERITY\tSUPPORTED\tNAME\tREASON")
+			supported := 0
+			for _, in := range infos {
+				if in.Supported {
+					supported++
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%t\t%s\t%s\n", report.Clean(in.ID), in.Source, report.Clean(in.Type),
+					report.Clean(in.Severity), in.Supported, report.Clean(in.Name), report.Clean(in.Reason))
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "\n%d rules, %d supported, %d not supported\n", len(infos), supported, len(infos)-supported)
+			return nil
+		},
+	}
+	rf.add(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON array of {id,name,source,type,language,severity,supported,reason}")
+	return cmd
+}
+
+// scanFlags are the scan command's settings, straight from the flags.
+type scanFlags struct {
+	rules                   ruleFlags
+	since, until            string
+	accounts, regions       []string
+	out, format, summary    string
+	raw, failOnFindings     bool
+	s3                      reader.S3Options
+	concurrency, workers    int
+	maxRecord               int
+	maxObject               int64
+	quiet                   bool
+}
+
+func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
+	var sf scanFlags
+	cmd := &cobra.Command{
+		Use:   "scan [flags] SOURCE...",
+		Short: "Scan CloudTrail logs (s3://bucket[/prefix], a file or a directory) with the rules",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErr("scan needs at least one SOURCE: s3://bucket[/prefix], a file or a directory")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runScan(cmd.Context(), &sf, args, stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	sf.rules.add(cmd)
+	f.StringVar(&sf.since, "since", "", "event-time window start: RFC 3339, YYYY-MM-DD, or an age (90d, 12h)")
+	f.StringVar(&sf.until, "until", "", "event-time window end (exclusive; a bare date includes that whole day)")
+	f.StringSliceVar(&sf.accounts, "accounts", nil, "only these account ids (comma list), applied to the key path before any GET")
+	f.StringSliceVar(&sf.regions, "regions", nil, "only these regions (comma list), applied to the key path before any GET")
+	f.StringVar(&sf.out, "out", "", "findings file; format from the extension .parquet .csv .jsonl; '-' = JSONL to stdout (default: a table on stdout)")
+	f.StringVar(&sf.format, "format", "", "parquet|csv|jsonl, overrides the extension")
+	f.BoolVar(&sf.raw, "raw", false, "also write each matching record's raw JSON")
+	f.StringVar(&sf.summary, "summary", "", "also write the summary as JSON to this file")
+	f.StringVar(&sf.s3.Profile, "profile", "", "AWS profile, as the AWS CLI means it")
+	f.StringVar(&sf.s3.Region, "region", "", "AWS region for S3 requests")
+	f.StringVar(&sf.s3.Endpoint, "endpoint-url", "", "S3 endpoint URL (S3-compatible stores)")
+	f.BoolVar(&sf.s3.PathStyle, "s3-path-style", false, "use path-style S3 addressing")
+	f.BoolVar(&sf.s3.NoSign, "no-sign-request", false, "do not sign requests (public buckets)")
+	f.IntVar(&sf.concurrency, "concurrency", 64, "concurrent S3 GETs")
+	f.IntVar(&sf.workers, "workers", 0, "CPU workers (default GOMAXPROCS)")
+	f.IntVar(&sf.maxRecord, "max-record-bytes", 8<<20, "largest record accepted; larger ones fail their object")
+	f.Int64Var(&sf.maxObject, "max-object-bytes", 2<<30, "largest decompressed object accepted (gzip bombs)")
+	f.BoolVar(&sf.failOnFindings, "fail-on-findings", false, "exit 1 when there are findings")
+	f.BoolVarP(&sf.quiet, "quiet", "q", false, "print no summary on stderr")
+	return cmd
+}
+
+func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr io.Writer) error {
+	now := time.Now()
+	since, err := parseTime(sf.since, now, false)
+	if err != nil {
+		return usageErr("--since: %w", err)
+	}
+	until, err := parseTime(sf.until, now, true)
+	if err != nil {
+		return usageErr("--until: %w", err)
+	}
+	if !since.IsZero() && !until.IsZero() && !since.Before(until) {
+		return usageErr("--since %s is not before --until %s", since.Format(time.RFC3339), until.Format(time.RFC3339))
+	}
+	if sf.concurrency < 1 {
+		return usageErr("--concurrency must be at least 1")
+	}
+	if sf.workers < 0 {
+		return usageErr("--workers must not be negative")
+	}
+	var format report.Format
+	if sf.out != "" || sf.format != "" {
+		if sf.out == "" {
+			return usageErr("--format needs --out")
+		}
+		format, err = report.FormatFor(sf.out, sf.format)
+		if err != nil {
+			return usageErr("--out/--format: %w", err)
+		}
+	}
+	set, err := sf.rules.load(stderr)
+	if err != nil {
+		return err
+	}
+
+	var sources []reader.Source
+	for _, a := range args {
+		src, err := reader.Open(ctx, a, sf.s3)
+		if err != nil {
+			return &exitError{code: exitUsage, err: fmt.Errorf("source %s: %w", a, err)}
+		}
+		if wrapSource != nil {
+			src = wrapSource(src)
+		}
+		sources = append(sources, src)
+	}
+
+	var w report.Writer
+	switch {
+	case sf.out == "":
+		w = report.NewTable(stdout)
+	case sf.out == "-":
+		w = report.NewJSONL(stdout, report.Options{Raw: sf.raw})
+	default:
+		w, err = report.Create(sf.out, format, report.Options{Raw: sf.raw})
+		if err != nil {
+			return usageErr("--out %s: %w", sf.out, err)
+		}
+	}
+
+	cfg := scan.Config{
+		Sources:     sources,
+		Filter:      reader.Filter{Since: since, Until: until, Accounts: sf.accounts, Regions: sf.regions},
+		Rules:       set,
+		Concurrency: sf.concurrency,
+		Workers:     sf.workers,
+		Raw:         sf.raw,
+		Decode:      reader.DecodeOptions{MaxRecordBytes: sf.maxRecord, MaxObjectBytes: sf.maxObject},
+	}
+	sum, scanErr := scan.Run(ctx, cfg, w)
+	// Keep what was found, also when interrupted; a failed listing or writer
+	// leaves no output file under the final name.
+	interrupted := errors.Is(scanErr, scan.ErrInterrupted)
+	if scanErr != nil && !interrupted {
+		_ = w.Abort()
+	} else if err := w.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", sf.out, err)
+	}
+	if sf.out != "" && sf.out != "-" && (scanErr == nil || interrupted) {
+		sum.Output = sf.out
+	}
+	if !sf.quiet {
+		fmt.Fprintln(stderr)
+		_ = sum.WriteText(stderr)
+	}
+	if sf.summary != "" {
+		if err := writeSummary(sf.summary, sum); err != nil {
+			return err
+		}
+	}
+	switch {
+	case scanErr != nil && !interrupted:
+		if errors.Is(scanErr, reader.ErrNoSuchBucket) || errors.Is(scanErr, reader.ErrNoCredentials) {
+			return &exitError{code: exitUsage, err: scanErr}
+		}
+		return &exitError{code: exitIncomplete, err: scanErr}
+	case interrupted:
+		return &exitError{code: exitIncomplete, err: errors.New("interrupted: the summary above is incomplete")}
+	case sum.Objects.Failed > 0:
+		return &exitError{code: exitIncomplete, err: fmt.Errorf("%d object(s) could not be read (listed above)", sum.Objects.Failed)}
+	case sf.failOnFindings && sum.Findings > 0:
+		return &exitError{code: exitFindings}
+	}
+	return nil
+}
+
+func writeSummary(path string, sum *report.Summary) error {
+	var b strings.Builder
+	if err := sum.WriteJSON(&b); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("--summary: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("--summary: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,401 @@
+// Package scan is the trailsweep pipeline: it lists log objects from one or
+// more sources, fetches them through a bounded pool, decodes and splits them
+// into records on CPU workers, evaluates every record against a compiled rule
+// set and hands findings, object by object, to a single writer.
+//
+// Every object listed is accounted for as scanned, skipped (with a reason) or
+// failed (with a reason); every record read is evaluated, outside the window
+// or malformed.
+package scan
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/trailsweep/trailsweep/internal/ecs"
+	"github.com/trailsweep/trailsweep/internal/rule"
+	"github.com/trailsweep/trailsweep/reader"
+	"github.com/trailsweep/trailsweep/report"
+)
+
+// Sink receives findings. The scan calls it from one goroutine only.
+type Sink interface {
+	Write(f *report.Finding) error
+}
+
+// Config is one scan.
+type Config struct {
+	Sources []reader.Source
+	Filter  reader.Filter // Since/Until also filter records on eventTime
+	Rules   *rule.Set
+
+	Concurrency int // objects fetched at once (network-bound); default 64
+	Workers     int // decode and match goroutines (CPU-bound); default GOMAXPROCS
+	Raw         bool
+	Decode      reader.DecodeOptions
+
+	// Ingested stands in for event.ingested; default: the scan's start time,
+	// truncated to seconds.
+	Ingested time.Time
+
+	// Progress, when set, is called from the writer goroutine after each object.
+	Progress func(p Progress)
+}
+
+// Progress is a snapshot of a running scan.
+type Progress struct {
+	Listed, Done, Failed int64
+	BytesRead            int64
+	Findings             int64
+}
+
+// ErrInterrupted is returned (wrapped) when the context was cancelled before
+// every listed object was read. The summary is still valid and marked
+// incomplete.
+var ErrInterrupted = errors.New("scan interrupted")
+
+// job is a listed object to fetch, with the source that listed it.
+type job struct {
+	src reader.Source
+	obj reader.Object
+}
+
+// fetched is a fetched object waiting for a CPU worker.
+type fetched struct {
+	obj  reader.Object
+	body *bytes.Buffer
+	err  error
+}
+
+// result is everything one object produced, committed by the writer at once.
+type result struct {
+	obj      reader.Object
+	findings []report.Finding
+	bytesIn  int64
+	bytesOut int64
+	records  recordCounts
+	err      error
+}
+
+type recordCounts struct {
+	read, evaluated, outside, malformed int64
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// Run scans every source and writes findings to sink. It returns the summary
+// of what was read, also when it returns an error: ErrInterrupted (wrapped)
+// when ctx was cancelled, or the first listing or sink error, which ends the
+// scan. Objects that cannot be read are not errors: they are listed in
+// Summary.Failures and the scan goes on.
+func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 64
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	start := time.Now()
+	if cfg.Ingested.IsZero() {
+		cfg.Ingested = start.UTC().Truncate(time.Second)
+	}
+	sum := &report.Summary{Started: start.UTC(), Complete: true}
+	sum.Objects.Skipped = map[string]int64{}
+	sum.Window.Since, sum.Window.Until = cfg.Filter.Since, cfg.Filter.Until
+	for _, s := range cfg.Sources {
+		sum.Sources = append(sum.Sources, s.String())
+	}
+	if cfg.Rules != nil {
+		sum.Rules.Loaded = len(cfg.Rules.All())
+		sum.Rules.Runnable = len(cfg.Rules.Runnable())
+		sum.Rules.Unsupported = sum.Rules.Loaded - sum.Rules.Runnable
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	toFetch := make(chan job, cfg.Concurrency)
+	toDecode := make(chan fetched, cfg.Workers*2)
+	results := make(chan result, cfg.Workers*2)
+
+	// Objects listed but not to be read go straight to the writer.
+	// Listing: one producer, all sources in turn.
+	g.Go(func() error {
+		defer close(toFetch)
+		for _, src := range cfg.Sources {
+			err := src.List(gctx, cfg.Filter, func(o reader.Object) error {
+				if o.Skip != "" {
+					return send(gctx, results, result{obj: o})
+				}
+				return send(gctx, toFetch, job{src: src, obj: o})
+			})
+			if err != nil {
+				return fmt.Errorf("list %s: %w", src, err)
+			}
+		}
+		return nil
+	})
+
+	// Fetchers: bounded by Concurrency, network-bound.
+	var fetchWG sync.WaitGroup
+	for range cfg.Concurrency {
+		fetchWG.Add(1)
+		g.Go(func() error {
+			defer fetchWG.Done()
+			for j := range toFetch {
+				f := fetch(gctx, j.src, j.obj)
+				if err := send(gctx, toDecode, f); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error { fetchWG.Wait(); close(toDecode); return nil })
+
+	// CPU workers: decode, split, match.
+	var workWG sync.WaitGroup
+	for range cfg.Workers {
+		workWG.Add(1)
+		g.Go(func() error {
+			defer workWG.Done()
+			w := newWorker(cfg)
+			for f := range toDecode {
+				r := w.process(f)
+				if err := send(gctx, results, r); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error { workWG.Wait(); close(results); return nil })
+
+	// The writer: the only goroutine that touches sum and sink.
+	byRule := map[string]*report.RuleCount{}
+	g.Go(func() error {
+		for r := range results {
+			if err := commit(sum, byRule, sink, r); err != nil {
+				return err
+			}
+			if cfg.Progress != nil {
+				cfg.Progress(Progress{
+					Listed: sum.Objects.Listed, Done: sum.Objects.Scanned, Failed: sum.Objects.Failed,
+					BytesRead: sum.BytesRead, Findings: sum.Findings,
+				})
+			}
+		}
+		return nil
+	})
+
+	err := g.Wait()
+	sum.Duration = time.Since(start)
+	for _, c := range byRule {
+		sum.FindingsByRule = append(sum.FindingsByRule, *c)
+	}
+	sort.Slice(sum.FindingsByRule, func(i, j int) bool {
+		a, b := sum.FindingsByRule[i], sum.FindingsByRule[j]
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		return a.RuleID < b.RuleID
+	})
+	if ctx.Err() != nil {
+		sum.Complete = false
+		return sum, fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(ctx))
+	}
+	if err != nil {
+		sum.Complete = false
+		return sum, err
+	}
+	return sum, nil
+}
+
+// commit accounts for one object and writes its findings.
+func commit(sum *report.Summary, byRule map[string]*report.RuleCount, sink Sink, r result) error {
+	sum.Objects.Listed++
+	switch {
+	case r.obj.Skip != "":
+		sum.Objects.Skipped[r.obj.Skip]++
+		return nil
+	case r.err != nil:
+		sum.Objects.Failed++
+		sum.Failures = append(sum.Failures, report.ObjectFailure{URI: r.obj.URI, Reason: r.err.Error()})
+	default:
+		sum.Objects.Scanned++
+	}
+	sum.BytesCompressed += r.bytesIn
+	sum.BytesRead += r.bytesOut
+	sum.Records.Read += r.records.read
+	sum.Records.Evaluated += r.records.evaluated
+	sum.Records.OutsideWindow += r.records.outside
+	sum.Records.Malformed += r.records.malformed
+	for i := range r.findings {
+		f := &r.findings[i]
+		if err := sink.Write(f); err != nil {
+			return fmt.Errorf("write findings: %w", err)
+		}
+		sum.Findings++
+		c := byRule[f.RuleID]
+		if c == nil {
+			c = &report.RuleCount{RuleID: f.RuleID, RuleName: f.RuleName}
+			byRule[f.RuleID] = c
+		}
+		c.Count++
+	}
+	return nil
+}
+
+// send delivers v on ch unless ctx ends first.
+func send[T any](ctx context.Context, ch chan<- T, v T) error {
+	select {
+	case ch <- v:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// fetch reads one object's stored bytes into a pooled buffer.
+func fetch(ctx context.Context, src reader.Source, o reader.Object) fetched {
+	rc, err := src.Open(ctx, o)
+	if err != nil {
+		return fetched{obj: o, err: err}
+	}
+	defer rc.Close()
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	if o.Size > 0 && o.Size < 1<<30 {
+		buf.Grow(int(o.Size))
+	}
+	if _, err := io.Copy(buf, rc); err != nil {
+		bufPool.Put(buf)
+		return fetched{obj: o, err: fmt.Errorf("read %s: %w", o.URI, err)}
+	}
+	return fetched{obj: o, body: buf}
+}
+
+// worker owns the per-goroutine state reused across objects.
+type worker struct {
+	cfg   Config
+	rec   *ecs.Record
+	match []*rule.Rule
+	user  ecs.Field
+}
+
+func newWorker(cfg Config) *worker {
+	return &worker{
+		cfg:  cfg,
+		rec:  ecs.NewRecord(ecs.Options{Ingested: cfg.Ingested}),
+		user: ecs.Lookup("user.name"),
+	}
+}
+
+// process decodes one fetched object and matches each of its records.
+func (w *worker) process(f fetched) result {
+	r := result{obj: f.obj}
+	if f.err != nil {
+		r.err = f.err
+		return r
+	}
+	defer bufPool.Put(f.body)
+	r.bytesIn = int64(f.body.Len())
+	dec, err := reader.NewDecoder(bytes.NewReader(f.body.Bytes()), w.cfg.Decode)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	var index int64
+	for ; ; index++ {
+		raw, err := dec.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			r.err = fmt.Errorf("%w (after %d records)", err, index)
+			break
+		}
+		r.records.read++
+		w.record(&r, raw, index)
+	}
+	r.bytesOut = dec.BytesOut()
+	return r
+}
+
+// record evaluates one record and appends its findings to r.
+func (w *worker) record(r *result, raw []byte, index int64) {
+	rec := w.rec
+	if err := rec.Reset(raw); err != nil {
+		r.records.malformed++
+		return
+	}
+	t, ok := rec.EventTime()
+	win := w.cfg.Filter
+	if !ok && (!win.Since.IsZero() || !win.Until.IsZero()) {
+		r.records.malformed++
+		return
+	}
+	if ok && ((!win.Since.IsZero() && t.Before(win.Since)) || (!win.Until.IsZero() && !t.Before(win.Until))) {
+		r.records.outside++
+		return
+	}
+	r.records.evaluated++
+	if w.cfg.Rules == nil {
+		return
+	}
+	provider, action := rec.Str("eventSource"), rec.Str("eventName")
+	if !w.cfg.Rules.CanMatch(provider, action) {
+		return
+	}
+	w.match = w.cfg.Rules.Match(rec, provider, action, w.match[:0])
+	for _, ru := range w.match {
+		r.findings = append(r.findings, w.finding(ru, r.obj, t, index))
+	}
+}
+
+// finding builds the row for one (rule, record) match.
+func (w *worker) finding(ru *rule.Rule, o reader.Object, t time.Time, index int64) report.Finding {
+	rec := w.rec
+	f := report.Finding{
+		RuleID:            ru.ID,
+		RuleName:          ru.Name,
+		RuleSource:        ru.Source,
+		RuleType:          ru.Type,
+		Severity:          ru.Severity,
+		RiskScore:         int64(ru.RiskScore),
+		Tactics:           ru.Tactics(),
+		Techniques:        ru.Techniques(),
+		EventTime:         t,
+		EventID:           rec.Str("eventID"),
+		EventSource:       rec.Str("eventSource"),
+		EventName:         rec.Str("eventName"),
+		AWSRegion:         rec.Str("awsRegion"),
+		AccountID:         rec.Str("recipientAccountId"),
+		UserIdentityType:  rec.Str("userIdentity", "type"),
+		UserARN:           rec.Str("userIdentity", "arn"),
+		AccessKeyID:       rec.Str("userIdentity", "accessKeyId"),
+		SourceIP:          rec.Str("sourceIPAddress"),
+		UserAgent:         rec.Str("userAgent"),
+		ErrorCode:         rec.Str("errorCode"),
+		ErrorMessage:      rec.Str("errorMessage"),
+		RequestParameters: rec.JSON("requestParameters"),
+		ResponseElements:  rec.JSON("responseElements"),
+		SourceURI:         o.URI,
+		ObjectETag:        o.ETag,
+		RecordIndex:       index,
+	}
+	if v := rec.Values(w.user); len(v) > 0 {
+		f.UserName = v[0].S
+	}
+	if w.cfg.Raw {
+		f.Raw = string(rec.Raw())
+	}
+	return f
+}
