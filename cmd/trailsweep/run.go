@@ -203,16 +203,16 @@ func newRulesCmd(stdout, stderr io.Writer) *cobra.Command {
 
 // scanFlags are the scan command's settings, straight from the flags.
 type scanFlags struct {
-	rules                   ruleFlags
-	since, until            string
-	accounts, regions       []string
-	out, format, summary    string
-	raw, failOnFindings     bool
-	s3                      reader.S3Options
-	concurrency, workers    int
-	maxRecord               int
-	maxObject               int64
-	quiet                   bool
+	rules                ruleFlags
+	since, until         string
+	accounts, regions    []string
+	out, format, summary string
+	raw, failOnFindings  bool
+	s3                   reader.S3Options
+	concurrency, workers int
+	maxRecord            int
+	maxObject            int64
+	quiet                bool
 }
 
 func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
