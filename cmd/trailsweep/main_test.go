@@ -156,7 +156,7 @@ func readParquet(t *testing.T, path string) []row {
 	}
 	// Column types as DuckDB and pyarrow see them.
 	schema := pf.Schema()
-	for col, want := range map[string]string{"event_time": "TIMESTAMP", "tactics": "LIST", "risk_score": "INT64", "record_index": "INT64", "rule_id": "STRING"} {
+	for col, want := range map[string]string{"event_time": "TIMESTAMP", "tactics": "LIST", "risk_score": "INT(64", "record_index": "INT(64", "rule_id": "STRING"} {
 		field, ok := schema.Lookup(col)
 		if !ok && col != "tactics" {
 			t.Errorf("parquet: no column %s", col)
@@ -178,6 +178,11 @@ func readParquet(t *testing.T, path string) []row {
 	lt := mustLookup(t, schema, "event_time").Node.Type().LogicalType()
 	if ts, ok := lt.Value.(*format.TimestampType); !ok || !ts.IsAdjustedToUTC {
 		t.Errorf("event_time is not a UTC-adjusted timestamp: %v", lt)
+	}
+	for _, col := range []string{"risk_score", "record_index"} {
+		if k := mustLookup(t, schema, col).Node.Type().Kind(); k != parquet.Int64 {
+			t.Errorf("%s is stored as %v, want INT64", col, k)
+		}
 	}
 	rows, err := parquet.Read[parquetFinding](f, st.Size())
 	if err != nil {
@@ -540,7 +545,7 @@ func TestWindowAndQuery(t *testing.T) {
 	sum := filepath.Join(t.TempDir(), "s.json")
 	code, stdout, stderr := cli(t, "scan", dir, "-q", "--out", "-", "--summary", sum,
 		"--query", `event.provider: "lambda.amazonaws.com" and event.action: CreateEventSourceMapping*`,
-		"--since", "2026-11-20", "--until", "2026-11-21")
+		"--since", "2026-11-20", "--until", "2026-11-20") // a bare --until date includes that day
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
