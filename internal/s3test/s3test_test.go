@@ -52,4 +52,3 @@ func TestEnv(t *testing.T) {
 		t.Errorf("AWS_PROFILE = %q, want unset", v)
 	}
 }
-
