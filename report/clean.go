@@ -1,7 +1,6 @@
 package report
 
 import (
-	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -46,7 +45,7 @@ func Clean(s string) string {
 			case '\r':
 				b.WriteString(`\r`)
 			default:
-				fmt.Fprintf(&b, `\x%02x`, c)
+				writeHexByte(&b, c)
 			}
 			i++
 			continue
@@ -54,15 +53,28 @@ func Clean(s string) string {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && n == 1:
-			fmt.Fprintf(&b, `\x%02x`, c)
+			writeHexByte(&b, c)
 		case unsafeRune(r):
-			fmt.Fprintf(&b, `\u%04x`, r)
+			b.WriteString(`\u`)
+			b.WriteByte(hexDigits[r>>12&0xf])
+			b.WriteByte(hexDigits[r>>8&0xf])
+			b.WriteByte(hexDigits[r>>4&0xf])
+			b.WriteByte(hexDigits[r&0xf])
 		default:
 			b.WriteString(s[i : i+n])
 		}
 		i += n
 	}
 	return b.String()
+}
+
+const hexDigits = "0123456789abcdef"
+
+// writeHexByte writes c as \xHH.
+func writeHexByte(b *strings.Builder, c byte) {
+	b.WriteString(`\x`)
+	b.WriteByte(hexDigits[c>>4])
+	b.WriteByte(hexDigits[c&0xf])
 }
 
 // unsafeRune reports whether r is a non-ASCII rune a terminal may act on or

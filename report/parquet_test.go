@@ -272,30 +272,43 @@ print(pq.read_table(sys.argv[1]).num_rows)
 	}
 }
 
-func BenchmarkParquetWrite(b *testing.B) {
-	for _, raw := range []bool{false, true} {
-		b.Run(fmt.Sprintf("raw=%t", raw), func(b *testing.B) {
-			fs := sampleFindings(b)
-			var size int64
-			for i := range fs {
-				size += int64(fs[i].rowSize(raw))
-			}
-			b.SetBytes(size)
-			b.ReportAllocs()
-			w := NewParquet(io.Discard, Options{Raw: raw})
-			for i := 0; b.Loop(); i++ {
-				for j := range fs {
-					fs[j].RecordIndex = int64(i)
-					fs[j].EventTime = fs[j].EventTime.Add(time.Second)
-					if err := w.Write(&fs[j]); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-			if err := w.Close(); err != nil {
+// BenchmarkWrite measures every format on the same findings; JSONL and CSV
+// are the baseline Parquet (columnar, zstd) is compared with. Bytes are the
+// findings' text, not the output size.
+func BenchmarkWrite(b *testing.B) {
+	formats := []struct {
+		name string
+		new  func(io.Writer, Options) Writer
+	}{{"parquet", NewParquet}, {"jsonl", NewJSONL}, {"csv", NewCSV}}
+	for _, ft := range formats {
+		for _, raw := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/raw=%t", ft.name, raw), func(b *testing.B) {
+				benchmarkWrite(b, ft.new, raw)
+			})
+		}
+	}
+}
+
+func benchmarkWrite(b *testing.B, newWriter func(io.Writer, Options) Writer, raw bool) {
+	fs := sampleFindings(b)
+	var size int64
+	for i := range fs {
+		size += int64(fs[i].rowSize(raw))
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	w := newWriter(io.Discard, Options{Raw: raw})
+	for i := 0; b.Loop(); i++ {
+		for j := range fs {
+			fs[j].RecordIndex = int64(i)
+			fs[j].EventTime = fs[j].EventTime.Add(time.Second)
+			if err := w.Write(&fs[j]); err != nil {
 				b.Fatal(err)
 			}
-		})
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
 	}
 }
 

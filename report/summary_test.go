@@ -1,0 +1,273 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// sampleSummary: 150 scanned, 28 skipped, the given failures, and notReached
+// more listed (negative: fewer listed than accounted for).
+func sampleSummary(complete bool, failures int, notReached int64) *Summary {
+	s := &Summary{
+		Sources:  []string{"s3://trail-bucket/AWSLogs/", "./logs\x1b[2J"},
+		Started:  time.Date(2024, 3, 5, 8, 0, 0, 0, time.UTC),
+		Duration: 4 * time.Second,
+		Complete: complete,
+		Window:   TimeWindow{Since: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)},
+		Rules:    RuleStats{Loaded: 12, Runnable: 10, Unsupported: 2},
+		Objects: ObjectStats{
+			Listed: 178 + int64(failures) + notReached, Scanned: 150, Failed: int64(failures),
+			Skipped: map[string]int64{"digest": 20, "outside window": 5, "already done": 3},
+		},
+		BytesCompressed: 8_000_000,
+		BytesRead:       80_000_000,
+		Records:         RecordStats{Read: 40_000, Evaluated: 39_000, OutsideWindow: 900, Malformed: 100},
+		Output:          "out.parquet",
+	}
+	for i := range failures {
+		s.Failures = append(s.Failures, ObjectFailure{
+			URI:    fmt.Sprintf("s3://trail-bucket/k%03d.json.gz", i),
+			Reason: "gzip: invalid header\x1b]0;pwned\x07",
+		})
+	}
+	var c RuleCounter
+	for i, id := range []string{"r-b", "r-a", "r-c", "r-a", "r-b", "r-a"} {
+		c.Add(&Finding{RuleID: id, RuleName: "name of " + id, RecordIndex: int64(i)})
+	}
+	s.Findings = c.Total()
+	s.FindingsByRule = c.Counts()
+	return s
+}
+
+func TestRuleCounter(t *testing.T) {
+	var c RuleCounter
+	for _, id := range []string{"b", "a", "c", "c", "b", "d"} {
+		c.Add(&Finding{RuleID: id, RuleName: "n" + id})
+	}
+	want := []RuleCount{{"b", "nb", 2}, {"c", "nc", 2}, {"a", "na", 1}, {"d", "nd", 1}}
+	if got := c.Counts(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Counts() = %v, want %v", got, want)
+	}
+	if got := c.Total(); got != 6 {
+		t.Errorf("Total() = %d, want 6", got)
+	}
+}
+
+var objectsLine = regexp.MustCompile(`objects:\s+(\d+) listed = (\d+) scanned \+ (\d+) skipped \+ (\d+) failed(?: \+ (\d+) not reached)?(?: \(counts exceed listed by \d+\))?\n`)
+
+func atoi(t *testing.T, s string) int64 {
+	t.Helper()
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestSummaryText(t *testing.T) {
+	tests := []struct {
+		name       string
+		complete   bool
+		failures   int
+		notReached int64
+	}{
+		{"complete", true, 22, 0},
+		{"interrupted", false, 2, 20},
+		{"many failures", true, 75, 0},
+		{"counts exceed listed", true, 1, -5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := sampleSummary(tt.complete, tt.failures, tt.notReached)
+			var buf bytes.Buffer
+			if err := s.WriteText(&buf); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			checkClean(t, "", strings.ReplaceAll(out, "\n", ""))
+
+			m := objectsLine.FindStringSubmatch(out)
+			if m == nil {
+				t.Fatalf("no objects line in:\n%s", out)
+			}
+			listed, scanned, skipped, failed, rest := atoi(t, m[1]), atoi(t, m[2]), atoi(t, m[3]), atoi(t, m[4]), atoi(t, m[5])
+			if tt.notReached >= 0 && listed != scanned+skipped+failed+rest {
+				t.Errorf("printed counts do not add up: %d != %d + %d + %d + %d", listed, scanned, skipped, failed, rest)
+			}
+			if rest != max(tt.notReached, 0) {
+				t.Errorf("not reached %d, want %d", rest, tt.notReached)
+			}
+			if tt.notReached < 0 && !strings.Contains(out, fmt.Sprintf("counts exceed listed by %d", -tt.notReached)) {
+				t.Errorf("excess not reported:\n%s", out)
+			}
+			// The per-reason skips add up to the skipped total.
+			var byReason int64
+			sk := regexp.MustCompile(`skipped: (.*)\n`).FindStringSubmatch(out)
+			if sk == nil {
+				t.Fatalf("no skipped line in:\n%s", out)
+			}
+			for _, part := range strings.Split(sk[1], ", ") {
+				n, _, _ := strings.Cut(part, " ")
+				byReason += atoi(t, n)
+			}
+			if byReason != skipped {
+				t.Errorf("skipped by reason sums to %d, printed total %d", byReason, skipped)
+			}
+
+			if got := strings.Contains(out, "INCOMPLETE"); got != !tt.complete {
+				t.Errorf("INCOMPLETE shown %t, want %t", got, !tt.complete)
+			}
+			if !tt.complete && !strings.HasPrefix(out, "INCOMPLETE") {
+				t.Errorf("INCOMPLETE is not the first thing printed:\n%s", out)
+			}
+
+			shown := strings.Count(out, "gzip: invalid header")
+			if want := min(tt.failures, maxTextFailures); shown != want {
+				t.Errorf("%d failures printed, want %d", shown, want)
+			}
+			if more := tt.failures - maxTextFailures; more > 0 && !strings.Contains(out, fmt.Sprintf("... and %d more\n", more)) {
+				t.Errorf("missing the %d more failures line", more)
+			}
+			if !strings.Contains(out, `./logs\x1b[2J`) || !strings.Contains(out, `\x1b]0;pwned\x07`) {
+				t.Errorf("attacker strings not shown cleaned:\n%s", out)
+			}
+			// Throughput from the sample: 80 MB in 4 s, 40000 records in 4 s.
+			for _, want := range []string{"20.0 MB/s decompressed", "2.0 MB/s fetched", "10000 records/s"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("missing %q in:\n%s", want, out)
+				}
+			}
+			// Rules in count order.
+			ia, ib, ic := strings.Index(out, "r-a"), strings.Index(out, "r-b"), strings.Index(out, "r-c")
+			if ia < 0 || !(ia < ib && ib < ic) {
+				t.Errorf("findings by rule not sorted by count:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestSummaryJSON(t *testing.T) {
+	s := sampleSummary(false, 3, 19)
+	s.FindingsByRule = slices.Clone(s.FindingsByRule)
+	slices.Reverse(s.FindingsByRule) // the writer sorts
+	var buf bytes.Buffer
+	if err := s.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Sources         []string `json:"sources"`
+		Started         string   `json:"started"`
+		DurationSeconds float64  `json:"duration_seconds"`
+		Complete        *bool    `json:"complete"`
+		Window          struct {
+			Since *string `json:"since"`
+			Until *string `json:"until"`
+		} `json:"window"`
+		Rules   map[string]int `json:"rules"`
+		Objects struct {
+			Listed, Scanned, Failed int64
+			Skipped                 map[string]int64
+			SkippedTotal            int64 `json:"skipped_total"`
+			NotReached              int64 `json:"not_reached"`
+		} `json:"objects"`
+		Failures []struct {
+			URI    string `json:"uri"`
+			Reason string `json:"reason"`
+		} `json:"failures"`
+		BytesCompressed int64            `json:"bytes_compressed"`
+		BytesRead       int64            `json:"bytes_read"`
+		Records         map[string]int64 `json:"records"`
+		Findings        int64            `json:"findings"`
+		FindingsByRule  []struct {
+			RuleID   string `json:"rule_id"`
+			RuleName string `json:"rule_name"`
+			Count    int64  `json:"count"`
+		} `json:"findings_by_rule"`
+		Output     string             `json:"output"`
+		Throughput map[string]float64 `json:"throughput"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(buf.Bytes()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&got); err != nil {
+		t.Fatalf("%v in:\n%s", err, buf.String())
+	}
+	if got.Complete == nil || *got.Complete {
+		t.Errorf("complete = %v, want false", got.Complete)
+	}
+	if got.DurationSeconds != 4 {
+		t.Errorf("duration_seconds = %v, want 4", got.DurationSeconds)
+	}
+	if got.Started != "2024-03-05T08:00:00Z" {
+		t.Errorf("started = %q", got.Started)
+	}
+	if got.Window.Since == nil || *got.Window.Since != "2024-03-01T00:00:00Z" || got.Window.Until != nil {
+		t.Errorf("window = %v .. %v, want 2024-03-01T00:00:00Z .. null", got.Window.Since, got.Window.Until)
+	}
+	o := got.Objects
+	var sum int64
+	for _, n := range o.Skipped {
+		sum += n
+	}
+	if sum != o.SkippedTotal || o.Listed != o.Scanned+o.Failed+o.SkippedTotal+o.NotReached {
+		t.Errorf("object counts do not add up: %+v", o)
+	}
+	if o.NotReached != 19 {
+		t.Errorf("not_reached = %d, want 19", o.NotReached)
+	}
+	if len(got.Failures) != 3 || got.Failures[0].Reason != s.Failures[0].Reason {
+		t.Errorf("failures %+v, want the 3 as given (JSON keeps the exact text)", got.Failures)
+	}
+	wantRules := map[string]int{"loaded": 12, "runnable": 10, "unsupported": 2}
+	if !reflect.DeepEqual(got.Rules, wantRules) {
+		t.Errorf("rules %v, want %v", got.Rules, wantRules)
+	}
+	wantRecords := map[string]int64{"read": 40000, "evaluated": 39000, "outside_window": 900, "malformed": 100}
+	if !reflect.DeepEqual(got.Records, wantRecords) {
+		t.Errorf("records %v, want %v", got.Records, wantRecords)
+	}
+	var ids []string
+	var total int64
+	for _, rc := range got.FindingsByRule {
+		ids = append(ids, rc.RuleID)
+		total += rc.Count
+	}
+	if want := []string{"r-a", "r-b", "r-c"}; !reflect.DeepEqual(ids, want) {
+		t.Errorf("findings_by_rule order %v, want %v", ids, want)
+	}
+	if total != got.Findings || got.Findings != 6 {
+		t.Errorf("findings %d, by rule sum %d, want 6", got.Findings, total)
+	}
+	if got.Throughput["records_per_second"] != 10000 || got.Throughput["bytes_read_per_second"] != 20e6 {
+		t.Errorf("throughput %v", got.Throughput)
+	}
+}
+
+func TestSummaryJSONEmpty(t *testing.T) {
+	var buf bytes.Buffer
+	if err := (&Summary{}).WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"sources": []`, `"failures": []`, `"findings_by_rule": []`, `"skipped": {}`, `"started": null`, `"since": null`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("missing %s in:\n%s", want, buf.String())
+		}
+	}
+	buf.Reset()
+	if err := (&Summary{Complete: true}).WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "MB/s") || strings.Contains(buf.String(), "INCOMPLETE") {
+		t.Errorf("zero-duration complete summary:\n%s", buf.String())
+	}
+}
