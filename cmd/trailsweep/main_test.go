@@ -653,3 +653,26 @@ func TestInterrupted(t *testing.T) {
 		t.Errorf("interrupted scan left no output file: %v", err)
 	}
 }
+
+// TestNoCredentials: with no credentials anywhere in the SDK's chain the scan
+// stops before listing, exits 2 and says why.
+func TestNoCredentials(t *testing.T) {
+	empty := filepath.Join(t.TempDir(), "none")
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
+		"AWS_CONFIG_FILE": empty, "AWS_SHARED_CREDENTIALS_FILE": empty, "AWS_EC2_METADATA_DISABLED": "true",
+		"AWS_CONTAINER_CREDENTIALS_FULL_URI": "", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "", "AWS_WEB_IDENTITY_TOKEN_FILE": "",
+	} {
+		t.Setenv(k, v)
+	}
+	code, _, stderr := cli(t, "scan", "s3://some-trail-bucket/AWSLogs/", "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9")
+	if code != 2 {
+		t.Errorf("exit %d, want 2\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "credentials") {
+		t.Errorf("stderr does not mention credentials:\n%s", stderr)
+	}
+	if strings.Contains(stderr, "panic") {
+		t.Errorf("stderr: %s", stderr)
+	}
+}
