@@ -322,7 +322,10 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 		Raw:         sf.raw,
 		Decode:      reader.DecodeOptions{MaxRecordBytes: sf.maxRecord, MaxObjectBytes: sf.maxObject},
 	}
+	var finish func()
+	cfg.Progress, finish = newProgress(stderr, sf.quiet)
 	sum, scanErr := scan.Run(ctx, cfg, w)
+	finish()
 	// Keep what was found, also when interrupted; a failed listing or writer
 	// leaves no output file under the final name.
 	interrupted := errors.Is(scanErr, scan.ErrInterrupted)
