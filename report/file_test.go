@@ -227,3 +227,25 @@ func TestCreateStdout(t *testing.T) {
 		t.Errorf("stdout got %q", got)
 	}
 }
+
+func TestCreateCloseFailureLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f.parquet")
+	w, err := Create(path, Parquet, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(&Finding{RuleID: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	w.(*file).tmp.Close() // the disk goes away under the writer
+	if err := w.Close(); err == nil {
+		t.Fatal("Close succeeded on a closed file")
+	}
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Errorf("failed Close left %q", names)
+	}
+	if err := w.Close(); err == nil {
+		t.Error("second Close forgot the failure")
+	}
+}

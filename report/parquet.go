@@ -133,13 +133,14 @@ func (r *parquetRow) set(f *Finding) {
 // maxRowGroupBytes bytes so memory stays bounded however many findings
 // arrive.
 type parquetEncoder[T any] struct {
-	w       *parquet.GenericWriter[T]
-	set     func(*T, *Finding) int // fills a row, returns its approximate size
-	batch   []T
-	n       int // rows in batch
-	maxRows int
-	rows    int // rows in the current row group, batch included
-	bytes   int // approximate bytes in the current row group
+	w        *parquet.GenericWriter[T]
+	set      func(*T, *Finding) int // fills a row, returns its approximate size
+	batch    []T
+	n        int // rows in batch
+	maxRows  int
+	maxBytes int
+	rows     int // rows in the current row group, batch included
+	bytes    int // approximate bytes in the current row group
 }
 
 func newParquetEncoder(w io.Writer, opts Options) encoder {
@@ -162,10 +163,11 @@ func newParquetEncoder(w io.Writer, opts Options) encoder {
 
 func newParquetEncoderOf[T any](w io.Writer, maxRows int, set func(*T, *Finding) int) *parquetEncoder[T] {
 	return &parquetEncoder[T]{
-		w:       parquet.NewGenericWriter[T](w, parquet.Compression(&zstd.Codec{})),
-		set:     set,
-		batch:   make([]T, parquetBatch),
-		maxRows: maxRows,
+		w:        parquet.NewGenericWriter[T](w, parquet.Compression(&zstd.Codec{})),
+		set:      set,
+		batch:    make([]T, parquetBatch),
+		maxRows:  maxRows,
+		maxBytes: maxRowGroupBytes,
 	}
 }
 
@@ -173,7 +175,7 @@ func (e *parquetEncoder[T]) encode(f *Finding) error {
 	e.bytes += e.set(&e.batch[e.n], f)
 	e.n++
 	e.rows++
-	if e.rows >= e.maxRows || e.bytes >= maxRowGroupBytes {
+	if e.rows >= e.maxRows || e.bytes >= e.maxBytes {
 		return e.flushRowGroup()
 	}
 	if e.n == len(e.batch) {

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,6 +201,33 @@ func TestParquetRowGroups(t *testing.T) {
 		if r.RecordIndex != int64(i) {
 			t.Errorf("row %d: record_index %d", i, r.RecordIndex)
 		}
+	}
+}
+
+func TestParquetRowGroupBytes(t *testing.T) {
+	var buf bytes.Buffer
+	enc := newParquetEncoder(&buf, Options{Raw: true}).(*parquetEncoder[parquetRawRow])
+	enc.maxBytes = 10 << 10
+	f := Finding{RuleID: "big", Raw: strings.Repeat("x", 4<<10)}
+	for range 7 {
+		if err := enc.encode(&f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := enc.finish(); err != nil {
+		t.Fatal(err)
+	}
+	pf, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	for _, rg := range pf.Metadata().RowGroups {
+		got = append(got, rg.NumRows)
+	}
+	// Each row is a bit over 4 KiB, so the third row crosses 10 KiB.
+	if want := []int64{3, 3, 1}; !reflect.DeepEqual(got, want) {
+		t.Errorf("row group sizes: got %v, want %v", got, want)
 	}
 }
 
