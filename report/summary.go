@@ -304,12 +304,12 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		out.Objects.Skipped = map[string]int64{}
 	}
 	for i, f := range s.Failures {
-		out.Failures[i] = failure{f.URI, f.Reason}
+		out.Failures[i] = failure(f)
 	}
 	rcs := slices.Clone(s.FindingsByRule)
 	SortRuleCounts(rcs)
 	for i, rc := range rcs {
-		out.FindingsByRule[i] = ruleCount{rc.RuleID, rc.RuleName, rc.Count}
+		out.FindingsByRule[i] = ruleCount(rc)
 	}
 	if secs := s.Duration.Seconds(); secs > 0 {
 		out.Throughput = throughput{
