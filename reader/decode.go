@@ -63,7 +63,10 @@ func (e *DecodeError) Unwrap() []error {
 }
 
 // Decoder splits one log object into raw JSON records, streaming: it holds
-// at most one record (plus a read buffer) in memory, never the object.
+// a read buffer and at most one record in memory, never the object. (A
+// top-level object is held until it is known not to be a record, so up to
+// MaxRecordBytes of, say, keys skipped before Records; memory stays below
+// about twice MaxRecordBytes.)
 //
 // The input may be gzip (recognised by its magic bytes, not its name;
 // concatenated members are read in sequence) or plain. Its JSON may be

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -47,17 +50,30 @@ func FuzzDecoder(f *testing.F) {
 			want = append(want, asRecord(piece))
 		}
 		file := `{"Records":[` + strings.Join(want, ",") + `]}`
-		for name, in := range map[string]io.Reader{
-			"whole": strings.NewReader(file),
-			"bytes": iotest.OneByteReader(strings.NewReader(file)),
-			"gzip":  bytes.NewReader(gz(t, file)),
-		} {
-			got, soft, err := decodeAll(t, in, reader.DecodeOptions{})
-			if err != nil || len(soft) > 0 {
-				t.Fatalf("%s: %s: error %v %v", name, file, err, soft)
+		// And one record nesting them all, as a bare array.
+		var nest strings.Builder
+		nest.WriteString(`{"eventVersion":"1"`)
+		for i, w := range want {
+			fmt.Fprintf(&nest, `,"k%d":[%s]`, i, w)
+		}
+		nest.WriteString(`}`)
+		for name, in := range map[string]string{"records": file, "nested": `[` + nest.String() + `]`} {
+			want := want
+			if name == "nested" {
+				want = []string{nest.String()}
 			}
-			if !equal(got, want) {
-				t.Fatalf("%s: records\n got %q\nwant %q", name, got, want)
+			for rname, r := range map[string]io.Reader{
+				"whole": strings.NewReader(in),
+				"bytes": iotest.OneByteReader(strings.NewReader(in)),
+				"gzip":  bytes.NewReader(gz(t, in)),
+			} {
+				got, soft, err := decodeAll(t, r, reader.DecodeOptions{})
+				if err != nil || len(soft) > 0 {
+					t.Fatalf("%s/%s: %s: error %v %v", name, rname, in, err, soft)
+				}
+				if !equal(got, want) {
+					t.Fatalf("%s/%s: records\n got %q\nwant %q", name, rname, got, want)
+				}
 			}
 		}
 	})
@@ -171,5 +187,49 @@ func BenchmarkInflate(b *testing.B) {
 		if _, err := io.Copy(io.Discard, zr); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// sharedLogs returns the decompressed CloudTrail files of the shared
+// invictus-aws dataset, concatenated, or skips.
+func sharedLogs(tb testing.TB) []byte {
+	root := filepath.Join("..", "..", "shared", "datasets", "invictus-aws", "AWSLogs")
+	if _, err := os.Stat(root); err != nil {
+		tb.Skipf("../shared not present: %v", err)
+	}
+	var all bytes.Buffer
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json.gz") {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(&all, zr)
+		return err
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return all.Bytes()
+}
+
+// BenchmarkSplitShared splits real CloudTrail logs (the shared dataset,
+// its files concatenated).
+func BenchmarkSplitShared(b *testing.B) {
+	data := sharedLogs(b)
+	d, err := reader.NewDecoder(bytes.NewReader(nil), reader.DecodeOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		countRecords(b, d, bytes.NewReader(data))
 	}
 }

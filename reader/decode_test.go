@@ -2,8 +2,12 @@ package reader_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -281,4 +285,75 @@ func TestDecoderSourceError(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Every file of the shared datasets splits into the records encoding/json
+// finds in it.
+func TestDecoderSharedDatasets(t *testing.T) {
+	root := filepath.Join("..", "..", "shared", "datasets")
+	if _, err := os.Stat(root); err != nil {
+		t.Skipf("../shared not present: %v", err)
+	}
+	files := 0
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".json.gz")) {
+			return err
+		}
+		files++
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		plain := raw
+		if strings.HasSuffix(p, ".gz") {
+			zr, err := gzip.NewReader(bytes.NewReader(raw))
+			if err != nil {
+				return err
+			}
+			if plain, err = io.ReadAll(zr); err != nil {
+				return err
+			}
+		}
+		want, err := jsonRecords(plain)
+		if err != nil {
+			t.Errorf("%s: encoding/json: %v", p, err)
+			return nil
+		}
+		got, soft, err := decodeAll(t, bytes.NewReader(raw), reader.DecodeOptions{})
+		if err != nil || len(soft) > 0 {
+			t.Errorf("%s: %v %v", p, err, soft)
+			return nil
+		}
+		if !equal(got, want) {
+			t.Errorf("%s: %d records, want %d (or they differ)", p, len(got), len(want))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files == 0 {
+		t.Fatal("no dataset files found")
+	}
+}
+
+// jsonRecords splits a log file with encoding/json: the reference.
+func jsonRecords(b []byte) ([]string, error) {
+	var recs []json.RawMessage
+	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '[' {
+		if err := json.Unmarshal(t, &recs); err != nil {
+			return nil, err
+		}
+	} else {
+		var f struct{ Records []json.RawMessage }
+		if err := json.Unmarshal(b, &f); err != nil {
+			return nil, err
+		}
+		recs = f.Records
+	}
+	out := make([]string, len(recs))
+	for i, r := range recs {
+		out[i] = string(r)
+	}
+	return out, nil
 }
