@@ -7,6 +7,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // S3Options configure the S3 client as the AWS CLI's global options do.
@@ -42,8 +44,12 @@ type S3Options struct {
 // or its last element has a dot and no trailing slash) lists the keys that
 // begin with it, all to be read, without filtering. Any other prefix
 // without a trailing slash is taken as a folder.
+//
+// Like the AWS CLI, S3 follows the bucket to its region: when a listing's
+// first page or a GET answers that the bucket lives in another region, the
+// client is rebuilt for that region and the request repeated once.
 type S3 struct {
-	client   *s3.Client
+	client   atomic.Pointer[s3.Client] // replaced once when the bucket turns out to live in another region
 	bucket   string
 	prefix   string
 	pageSize int32 // ListObjectsV2 MaxKeys; 0 = the service default (1000)
@@ -99,9 +105,29 @@ func NewS3(ctx context.Context, opts S3Options, bucket, prefix string) (*S3, err
 	return NewS3Client(client, bucket, prefix), nil
 }
 
-// NewS3Client returns an S3 source that uses client as it is.
+// NewS3Client returns an S3 source that uses client (but see S3: a
+// client for another region than the bucket's is replaced).
 func NewS3Client(client *s3.Client, bucket, prefix string) *S3 {
-	return &S3{client: client, bucket: bucket, prefix: strings.TrimLeft(prefix, "/")}
+	s := &S3{bucket: bucket, prefix: strings.TrimLeft(prefix, "/")}
+	s.client.Store(client)
+	return s
+}
+
+// followRegion switches to the bucket's region when err is a response
+// naming another one in X-Amz-Bucket-Region (a 301 PermanentRedirect, or
+// a 400 for a wrong signing region), and reports whether it did.
+func (s *S3) followRegion(err error) bool {
+	var re interface{ HTTPResponse() *smithyhttp.Response }
+	if !errors.As(err, &re) || re.HTTPResponse() == nil || re.HTTPResponse().Response == nil {
+		return false
+	}
+	region := re.HTTPResponse().Header.Get("X-Amz-Bucket-Region")
+	c := s.client.Load()
+	if region == "" || region == c.Options().Region {
+		return false
+	}
+	s.client.CompareAndSwap(c, s3.New(c.Options(), func(o *s3.Options) { o.Region = region }))
+	return true
 }
 
 // String returns "s3://bucket/prefix".
@@ -241,9 +267,13 @@ func (l *lister) list(p string, delim bool, obj func(Object) error, cp func(stri
 	if l.s.pageSize > 0 {
 		in.MaxKeys = aws.Int32(l.s.pageSize)
 	}
-	pg := s3.NewListObjectsV2Paginator(l.s.client, in)
-	for pg.HasMorePages() {
+	pg := s3.NewListObjectsV2Paginator(l.s.client.Load(), in)
+	for first := true; pg.HasMorePages(); first = false {
 		page, err := pg.NextPage(l.ctx)
+		if err != nil && first && l.s.followRegion(err) {
+			pg = s3.NewListObjectsV2Paginator(l.s.client.Load(), in)
+			page, err = pg.NextPage(l.ctx)
+		}
 		if err != nil {
 			if isNoSuchBucket(err) {
 				return fmt.Errorf("s3 list s3://%s: %w", l.s.bucket, ErrNoSuchBucket)
@@ -293,7 +323,11 @@ func (s *S3) Open(ctx context.Context, o Object) (io.ReadCloser, error) {
 	if bucket == "" {
 		bucket = s.bucket
 	}
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(o.Key)})
+	in := &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(o.Key)}
+	out, err := s.client.Load().GetObject(ctx, in)
+	if err != nil && s.followRegion(err) {
+		out, err = s.client.Load().GetObject(ctx, in)
+	}
 	if err != nil {
 		if isNoSuchBucket(err) {
 			return nil, fmt.Errorf("s3 get %s: %w", o.Key, ErrNoSuchBucket)
