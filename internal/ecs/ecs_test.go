@@ -502,7 +502,7 @@ func TestLookupNamesKnown(t *testing.T) {
 			t.Errorf("Known(%q) = %v, want %v", name, got, want)
 		}
 	}
-	if Lookup("event.action") != Lookup("event.action") {
+	if first, again := Lookup("event.action"), Lookup("event.action"); first != again {
 		t.Errorf("Lookup returns different fields for one name")
 	}
 	if a, b := Lookup("event.action"), Lookup("event.provider"); a == b || a.Name != "event.action" {
