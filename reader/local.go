@@ -18,7 +18,8 @@ import (
 // entered), and digest and insight files are listed with Skip set. Files
 // named *.json, *.json.gz, *.gz, *.jsonl and *.ndjson are read; other files
 // are listed with SkipNotLog. A file named as the source itself is always
-// read, whatever its name, and no filter applies to it.
+// read, whatever its name, and no filter applies to it. Symbolic links to
+// files are listed like files; links to folders are not followed.
 //
 // The ETag of a local object is "SIZE-MTIME" (hexadecimal size and
 // modification time in nanoseconds): cheap, and it changes whenever the
@@ -116,7 +117,11 @@ func (l *Local) walk(ctx context.Context, fn func(Object) error, judge func(rel 
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() {
+		if d.Type()&fs.ModeSymlink != 0 { // a link to a file is read; links to folders are not followed
+			if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+				return nil
+			}
+		} else if !d.Type().IsRegular() {
 			return nil
 		}
 		v, skip := judge(rel, false)
@@ -126,7 +131,7 @@ func (l *Local) walk(ctx context.Context, fn func(Object) error, judge func(rel 
 		if v == offLayout && skip == "" {
 			skip = nameSkip(rel)
 		}
-		fi, err := d.Info()
+		fi, err := os.Stat(p) // follows a link to its file
 		if err != nil {
 			return err
 		}

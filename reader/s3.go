@@ -42,8 +42,9 @@ type S3Options struct {
 // the layout is listed recursively as-is, reading the files named like logs
 // (see Local). A prefix naming one object (it parses as a full layout key,
 // or its last element has a dot and no trailing slash) lists the keys that
-// begin with it, all to be read, without filtering. Any other prefix
-// without a trailing slash is taken as a folder.
+// begin with it: that key itself is read whatever it is, without
+// filtering; the others are classified as above. Any other prefix without
+// a trailing slash is taken as a folder.
 //
 // Like the AWS CLI, S3 follows the bucket to its region: when a listing's
 // first page or a GET answers that the bucket lives in another region, the
@@ -140,7 +141,8 @@ func (s *S3) List(ctx context.Context, f Filter, fn func(Object) error) error {
 	p := s.prefix
 	if p != "" && !strings.HasSuffix(p, "/") {
 		if _, ok := ParseKey(p); ok || strings.Contains(path.Base(p), ".") {
-			return l.all(p, modeExplicit)
+			l.exact = p
+			return l.all(p, modeLayout)
 		}
 		p += "/"
 	}
@@ -159,19 +161,19 @@ func (s *S3) List(ctx context.Context, f Filter, fn func(Object) error) error {
 
 // lister is the state of one List call.
 type lister struct {
-	s   *S3
-	ctx context.Context
-	w   window
-	fn  func(Object) error
+	s     *S3
+	ctx   context.Context
+	w     window
+	fn    func(Object) error
+	exact string // the key named as the prefix, read whatever it is
 }
 
 // listMode says how objects of a recursive listing are classified.
 type listMode int
 
 const (
-	modeLayout   listMode = iota // parse keys, drop filtered ones, skip digests, insights and non-log names
-	modeAsIs                     // skip non-log names only
-	modeExplicit                 // read everything
+	modeLayout listMode = iota // parse keys, drop filtered ones, skip digests, insights and non-log names
+	modeAsIs                   // skip non-log names only
 )
 
 // above walks folders above AWSLogs/ with delimited listings.
@@ -239,10 +241,11 @@ func equal(a, b []string) bool {
 // all lists everything under p recursively.
 func (l *lister) all(p string, mode listMode) error {
 	return l.list(p, false, func(o Object) error {
-		switch mode {
-		case modeAsIs:
+		switch {
+		case o.Key == l.exact:
+		case mode == modeAsIs:
 			o.Skip = nameSkip(o.Key)
-		case modeLayout:
+		default:
 			if k, ok := ParseKey(o.Key); ok {
 				segs, _ := layoutSegs(path0(o.Key))
 				if l.w.judge(segs) != admitted {

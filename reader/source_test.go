@@ -343,3 +343,36 @@ func TestListStops(t *testing.T) {
 		t.Errorf("List = %v after %d objects, want %v after 3", err, n, errStop)
 	}
 }
+
+func TestLocalSymlinks(t *testing.T) {
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	target := filepath.Join(elsewhere, "real.json.gz")
+	if err := os.WriteFile(target, content(t, "real"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(elsewhere, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(elsewhere, "sub", "inner.json"), []byte("[]"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, to := range map[string]string{"link.json.gz": target, "dirlink": filepath.Join(elsewhere, "sub"), "dangling.json": filepath.Join(elsewhere, "none")} {
+		if err := os.Symlink(to, filepath.Join(dir, name)); err != nil {
+			t.Skipf("symlinks unsupported: %v", err)
+		}
+	}
+	src, err := reader.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if err := src.List(context.Background(), reader.Filter{}, func(o reader.Object) error {
+		got = append(got, fmt.Sprintf("%s %d", listed("", o), o.Size))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{fmt.Sprintf("link.json.gz %d", len(content(t, "real")))}; !equal(got, want) {
+		t.Errorf("listed %q, want %q", got, want)
+	}
+}
