@@ -91,7 +91,11 @@ func binary() (string, error) {
 	if p, err := exec.LookPath("versitygw"); err == nil {
 		return p, nil
 	}
-	for _, dir := range filepath.SplitList(build.Default.GOPATH) {
+	gopath := os.Getenv("GOPATH")
+	if gopath == "" {
+		gopath = build.Default.GOPATH
+	}
+	for _, dir := range filepath.SplitList(gopath) {
 		p := filepath.Join(dir, "bin", "versitygw")
 		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
 			return p, nil
@@ -137,6 +141,7 @@ func start(t testing.TB, bin, root string) (*Server, error) {
 	cmd := exec.Command(bin, "--port", addr, "--access", AccessKey, "--secret", SecretKey,
 		"--region", Region, "--quiet", "posix", root)
 	cmd.Stdout, cmd.Stderr = &out, &out
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -153,6 +158,7 @@ func start(t testing.TB, bin, root string) (*Server, error) {
 	}
 
 	endpoint := "http://" + addr
+	probe := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		select {
@@ -160,7 +166,7 @@ func start(t testing.TB, bin, root string) (*Server, error) {
 			return nil, fmt.Errorf("versitygw exited: %v: %s", err, out.String())
 		default:
 		}
-		resp, err := http.Get(endpoint + "/")
+		resp, err := probe.Get(endpoint + "/")
 		if err == nil {
 			resp.Body.Close()
 			break // any HTTP answer (403 without credentials) means it serves

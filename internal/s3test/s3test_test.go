@@ -52,3 +52,19 @@ func TestEnv(t *testing.T) {
 		t.Errorf("AWS_PROFILE = %q, want unset", v)
 	}
 }
+
+// Without the binary, Start skips outside CI.
+func TestStartUnavailable(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	t.Setenv("GOPATH", t.TempDir())
+	t.Setenv("CI", "")
+	skipped := false
+	t.Run("start", func(t *testing.T) {
+		defer func() { skipped = t.Skipped() }()
+		Start(t)
+		t.Error("Start returned without a server")
+	})
+	if !skipped {
+		t.Error("Start did not skip")
+	}
+}
