@@ -23,7 +23,7 @@ type table struct {
 // w; Abort does the same.
 func NewTable(w io.Writer) Writer { return &table{w: w} }
 
-const tableFormat = "%-20s  %-8s  %-40s  %-24s  %-24s  %-15s  %s\n"
+const tableFormat = "%-20s  %-8s  %-52s  %-32s  %-30s  %-15s  %s\n"
 
 func (t *table) Write(f *Finding) error {
 	if t.closed {
