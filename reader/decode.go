@@ -81,6 +81,9 @@ func (e *DecodeError) Unwrap() []error {
 // separators between records, that records are objects, and UTF-8 in
 // strings. It does not check the grammar within a record (numbers,
 // literals, colons and commas): whoever parses the record does.
+//
+// A Decoder is not safe for concurrent use; reuse one per goroutine with
+// Reset.
 type Decoder struct {
 	maxRec int
 	maxObj int64
@@ -145,6 +148,9 @@ func NewDecoder(r io.Reader, opts DecodeOptions) (*Decoder, error) {
 // Reset makes d read r from the start, with the same options, reusing its
 // buffers. It fails as NewDecoder does.
 func (d *Decoder) Reset(r io.Reader) error {
+	if len(d.buf) > 1<<20 { // do not keep what one huge record needed
+		d.buf = make([]byte, initialBuf)
+	}
 	d.in = countReader{r: r}
 	if d.br == nil {
 		d.br = bufio.NewReaderSize(&d.in, 64<<10)

@@ -126,3 +126,23 @@ func TestDecoderSkipsHugeRecord(t *testing.T) {
 		t.Errorf("buffer grew to %d bytes for a 1 MiB limit", c)
 	}
 }
+
+func TestDecoderResetShrinks(t *testing.T) {
+	big := `[{"eventVersion":"` + strings.Repeat("x", 4<<20) + `"}]`
+	d, err := NewDecoder(strings.NewReader(big), DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := d.Next(); err != nil || len(r) != len(big)-2 {
+		t.Fatalf("Next = %d bytes, %v; want %d bytes", len(r), err, len(big)-2)
+	}
+	if err := d.Reset(strings.NewReader(`[{"eventVersion":"1"}]`)); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.buf) != initialBuf {
+		t.Errorf("buffer after Reset = %d bytes, want %d", len(d.buf), initialBuf)
+	}
+	if r, err := d.Next(); err != nil || string(r) != `{"eventVersion":"1"}` {
+		t.Errorf("Next after Reset = %q, %v", r, err)
+	}
+}
