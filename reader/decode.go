@@ -579,10 +579,12 @@ func (d *Decoder) composite() error {
 	defer func() { d.stack = stack[:0] }()
 	i := d.pos
 	inStr := false
+	h := d.hi
+	defer func() { d.hi = h }()
 	for {
 		b := d.buf[:d.w]
 		if inStr {
-			j, ok := skipStr(b, i, &d.hi)
+			j, ok := skipStr(b, i, &h)
 			i = j
 			inStr = !ok
 		}
@@ -593,7 +595,27 @@ func (d *Decoder) composite() error {
 			case cPlain:
 				i++
 			case cQuote:
-				j, ok := skipStr(b, i+1, &d.hi)
+				// skipStr inlined for the common case: no escape, and the
+				// closing quote within the buffer.
+				j := i + 1
+				closed := false
+				for j+8 <= len(b) {
+					x := binary.LittleEndian.Uint64(b[j:])
+					h |= x
+					q := x ^ (lowBits * '"')
+					s := x ^ (lowBits * '\\')
+					if m := ((q - lowBits) &^ q) | ((s - lowBits) &^ s); m&highBits != 0 {
+						j += bits.TrailingZeros64(m&highBits) >> 3
+						closed = b[j] == '"'
+						break
+					}
+					j += 8
+				}
+				if closed {
+					i = j + 1
+					continue
+				}
+				j, ok := skipStr(b, j, &h)
 				i = j
 				if !ok {
 					inStr = true
