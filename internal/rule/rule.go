@@ -45,8 +45,23 @@ type Rule struct {
 	Supported bool
 	Reason    string // why the rule cannot run, when !Supported
 
-	m *kql.Matcher // compiled query; nil when the query is not KQL
+	// Status is a Sigma rule's status (stable, test, experimental,
+	// deprecated, unsupported); "" for other sources.
+	Status string
+
+	m Matcher // compiled query (*kql.Matcher, or a Sigma detection); nil when none
 }
+
+// Matcher is a compiled rule query: a *kql.Matcher or a Sigma detection.
+// Constraint has kql.Matcher's contract (sound, case-sensitive); a Matcher
+// whose values compare case-insensitively also implements FoldConstrainer.
+type Matcher interface {
+	Match(d kql.Doc) bool
+	Fields() []ecs.Field
+	Constraint(field string) (kql.Constraint, bool)
+}
+
+var _ Matcher = (*kql.Matcher)(nil)
 
 // Threshold is the [rule.threshold] table of a threshold rule.
 type Threshold struct {

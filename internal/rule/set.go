@@ -3,6 +3,7 @@ package rule
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
@@ -148,22 +149,48 @@ type index struct {
 	exact    map[string][]int // value → rules requiring exactly it
 	prefix   map[string][]int // prefix → rules requiring a value starting with it
 	prefixNs []int            // distinct prefix lengths, ascending
+
+	// The same for rules that compare case-insensitively (FoldConstrainer),
+	// keyed by strings.ToLower of the value; nil when there are none.
+	foldExact, foldPrefix map[string][]int
+}
+
+// FoldConstrainer is implemented by a Matcher whose string comparisons are
+// case-insensitive (Sigma). FoldConstraint has Constraint's contract except
+// that a matching document's value equals (or starts with) a listed value
+// after strings.ToLower of both; the Set then uses it instead of Constraint.
+type FoldConstrainer interface {
+	FoldConstraint(field string) (kql.Constraint, bool)
 }
 
 func newIndex(rules []*Rule, field string) index {
 	x := index{exact: map[string][]int{}, prefix: map[string][]int{}}
 	lens := map[int]bool{}
 	for i, r := range rules {
+		exact, prefix, fold := x.exact, x.prefix, false
 		c, ok := r.m.Constraint(field)
+		if fc, isFold := r.m.(FoldConstrainer); isFold {
+			c, ok = fc.FoldConstraint(field)
+			if x.foldExact == nil {
+				x.foldExact, x.foldPrefix = map[string][]int{}, map[string][]int{}
+			}
+			exact, prefix, fold = x.foldExact, x.foldPrefix, true
+		}
 		if !ok {
 			x.free = append(x.free, i)
 			continue
 		}
 		for _, v := range c.Exact {
-			x.exact[v] = append(x.exact[v], i)
+			if fold {
+				v = strings.ToLower(v)
+			}
+			exact[v] = append(exact[v], i)
 		}
 		for _, p := range c.Prefixes {
-			x.prefix[p] = append(x.prefix[p], i)
+			if fold {
+				p = strings.ToLower(p)
+			}
+			prefix[p] = append(prefix[p], i)
 			lens[len(p)] = true
 		}
 	}
@@ -189,6 +216,16 @@ func (x *index) lookup(v string, n int) []uint64 {
 			break
 		}
 		set(x.prefix[v[:l]])
+	}
+	if x.foldExact != nil {
+		lv := strings.ToLower(v)
+		set(x.foldExact[lv])
+		for _, l := range x.prefixNs {
+			if l > len(lv) {
+				break
+			}
+			set(x.foldPrefix[lv[:l]])
+		}
 	}
 	return bits
 }
