@@ -57,9 +57,9 @@ type Compare struct {
 
 // In is `X [not] in[~] (V, …)`.
 type In struct {
-	X                     Expr
+	X                    Expr
 	Negated, Insensitive bool
-	List                  []Expr
+	List                 []Expr
 }
 
 // Pattern is `X : V`, `X : (V, …)`, and the like, like~, regex and regex~
