@@ -6,7 +6,7 @@ STATICCHECK := $(GOBIN)/staticcheck
 BIN       := bin/trailsweep
 VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help build demo test test-short lint fuzz tidy-check clean
+.PHONY: help build demo test test-short lint fuzz tidy-check clean bench bench-go
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -48,6 +48,19 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
 			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; done
+
+BENCH_GB     ?= 1
+BENCH_MEM_GB ?= 4
+BENCH_SEED   ?= 1
+BENCH_OUT    ?= .cache/bench/results.json
+bench: build $(VERSITYGW) ## scan vs inflate floor, RSS, S3, scaling (BENCH_GB=1 BENCH_MEM_GB=4; trees cached in .cache/bench); results in BENCH_OUT
+	PATH="$(GOBIN):$$PATH" BENCH_GB=$(BENCH_GB) BENCH_MEM_GB=$(BENCH_MEM_GB) BENCH_SEED=$(BENCH_SEED) BENCH_OUT=$(abspath $(BENCH_OUT)) \
+		$(GO) test -tags bench -run '^TestBench$$' -count=1 -v -timeout 2h ./internal/bench
+	@$(MAKE) --no-print-directory bench-go
+
+BENCHTIME ?= 1s
+bench-go: ## Go benchmarks of the hot pieces (split, ECS fields, rule matching, Parquet), bytes/s
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./reader ./internal/ecs ./internal/rule ./report
 
 clean: ## remove build output
 	rm -rf bin

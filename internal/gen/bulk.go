@@ -42,8 +42,9 @@ type BulkOptions struct {
 	Workers int
 }
 
-// BulkManifest describes a written bulk tree. It is written last, as
-// manifest.json, so its presence means the tree is complete.
+// BulkManifest describes a written bulk tree. It is written last, beside
+// the tree as <dir>.manifest.json (inside, the scanner would read it), so
+// its presence means the tree is complete.
 type BulkManifest struct {
 	Seed          uint64 `json:"seed"`
 	Templates     int    `json:"templates"`
@@ -81,6 +82,9 @@ func Bulk(dir string, opts BulkOptions) (*BulkManifest, error) {
 	if m, err := ReadBulkManifest(dir); err == nil && m.Seed == want.Seed && m.TemplatesHash == want.TemplatesHash &&
 		m.BytesJSON >= opts.Bytes && m.BytesJSON < opts.Bytes+opts.Bytes/10+64<<20 {
 		return m, nil
+	}
+	if err := os.Remove(manifestPath(dir)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
@@ -140,7 +144,7 @@ func Bulk(dir string, opts BulkOptions) (*BulkManifest, error) {
 		m.BytesGzip += r.gz
 	}
 	b, _ := json.MarshalIndent(m, "", "  ")
-	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(manifestPath(dir), append(b, '\n'), 0o644); err != nil {
 		return nil, err
 	}
 	return &m, nil
@@ -148,16 +152,18 @@ func Bulk(dir string, opts BulkOptions) (*BulkManifest, error) {
 
 // ReadBulkManifest reads the manifest of a complete bulk tree.
 func ReadBulkManifest(dir string) (*BulkManifest, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	b, err := os.ReadFile(manifestPath(dir))
 	if err != nil {
 		return nil, err
 	}
 	var m BulkManifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "manifest.json"), err)
+		return nil, fmt.Errorf("%s: %w", manifestPath(dir), err)
 	}
 	return &m, nil
 }
+
+func manifestPath(dir string) string { return filepath.Clean(dir) + ".manifest.json" }
 
 // bulkFile is one planned object.
 type bulkFile struct {

@@ -18,7 +18,7 @@ func treeBytes(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || d.Name() == "manifest.json" {
+		if err != nil || d.IsDir() {
 			return err
 		}
 		b, err := os.ReadFile(p)
@@ -48,7 +48,7 @@ func TestBulk(t *testing.T) {
 				}
 			}
 			opts := BulkOptions{Bytes: 3 << 20, Seed: 7, Datasets: tc.datasets, Workers: 3}
-			a, b := t.TempDir(), t.TempDir()
+			a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
 			ma, err := Bulk(a, opts)
 			if err != nil {
 				t.Fatal(err)

@@ -1,0 +1,235 @@
+//go:build bench
+
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trailsweep/trailsweep/internal/gen"
+	"github.com/trailsweep/trailsweep/internal/s3test"
+	"github.com/trailsweep/trailsweep/reader"
+)
+
+// TestBench is `make bench`: see the Makefile for the variables.
+//
+//	go test -tags bench -run '^TestBench$' -v -timeout 2h ./internal/bench
+func TestBench(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := env("BENCH_DIR", filepath.Join(root, ".cache", "bench"))
+	out := env("BENCH_OUT", filepath.Join(cache, "results.json"))
+	bin := env("BENCH_BIN", filepath.Join(root, "bin", "trailsweep"))
+	gb := envFloat(t, "BENCH_GB", 1)
+	memGB := envFloat(t, "BENCH_MEM_GB", 4)
+	seed := uint64(envFloat(t, "BENCH_SEED", 1))
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("%s: build it first (make build): %v", bin, err)
+	}
+	shared := filepath.Join(root, "..", "shared")
+	datasets := filepath.Join(shared, "datasets")
+	if _, err := os.Stat(datasets); err != nil {
+		t.Logf("../shared/datasets is absent: built-in templates")
+		datasets = ""
+	}
+	ctx := context.Background()
+	workers := runtime.GOMAXPROCS(0)
+	res := &Results{
+		Date: time.Now().UTC().Format(time.RFC3339), GoVersion: runtime.Version(), CPUs: runtime.NumCPU(),
+		CPUModel: CPUModel(), Workers: workers, Commit: gitCommit(root),
+		Command: fmt.Sprintf("make bench BENCH_GB=%g BENCH_MEM_GB=%g", gb, memGB),
+	}
+	load0 := LoadAvg()
+
+	tree := func(gigabytes float64) (string, TreeRef) {
+		dir := filepath.Join(cache, fmt.Sprintf("tree-%gGB-seed%d", gigabytes, seed))
+		start := time.Now()
+		m, err := gen.Bulk(dir, gen.BulkOptions{Bytes: int64(gigabytes * 1e9), Seed: seed, Datasets: datasets})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("tree %s ready in %s: %d objects, %.0f MB JSON", dir, time.Since(start).Round(time.Second), m.Objects, float64(m.BytesJSON)/1e6)
+		return dir, TreeRef{Dir: dir, Objects: m.Objects, Records: m.Records, BytesJSON: m.BytesJSON, BytesGzip: m.BytesGzip, Templates: m.TemplateSet}
+	}
+	dir, ref := tree(gb)
+	res.Tree = ref
+
+	var rules []string
+	for _, c := range []string{"elastic-aws", "sigma-aws"} {
+		p := filepath.Join(shared, "rules", c)
+		if _, err := os.Stat(p); err == nil {
+			rules = append(rules, "--rules", p)
+		}
+	}
+	res.RuleSets = "built-in"
+	if len(rules) > 0 {
+		var names []string
+		for i := 1; i < len(rules); i += 2 {
+			names = append(names, filepath.Base(rules[i]))
+		}
+		res.RuleSets = strings.Join(names, " + ")
+	}
+	seedRule := []string{"--rules", filepath.Join(root, "internal", "rule", "builtin", "lambda_event_source_mapping_created.toml")}
+	outDir := t.TempDir()
+	parquet := filepath.Join(outDir, "findings.parquet")
+	scan := func(name, src string, extra ...string) Scan {
+		args := append([]string{src, "--out", parquet}, extra...)
+		s, err := RunScan(ctx, bin, nil, args...)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		t.Logf("%-28s %6.2fs %5.0f MB/s %4.0f MiB", name, s.Seconds, s.MBps, s.MaxRSSMiB)
+		return s
+	}
+
+	files, err := Files(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	floor := func() Throughput {
+		var best Throughput
+		for range 2 { // the first pass also warms the page cache
+			f, err := InflateLocal(files, workers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if best.MBps < f.MBps {
+				best = f
+			}
+		}
+		t.Logf("%-28s %6.2fs %5.0f MB/s", "inflate floor", best.Seconds, best.MBps)
+		return best
+	}
+	res.Floor = floor()
+	res.Full = scan("scan, every rule", dir, rules...)
+	res.Seed = scan("scan, seed rule", dir, seedRule...)
+	res.OneWorker = scan("scan, every rule, 1 worker", dir, append(rules, "--workers", "1")...)
+	res.TwoWorkers = scan("scan, every rule, 2 workers", dir, append(rules, "--workers", "2")...)
+	if memGB > 0 {
+		bigDir, bigRef := tree(memGB)
+		res.BigTree = bigRef
+		res.FullBig = scan("scan, every rule, big set", bigDir, rules...)
+	}
+	res.RatioFull = Ratio(res.Full.Throughput, res.Floor)
+	res.RatioSeed = Ratio(res.Seed.Throughput, res.Floor)
+	if res.OneWorker.MBps > 0 {
+		res.Scaling = res.TwoWorkers.MBps / res.OneWorker.MBps
+	}
+
+	if os.Getenv("BENCH_S3") != "0" {
+		t.Run("s3", func(t *testing.T) { benchS3(t, ctx, bin, files, dir, rules, res) })
+	}
+	res.LoadAvg = load0 + " → " + LoadAvg()
+	if l, err := strconv.ParseFloat(strings.Fields(load0 + " 0")[0], 64); err == nil && l > float64(runtime.NumCPU())/2 {
+		res.Notes = append(res.Notes, fmt.Sprintf("the machine was busy (load %s on %d CPUs): compare ratios, not absolute numbers", load0, runtime.NumCPU()))
+	}
+
+	res.Table(os.Stdout)
+	b, _ := json.MarshalIndent(res, "", "  ")
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("results: %s\n", out)
+}
+
+// benchS3 serves the tree from versitygw on loopback and measures the S3
+// floor and the scan over it.
+func benchS3(t *testing.T, ctx context.Context, bin string, files []string, dir string, rules []string, res *Results) {
+	s := s3test.Start(t)
+	s.Env(t)
+	const bucket = "bench"
+	s.CreateBucket(t, bucket)
+	start := time.Now()
+	var wg sync.WaitGroup
+	next := make(chan string)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range next {
+				b, err := os.ReadFile(p)
+				if err != nil {
+					t.Error(err)
+					continue
+				}
+				rel, _ := filepath.Rel(dir, p)
+				s.Put(t, bucket, filepath.ToSlash(rel), b)
+			}
+		}()
+	}
+	for _, p := range files {
+		next <- p
+	}
+	close(next)
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	t.Logf("uploaded %d objects in %s", len(files), time.Since(start).Round(time.Second))
+
+	src := reader.NewS3Client(s.Client(), bucket, "")
+	var best Throughput
+	for range 2 {
+		f, err := InflateSource(ctx, src, 64, runtime.GOMAXPROCS(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if best.MBps < f.MBps {
+			best = f
+		}
+	}
+	res.S3Floor = best
+	t.Logf("%-28s %6.2fs %5.0f MB/s", "inflate floor, S3", best.Seconds, best.MBps)
+	args := append([]string{"s3://" + bucket + "/", "--endpoint-url", s.Endpoint, "--s3-path-style",
+		"--out", filepath.Join(t.TempDir(), "findings.parquet")}, rules...)
+	sc, err := RunScan(ctx, bin, nil, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%-28s %6.2fs %5.0f MB/s %4.0f MiB", "scan, every rule, S3", sc.Seconds, sc.MBps, sc.MaxRSSMiB)
+	res.S3Full = sc
+	res.RatioS3 = Ratio(sc.Throughput, best)
+	res.S3FloorLocal = Ratio(best, res.Floor)
+}
+
+func env(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func envFloat(t *testing.T, k string, def float64) float64 {
+	v := os.Getenv(k)
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 {
+		t.Fatalf("%s=%q: want a number ≥ 0", k, v)
+	}
+	return f
+}
+
+func gitCommit(root string) string {
+	out, err := exec.Command("git", "-C", root, "describe", "--always", "--dirty").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}

@@ -1,0 +1,7 @@
+//go:build !unix
+
+package bench
+
+import "os"
+
+func maxRSSMiB(*os.ProcessState) float64 { return 0 }
