@@ -61,6 +61,7 @@ func (e *csvEncoder) encode(f *Finding) error {
 	text(f.ErrorMessage)
 	text(f.RequestParameters)
 	text(f.ResponseElements)
+	text(f.Details)
 	text(f.SourceURI)
 	text(f.ObjectETag)
 	e.row = append(e.row, strconv.FormatInt(f.RecordIndex, 10))

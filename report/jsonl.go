@@ -35,6 +35,7 @@ type jsonRow struct {
 	ErrorMessage      string     `json:"error_message"`
 	RequestParameters string     `json:"request_parameters"`
 	ResponseElements  string     `json:"response_elements"`
+	Details           string     `json:"details"`
 	SourceURI         string     `json:"source_uri"`
 	ObjectETag        string     `json:"object_etag"`
 	RecordIndex       int64      `json:"record_index"`
@@ -85,6 +86,7 @@ func (e *jsonlEncoder) encode(f *Finding) error {
 		ErrorMessage:      f.ErrorMessage,
 		RequestParameters: f.RequestParameters,
 		ResponseElements:  f.ResponseElements,
+		Details:           f.Details,
 		SourceURI:         f.SourceURI,
 		ObjectETag:        f.ObjectETag,
 		RecordIndex:       f.RecordIndex,

@@ -52,6 +52,7 @@ type parquetRow struct {
 	ErrorMessage      string     `parquet:"error_message"`
 	RequestParameters string     `parquet:"request_parameters"`
 	ResponseElements  string     `parquet:"response_elements"`
+	Details           string     `parquet:"details"`
 	SourceURI         string     `parquet:"source_uri"`
 	ObjectETag        string     `parquet:"object_etag"`
 	RecordIndex       int64      `parquet:"record_index"`
@@ -72,7 +73,7 @@ func (r *parquetRow) size() int {
 		len(r.AWSRegion) + len(r.AccountID) + len(r.UserIdentityType) + len(r.UserARN) +
 		len(r.UserName) + len(r.AccessKeyID) + len(r.SourceIP) + len(r.UserAgent) +
 		len(r.ErrorCode) + len(r.ErrorMessage) + len(r.RequestParameters) +
-		len(r.ResponseElements) + len(r.SourceURI) + len(r.ObjectETag)
+		len(r.ResponseElements) + len(r.Details) + len(r.SourceURI) + len(r.ObjectETag)
 	for _, s := range r.Tactics {
 		n += len(s)
 	}
@@ -108,6 +109,7 @@ func (r *parquetRow) set(f *Finding) {
 		ErrorMessage:      validUTF8(f.ErrorMessage),
 		RequestParameters: validUTF8(f.RequestParameters),
 		ResponseElements:  validUTF8(f.ResponseElements),
+		Details:           validUTF8(f.Details),
 		SourceURI:         validUTF8(f.SourceURI),
 		ObjectETag:        validUTF8(f.ObjectETag),
 		RecordIndex:       f.RecordIndex,

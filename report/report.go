@@ -50,6 +50,11 @@ type Finding struct {
 	RequestParameters string // compact JSON, empty when absent
 	ResponseElements  string // compact JSON, empty when absent
 
+	// Details is compact JSON about an aggregate rule's decision (sequence
+	// event ids, threshold group, count and window, new terms and the
+	// history span); empty for per-record rules.
+	Details string
+
 	SourceURI   string // s3://bucket/key or the local file path
 	ObjectETag  string
 	RecordIndex int64 // 0-based position of the record in its object
@@ -63,7 +68,7 @@ var columns = []string{
 	"tactics", "techniques", "event_time", "event_id", "event_source", "event_name",
 	"aws_region", "account_id", "user_identity_type", "user_arn", "user_name",
 	"access_key_id", "source_ip", "user_agent", "error_code", "error_message",
-	"request_parameters", "response_elements", "source_uri", "object_etag",
+	"request_parameters", "response_elements", "details", "source_uri", "object_etag",
 	"record_index",
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/trailsweep/trailsweep/internal/eql"
 	"github.com/trailsweep/trailsweep/internal/kql"
 )
 
@@ -280,7 +281,22 @@ func Parse(path string, data []byte, source string) (*Rule, *LoadError) {
 		}
 		r.m = m
 	}
+	var eqlUnsupported error
+	if r.Language == "eql" {
+		var syn error
+		if syn, eqlUnsupported = compileEQL(r); syn != nil {
+			le := &LoadError{Path: path, Msg: syn.Error(), Err: syn}
+			var pe *eql.ParseError
+			if errors.As(syn, &pe) {
+				le.Line, le.Col = queryPos(string(data), r.Query, pe.Line, pe.Col)
+			}
+			return nil, le
+		}
+	}
 	r.Supported, r.Reason = support(r)
+	if r.Type == "eql" && eqlUnsupported != nil {
+		r.Supported, r.Reason = false, "eql: "+eqlUnsupported.Error()
+	}
 	return r, nil
 }
 
@@ -318,13 +334,20 @@ func support(r *Rule) (bool, string) {
 		}
 		return false, fmt.Sprintf("query rules in language %q are not supported yet (only kuery)", r.Language)
 	case "eql":
-		return false, "eql rules are not supported yet"
+		if r.m != nil {
+			return true, ""
+		}
+		return false, "eql rule whose query could not be compiled"
 	case "esql":
 		return false, "esql rules are not supported yet"
-	case "new_terms":
-		return false, "new_terms rules are not supported yet"
-	case "threshold":
-		return false, "threshold rules are not supported yet"
+	case "new_terms", "threshold":
+		if r.Language != "kuery" || r.m == nil {
+			return false, fmt.Sprintf("%s rules in language %q are not supported (only kuery)", r.Type, r.Language)
+		}
+		if why := prepareAggregate(r); why != "" {
+			return false, why
+		}
+		return true, ""
 	case "machine_learning":
 		return false, "machine_learning rules need Elastic's anomaly-detection jobs; a query engine cannot reproduce them"
 	case "threat_match":

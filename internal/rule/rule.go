@@ -50,6 +50,7 @@ type Rule struct {
 	Status string
 
 	m Matcher // compiled query (*kql.Matcher, or a Sigma detection); nil when none
+	agg *aggSpec // state across records (new_terms, threshold, EQL sequence); nil for per-record rules
 }
 
 // Matcher is a compiled rule query: a *kql.Matcher or a Sigma detection.

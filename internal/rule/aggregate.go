@@ -1,0 +1,289 @@
+package rule
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/trailsweep/trailsweep/internal/ecs"
+	"github.com/trailsweep/trailsweep/internal/eql"
+	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/report"
+)
+
+// Aggregate rule kinds.
+const (
+	aggNewTerms  = "new_terms"
+	aggThreshold = "threshold"
+	aggSequence  = "sequence"
+)
+
+// aggSpec is what an aggregate rule (new_terms, threshold, EQL sequence)
+// needs beyond its selecting query.
+type aggSpec struct {
+	kind   string
+	fields []ecs.Field // new_terms fields, threshold group fields, sequence join keys
+
+	window time.Duration // new_terms history window; threshold window span
+	step   time.Duration // threshold: windows start every step
+	value  int           // threshold count
+	card   []ecs.Field   // threshold cardinality fields
+	cardN  []int
+
+	steps   []*eql.Matcher // sequence steps
+	keys    [][]ecs.Field  // sequence: join keys of each step (sequence by + step by)
+	maxspan time.Duration  // sequence: 0 = unbounded
+}
+
+// Aggregate reports whether the rule needs state across records (new_terms,
+// threshold, EQL sequence): its query only selects events, which the scanner
+// hands to an Aggregator instead of reporting them.
+func (r *Rule) Aggregate() bool { return r.agg != nil }
+
+// orMatcher selects the records that match any step of a sequence.
+type orMatcher struct {
+	steps  []*eql.Matcher
+	fields []ecs.Field
+}
+
+func (m *orMatcher) Match(d kql.Doc) bool {
+	for _, s := range m.steps {
+		if s.Match(d) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *orMatcher) Fields() []ecs.Field { return m.fields }
+
+func (m *orMatcher) Constraint(field string) (kql.Constraint, bool) {
+	var u kql.Constraint
+	for _, s := range m.steps {
+		c, ok := s.Constraint(field)
+		if !ok {
+			return kql.Constraint{}, false
+		}
+		u.Exact = append(u.Exact, c.Exact...)
+		u.Prefixes = append(u.Prefixes, c.Prefixes...)
+	}
+	return u, true
+}
+
+// eqlError prints an EQL syntax error as "query L:C: msg".
+type eqlError struct{ pe *eql.ParseError }
+
+func (e *eqlError) Error() string { return "query " + e.pe.Error() }
+
+func (e *eqlError) Unwrap() error { return e.pe }
+
+// compileEQL compiles an EQL rule: an event query becomes r.m; a sequence
+// becomes r.m (any step) plus r.agg. A syntax error is an *eqlError; an
+// unsupported construct (a function trailsweep lacks) leaves the rule
+// unsupported with the reason in r.Reason, returned as a plain error.
+func compileEQL(r *Rule) (syntax error, unsupported error) {
+	q, err := eql.Parse(r.Query)
+	if err != nil {
+		var pe *eql.ParseError
+		if errors.As(err, &pe) {
+			return &eqlError{pe}, nil
+		}
+		return err, nil
+	}
+	if q.Event != nil {
+		m, err := eql.Compile(q.Event, r.EventCategoryOverride)
+		if err != nil {
+			return nil, err
+		}
+		r.m = m
+		return nil, nil
+	}
+	s := q.Sequence
+	spec := &aggSpec{kind: aggSequence, maxspan: s.MaxSpan}
+	om := &orMatcher{}
+	seen := map[string]bool{}
+	for _, st := range s.Steps {
+		m, err := eql.Compile(st.Query, r.EventCategoryOverride)
+		if err != nil {
+			return nil, err
+		}
+		spec.steps = append(spec.steps, m)
+		var keys []ecs.Field
+		for _, name := range append(append([]string(nil), s.By...), st.By...) {
+			keys = append(keys, ecs.Lookup(name))
+		}
+		if len(spec.keys) > 0 && len(keys) != len(spec.keys[0]) {
+			return nil, fmt.Errorf("sequence steps join on different numbers of keys")
+		}
+		spec.keys = append(spec.keys, keys)
+		for _, f := range append(m.Fields(), keys...) {
+			if !seen[f.Name] {
+				seen[f.Name] = true
+				om.fields = append(om.fields, f)
+			}
+		}
+	}
+	om.steps = spec.steps
+	r.m, r.agg = om, spec
+	return nil, nil
+}
+
+// prepareAggregate builds r.agg for new_terms and threshold rules. It
+// returns why the rule cannot run, "" when it can.
+func prepareAggregate(r *Rule) string {
+	switch r.Type {
+	case "new_terms":
+		if len(r.NewTermsFields) == 0 {
+			return "new_terms rule without new_terms.value fields"
+		}
+		w, err := relativeSpan(r.HistoryWindowStart)
+		if err != nil {
+			return fmt.Sprintf("new_terms history_window_start %q: %v", r.HistoryWindowStart, err)
+		}
+		spec := &aggSpec{kind: aggNewTerms, window: w}
+		for _, f := range r.NewTermsFields {
+			spec.fields = append(spec.fields, ecs.Lookup(f))
+		}
+		r.agg = spec
+	case "threshold":
+		if r.Threshold == nil || r.Threshold.Value < 1 {
+			return "threshold rule without a threshold.value of at least 1"
+		}
+		span, err := relativeSpan(orDefault(r.From, "now-6m"))
+		if err != nil {
+			return fmt.Sprintf("threshold rule from %q: %v", r.From, err)
+		}
+		step, err := eql.ParseDuration(orDefault(r.Interval, "5m"))
+		if err != nil {
+			return fmt.Sprintf("threshold rule interval %q: %v", r.Interval, err)
+		}
+		spec := &aggSpec{kind: aggThreshold, window: span, step: step, value: r.Threshold.Value}
+		for _, f := range r.Threshold.Fields {
+			spec.fields = append(spec.fields, ecs.Lookup(f))
+		}
+		for _, c := range r.Threshold.Cardinality {
+			spec.card = append(spec.card, ecs.Lookup(c.Field))
+			spec.cardN = append(spec.cardN, c.Value)
+		}
+		r.agg = spec
+	}
+	return ""
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// relativeSpan turns Elastic date math "now-7d" into 7 days.
+func relativeSpan(s string) (time.Duration, error) {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(s), "now-")
+	if !ok {
+		return 0, fmt.Errorf("want now-N with a unit s, m, h or d")
+	}
+	return eql.ParseDuration(rest)
+}
+
+// Event is what a scan worker hands the aggregator for one record that an
+// aggregate rule's query selected: the record's time, the values it groups
+// on, and the finding it would produce. History events (read only to build
+// new_terms history) never become findings.
+type Event struct {
+	Rule    *Rule
+	Time    time.Time
+	Key     []string // new_terms term combination; threshold group; sequence join key
+	Card    []string // threshold: one value per cardinality field ("" when absent)
+	Steps   uint64   // sequence: bit i set when the record matches step i
+	History bool
+	Finding report.Finding
+}
+
+// Events appends the aggregate events of one record d that r's query
+// matched: one per combination of values of the grouping fields (a record
+// lacking one of them yields none, as Elasticsearch's terms aggregations
+// skip it). f is the finding the record would produce.
+func (r *Rule) Events(d kql.Doc, f *report.Finding, history bool, dst []Event) []Event {
+	a := r.agg
+	if a == nil || (history && a.kind != aggNewTerms) {
+		return dst
+	}
+	ev := Event{Rule: r, Time: f.EventTime, History: history, Finding: *f}
+	switch a.kind {
+	case aggThreshold:
+		for i, c := range a.card {
+			_ = i
+			vs := d.Values(c)
+			if len(vs) == 0 {
+				ev.Card = append(ev.Card, "")
+				continue
+			}
+			ev.Card = append(ev.Card, valueText(vs[0]))
+		}
+	case aggSequence:
+		for i, s := range a.steps {
+			if s.Match(d) {
+				ev.Steps |= 1 << i
+			}
+		}
+		// Join keys of the steps have the same arity; use step 0's names
+		// unless a step names its own, taking the first matching step's.
+		for i := range a.steps {
+			if ev.Steps&(1<<i) != 0 {
+				return combos(d, a.keys[i], ev, dst)
+			}
+		}
+		return dst
+	}
+	return combos(d, a.fields, ev, dst)
+}
+
+// combos appends ev once per combination of the values of fields.
+func combos(d kql.Doc, fields []ecs.Field, ev Event, dst []Event) []Event {
+	vals := make([][]string, len(fields))
+	for i, f := range fields {
+		for _, v := range d.Values(f) {
+			vals[i] = appendUnique(vals[i], valueText(v))
+		}
+		if len(vals[i]) == 0 {
+			return dst
+		}
+	}
+	key := make([]string, len(fields))
+	var rec func(i int)
+	rec = func(i int) {
+		if i == len(fields) {
+			e := ev
+			e.Key = append([]string(nil), key...)
+			dst = append(dst, e)
+			return
+		}
+		for _, v := range vals[i] {
+			key[i] = v
+			rec(i + 1)
+		}
+	}
+	rec(0)
+	return dst
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, t := range list {
+		if t == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+func valueText(v ecs.Value) string {
+	if v.Kind == ecs.KindNumber && v.S == "" {
+		return fmt.Sprint(v.N)
+	}
+	if v.Kind == ecs.KindBool {
+		return fmt.Sprint(v.B)
+	}
+	return v.S
+}

@@ -1,0 +1,365 @@
+package rule
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/trailsweep/trailsweep/report"
+)
+
+// AggOptions describe the scan an Aggregator decides over.
+type AggOptions struct {
+	// Start is where history begins: the scan's --since, or the start of a
+	// separate history span. Zero: the earliest event seen. A new_terms
+	// event is judged only when a whole history window lies between Start
+	// and it.
+	Start time.Time
+	// HistorySource names where history came from in findings' details:
+	// "scan" (the first history window of the scanned period) by default.
+	HistorySource string
+}
+
+// Aggregator collects the events of aggregate rules and decides, after the
+// scan, which become findings. Its result does not depend on the order in
+// which events arrive. State is bounded by distinct term combinations ×
+// history windows (new_terms), groups × windows (threshold) and the events
+// that match a sequence step (sequences). It is not safe for concurrent
+// use: the scan's writer goroutine owns it.
+type Aggregator struct {
+	opts     AggOptions
+	earliest time.Time
+	nt       map[*Rule]map[string]map[int64]*ntBucket
+	th       map[*Rule]map[string]map[int64]*thWindow
+	seq      map[*Rule][]Event
+}
+
+// NewAggregator returns an empty Aggregator.
+func NewAggregator(opts AggOptions) *Aggregator {
+	if opts.HistorySource == "" {
+		opts.HistorySource = "scan"
+	}
+	return &Aggregator{
+		opts: opts,
+		nt:   map[*Rule]map[string]map[int64]*ntBucket{},
+		th:   map[*Rule]map[string]map[int64]*thWindow{},
+		seq:  map[*Rule][]Event{},
+	}
+}
+
+// before orders events by time, then by where they were read.
+func before(a, b *Event) bool {
+	if !a.Time.Equal(b.Time) {
+		return a.Time.Before(b.Time)
+	}
+	if a.Finding.SourceURI != b.Finding.SourceURI {
+		return a.Finding.SourceURI < b.Finding.SourceURI
+	}
+	if a.Finding.RecordIndex != b.Finding.RecordIndex {
+		return a.Finding.RecordIndex < b.Finding.RecordIndex
+	}
+	return a.History && !b.History
+}
+
+// ntBucket is one term combination within one history-window-sized bucket
+// of time: its earliest event and its latest time.
+type ntBucket struct {
+	first Event
+	last  time.Time
+}
+
+// thWindow is one threshold group within one window.
+type thWindow struct {
+	count int
+	top   []Event            // the earliest `value` events, in order
+	card  []map[string]Event // per cardinality field: value → earliest event
+}
+
+// Add takes one event.
+func (a *Aggregator) Add(e *Event) {
+	if a.earliest.IsZero() || e.Time.Before(a.earliest) {
+		a.earliest = e.Time
+	}
+	spec := e.Rule.agg
+	key := strings.Join(e.Key, "\x00")
+	switch spec.kind {
+	case aggNewTerms:
+		m := a.nt[e.Rule]
+		if m == nil {
+			m = map[string]map[int64]*ntBucket{}
+			a.nt[e.Rule] = m
+		}
+		bs := m[key]
+		if bs == nil {
+			bs = map[int64]*ntBucket{}
+			m[key] = bs
+		}
+		n := e.Time.UnixNano() / int64(spec.window)
+		b := bs[n]
+		switch {
+		case b == nil:
+			bs[n] = &ntBucket{first: *e, last: e.Time}
+		default:
+			if before(e, &b.first) {
+				b.first = *e
+			}
+			if e.Time.After(b.last) {
+				b.last = e.Time
+			}
+		}
+	case aggThreshold:
+		m := a.th[e.Rule]
+		if m == nil {
+			m = map[string]map[int64]*thWindow{}
+			a.th[e.Rule] = m
+		}
+		ws := m[key]
+		if ws == nil {
+			ws = map[int64]*thWindow{}
+			m[key] = ws
+		}
+		// Window k covers [k·step − span, k·step).
+		t, step, span := e.Time.UnixNano(), int64(spec.step), int64(spec.window)
+		for k := floorDiv(t, step) + 1; k*step-span <= t; k++ {
+			w := ws[k]
+			if w == nil {
+				w = &thWindow{card: make([]map[string]Event, len(spec.card))}
+				ws[k] = w
+			}
+			w.add(e, spec)
+		}
+	case aggSequence:
+		a.seq[e.Rule] = append(a.seq[e.Rule], *e)
+	}
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+func (w *thWindow) add(e *Event, spec *aggSpec) {
+	w.count++
+	i := sort.Search(len(w.top), func(i int) bool { return before(e, &w.top[i]) })
+	if i < spec.value {
+		w.top = append(w.top, Event{})
+		copy(w.top[i+1:], w.top[i:])
+		w.top[i] = *e
+		if len(w.top) > spec.value {
+			w.top = w.top[:spec.value]
+		}
+	}
+	for j := range spec.card {
+		v := ""
+		if j < len(e.Card) {
+			v = e.Card[j]
+		}
+		if v == "" {
+			continue
+		}
+		if w.card[j] == nil {
+			w.card[j] = map[string]Event{}
+		}
+		if old, ok := w.card[j][v]; !ok || before(e, &old) {
+			w.card[j][v] = *e
+		}
+	}
+}
+
+// Flush decides every aggregate rule and returns the findings, sorted by
+// event time, rule id and record position.
+func (a *Aggregator) Flush() []report.Finding {
+	var out []report.Finding
+	for r, m := range a.nt {
+		out = a.flushNewTerms(r, m, out)
+	}
+	for r, m := range a.th {
+		out = flushThreshold(r, m, out)
+	}
+	for r, evs := range a.seq {
+		out = flushSequence(r, evs, out)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		x, y := &out[i], &out[j]
+		if !x.EventTime.Equal(y.EventTime) {
+			return x.EventTime.Before(y.EventTime)
+		}
+		if x.RuleID != y.RuleID {
+			return x.RuleID < y.RuleID
+		}
+		if x.SourceURI != y.SourceURI {
+			return x.SourceURI < y.SourceURI
+		}
+		if x.RecordIndex != y.RecordIndex {
+			return x.RecordIndex < y.RecordIndex
+		}
+		return x.Details < y.Details
+	})
+	return out
+}
+
+func details(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// flushNewTerms reports, per combination, each event that starts a run of
+// occurrences: no occurrence in the history window before it, and a whole
+// history window of data before it.
+func (a *Aggregator) flushNewTerms(r *Rule, m map[string]map[int64]*ntBucket, out []report.Finding) []report.Finding {
+	spec := r.agg
+	start := a.opts.Start
+	if start.IsZero() {
+		start = a.earliest
+	}
+	judgeFrom := start.Add(spec.window)
+	for _, bs := range m {
+		ns := make([]int64, 0, len(bs))
+		for n := range bs {
+			ns = append(ns, n)
+		}
+		sort.Slice(ns, func(i, j int) bool { return ns[i] < ns[j] })
+		var prev *ntBucket
+		for _, n := range ns {
+			b := bs[n]
+			e := &b.first
+			fresh := prev == nil || e.Time.Sub(prev.last) > spec.window
+			prev = b
+			if !fresh || e.History || e.Time.Before(judgeFrom) {
+				continue
+			}
+			terms := map[string]string{}
+			for i, f := range spec.fields {
+				terms[f.Name] = e.Key[i]
+			}
+			f := e.Finding
+			f.Details = details(map[string]any{
+				"new_terms": terms,
+				"history": map[string]string{
+					"start":  rfc(e.Time.Add(-spec.window)),
+					"end":    rfc(e.Time),
+					"source": a.opts.HistorySource,
+				},
+				"detection_from": rfc(judgeFrom),
+			})
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// flushThreshold reports one finding per group and window that reached the
+// threshold: the event at which it did.
+func flushThreshold(r *Rule, m map[string]map[int64]*thWindow, out []report.Finding) []report.Finding {
+	spec := r.agg
+	for _, ws := range m {
+		for k, w := range ws {
+			if w.count < spec.value {
+				continue
+			}
+			trigger := &w.top[spec.value-1]
+			cards := map[string]int{}
+			ok := true
+			for j, f := range spec.card {
+				vals := make([]*Event, 0, len(w.card[j]))
+				for v := range w.card[j] {
+					e := w.card[j][v]
+					vals = append(vals, &e)
+				}
+				cards[f.Name] = len(vals)
+				if len(vals) < spec.cardN[j] {
+					ok = false
+					break
+				}
+				sort.Slice(vals, func(x, y int) bool { return before(vals[x], vals[y]) })
+				if t := vals[spec.cardN[j]-1]; before(trigger, t) {
+					trigger = t
+				}
+			}
+			if !ok {
+				continue
+			}
+			group := map[string]string{}
+			for i, f := range spec.fields {
+				group[f.Name] = trigger.Key[i]
+			}
+			end := time.Unix(0, k*int64(spec.step)).UTC()
+			d := map[string]any{
+				"group":  group,
+				"count":  w.count,
+				"window": map[string]string{"start": rfc(end.Add(-spec.window)), "end": rfc(end)},
+			}
+			if len(spec.card) > 0 {
+				d["cardinality"] = cards
+			}
+			f := trigger.Finding
+			f.Details = details(d)
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// flushSequence runs the sequence state machine over the selected events in
+// time order, per join key. Each key keeps, per step, the most recent
+// partial sequence that completed it; partial sequences older than maxspan
+// are dropped.
+func flushSequence(r *Rule, evs []Event, out []report.Finding) []report.Finding {
+	spec := r.agg
+	sort.Slice(evs, func(i, j int) bool { return before(&evs[i], &evs[j]) })
+	type partial struct{ events []*Event }
+	state := map[string][]*partial{}
+	n := len(spec.steps)
+	for i := range evs {
+		e := &evs[i]
+		key := strings.Join(e.Key, "\x00")
+		st := state[key]
+		if st == nil {
+			st = make([]*partial, n)
+			state[key] = st
+		}
+		for s := n - 1; s >= 0; s-- {
+			if e.Steps&(1<<s) == 0 {
+				continue
+			}
+			if s == 0 {
+				st[0] = &partial{events: []*Event{e}}
+				continue
+			}
+			p := st[s-1]
+			if p == nil {
+				continue
+			}
+			if spec.maxspan > 0 && e.Time.Sub(p.events[0].Time) > spec.maxspan {
+				st[s-1] = nil
+				continue
+			}
+			st[s-1] = nil
+			np := &partial{events: append(append([]*Event(nil), p.events...), e)}
+			if s < n-1 {
+				st[s] = np
+				continue
+			}
+			ids := make([]string, len(np.events))
+			for j, x := range np.events {
+				ids[j] = x.Finding.EventID
+			}
+			by := map[string]string{}
+			for j, f := range spec.keys[0] {
+				by[f.Name] = e.Key[j]
+			}
+			f := e.Finding
+			f.Details = details(map[string]any{
+				"sequence": map[string]any{"by": by, "event_ids": ids, "start": rfc(np.events[0].Time)},
+			})
+			out = append(out, f)
+		}
+	}
+	return out
+}
