@@ -47,6 +47,13 @@ type Config struct {
 	// truncated to seconds.
 	Ingested time.Time
 
+	// Aggregator decides the aggregate rules (new_terms, threshold, EQL
+	// sequences) once every object is read; nil: a fresh one. HistoryOnly
+	// makes the scan only feed new_terms history to it: no findings, no
+	// flush (a separate --history span, read before the main scan).
+	Aggregator  *rule.Aggregator
+	HistoryOnly bool
+
 	// Progress, when set, is called from the writer goroutine after each object.
 	Progress func(p Progress)
 }
@@ -80,6 +87,7 @@ type fetched struct {
 type result struct {
 	obj      reader.Object
 	findings []report.Finding
+	events   []rule.Event // selected by aggregate rules, for the Aggregator
 	bytesIn  int64
 	bytesOut int64
 	records  recordCounts
@@ -180,10 +188,17 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 
 	// The writer: the only goroutine that touches sum and sink.
 	byRule := map[string]*report.RuleCount{}
+	agg := cfg.Aggregator
+	if agg == nil {
+		agg = rule.NewAggregator(rule.AggOptions{Start: cfg.Filter.Since})
+	}
 	g.Go(func() error {
 		for r := range results {
 			if err := commit(sum, byRule, sink, r); err != nil {
 				return err
+			}
+			for i := range r.events {
+				agg.Add(&r.events[i])
 			}
 			if cfg.Progress != nil {
 				cfg.Progress(Progress{
@@ -192,7 +207,7 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 				})
 			}
 		}
-		return nil
+		return flushAggregate(cfg, agg, sum, byRule, sink)
 	})
 
 	err := g.Wait()
@@ -356,7 +371,12 @@ func (w *worker) record(r *result, raw []byte, index int64) {
 	}
 	w.match = w.cfg.Rules.Match(rec, provider, action, w.match[:0])
 	for _, ru := range w.match {
-		r.findings = append(r.findings, w.finding(ru, r.obj, t, index))
+		f := w.finding(ru, r.obj, t, index)
+		if ru.Aggregate() {
+			r.events = ru.Events(rec, &f, w.cfg.HistoryOnly, r.events)
+		} else if !w.cfg.HistoryOnly {
+			r.findings = append(r.findings, f)
+		}
 	}
 }
 

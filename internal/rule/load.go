@@ -38,14 +38,19 @@ func (e *LoadError) Error() string {
 // Unwrap returns the cause.
 func (e *LoadError) Unwrap() error { return e.Err }
 
-// Load loads Elastic TOML rules (Source "elastic") from files and
-// directories; a directory is walked recursively for *.toml files, in lexical
-// order. A named file is loaded whatever its extension.
+// Load loads Elastic TOML rules (Source "elastic") and Sigma YAML rules
+// (Source "sigma", files ending in .yml or .yaml) from files and
+// directories; a directory is walked recursively for *.toml, *.yml and
+// *.yaml files, in lexical order. A named file is loaded as Sigma when its
+// name ends in .yml or .yaml, as Elastic TOML otherwise.
 //
 // Every file that loads is returned, runnable or not; every file that does
 // not is reported as a *LoadError and the others still load. Whether any
 // error is fatal is the caller's decision.
-func Load(paths []string) ([]*Rule, []*LoadError) {
+func Load(paths []string) ([]*Rule, []*LoadError) { return LoadWith(paths, Options{}) }
+
+// LoadWith is Load with options.
+func LoadWith(paths []string, opts Options) ([]*Rule, []*LoadError) {
 	var (
 		rules []*Rule
 		errs  []*LoadError
@@ -54,6 +59,15 @@ func Load(paths []string) ([]*Rule, []*LoadError) {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			errs = append(errs, &LoadError{Path: path, Msg: err.Error(), Err: err})
+			return
+		}
+		if isSigmaPath(path) {
+			rs, lerr := ParseSigma(path, data, opts)
+			if lerr != nil {
+				errs = append(errs, lerr)
+				return
+			}
+			rules = append(rules, rs...)
 			return
 		}
 		r, lerr := Parse(path, data, SourceElastic)
@@ -78,7 +92,7 @@ func Load(paths []string) ([]*Rule, []*LoadError) {
 				errs = append(errs, &LoadError{Path: path, Msg: err.Error(), Err: err})
 				return nil
 			}
-			if !d.IsDir() && strings.HasSuffix(d.Name(), ".toml") {
+			if !d.IsDir() && (strings.HasSuffix(d.Name(), ".toml") || isSigmaPath(d.Name())) {
 				loadFile(path)
 			}
 			return nil

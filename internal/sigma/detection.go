@@ -1,0 +1,239 @@
+package sigma
+
+import (
+	"strings"
+
+	"github.com/trailsweep/trailsweep/internal/ecs"
+	"github.com/trailsweep/trailsweep/internal/kql"
+)
+
+// Doc is what a Sigma detection reads: the raw record. *ecs.Record
+// implements it.
+type Doc interface {
+	RawValues(path []string, fn func(ecs.RawValue) bool) bool
+}
+
+var _ Doc = (*ecs.Record)(nil)
+
+// node is a compiled detection expression.
+type node interface {
+	eval(d Doc) bool
+	// constrain returns the values the raw field path (one key, e.g.
+	// "eventSource") must have, compared after strings.ToLower, when eval
+	// is true; ok false when it can hold anything.
+	constrain(key string) (kql.Constraint, bool)
+}
+
+type (
+	andNode   []node
+	orNode    []node
+	notNode   struct{ x node }
+	constNode bool
+	// fieldNode is one `field|modifiers: values` entry of a selection.
+	fieldNode struct {
+		name   string // as written, with modifiers
+		path   []string
+		vals   []value
+		all    bool
+		neq    bool
+		exists *bool
+	}
+	// keywordNode is a list of values searched in every string of the record.
+	keywordNode struct {
+		vals []value
+		all  bool
+	}
+)
+
+func (x andNode) eval(d Doc) bool {
+	for _, n := range x {
+		if !n.eval(d) {
+			return false
+		}
+	}
+	return true
+}
+
+func (x orNode) eval(d Doc) bool {
+	for _, n := range x {
+		if n.eval(d) {
+			return true
+		}
+	}
+	return false
+}
+
+func (x notNode) eval(d Doc) bool   { return !x.x.eval(d) }
+func (x constNode) eval(Doc) bool   { return bool(x) }
+func (x keywordNode) eval(d Doc) bool {
+	return matchValues(d, x.vals, x.all, func(fn func(*cand) bool) bool {
+		return d.RawValues(nil, func(v ecs.RawValue) bool { return v.Leaves(leafCand(fn)) })
+	})
+}
+
+// leafCand adapts a candidate callback to raw leaves.
+func leafCand(fn func(*cand) bool) func(ecs.RawValue) bool {
+	return func(l ecs.RawValue) bool {
+		t := l.Text()
+		return fn(&cand{v: l, text: t, lower: strings.ToLower(t)})
+	}
+}
+
+// candidates calls fn with each scalar of the field at path: the values the
+// path reaches (arrays crossed and flattened), and the scalar leaves of any
+// object among them. It stops when fn returns false and then returns false.
+func candidates(d Doc, path []string, fn func(*cand) bool) bool {
+	return d.RawValues(path, func(v ecs.RawValue) bool {
+		if v.Kind() == ecs.RawObject {
+			return v.Leaves(leafCand(fn))
+		}
+		t := v.Text()
+		return fn(&cand{v: v, text: t, lower: strings.ToLower(t)})
+	})
+}
+
+// matchValues evaluates values against candidates: any value matching any
+// candidate, or with all, every value matching some candidate.
+func matchValues(d Doc, vals []value, all bool, each func(fn func(*cand) bool) bool) bool {
+	ref := func(path []string, fn func(*cand) bool) bool { return candidates(d, path, fn) }
+	if all {
+		for i := range vals {
+			hit := false
+			each(func(c *cand) bool {
+				hit = vals[i].match(c, ref)
+				return !hit
+			})
+			if !hit {
+				return false
+			}
+		}
+		return len(vals) > 0
+	}
+	hit := false
+	each(func(c *cand) bool {
+		for i := range vals {
+			if vals[i].match(c, ref) {
+				hit = true
+				return false
+			}
+		}
+		return true
+	})
+	return hit
+}
+
+func (x *fieldNode) eval(d Doc) bool {
+	present, nonNull := false, false
+	d.RawValues(x.path, func(v ecs.RawValue) bool {
+		present = true
+		if v.Kind() != ecs.RawNull {
+			nonNull = true
+			return false
+		}
+		return true
+	})
+	if x.exists != nil {
+		return present == *x.exists
+	}
+	each := func(fn func(*cand) bool) bool { return candidates(d, x.path, fn) }
+	if x.neq {
+		// The field has a value, and no value of it equals any listed one.
+		return nonNull && !matchValues(d, x.vals, false, each)
+	}
+	var nulls, rest []value
+	for _, v := range x.vals {
+		if v.kind == vNull {
+			nulls = append(nulls, v)
+		} else {
+			rest = append(rest, v)
+		}
+	}
+	if len(nulls) > 0 {
+		if x.all {
+			if nonNull {
+				return false
+			}
+			return len(rest) == 0
+		}
+		if !nonNull {
+			return true
+		}
+		if len(rest) == 0 {
+			return false
+		}
+	}
+	if !nonNull {
+		return false
+	}
+	return matchValues(d, rest, x.all, each)
+}
+
+// constrain of a conjunction: the first constrained term's constraint.
+func (x andNode) constrain(key string) (kql.Constraint, bool) {
+	for _, n := range x {
+		if c, ok := n.constrain(key); ok {
+			return c, true
+		}
+	}
+	return kql.Constraint{}, false
+}
+
+// constrain of a disjunction: every term must be constrained; the union.
+func (x orNode) constrain(key string) (kql.Constraint, bool) {
+	var u kql.Constraint
+	for _, n := range x {
+		c, ok := n.constrain(key)
+		if !ok {
+			return kql.Constraint{}, false
+		}
+		u.Exact = append(u.Exact, c.Exact...)
+		u.Prefixes = append(u.Prefixes, c.Prefixes...)
+	}
+	return u, true
+}
+
+func (notNode) constrain(string) (kql.Constraint, bool)     { return kql.Constraint{}, false }
+func (keywordNode) constrain(string) (kql.Constraint, bool) { return kql.Constraint{}, false }
+
+func (x constNode) constrain(string) (kql.Constraint, bool) {
+	if x {
+		return kql.Constraint{}, false
+	}
+	return kql.Constraint{}, true // matches nothing
+}
+
+// constrain of a field condition on exactly key, with plain or startswith
+// values: their literal text (and prefixes up to the first wildcard). The
+// empty string is always admitted, since the index sees "" for a key that is
+// not a string (an object or array whose leaves could still match).
+func (x *fieldNode) constrain(key string) (kql.Constraint, bool) {
+	if len(x.path) != 1 || x.path[0] != key || x.neq || x.exists != nil {
+		return kql.Constraint{}, false
+	}
+	c := kql.Constraint{Exact: []string{""}}
+	vals := x.vals
+	if x.all && len(vals) > 0 {
+		vals = vals[:1] // every value must match: one of them is enough to pin
+	}
+	for i := range vals {
+		v := &vals[i]
+		if v.kind != vStr {
+			return kql.Constraint{}, false
+		}
+		for j := range v.alts {
+			p, exact := v.alts[j].literalPrefix()
+			switch {
+			case exact:
+				c.Exact = append(c.Exact, p)
+			case p != "":
+				c.Prefixes = append(c.Prefixes, p)
+			default:
+				return kql.Constraint{}, false
+			}
+		}
+		if v.isNum {
+			return kql.Constraint{}, false // a number compares numerically too
+		}
+	}
+	return c, true
+}
