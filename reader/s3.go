@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
@@ -68,7 +69,10 @@ const shortWindow = 62 * day
 // chain finds none (or the profile does not exist), the error wraps
 // ErrNoCredentials with the reason.
 func NewS3(ctx context.Context, opts S3Options, bucket, prefix string) (*S3, error) {
-	var lo []func(*config.LoadOptions) error
+	// The SDK logs warnings to stderr by default; trailsweep reports errors
+	// itself, so nothing the SDK would print (request details included)
+	// reaches the terminal.
+	lo := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{}), config.WithClientLogMode(0)}
 	if opts.Profile != "" {
 		lo = append(lo, config.WithSharedConfigProfile(opts.Profile))
 	}
@@ -102,6 +106,8 @@ func NewS3(ctx context.Context, opts S3Options, bucket, prefix string) (*S3, err
 			o.BaseEndpoint = aws.String(opts.Endpoint)
 		}
 		o.UsePathStyle = opts.PathStyle
+		o.Logger = logging.Nop{}
+		o.DisableLogOutputChecksumValidationSkipped = true
 	})
 	return NewS3Client(client, bucket, prefix), nil
 }
@@ -327,9 +333,9 @@ func (s *S3) Open(ctx context.Context, o Object) (io.ReadCloser, error) {
 		bucket = s.bucket
 	}
 	in := &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(o.Key)}
-	out, err := s.client.Load().GetObject(ctx, in)
+	out, err := s.client.Load().GetObject(ctx, in, getAttempts)
 	if err != nil && s.followRegion(err) {
-		out, err = s.client.Load().GetObject(ctx, in)
+		out, err = s.client.Load().GetObject(ctx, in, getAttempts)
 	}
 	if err != nil {
 		if isNoSuchBucket(err) {
@@ -339,6 +345,12 @@ func (s *S3) Open(ctx context.Context, o Object) (io.ReadCloser, error) {
 	}
 	return &body{ReadCloser: out.Body, key: o.Key}, nil
 }
+
+// getAttempts makes a GET a single attempt: retries of GETs, including of
+// their bodies, are Retry's, so that --retries is the one limit and a body
+// cut short is retried like a failed request. Listing requests keep the
+// SDK's standard retryer.
+func getAttempts(o *s3.Options) { o.RetryMaxAttempts = 1 }
 
 // body names the key in read errors.
 type body struct {

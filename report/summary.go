@@ -71,8 +71,9 @@ func (o ObjectStats) NotReached() int64 {
 // falling outside the window, and malformed.
 type RecordStats struct{ Read, Evaluated, OutsideWindow, Malformed int64 }
 
-// ObjectFailure is an object that could not be read, and why.
-type ObjectFailure struct{ URI, Reason string }
+// ObjectFailure is an object that could not be read, and why: Reason for
+// people, Kind for machines (see reader.ErrorKind).
+type ObjectFailure struct{ URI, Reason, Kind string }
 
 // RuleCount is the number of findings of one rule.
 type RuleCount struct {
@@ -246,6 +247,7 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 	type failure struct {
 		URI    string `json:"uri"`
 		Reason string `json:"reason"`
+		Kind   string `json:"kind,omitempty"`
 	}
 	type records struct {
 		Read          int64 `json:"read"`

@@ -242,7 +242,7 @@ func commit(sum *report.Summary, byRule map[string]*report.RuleCount, sink Sink,
 		return nil
 	case r.err != nil:
 		sum.Objects.Failed++
-		sum.Failures = append(sum.Failures, report.ObjectFailure{URI: r.obj.URI, Reason: r.err.Error()})
+		sum.Failures = append(sum.Failures, failure(r.obj, r.err))
 	default:
 		sum.Objects.Scanned++
 	}
@@ -264,6 +264,18 @@ func commit(sum *report.Summary, byRule map[string]*report.RuleCount, sink Sink,
 			byRule[f.RuleID] = c
 		}
 		c.Count++
+	}
+	if osink, ok := sink.(ObjectSink); ok {
+		or := ObjectResult{Object: r.obj, BytesIn: r.bytesIn, BytesOut: r.bytesOut, Findings: int64(len(r.findings)),
+			Records: report.RecordStats{Read: r.records.read, Evaluated: r.records.evaluated,
+				OutsideWindow: r.records.outside, Malformed: r.records.malformed}}
+		if r.err != nil {
+			f := failure(r.obj, r.err)
+			or.Failure = &f
+		}
+		if err := osink.Object(or); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
 	}
 	return nil
 }
@@ -333,8 +345,18 @@ func (w *worker) process(f fetched) result {
 		if err == io.EOF {
 			break
 		}
+		if err != nil && (errors.Is(err, reader.ErrRecordTooLarge) || errors.Is(err, reader.ErrInvalidUTF8)) {
+			// The decoder skipped the bad record: count it, keep the first
+			// such error for the object and read on.
+			r.records.read++
+			r.records.malformed++
+			if r.err == nil {
+				r.err = fmt.Errorf("%w (record %d)", err, index)
+			}
+			continue
+		}
 		if err != nil {
-			r.err = fmt.Errorf("%w (after %d records)", err, index)
+			r.err = errors.Join(r.err, fmt.Errorf("%w (after %d records)", err, index))
 			break
 		}
 		r.records.read++

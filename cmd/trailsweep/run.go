@@ -213,6 +213,7 @@ type scanFlags struct {
 	maxRecord            int
 	maxObject            int64
 	quiet                bool
+	rel                  reliabilityFlags // --retries, --checkpoint, --resume, --force, --errors
 }
 
 func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -251,6 +252,7 @@ func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.Int64Var(&sf.maxObject, "max-object-bytes", 2<<30, "largest decompressed object accepted (gzip bombs)")
 	f.BoolVar(&sf.failOnFindings, "fail-on-findings", false, "exit 1 when there are findings")
 	f.BoolVarP(&sf.quiet, "quiet", "q", false, "print no summary on stderr")
+	sf.rel.add(cmd)
 	return cmd
 }
 
@@ -272,6 +274,9 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	}
 	if sf.workers < 0 {
 		return usageErr("--workers must not be negative")
+	}
+	if err := sf.rel.validate(); err != nil {
+		return err
 	}
 	var format report.Format
 	if sf.out != "" || sf.format != "" {
@@ -297,7 +302,13 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 		if wrapSource != nil {
 			src = wrapSource(src)
 		}
+		src = sf.rel.wrap(src)
 		sources = append(sources, src)
+	}
+
+	ck, err := sf.rel.openCheckpoint(sf, args, set, format, &since, &until, sources)
+	if err != nil {
+		return err
 	}
 
 	var w report.Writer
@@ -324,17 +335,24 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	}
 	var finish func()
 	cfg.Progress, finish = newProgress(stderr, sf.quiet)
-	sum, scanErr := scan.Run(ctx, cfg, w)
+	var sink scan.Sink = w
+	if ck != nil {
+		sink = ck // findings go to the checkpoint, and to w once every object is done
+	}
+	sum, scanErr := scan.Run(ctx, cfg, sink)
 	finish()
+	if ck != nil {
+		sum, scanErr = finishCheckpoint(ck, w, sum, scanErr, stderr)
+	}
 	// Keep what was found, also when interrupted; a failed listing or writer
 	// leaves no output file under the final name.
 	interrupted := errors.Is(scanErr, scan.ErrInterrupted)
-	if scanErr != nil && !interrupted {
+	if scanErr != nil && !interrupted || interrupted && ck != nil {
 		_ = w.Abort()
 	} else if err := w.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", sf.out, err)
 	}
-	if sf.out != "" && sf.out != "-" && (scanErr == nil || interrupted) {
+	if sf.out != "" && sf.out != "-" && (scanErr == nil || interrupted && ck == nil) {
 		sum.Output = sf.out
 	}
 	if !sf.quiet {
@@ -343,6 +361,11 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	}
 	if sf.summary != "" {
 		if err := writeSummary(sf.summary, sum); err != nil {
+			return err
+		}
+	}
+	if sf.rel.errors != "" {
+		if err := writeErrors(sf.rel.errors, sum); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trailsweep/trailsweep/internal/rule"
+	"github.com/trailsweep/trailsweep/reader"
+	"github.com/trailsweep/trailsweep/report"
+	"github.com/trailsweep/trailsweep/scan"
+)
+
+// retryBackoff is the first backoff between attempts to read an object;
+// tests shorten it.
+var retryBackoff = 200 * time.Millisecond
+
+// reliabilityFlags are the scan flags of retries, checkpoints and the
+// error report.
+type reliabilityFlags struct {
+	retries       int
+	checkpoint    string
+	resume, force bool
+	errors        string
+}
+
+func (rf *reliabilityFlags) add(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.IntVar(&rf.retries, "retries", 5, "attempts to read each object before it is marked failed (throttling, 5xx, resets, short bodies); 1 = no retries")
+	f.StringVar(&rf.checkpoint, "checkpoint", "", "record progress in this directory so that an interrupted scan can be resumed; the output is written when every object is done")
+	f.BoolVar(&rf.resume, "resume", false, "continue the scan recorded in --checkpoint: objects already read are skipped")
+	f.BoolVar(&rf.force, "force", false, "with --resume: resume although sources, window, filters, rules or output differ; without: discard the checkpoint and start over")
+	f.StringVar(&rf.errors, "errors", "", "write one JSON line per object that could not be read (uri, reason, kind) to this file")
+}
+
+func (rf *reliabilityFlags) validate() error {
+	if rf.retries < 1 {
+		return usageErr("--retries must be at least 1")
+	}
+	if (rf.resume || rf.force) && rf.checkpoint == "" {
+		return usageErr("--resume and --force need --checkpoint DIR")
+	}
+	return nil
+}
+
+// wrap decorates a source with retries.
+func (rf *reliabilityFlags) wrap(src reader.Source) reader.Source {
+	return reader.Retry(src, reader.RetryOptions{Attempts: rf.retries, Base: retryBackoff})
+}
+
+// openCheckpoint opens the --checkpoint directory for this scan (nil
+// without --checkpoint), sets the window to the checkpoint's and makes
+// sources skip the objects already done.
+func (rf *reliabilityFlags) openCheckpoint(sf *scanFlags, args []string, set *rule.Set, format report.Format,
+	since, until *time.Time, sources []reader.Source) (*scan.Checkpoint, error) {
+	if rf.checkpoint == "" {
+		return nil, nil
+	}
+	m := scan.Manifest{
+		Since: sf.since, Until: sf.until,
+		Window:   scan.Window{Since: *since, Until: *until},
+		Accounts: sf.accounts, Regions: sf.regions,
+		RulesHash: scan.RulesHash(set),
+		Output:    sf.out, Format: string(format), Raw: sf.raw,
+	}
+	for _, a := range args {
+		if !strings.HasPrefix(a, "s3://") {
+			if abs, err := filepath.Abs(a); err == nil {
+				a = abs
+			}
+		}
+		m.Sources = append(m.Sources, a)
+	}
+	if sf.out != "" && sf.out != "-" {
+		if abs, err := filepath.Abs(sf.out); err == nil {
+			m.Output = abs
+		}
+	}
+	ck, err := scan.OpenCheckpoint(rf.checkpoint, m, scan.CheckpointOptions{Resume: rf.resume, Force: rf.force})
+	if err != nil {
+		if errors.Is(err, scan.ErrCheckpointExists) || errors.Is(err, scan.ErrCheckpointMismatch) || errors.Is(err, scan.ErrNoCheckpoint) {
+			return nil, usageErr("--checkpoint: %w", err)
+		}
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("--checkpoint: %w", err)}
+	}
+	w := ck.Manifest().Window
+	*since, *until = w.Since, w.Until
+	for i, s := range sources {
+		sources[i] = ck.Source(s)
+	}
+	return ck, nil
+}
+
+// finishCheckpoint ends a checkpointed scan: it commits what was done and,
+// when every listed object was read or failed, writes the combined output
+// to w and returns the summary of the whole run.
+func finishCheckpoint(ck *scan.Checkpoint, w report.Writer, sum *report.Summary, scanErr error, stderr io.Writer) (*report.Summary, error) {
+	if err := ck.Flush(); err != nil {
+		return sum, errors.Join(scanErr, err)
+	}
+	if scanErr != nil {
+		if errors.Is(scanErr, scan.ErrInterrupted) {
+			fmt.Fprintf(stderr, "trailsweep: progress saved; run again with --resume to continue (%d objects done before this run)\n", ck.Done())
+		}
+		return sum, scanErr
+	}
+	total, err := ck.Finish(w, sum)
+	if err != nil {
+		return sum, err
+	}
+	return total, nil
+}
+
+// writeErrors writes one JSON line per failed object to path, atomically.
+func writeErrors(path string, sum *report.Summary) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	for _, f := range sum.Failures {
+		if err := enc.Encode(struct {
+			URI    string `json:"uri"`
+			Reason string `json:"reason"`
+			Kind   string `json:"kind"`
+		}{f.URI, f.Reason, f.Kind}); err != nil {
+			return err
+		}
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("--errors: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("--errors: %w", err)
+	}
+	return nil
+}

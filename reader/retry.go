@@ -1,0 +1,220 @@
+package reader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+)
+
+// ErrShortBody is a body that ended, without an error, before the object's
+// listed size: the connection was cut cleanly mid-object.
+var ErrShortBody = errors.New("body shorter than the listed size")
+
+// ErrChanged is an object whose bytes changed between two attempts to read
+// it: a retry cannot be stitched to what was already delivered.
+var ErrChanged = errors.New("object changed while being read")
+
+// RetryOptions configure Retry.
+type RetryOptions struct {
+	// Attempts is the number of times an object is opened and read before
+	// its error is final; 1 disables retries. Default 5.
+	Attempts int
+	// Base is the first backoff; each further one doubles, up to Max, and
+	// each is drawn uniformly from [d/2, d] (jitter). Defaults 200ms and 10s.
+	Base, Max time.Duration
+}
+
+// Retrying is a Source that retries opening and reading objects; see Retry.
+// It is safe for concurrent use.
+type Retrying struct {
+	Source
+	opts    RetryOptions
+	retries atomic.Int64
+}
+
+var _ Source = (*Retrying)(nil)
+
+// Retry returns s decorated with retries of transient failures: throttling
+// (503 SlowDown, 429), other 5xx responses, connection resets and timeouts,
+// and a body that ends early (with an error, or cleanly before the object's
+// listed size). Listing is not retried here (the S3 client's own retryer
+// handles listing requests).
+//
+// A body that fails mid-read is fetched again from the start: the bytes
+// already handed to the caller are read again and discarded, after checking
+// that they are the same bytes (CRC-32), so the caller sees each byte of the
+// object exactly once, or an error. Any other error (not found, access
+// denied, a cancelled context) is returned at once.
+func Retry(s Source, opts RetryOptions) *Retrying {
+	if opts.Attempts < 1 {
+		opts.Attempts = 5
+	}
+	if opts.Base <= 0 {
+		opts.Base = 200 * time.Millisecond
+	}
+	if opts.Max < opts.Base {
+		opts.Max = max(10*time.Second, opts.Base)
+	}
+	return &Retrying{Source: s, opts: opts}
+}
+
+// Retries returns the number of retries made so far (attempts after the first).
+func (r *Retrying) Retries() int64 { return r.retries.Load() }
+
+// Open opens o, retrying transient failures; reads of the result are
+// retried too (see Retry).
+func (r *Retrying) Open(ctx context.Context, o Object) (io.ReadCloser, error) {
+	b := &retryBody{r: r, ctx: ctx, o: o, crc: crc32.NewIEEE()}
+	if err := b.reopen(nil); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Retryable reports whether err is a transient failure worth another
+// attempt: what the AWS SDK's standard retryer retries (throttling, 5xx,
+// connection errors, timeouts), plus a body cut short.
+func Retryable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	if errors.Is(err, ErrShortBody) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
+}
+
+// retryBody is an object body that reopens itself on transient failures.
+type retryBody struct {
+	r       *Retrying
+	ctx     context.Context
+	o       Object
+	rc      io.ReadCloser
+	attempt int   // attempts made
+	off     int64 // bytes delivered to the caller
+	crc     interface {
+		io.Writer
+		Sum32() uint32
+	}
+}
+
+// reopen makes the next attempt after cause (nil for the first): it waits
+// the backoff, opens the object again and skips what was already
+// delivered. It returns the final error when attempts run out.
+func (b *retryBody) reopen(cause error) error {
+	for {
+		if cause != nil {
+			if !Retryable(cause) || b.attempt >= b.r.opts.Attempts {
+				if b.attempt > 1 {
+					return fmt.Errorf("%w (after %d attempts)", cause, b.attempt)
+				}
+				return cause
+			}
+			b.r.retries.Add(1)
+			if err := sleep(b.ctx, b.r.backoff(b.attempt)); err != nil {
+				return err
+			}
+		}
+		b.attempt++
+		rc, err := b.r.Source.Open(b.ctx, b.o)
+		if err != nil {
+			cause = err
+			continue
+		}
+		if b.off > 0 {
+			h := crc32.NewIEEE()
+			n, err := io.CopyN(h, rc, b.off)
+			if err == io.EOF && n < b.off {
+				err = fmt.Errorf("%w: %d of %d bytes already read", ErrShortBody, n, b.off)
+			}
+			if err != nil {
+				rc.Close()
+				cause = err
+				continue
+			}
+			if h.Sum32() != b.crc.Sum32() {
+				rc.Close()
+				return fmt.Errorf("%s: %w", b.o.URI, ErrChanged)
+			}
+		}
+		b.rc = rc
+		return nil
+	}
+}
+
+func (b *retryBody) Read(p []byte) (int, error) {
+	for {
+		n, err := b.rc.Read(p)
+		if n > 0 {
+			b.off += int64(n)
+			_, _ = b.crc.Write(p[:n])
+		}
+		if err == io.EOF && b.o.Size > 0 && b.off < b.o.Size {
+			err = fmt.Errorf("%s: %w: %d of %d bytes", b.o.URI, ErrShortBody, b.off, b.o.Size)
+		}
+		if err == nil || err == io.EOF || n > 0 {
+			if err != nil && err != io.EOF && n > 0 {
+				// Deliver the bytes now; the error recurs on the next Read
+				// only if the stream stays broken, so retry then.
+				err = b.retry(err)
+			}
+			return n, err
+		}
+		if err = b.retry(err); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// retry replaces the broken stream after err, or returns the final error.
+func (b *retryBody) retry(err error) error {
+	b.rc.Close()
+	b.rc = eofReader{}
+	if err := b.reopen(err); err != nil {
+		b.rc = errReader{err}
+		return err
+	}
+	return nil
+}
+
+func (b *retryBody) Close() error { return b.rc.Close() }
+
+// backoff is the wait before attempt n+1: Base·2^(n−1), at most Max, with
+// jitter drawn from [d/2, d].
+func (r *Retrying) backoff(n int) time.Duration {
+	d := r.opts.Base
+	for i := 1; i < n && d < r.opts.Max; i++ {
+		d *= 2
+	}
+	d = min(d, r.opts.Max)
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+func (eofReader) Close() error             { return nil }
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+func (e errReader) Close() error             { return nil }

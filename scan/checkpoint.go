@@ -1,0 +1,519 @@
+package scan
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/trailsweep/trailsweep/internal/rule"
+	"github.com/trailsweep/trailsweep/reader"
+	"github.com/trailsweep/trailsweep/report"
+)
+
+// Checkpoint errors; the CLI maps them to a usage exit code.
+var (
+	ErrCheckpointExists   = errors.New("checkpoint directory already holds a run")
+	ErrCheckpointMismatch = errors.New("checkpoint was made with other settings")
+	ErrNoCheckpoint       = errors.New("no checkpoint to resume")
+)
+
+// manifestVersion is the layout of a checkpoint directory.
+const manifestVersion = 1
+
+// Manifest describes a checkpointed run: what it scans (compared on
+// resume), and its totals once finished.
+type Manifest struct {
+	Version   int       `json:"version"`
+	Sources   []string  `json:"sources"`
+	Since     string    `json:"since"` // --since as given (it may be relative)
+	Until     string    `json:"until"`
+	Window    Window    `json:"window"` // the window it resolved to at the first run
+	Accounts  []string  `json:"accounts"`
+	Regions   []string  `json:"regions"`
+	RulesHash string    `json:"rules_hash"`
+	Output    string    `json:"output"`
+	Format    string    `json:"format"`
+	Raw       bool      `json:"raw"`
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
+	Complete  bool      `json:"complete"` // every listed object was read or failed, and the output written
+	Counts    Counts    `json:"counts"`   // totals over all runs, written when the output is
+}
+
+// Window is an event-time window; zero bounds are open.
+type Window struct {
+	Since time.Time `json:"since"`
+	Until time.Time `json:"until"`
+}
+
+// Counts are a checkpointed run's totals. They add up:
+// listed = scanned + skipped + failed, read = evaluated + outside + malformed.
+type Counts struct {
+	Listed, Scanned, Skipped, Failed           int64
+	Read, Evaluated, OutsideWindow, Malformed int64
+	Findings                                  int64
+}
+
+// differences lists the settings of m that differ from old, for the
+// refusal message.
+func (m *Manifest) differences(old *Manifest) []string {
+	var d []string
+	diff := func(what string, a, b any) {
+		ja, _ := json.Marshal(a)
+		jb, _ := json.Marshal(b)
+		if !bytes.Equal(ja, jb) {
+			d = append(d, fmt.Sprintf("%s %s (was %s)", what, ja, jb))
+		}
+	}
+	diff("sources", m.Sources, old.Sources)
+	diff("--since", m.Since, old.Since)
+	diff("--until", m.Until, old.Until)
+	diff("--accounts", m.Accounts, old.Accounts)
+	diff("--regions", m.Regions, old.Regions)
+	diff("rule set", m.RulesHash, old.RulesHash)
+	diff("--out", m.Output, old.Output)
+	diff("--format", m.Format, old.Format)
+	diff("--raw", m.Raw, old.Raw)
+	return d
+}
+
+// RulesHash is a digest of everything in a rule set that decides its
+// findings: each rule's id, name, source, type, language, query, severity,
+// risk score, ATT&CK mapping and whether it runs.
+func RulesHash(set *rule.Set) string {
+	type ruleKey struct {
+		ID, Name, Source, Type, Language, Query, Severity string
+		RiskScore                                         int
+		Tactics, Techniques                               []string
+		Supported                                         bool
+	}
+	var keys []ruleKey
+	if set != nil {
+		for _, r := range set.All() {
+			keys = append(keys, ruleKey{r.ID, r.Name, r.Source, r.Type, r.Language, r.Query, r.Severity,
+				r.RiskScore, r.Tactics(), r.Techniques(), r.Supported})
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].ID != keys[j].ID {
+			return keys[i].ID < keys[j].ID
+		}
+		return keys[i].Query < keys[j].Query
+	})
+	b, _ := json.Marshal(keys)
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// CheckpointOptions say how OpenCheckpoint treats an existing checkpoint.
+type CheckpointOptions struct {
+	Resume bool // continue the run in the directory
+	Force  bool // with Resume: continue despite other settings; without: discard it and start over
+
+	// A batch of objects is committed when it holds BatchObjects objects
+	// or BatchBytes bytes, or BatchAge after its first object; defaults
+	// 64, 32 MiB, 1s.
+	BatchObjects int
+	BatchBytes   int
+	BatchAge     time.Duration
+}
+
+// Checkpoint records a run's progress in a directory so that it can be
+// resumed after a crash, and writes its output once every object is done.
+//
+// The directory holds manifest.json and parts/NNNNNNNN.jsonl. Each part is
+// one commit batch: one JSON line per object read or failed, holding its
+// URI, ETag, counts, failure and all its findings. A part is written under
+// a temporary name, fsynced and renamed, so an object and its findings are
+// committed together or not at all. An object is done when its latest
+// entry (the highest part) has its current ETag and no failure; resuming
+// skips done objects and reads the rest, failed ones included. Finish
+// combines the latest entry of each object into the output, so each
+// finding appears exactly once whatever the number of runs.
+//
+// A Checkpoint is a Sink (an ObjectSink) for one scan.Run; it is not safe
+// for concurrent use, except Source's List, which only reads.
+type Checkpoint struct {
+	dir  string
+	man  Manifest
+	opts CheckpointOptions
+
+	done    map[string]string // URI → ETag of objects done in earlier runs
+	resumed atomic.Int64      // done objects listed again and skipped
+	next    int               // number of the next part
+
+	pending []report.Finding // findings of the current object
+	batch   bytes.Buffer     // encoded entries of the current batch
+	objects int              // entries in batch
+	started time.Time        // first entry of batch
+}
+
+var _ ObjectSink = (*Checkpoint)(nil)
+
+// entry is one object's line in a part.
+type entry struct {
+	URI      string                `json:"uri"`
+	ETag     string                `json:"etag"`
+	Failure  *report.ObjectFailure `json:"failure,omitempty"`
+	BytesIn  int64                 `json:"bytes_in"`
+	BytesOut int64                 `json:"bytes_out"`
+	Records  report.RecordStats    `json:"records"`
+	Findings []report.Finding      `json:"findings,omitempty"`
+}
+
+// OpenCheckpoint opens dir for the run m describes. A directory without a
+// manifest starts a new run (ErrNoCheckpoint with Resume). A directory
+// holding a run is refused (ErrCheckpointExists) unless Resume, which
+// continues it, or Force, which discards it. Resuming with other sources,
+// window, filters, rules or output is refused (ErrCheckpointMismatch,
+// listing the differences) unless Force. When --since and --until are given
+// as before, the window is the one the first run resolved them to (a
+// relative "90d" does not move): read it back from Manifest.
+func OpenCheckpoint(dir string, m Manifest, opts CheckpointOptions) (*Checkpoint, error) {
+	if opts.BatchObjects <= 0 {
+		opts.BatchObjects = 64
+	}
+	if opts.BatchBytes <= 0 {
+		opts.BatchBytes = 32 << 20
+	}
+	if opts.BatchAge <= 0 {
+		opts.BatchAge = time.Second
+	}
+	c := &Checkpoint{dir: dir, opts: opts, done: map[string]string{}, next: 1}
+	old, err := readManifest(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if opts.Resume {
+			return nil, fmt.Errorf("%w in %s", ErrNoCheckpoint, dir)
+		}
+	case err != nil:
+		return nil, err
+	case !opts.Resume && !opts.Force:
+		return nil, fmt.Errorf("%w: %s (--resume continues it, --force discards it)", ErrCheckpointExists, dir)
+	case !opts.Resume:
+		if err := os.RemoveAll(filepath.Join(dir, "parts")); err != nil {
+			return nil, fmt.Errorf("checkpoint: %w", err)
+		}
+	default:
+		if d := m.differences(old); len(d) > 0 && !opts.Force {
+			return nil, fmt.Errorf("%w: %s; --force resumes anyway", ErrCheckpointMismatch, strings.Join(d, ", "))
+		}
+		if m.Since == old.Since && m.Until == old.Until {
+			m.Window = old.Window
+		}
+		m.Created = old.Created
+	}
+	if m.Created.IsZero() {
+		m.Created = time.Now().UTC()
+	}
+	m.Version = manifestVersion
+	m.Complete = false
+	m.Counts = Counts{}
+	c.man = m
+	if err := os.MkdirAll(filepath.Join(dir, "parts"), 0o755); err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	if err := c.writeManifest(); err != nil {
+		return nil, err
+	}
+	parts, err := c.parts()
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range parts {
+		if err := readPart(p.path, func(e *entry) error {
+			if e.Failure == nil {
+				c.done[e.URI] = e.ETag
+			} else {
+				delete(c.done, e.URI)
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		c.next = p.n + 1
+	}
+	return c, nil
+}
+
+// Manifest returns the run's manifest; its Window is the window to scan.
+func (c *Checkpoint) Manifest() Manifest { return c.man }
+
+// Done returns the number of objects done in earlier runs.
+func (c *Checkpoint) Done() int { return len(c.done) }
+
+// Resumed returns the number of objects listed and skipped so far because
+// an earlier run had read them.
+func (c *Checkpoint) Resumed() int64 { return c.resumed.Load() }
+
+// Source returns s without the objects done in earlier runs (same URI and
+// ETag): they are neither fetched nor handed to the scan.
+func (c *Checkpoint) Source(s reader.Source) reader.Source {
+	return &resumeSource{Source: s, c: c}
+}
+
+type resumeSource struct {
+	reader.Source
+	c *Checkpoint
+}
+
+func (r *resumeSource) List(ctx context.Context, f reader.Filter, fn func(reader.Object) error) error {
+	return r.Source.List(ctx, f, func(o reader.Object) error {
+		if etag, ok := r.c.done[o.URI]; ok && o.Skip == "" && etag == o.ETag {
+			r.c.resumed.Add(1)
+			return nil
+		}
+		return fn(o)
+	})
+}
+
+// Write holds f until its object is committed.
+func (c *Checkpoint) Write(f *report.Finding) error {
+	c.pending = append(c.pending, *f)
+	return nil
+}
+
+// Object adds the object and the findings written since the previous
+// Object to the current batch, and commits the batch when it is full.
+func (c *Checkpoint) Object(r ObjectResult) error {
+	e := entry{URI: r.Object.URI, ETag: r.Object.ETag, Failure: r.Failure, BytesIn: r.BytesIn,
+		BytesOut: r.BytesOut, Records: r.Records, Findings: c.pending}
+	b, err := json.Marshal(&e)
+	c.pending = c.pending[:0]
+	if err != nil {
+		return err
+	}
+	if c.objects == 0 {
+		c.started = time.Now()
+	}
+	c.batch.Write(b)
+	c.batch.WriteByte('\n')
+	c.objects++
+	if c.objects >= c.opts.BatchObjects || c.batch.Len() >= c.opts.BatchBytes || time.Since(c.started) >= c.opts.BatchAge {
+		return c.Flush()
+	}
+	return nil
+}
+
+// Flush commits the current batch, if any, as the next part.
+func (c *Checkpoint) Flush() error {
+	if c.objects == 0 {
+		return nil
+	}
+	name := filepath.Join(c.dir, "parts", fmt.Sprintf("%08d.jsonl", c.next))
+	if err := writeAtomic(name, c.batch.Bytes()); err != nil {
+		return err
+	}
+	c.next++
+	c.batch.Reset()
+	c.objects = 0
+	return nil
+}
+
+// Finish commits the current batch, writes the latest entry's findings of
+// every object to w (each exactly once) and returns the summary of the
+// whole run, over all its resumptions: run is this run's summary (its
+// sources, rules, window, duration and skipped objects are kept; the
+// object, record and finding counts become totals). It marks the manifest
+// complete with the totals. w is not closed.
+func (c *Checkpoint) Finish(w report.Writer, run *report.Summary) (*report.Summary, error) {
+	if err := c.Flush(); err != nil {
+		return nil, err
+	}
+	parts, err := c.parts()
+	if err != nil {
+		return nil, err
+	}
+	type pos struct{ part, line int }
+	latest := map[string]pos{}
+	for i, p := range parts {
+		line := 0
+		if err := readPart(p.path, func(e *entry) error {
+			latest[e.URI] = pos{i, line}
+			line++
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	sum := *run
+	sum.Objects.Skipped = maps.Clone(run.Objects.Skipped)
+	if sum.Objects.Skipped == nil {
+		sum.Objects.Skipped = map[string]int64{}
+	}
+	sum.Objects.Scanned, sum.Objects.Failed = 0, 0
+	sum.Failures = nil
+	sum.Records = report.RecordStats{}
+	sum.BytesCompressed, sum.BytesRead = 0, 0
+	var rc report.RuleCounter
+	for i, p := range parts {
+		line := 0
+		if err := readPart(p.path, func(e *entry) error {
+			defer func() { line++ }()
+			if latest[e.URI] != (pos{i, line}) {
+				return nil
+			}
+			if e.Failure != nil {
+				sum.Objects.Failed++
+				sum.Failures = append(sum.Failures, *e.Failure)
+			} else {
+				sum.Objects.Scanned++
+			}
+			sum.BytesCompressed += e.BytesIn
+			sum.BytesRead += e.BytesOut
+			sum.Records.Read += e.Records.Read
+			sum.Records.Evaluated += e.Records.Evaluated
+			sum.Records.OutsideWindow += e.Records.OutsideWindow
+			sum.Records.Malformed += e.Records.Malformed
+			for j := range e.Findings {
+				if err := w.Write(&e.Findings[j]); err != nil {
+					return fmt.Errorf("write findings: %w", err)
+				}
+				rc.Add(&e.Findings[j])
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	sort.Slice(sum.Failures, func(i, j int) bool { return sum.Failures[i].URI < sum.Failures[j].URI })
+	sum.Objects.Listed = sum.Objects.Scanned + sum.Objects.Failed + sum.Objects.SkippedTotal()
+	sum.Findings = rc.Total()
+	sum.FindingsByRule = rc.Counts()
+
+	c.man.Complete = true
+	c.man.Counts = Counts{
+		Listed: sum.Objects.Listed, Scanned: sum.Objects.Scanned, Skipped: sum.Objects.SkippedTotal(), Failed: sum.Objects.Failed,
+		Read: sum.Records.Read, Evaluated: sum.Records.Evaluated, OutsideWindow: sum.Records.OutsideWindow, Malformed: sum.Records.Malformed,
+		Findings: sum.Findings,
+	}
+	if err := c.writeManifest(); err != nil {
+		return nil, err
+	}
+	return &sum, nil
+}
+
+type part struct {
+	n    int
+	path string
+}
+
+// parts returns the committed parts in order, removing leftovers of a
+// commit that was interrupted.
+func (c *Checkpoint) parts() ([]part, error) {
+	dir := filepath.Join(c.dir, "parts")
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	var ps []part
+	for _, de := range des {
+		name := de.Name()
+		if strings.HasSuffix(name, ".tmp") {
+			_ = os.Remove(filepath.Join(dir, name))
+			continue
+		}
+		var n int
+		if _, err := fmt.Sscanf(name, "%08d.jsonl", &n); err != nil || fmt.Sprintf("%08d.jsonl", n) != name {
+			continue
+		}
+		ps = append(ps, part{n, filepath.Join(dir, name)})
+	}
+	slices.SortFunc(ps, func(a, b part) int { return a.n - b.n })
+	return ps, nil
+}
+
+// readPart calls fn for each entry of a part, in order.
+func readPart(path string, fn func(*entry) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	defer f.Close()
+	dec := json.NewDecoder(bufio.NewReaderSize(f, 1<<16))
+	for {
+		var e entry
+		err := dec.Decode(&e)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("checkpoint %s: %w", path, err)
+		}
+		if e.URI == "" {
+			return fmt.Errorf("checkpoint %s: entry without uri", path)
+		}
+		if err := fn(&e); err != nil {
+			return err
+		}
+	}
+}
+
+func readManifest(dir string) (*Manifest, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: manifest: %w", dir, err)
+	}
+	if m.Version != manifestVersion {
+		return nil, fmt.Errorf("checkpoint %s: manifest version %d, want %d", dir, m.Version, manifestVersion)
+	}
+	return &m, nil
+}
+
+func (c *Checkpoint) writeManifest() error {
+	c.man.Updated = time.Now().UTC()
+	b, err := json.MarshalIndent(&c.man, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(c.dir, "manifest.json"), append(b, '\n'))
+}
+
+// writeAtomic writes b to name through a fsynced temporary file renamed
+// into place, then fsyncs the directory: after a crash name holds either
+// its old content or b.
+func writeAtomic(name string, b []byte) error {
+	tmp := name + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, name)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(name)); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	return nil
+}
