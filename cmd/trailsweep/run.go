@@ -112,12 +112,14 @@ type ruleFlags struct {
 	paths   []string
 	queries []string
 	strict  bool
+	sel     selectFlags // --min-severity, --rule-id, --exclude-rule-id, --tactic, --technique, --rule-type
 }
 
 func (rf *ruleFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&rf.paths, "rules", nil, "rule file or directory, repeatable (default: the built-in rules)")
 	cmd.Flags().StringArrayVar(&rf.queries, "query", nil, "ad-hoc KQL rule, repeatable; with --query and no --rules only the queries run")
 	cmd.Flags().BoolVar(&rf.strict, "strict", false, "treat any rule that fails to load as a fatal error")
+	rf.sel.add(cmd)
 }
 
 // load builds the rule set: the built-in rules when neither --rules nor
@@ -153,6 +155,10 @@ func (rf *ruleFlags) load(stderr io.Writer) (*rule.Set, error) {
 			return nil, usageErr("%w", err)
 		}
 		rules = append(rules, adhoc...)
+	}
+	rules, err := rf.sel.apply(rules)
+	if err != nil {
+		return nil, err
 	}
 	set, err := rule.NewSet(rules)
 	if err != nil {
@@ -197,6 +203,7 @@ func newRulesCmd(stdout, stderr io.Writer) *cobra.Command {
 		},
 	}
 	rf.add(cmd)
+	cmd.AddCommand(newRulesLintCmd(stdout, stderr))
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON array of {id,name,source,type,language,severity,supported,reason}")
 	return cmd
 }
@@ -213,6 +220,7 @@ type scanFlags struct {
 	maxRecord            int
 	maxObject            int64
 	quiet                bool
+	history              string // --history WINDOW|PATH for new_terms rules
 	rel                  reliabilityFlags // --retries, --checkpoint, --resume, --force, --errors
 }
 
@@ -252,6 +260,7 @@ func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.Int64Var(&sf.maxObject, "max-object-bytes", 2<<30, "largest decompressed object accepted (gzip bombs)")
 	f.BoolVar(&sf.failOnFindings, "fail-on-findings", false, "exit 1 when there are findings")
 	f.BoolVarP(&sf.quiet, "quiet", "q", false, "print no summary on stderr")
+	f.StringVar(&sf.history, "history", "", "new_terms history: a window before --since (30d) or a path/s3:// URI read as history only")
 	sf.rel.add(cmd)
 	return cmd
 }
@@ -332,6 +341,9 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 		Workers:     sf.workers,
 		Raw:         sf.raw,
 		Decode:      reader.DecodeOptions{MaxRecordBytes: sf.maxRecord, MaxObjectBytes: sf.maxObject},
+	}
+	if cfg.Aggregator, err = runHistory(ctx, sf.history, cfg, sf.s3, stderr); err != nil {
+		return err
 	}
 	var finish func()
 	cfg.Progress, finish = newProgress(stderr, sf.quiet)

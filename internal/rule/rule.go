@@ -49,7 +49,7 @@ type Rule struct {
 	// deprecated, unsupported); "" for other sources.
 	Status string
 
-	m Matcher // compiled query (*kql.Matcher, or a Sigma detection); nil when none
+	m   Matcher  // compiled query (*kql.Matcher, or a Sigma detection); nil when none
 	agg *aggSpec // state across records (new_terms, threshold, EQL sequence); nil for per-record rules
 }
 
