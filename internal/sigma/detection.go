@@ -63,8 +63,8 @@ func (x orNode) eval(d Doc) bool {
 	return false
 }
 
-func (x notNode) eval(d Doc) bool   { return !x.x.eval(d) }
-func (x constNode) eval(Doc) bool   { return bool(x) }
+func (x notNode) eval(d Doc) bool { return !x.x.eval(d) }
+func (x constNode) eval(Doc) bool { return bool(x) }
 func (x keywordNode) eval(d Doc) bool {
 	return matchValues(d, x.vals, x.all, func(fn func(*cand) bool) bool {
 		return d.RawValues(nil, func(v ecs.RawValue) bool { return v.Leaves(leafCand(fn)) })

@@ -88,8 +88,8 @@ func (e *Error) Unwrap() error { return e.Err }
 // undefined search), and then no rule of the file is returned.
 func Parse(data []byte, opts Options) ([]*Rule, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var out []*Rule
-	var collection bool
+	var roots []*yaml.Node
+	collection := false
 	for {
 		var doc yaml.Node
 		err := dec.Decode(&doc)
@@ -106,23 +106,27 @@ func Parse(data []byte, opts Options) ([]*Rule, error) {
 		if root.Kind != yaml.MappingNode {
 			return nil, &Error{Line: root.Line, Msg: "a Sigma document is a mapping"}
 		}
+		collection = collection || mapGet(root, "action") != nil
+		roots = append(roots, root)
+	}
+	if len(roots) == 0 {
+		return nil, &Error{Msg: "no Sigma rule in the file"}
+	}
+	var out []*Rule
+	for _, root := range roots {
+		if collection {
+			// Sigma v1 collections merge documents; list each, unrun.
+			var m meta
+			_ = root.Decode(&m)
+			out = append(out, &Rule{Title: m.Title, ID: m.ID, Status: m.Status, Level: m.Level, Line: root.Line,
+				Reason: "multi-document rule collections (action: global/reset/repeat, Sigma v1) are not supported; convert them to one rule per document"})
+			continue
+		}
 		r, err := parseDoc(root, opts)
 		if err != nil {
 			return nil, err
 		}
-		if mapGet(root, "action") != nil {
-			collection = true
-		}
 		out = append(out, r)
-	}
-	if len(out) == 0 {
-		return nil, &Error{Msg: "no Sigma rule in the file"}
-	}
-	if collection {
-		for _, r := range out {
-			r.Detection = nil
-			r.Reason = "multi-document rule collections (action: global/reset/repeat, Sigma v1) are not supported; convert them to one rule per document"
-		}
 	}
 	return out, nil
 }
@@ -191,8 +195,6 @@ func parseDoc(root *yaml.Node, opts Options) (*Rule, error) {
 	case m.Filter != nil:
 		r.Reason = "Sigma filter (meta filter) documents are not supported"
 		return r, nil
-	case mapGet(root, "action") != nil && mapGet(root, "detection") == nil:
-		return r, nil // a collection's global part; Parse marks the whole file
 	}
 	if r.Title == "" {
 		return nil, &Error{Line: root.Line, Msg: "rule has no title"}

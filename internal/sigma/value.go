@@ -35,6 +35,7 @@ var modifiers = map[string]bool{
 type tok struct {
 	r    rune
 	wild byte // 0 literal, '*' or '?'
+	raw  bool // r is one raw byte (an encoding's output), not a character
 }
 
 // tokenize splits a plain Sigma value into literals and wildcards: `*` and
@@ -78,7 +79,11 @@ func hasWild(ts []tok) bool {
 func litString(ts []tok) string {
 	var b strings.Builder
 	for _, t := range ts {
-		b.WriteRune(t.r)
+		if t.raw {
+			b.WriteByte(byte(t.r))
+		} else {
+			b.WriteRune(t.r)
+		}
 	}
 	return b.String()
 }
@@ -165,7 +170,7 @@ func newStrPat(ts []tok, cased bool) strPat {
 			case '?':
 				b.WriteString(".")
 			default:
-				b.WriteString(regexp.QuoteMeta(fold(string(t.r))))
+				b.WriteString(regexp.QuoteMeta(fold(litString([]tok{t}))))
 			}
 		}
 		b.WriteString("$")
@@ -198,14 +203,12 @@ func (p *strPat) match(s, lower string) bool {
 // literalPrefix returns the literal text before the first wildcard, and
 // whether the pattern is that literal exactly.
 func (p *strPat) literalPrefix() (prefix string, exact bool) {
-	var b strings.Builder
-	for _, t := range p.src {
+	for i, t := range p.src {
 		if t.wild != 0 {
-			return b.String(), false
+			return litString(p.src[:i]), false
 		}
-		b.WriteRune(t.r)
 	}
-	return b.String(), true
+	return litString(p.src), true
 }
 
 // cand is one scalar the record offers a field comparison.
@@ -247,11 +250,11 @@ type value struct {
 // mods are the modifiers of one field condition.
 type mods struct {
 	contains, startswith, endswith, all, cased, neq, fieldref, exists, cidr bool
-	re                                                                    string // "" or the flags, e.g. "i"
-	isRe                                                                  bool
-	op                                                                    string
-	part                                                                  string
-	transforms                                                            []string // windash base64 base64offset utf16* wide expand, in order
+	re                                                                      string // "" or the flags, e.g. "i"
+	isRe                                                                    bool
+	op                                                                      string
+	part                                                                    string
+	transforms                                                              []string // windash base64 base64offset utf16* wide expand, in order
 }
 
 // parseMods reads the modifier chain after the field name.
@@ -474,12 +477,11 @@ func transform(name string, ts []tok, ph map[string][]string) ([][]tok, error) {
 	return nil, fmt.Errorf("modifier %q: %w", name, ErrUnsupported)
 }
 
-// literalBytes makes tokens of raw bytes, one rune per byte (the way a
-// decoded JSON string holding those bytes as \u00XX escapes reads).
+// literalBytes makes tokens of raw bytes.
 func literalBytes(b []byte) []tok {
 	out := make([]tok, len(b))
 	for i, c := range b {
-		out[i] = tok{r: rune(c)}
+		out[i] = tok{r: rune(c), raw: true}
 	}
 	return out
 }
