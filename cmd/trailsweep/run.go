@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailsweep/trailsweep/internal/rule"
+	"github.com/trailsweep/trailsweep/internal/sigma"
 	"github.com/trailsweep/trailsweep/reader"
 	"github.com/trailsweep/trailsweep/report"
 	"github.com/trailsweep/trailsweep/scan"
@@ -113,6 +114,9 @@ type ruleFlags struct {
 	queries []string
 	strict  bool
 	sel     selectFlags // --min-severity, --rule-id, --exclude-rule-id, --tactic, --technique, --rule-type
+
+	statuses     []string // --status: Sigma rule statuses to keep
+	placeholders string   // --sigma-placeholders FILE
 }
 
 func (rf *ruleFlags) add(cmd *cobra.Command) {
@@ -120,6 +124,8 @@ func (rf *ruleFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&rf.queries, "query", nil, "ad-hoc KQL rule, repeatable; with --query and no --rules only the queries run")
 	cmd.Flags().BoolVar(&rf.strict, "strict", false, "treat any rule that fails to load as a fatal error")
 	rf.sel.add(cmd)
+	cmd.Flags().StringSliceVar(&rf.statuses, "status", nil, "only Sigma rules of these statuses: stable,test,experimental (comma list; other sources unaffected)")
+	cmd.Flags().StringVar(&rf.placeholders, "sigma-placeholders", "", "YAML file of Sigma placeholder values (name: [values]) for the |expand modifier")
 }
 
 // load builds the rule set: the built-in rules when neither --rules nor
@@ -140,7 +146,17 @@ func (rf *ruleFlags) load(stderr io.Writer) (*rule.Set, error) {
 				return nil, usageErr("--rules %s: %w", p, err)
 			}
 		}
-		loaded, errs := rule.Load(rf.paths)
+		var opts rule.Options
+		if rf.placeholders != "" {
+			data, err := os.ReadFile(rf.placeholders)
+			if err != nil {
+				return nil, usageErr("--sigma-placeholders: %w", err)
+			}
+			if opts.SigmaPlaceholders, err = sigma.ParsePlaceholders(data); err != nil {
+				return nil, usageErr("--sigma-placeholders %s: %w", rf.placeholders, err)
+			}
+		}
+		loaded, errs := rule.LoadWith(rf.paths, opts)
 		for _, e := range errs {
 			fmt.Fprintf(stderr, "trailsweep: rule not loaded: %s\n", report.Clean(e.Error()))
 		}
@@ -159,6 +175,9 @@ func (rf *ruleFlags) load(stderr io.Writer) (*rule.Set, error) {
 	rules, err := rf.sel.apply(rules)
 	if err != nil {
 		return nil, err
+	}
+	if rules, err = rule.SelectStatus(rules, rf.statuses); err != nil {
+		return nil, usageErr("%w", err)
 	}
 	set, err := rule.NewSet(rules)
 	if err != nil {
@@ -186,17 +205,34 @@ func newRulesCmd(stdout, stderr io.Writer) *cobra.Command {
 				return enc.Encode(infos)
 			}
 			tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tSOURCE\tTYPE\tSEVERITY\tSUPPORTED\tNAME\tREASON")
+			fmt.Fprintln(tw, "ID\tSOURCE\tTYPE\tSEVERITY\tSTATUS\tSUPPORTED\tNAME\tREASON")
 			supported := 0
+			var fps []rule.Info
 			for _, in := range infos {
 				if in.Supported {
 					supported++
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%t\t%s\t%s\n", report.Clean(in.ID), in.Source, report.Clean(in.Type),
-					report.Clean(in.Severity), in.Supported, report.Clean(in.Name), report.Clean(in.Reason))
+				if len(in.FalsePositives) > 0 && in.Source == rule.SourceSigma {
+					fps = append(fps, in)
+				}
+				status := in.Status
+				if status == "" {
+					status = "-"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%t\t%s\t%s\n", report.Clean(in.ID), in.Source, report.Clean(in.Type),
+					report.Clean(in.Severity), report.Clean(status), in.Supported, report.Clean(in.Name), report.Clean(in.Reason))
 			}
 			if err := tw.Flush(); err != nil {
 				return err
+			}
+			if len(fps) > 0 {
+				fmt.Fprintln(stdout, "\nFalse positives (Sigma):")
+				for _, in := range fps {
+					fmt.Fprintf(stdout, "  %s %s\n", report.Clean(in.ID), report.Clean(in.Name))
+					for _, fp := range in.FalsePositives {
+						fmt.Fprintf(stdout, "    - %s\n", report.Clean(fp))
+					}
+				}
 			}
 			fmt.Fprintf(stdout, "\n%d rules, %d supported, %d not supported\n", len(infos), supported, len(infos)-supported)
 			return nil
@@ -220,7 +256,7 @@ type scanFlags struct {
 	maxRecord            int
 	maxObject            int64
 	quiet                bool
-	history              string // --history WINDOW|PATH for new_terms rules
+	history              string           // --history WINDOW|PATH for new_terms rules
 	rel                  reliabilityFlags // --retries, --checkpoint, --resume, --force, --errors
 }
 

@@ -12,6 +12,10 @@ type Info struct {
 	Severity  string `json:"severity"`
 	Supported bool   `json:"supported"`
 	Reason    string `json:"reason"`
+
+	// Status and FalsePositives are shown in the human listing only.
+	Status         string   `json:"-"`
+	FalsePositives []string `json:"-"`
 }
 
 // Describe lists rules sorted by source, then name, then ID.
@@ -27,6 +31,9 @@ func Describe(rules []*Rule) []Info {
 			Severity:  r.Severity,
 			Supported: r.Supported,
 			Reason:    r.Reason,
+
+			Status:         r.Status,
+			FalsePositives: r.FalsePositives,
 		})
 	}
 	sort.SliceStable(out, func(i, j int) bool {

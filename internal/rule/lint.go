@@ -27,7 +27,7 @@ func (w Warning) String() string {
 type LintCheck func(r *Rule) []Warning
 
 // LintChecks are the checks Lint runs, in order.
-var LintChecks = []LintCheck{lintUnknownFields}
+var LintChecks = []LintCheck{lintUnknownFields, lintSigma}
 
 // Lint runs every LintCheck over rules and returns the warnings, sorted by
 // path, rule id and field.

@@ -2,6 +2,7 @@ package rule
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -140,4 +141,46 @@ func tacticName(s string) string {
 		words[i] = strings.ToUpper(w[:1]) + w[1:]
 	}
 	return strings.Join(words, " ")
+}
+
+// sigmaStatuses are the values --status accepts.
+var sigmaStatuses = map[string]bool{"stable": true, "test": true, "experimental": true, "deprecated": true, "unsupported": true}
+
+// SelectStatus keeps the Sigma rules whose status is one of statuses (and
+// every rule of another source); no statuses keeps everything. An unknown
+// status is an error.
+func SelectStatus(rules []*Rule, statuses []string) ([]*Rule, error) {
+	if len(statuses) == 0 {
+		return rules, nil
+	}
+	want := map[string]bool{}
+	for _, s := range statuses {
+		s = strings.ToLower(strings.TrimSpace(s))
+		if !sigmaStatuses[s] {
+			return nil, errors.New("--status " + s + ": want stable, test, experimental, deprecated or unsupported")
+		}
+		want[s] = true
+	}
+	var out []*Rule
+	for _, r := range rules {
+		if r.Source != SourceSigma || want[r.Status] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// lintSigma warns about Sigma field conditions that can never match raw
+// CloudTrail (see sigma.Lint).
+func lintSigma(r *Rule) []Warning {
+	d, ok := r.m.(*sigma.Detection)
+	if !ok || r.Source != SourceSigma {
+		return nil
+	}
+	var out []Warning
+	for _, p := range sigma.Lint(d.Uses()) {
+		out = append(out, Warning{RuleID: r.ID, RuleName: r.Name, Path: r.Path, Field: p.Field,
+			Msg: fmt.Sprintf("line %d: %s: %s", p.Line, p.Field, p.Msg)})
+	}
+	return out
 }

@@ -245,7 +245,11 @@ type Detection struct {
 	root  node
 	conds []string
 	exprs []Expr
+	uses  []FieldUse
 }
+
+// Uses returns every field condition of the detection, for lint.
+func (d *Detection) Uses() []FieldUse { return d.uses }
 
 // Conditions returns the parsed conditions (several are ORed).
 func (d *Detection) Conditions() []Expr { return d.exprs }
@@ -353,6 +357,7 @@ func compileDetection(det *yaml.Node, opts Options) (*Detection, []FieldUse, err
 	if unsupported != nil {
 		return nil, fields, unsupported
 	}
+	d.uses = fields
 	if len(roots) == 1 {
 		d.root = roots[0]
 	} else {
