@@ -101,9 +101,6 @@ func runHistory(ctx context.Context, history string, cfg scan.Config, s3 reader.
 	}
 	fmt.Fprintf(stderr, "trailsweep: history %s: %d objects, %d records read in %s\n", report.Clean(history),
 		sum.Objects.Scanned, sum.Records.Read, time.Since(start).Round(time.Millisecond))
-	if !opts.Start.IsZero() {
-		return agg, nil
-	}
 	return agg, nil
 }
 

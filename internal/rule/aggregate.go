@@ -213,8 +213,7 @@ func (r *Rule) Events(d kql.Doc, f *report.Finding, history bool, dst []Event) [
 	ev := Event{Rule: r, Time: f.EventTime, History: history, Finding: *f}
 	switch a.kind {
 	case aggThreshold:
-		for i, c := range a.card {
-			_ = i
+		for _, c := range a.card {
 			vs := d.Values(c)
 			if len(vs) == 0 {
 				ev.Card = append(ev.Card, "")
