@@ -236,7 +236,7 @@ func OpenCheckpoint(dir string, m Manifest, opts CheckpointOptions) (*Checkpoint
 		return nil, err
 	}
 	for _, p := range parts {
-		if err := readPart(p.path, func(e *entry) error {
+		if err := readPart(p.path, true, func(e *entry) error {
 			if e.Failure == nil {
 				c.done[e.URI] = e.ETag
 			} else {
@@ -343,7 +343,7 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary) (*report.Summa
 	latest := map[string]pos{}
 	for i, p := range parts {
 		line := 0
-		if err := readPart(p.path, func(e *entry) error {
+		if err := readPart(p.path, true, func(e *entry) error {
 			latest[e.URI] = pos{i, line}
 			line++
 			return nil
@@ -363,7 +363,7 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary) (*report.Summa
 	var rc report.RuleCounter
 	for i, p := range parts {
 		line := 0
-		if err := readPart(p.path, func(e *entry) error {
+		if err := readPart(p.path, false, func(e *entry) error {
 			defer func() { line++ }()
 			if latest[e.URI] != (pos{i, line}) {
 				return nil
@@ -438,8 +438,9 @@ func (c *Checkpoint) parts() ([]part, error) {
 	return ps, nil
 }
 
-// readPart calls fn for each entry of a part, in order.
-func readPart(path string, fn func(*entry) error) error {
+// readPart calls fn for each entry of a part, in order; with head, the
+// entries have no findings (they are not decoded).
+func readPart(path string, head bool, fn func(*entry) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
@@ -448,7 +449,18 @@ func readPart(path string, fn func(*entry) error) error {
 	dec := json.NewDecoder(bufio.NewReaderSize(f, 1<<16))
 	for {
 		var e entry
-		err := dec.Decode(&e)
+		var err error
+		if head {
+			var h struct {
+				URI     string                `json:"uri"`
+				ETag    string                `json:"etag"`
+				Failure *report.ObjectFailure `json:"failure"`
+			}
+			err = dec.Decode(&h)
+			e.URI, e.ETag, e.Failure = h.URI, h.ETag, h.Failure
+		} else {
+			err = dec.Decode(&e)
+		}
 		if err == io.EOF {
 			return nil
 		}
