@@ -64,7 +64,7 @@ type Window struct {
 // Counts are a checkpointed run's totals. They add up:
 // listed = scanned + skipped + failed, read = evaluated + outside + malformed.
 type Counts struct {
-	Listed, Scanned, Skipped, Failed           int64
+	Listed, Scanned, Skipped, Failed          int64
 	Read, Evaluated, OutsideWindow, Malformed int64
 	Findings                                  int64
 }
