@@ -31,7 +31,7 @@ func ParseSigma(path string, data []byte, opts Options) ([]*Rule, *LoadError) {
 		le := &LoadError{Path: path, Msg: "sigma: " + err.Error(), Err: err}
 		var se *sigma.Error
 		if errors.As(err, &se) && se.Line > 0 {
-			le.Line, le.Msg = se.Line, "sigma: "+se.Msg
+			le.Line, le.Col, le.Msg = se.Line, se.Col, "sigma: "+se.Msg
 		}
 		return nil, le
 	}

@@ -63,12 +63,12 @@ type Options struct {
 	Placeholders map[string][]string
 }
 
-// Error is a Sigma file that cannot be loaded, with the 1-based line of
-// the problem (0 when unknown).
+// Error is a Sigma file that cannot be loaded, with the 1-based line and
+// column of the problem (0 when unknown).
 type Error struct {
-	Line int
-	Msg  string
-	Err  error
+	Line, Col int
+	Msg       string
+	Err       error
 }
 
 func (e *Error) Error() string {
@@ -104,7 +104,7 @@ func Parse(data []byte, opts Options) ([]*Rule, error) {
 		}
 		root := doc.Content[0]
 		if root.Kind != yaml.MappingNode {
-			return nil, &Error{Line: root.Line, Msg: "a Sigma document is a mapping"}
+			return nil, &Error{Line: root.Line, Col: root.Column, Msg: "a Sigma document is a mapping"}
 		}
 		collection = collection || mapGet(root, "action") != nil
 		roots = append(roots, root)
@@ -176,7 +176,7 @@ func (s *strOrList) UnmarshalYAML(n *yaml.Node) error {
 func parseDoc(root *yaml.Node, opts Options) (*Rule, error) {
 	var m meta
 	if err := root.Decode(&m); err != nil {
-		return nil, &Error{Line: root.Line, Msg: "yaml: " + strings.TrimPrefix(err.Error(), "yaml: "), Err: err}
+		return nil, &Error{Line: root.Line, Col: root.Column, Msg: "yaml: " + strings.TrimPrefix(err.Error(), "yaml: "), Err: err}
 	}
 	r := &Rule{
 		Title: m.Title, ID: m.ID, Status: strings.ToLower(m.Status), Description: strings.TrimSpace(m.Description),
@@ -197,11 +197,11 @@ func parseDoc(root *yaml.Node, opts Options) (*Rule, error) {
 		return r, nil
 	}
 	if r.Title == "" {
-		return nil, &Error{Line: root.Line, Msg: "rule has no title"}
+		return nil, &Error{Line: root.Line, Col: root.Column, Msg: "rule has no title"}
 	}
 	det := mapGet(root, "detection")
 	if det == nil {
-		return nil, &Error{Line: root.Line, Msg: "rule has no detection"}
+		return nil, &Error{Line: root.Line, Col: root.Column, Msg: "rule has no detection"}
 	}
 	d, fields, err := compileDetection(det, opts)
 	if err != nil {
@@ -291,7 +291,7 @@ func (d *Detection) FoldConstraint(field string) (kql.Constraint, bool) {
 // when the error is an *unsupportedError.
 func compileDetection(det *yaml.Node, opts Options) (*Detection, []FieldUse, error) {
 	if det.Kind != yaml.MappingNode {
-		return nil, nil, &Error{Line: det.Line, Msg: "detection is not a mapping"}
+		return nil, nil, &Error{Line: det.Line, Col: det.Column, Msg: "detection is not a mapping"}
 	}
 	searches := map[string]node{}
 	var names []string
@@ -308,7 +308,7 @@ func compileDetection(det *yaml.Node, opts Options) (*Detection, []FieldUse, err
 			case yaml.SequenceNode:
 				conds = append(conds, v.Content...)
 			default:
-				return nil, nil, &Error{Line: v.Line, Msg: "condition is not a string or list of strings"}
+				return nil, nil, &Error{Line: v.Line, Col: v.Column, Msg: "condition is not a string or list of strings"}
 			}
 			continue
 		case "timeframe":
@@ -330,17 +330,17 @@ func compileDetection(det *yaml.Node, opts Options) (*Detection, []FieldUse, err
 		names = append(names, k.Value)
 	}
 	if len(conds) == 0 {
-		return nil, nil, &Error{Line: det.Line, Msg: "detection has no condition"}
+		return nil, nil, &Error{Line: det.Line, Col: det.Column, Msg: "detection has no condition"}
 	}
 	d := &Detection{}
 	var roots []node
 	for _, c := range conds {
 		if c.Kind != yaml.ScalarNode {
-			return nil, nil, &Error{Line: c.Line, Msg: "condition is not a string"}
+			return nil, nil, &Error{Line: c.Line, Col: c.Column, Msg: "condition is not a string"}
 		}
 		x, err := ParseCondition(c.Value)
 		if err != nil {
-			le := &Error{Line: c.Line, Msg: err.Error(), Err: err}
+			le := &Error{Line: c.Line, Col: c.Column, Msg: err.Error(), Err: err}
 			if errors.Is(err, ErrAggregation) {
 				return nil, fields, &unsupportedError{msg: "condition " + c.Value + ": " + ErrAggregation.Error()}
 			}
@@ -348,7 +348,7 @@ func compileDetection(det *yaml.Node, opts Options) (*Detection, []FieldUse, err
 		}
 		n, err := compileCond(x, searches, names)
 		if err != nil {
-			return nil, nil, &Error{Line: c.Line, Msg: "condition: " + err.Error()}
+			return nil, nil, &Error{Line: c.Line, Col: c.Column, Msg: "condition: " + err.Error()}
 		}
 		roots = append(roots, n)
 		d.conds = append(d.conds, c.Value)
@@ -451,7 +451,7 @@ func compileSearch(name string, v *yaml.Node, opts Options) (node, []FieldUse, e
 			case yaml.ScalarNode:
 				kw = append(kw, e)
 			default:
-				return nil, fields, &Error{Line: e.Line, Msg: fmt.Sprintf("search %s: a list element is neither a mapping nor a value", name)}
+				return nil, fields, &Error{Line: e.Line, Col: e.Column, Msg: fmt.Sprintf("search %s: a list element is neither a mapping nor a value", name)}
 			}
 		}
 		if len(kw) > 0 {
@@ -469,7 +469,7 @@ func compileSearch(name string, v *yaml.Node, opts Options) (node, []FieldUse, e
 		n, err := compileKeywords(name, []*yaml.Node{v}, opts)
 		return n, nil, err
 	}
-	return nil, nil, &Error{Line: v.Line, Msg: fmt.Sprintf("search %s is not a mapping, a list or a value", name)}
+	return nil, nil, &Error{Line: v.Line, Col: v.Column, Msg: fmt.Sprintf("search %s is not a mapping, a list or a value", name)}
 }
 
 func compileKeywords(name string, kw []*yaml.Node, opts Options) (node, error) {
@@ -477,7 +477,7 @@ func compileKeywords(name string, kw []*yaml.Node, opts Options) (node, error) {
 	m := mods{contains: true}
 	for _, k := range kw {
 		if k.Tag == "!!null" {
-			return nil, &Error{Line: k.Line, Msg: fmt.Sprintf("search %s: null keyword", name)}
+			return nil, &Error{Line: k.Line, Col: k.Column, Msg: fmt.Sprintf("search %s: null keyword", name)}
 		}
 		v, err := compileValue(k.Value, false, k.Tag == "!!int" || k.Tag == "!!float", m, opts.Placeholders)
 		if err != nil {
@@ -493,7 +493,7 @@ func valueErr(search, field string, n *yaml.Node, err error) error {
 	if errors.Is(err, ErrUnsupported) {
 		return &unsupportedError{msg: msg}
 	}
-	return &Error{Line: n.Line, Msg: msg, Err: err}
+	return &Error{Line: n.Line, Col: n.Column, Msg: msg, Err: err}
 }
 
 // compileMap compiles a selection mapping: an AND of field conditions.
@@ -512,11 +512,11 @@ func compileMap(name string, m *yaml.Node, opts Options) (node, []FieldUse, erro
 		case yaml.SequenceNode:
 			items = v.Content
 		default:
-			return nil, fields, &Error{Line: v.Line, Msg: fmt.Sprintf("search %s, %s: the value is a mapping", name, k.Value)}
+			return nil, fields, &Error{Line: v.Line, Col: v.Column, Msg: fmt.Sprintf("search %s, %s: the value is a mapping", name, k.Value)}
 		}
 		for _, it := range items {
 			if it.Kind != yaml.ScalarNode {
-				return nil, fields, &Error{Line: it.Line, Msg: fmt.Sprintf("search %s, %s: a value is not a scalar", name, k.Value)}
+				return nil, fields, &Error{Line: it.Line, Col: it.Column, Msg: fmt.Sprintf("search %s, %s: a value is not a scalar", name, k.Value)}
 			}
 			if it.Tag != "!!null" {
 				fu.Values = append(fu.Values, it.Value)
@@ -528,12 +528,12 @@ func compileMap(name string, m *yaml.Node, opts Options) (node, []FieldUse, erro
 			return nil, fields, valueErr(name, k.Value, k, err)
 		}
 		if field == "" {
-			return nil, fields, &Error{Line: k.Line, Msg: fmt.Sprintf("search %s: empty field name in %q", name, k.Value)}
+			return nil, fields, &Error{Line: k.Line, Col: k.Column, Msg: fmt.Sprintf("search %s: empty field name in %q", name, k.Value)}
 		}
 		fn := &fieldNode{name: k.Value, path: strings.Split(field, "."), all: md.all, neq: md.neq}
 		if md.exists {
 			if len(items) != 1 || (items[0].Value != "true" && items[0].Value != "false") || items[0].Tag != "!!bool" {
-				return nil, fields, &Error{Line: v.Line, Msg: fmt.Sprintf("search %s, %s: exists takes true or false", name, k.Value)}
+				return nil, fields, &Error{Line: v.Line, Col: v.Column, Msg: fmt.Sprintf("search %s, %s: exists takes true or false", name, k.Value)}
 			}
 			b := items[0].Value == "true"
 			fn.exists = &b
@@ -545,7 +545,7 @@ func compileMap(name string, m *yaml.Node, opts Options) (node, []FieldUse, erro
 			fn.all = false
 		}
 		if len(items) == 0 {
-			return nil, fields, &Error{Line: v.Line, Msg: fmt.Sprintf("search %s, %s: empty value list", name, k.Value)}
+			return nil, fields, &Error{Line: v.Line, Col: v.Column, Msg: fmt.Sprintf("search %s, %s: empty value list", name, k.Value)}
 		}
 		for _, it := range items {
 			null := it.Tag == "!!null"
