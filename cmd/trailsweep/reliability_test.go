@@ -215,3 +215,95 @@ func readErrors(t *testing.T, path string) []map[string]string {
 	}
 	return out
 }
+
+// TestBrokenInputs: each kind of broken object gets its line in --errors
+// (uri, reason, kind) and in the summary, the exit code is 3, and every
+// finding of the readable records is present, including those after a bad
+// record in the same object.
+func TestBrokenInputs(t *testing.T) {
+	alice := gen.IAMUser("111122223333", "alice", "AKIAEXAMPLEALICE0001")
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	hit := func(i int) gen.Record {
+		return gen.Event(alice, at.Add(time.Duration(i)*time.Second), "us-east-1", "lambda.amazonaws.com",
+			"CreateEventSourceMapping20150331", fmt.Sprintf(`{"functionName":"f%d","enabled":true}`, i), "")
+	}
+	noise := gen.Event(alice, at, "us-east-1", "ec2.amazonaws.com", "DescribeRegions", "", "")
+	key := func(name string) string { return gen.LogKey("", "111122223333", "us-east-1", at, name) }
+	rec := func(r gen.Record) string { b, _ := json.Marshal(r); return string(b) }
+
+	good := gen.LogFile(hit(1), noise, hit(2))
+	valid := gen.Gzip(gen.LogFile(noise, noise))
+	big := noise
+	big.RequestParameters = json.RawMessage(`{"blob":"` + strings.Repeat("A", 20000) + `"}`)
+	badUTF8 := strings.Replace(rec(noise), "DescribeRegions", "Describe\xffRegions", 1)
+	files := []struct {
+		name, kind string
+		body       []byte
+		hits       []int // the hits that must still be found
+	}{
+		{"G00dG00dG00dG00d", "", gen.Gzip(good), []int{1, 2}},
+		{"C0rruptC0rruptC0", "corrupt_gzip", append([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}, "not deflate at all"...), nil},
+		{"TruncatedTrunc00", "truncated", valid[:len(valid)/2], nil},
+		{"N0tJs0nN0tJs0nN0", "not_json", gen.Gzip([]byte("<html>403 Forbidden</html>")), nil},
+		{"N0tCl0udTra1l000", "not_cloudtrail", gen.Gzip([]byte(`{"awsAccountId":"111122223333","logFiles":[]}`)), nil},
+		{"B1gRec0rdB1gRec0", "record_too_large", gen.Gzip([]byte(`{"Records":[` + rec(hit(3)) + `,` + rec(big) + `,` + rec(hit(4)) + `]}`)), []int{3, 4}},
+		{"Utf8Utf8Utf8Utf8", "invalid_utf8", gen.Gzip([]byte(`{"Records":[` + rec(hit(5)) + `,` + badUTF8 + `,` + rec(hit(6)) + `]}`)), []int{5, 6}},
+		{"B0mbB0mbB0mbB0mb", "object_too_large", gen.Gzip([]byte(`{"Records":[` + rec(hit(7)) + strings.Repeat(" ", 3<<20) + `]}`)), []int{7}},
+	}
+	dir := t.TempDir()
+	var want []string
+	for _, f := range files {
+		if err := gen.WriteTree(dir, []gen.File{{Key: key(f.name), Body: f.body}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range f.hits {
+			want = append(want, hit(i).EventID)
+		}
+	}
+	sort.Strings(want)
+
+	out := filepath.Join(t.TempDir(), "f.jsonl")
+	errs := filepath.Join(t.TempDir(), "errors.jsonl")
+	sumPath := out + ".summary.json"
+	code, _, stderr := cli(t, "scan", dir, "--out", out, "--errors", errs, "--summary", sumPath,
+		"--max-record-bytes", "16384", "--max-object-bytes", "1048576")
+	if code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", code, stderr)
+	}
+	var got []string
+	for _, r := range readFindings(t, out) {
+		got = append(got, r["event_id"])
+	}
+	sort.Strings(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("findings' event ids\n got %v\nwant %v", got, want)
+	}
+	lines := readErrors(t, errs)
+	kinds := map[string]string{}
+	for _, l := range lines {
+		kinds[filepath.Base(l["uri"])] = l["kind"]
+		if l["reason"] == "" {
+			t.Errorf("error line without a reason: %v", l)
+		}
+	}
+	for _, f := range files {
+		base := filepath.Base(key(f.name))
+		if kinds[base] != f.kind {
+			t.Errorf("%s: error kind %q, want %q", f.name, kinds[base], f.kind)
+		}
+		if f.kind != "" && !strings.Contains(stderr, base) {
+			t.Errorf("the summary on stderr does not name %s", base)
+		}
+	}
+	s := summaryOf(t, sumPath)
+	listed, scanned, failed := num(s, "objects", "listed"), num(s, "objects", "scanned"), num(s, "objects", "failed")
+	if listed != int64(len(files)) || scanned != 1 || failed != int64(len(files)-1) || listed != scanned+failed+num(s, "objects", "skipped_total") {
+		t.Errorf("objects: listed %d scanned %d failed %d", listed, scanned, failed)
+	}
+	if r := num(s, "records", "read"); r == 0 || r != num(s, "records", "evaluated")+num(s, "records", "outside_window")+num(s, "records", "malformed") {
+		t.Errorf("records do not add up: %v", s["records"])
+	}
+	if m := num(s, "records", "malformed"); m != 2 {
+		t.Errorf("%d malformed records, want 2 (the record over the cap and the invalid UTF-8 one)", m)
+	}
+}

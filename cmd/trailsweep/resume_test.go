@@ -2,16 +2,19 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/trailsweep/trailsweep/internal/gen"
+	"github.com/trailsweep/trailsweep/reader"
 )
 
 // buildCLI builds the trailsweep binary into a temporary directory.
@@ -132,4 +135,91 @@ func TestKillResume(t *testing.T) {
 func committed(ck string) int {
 	n, _ := filepath.Glob(filepath.Join(ck, "parts", "*.jsonl"))
 	return len(n)
+}
+
+// TestCheckpointRules: what resuming refuses and what it retries.
+func TestCheckpointRules(t *testing.T) {
+	fastRetries(t)
+	tree := manyTree(30, 8)
+	logs := t.TempDir()
+	if err := gen.WriteTree(logs, tree.Files); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	clean := filepath.Join(dir, "clean.jsonl")
+	if code, _, stderr := cli(t, "scan", logs, "--out", clean, "-q"); code != 0 {
+		t.Fatalf("clean run: exit %d\n%s", code, stderr)
+	}
+	want := sortedRows(t, clean)
+	out := filepath.Join(dir, "out.jsonl")
+	ck := filepath.Join(dir, "ck")
+	base := []string{"scan", logs, "--out", out, "--checkpoint", ck, "-q", "--retries", "2"}
+
+	// A run where every read fails: all objects failed, recorded as such.
+	wrapSource = func(s reader.Source) reader.Source { return reader.Faults(s, reader.FaultOptions{Reset: 1}) }
+	code, _, stderr := cli(t, base...)
+	wrapSource = nil
+	if code != 3 || !strings.Contains(stderr, "could not be read") {
+		t.Fatalf("all-failing run: exit %d, want 3\n%s", code, stderr)
+	}
+
+	for _, c := range []struct {
+		name  string
+		extra []string
+		msg   string
+	}{
+		{"exists", nil, "--resume continues it"},
+		{"other window", []string{"--resume", "--since", "2026-11-21"}, "--since"},
+		{"other rules", []string{"--resume", "--query", "event.action: X"}, "rule set"},
+		{"other sources", []string{"--resume", t.TempDir()}, "sources"},
+	} {
+		code, _, stderr := cli(t, append(base, c.extra...)...)
+		if code != 2 || !strings.Contains(stderr, c.msg) {
+			t.Errorf("%s: exit %d, want 2 and a message naming %q\n%s", c.name, code, c.msg, stderr)
+		}
+	}
+	if code, _, stderr := cli(t, "scan", logs, "--checkpoint", t.TempDir(), "--resume"); code != 2 || !strings.Contains(stderr, "no checkpoint") {
+		t.Errorf("resume of an empty directory: exit %d\n%s", code, stderr)
+	}
+
+	// Resuming retries the failed objects; their findings appear once.
+	sumPath := filepath.Join(dir, "summary.json")
+	if code, _, stderr := cli(t, append(base, "--resume", "--summary", sumPath)...); code != 0 {
+		t.Fatalf("resume: exit %d\n%s", code, stderr)
+	}
+	equalRows(t, "resumed after failures", sortedRows(t, out), want)
+	s := summaryOf(t, sumPath)
+	if num(s, "objects", "scanned") != 30 || num(s, "objects", "failed") != 0 {
+		t.Errorf("resumed summary: scanned %d failed %d", num(s, "objects", "scanned"), num(s, "objects", "failed"))
+	}
+	var m struct {
+		Complete bool
+		Counts   map[string]int64
+	}
+	b, _ := os.ReadFile(filepath.Join(ck, "manifest.json"))
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	c := m.Counts
+	if !m.Complete || c["Listed"] != 30 || c["Listed"] != c["Scanned"]+c["Skipped"]+c["Failed"] ||
+		c["Read"] != c["Evaluated"]+c["OutsideWindow"]+c["Malformed"] || c["Findings"] != int64(len(want)) {
+		t.Errorf("manifest: complete %v counts %v", m.Complete, c)
+	}
+
+	// A late file: resuming a finished run reads only what is new.
+	late := manyTree(31, 8)
+	if err := gen.WriteTree(logs, late.Files[30:]); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := cli(t, append(base, "--resume")...); code != 0 {
+		t.Fatalf("resume with a late file: exit %d\n%s", code, stderr)
+	}
+	if got := sortedRows(t, out); len(got) <= len(want) || len(duplicates(got)) > 0 {
+		t.Errorf("after a late file: %d findings (%d duplicates), want more than %d", len(got), len(duplicates(got)), len(want))
+	}
+
+	// --force starts over.
+	if code, _, stderr := cli(t, append(base, "--force", "--since", "2026-11-21")...); code != 0 {
+		t.Fatalf("--force: exit %d\n%s", code, stderr)
+	}
 }
