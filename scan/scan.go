@@ -315,6 +315,14 @@ type worker struct {
 	rec   *ecs.Record
 	match []*rule.Rule
 	user  ecs.Field
+	dec   *reader.Decoder // reused through Reset: its buffers and gzip reader
+	body  bytes.Reader
+
+	// base holds the record-derived columns of the current record's
+	// findings, built at its first finding and shared by the others.
+	base      report.Finding
+	baseValid bool
+	cols      []byte // scratch for recordColumns
 }
 
 func newWorker(cfg Config) *worker {
@@ -334,11 +342,18 @@ func (w *worker) process(f fetched) result {
 	}
 	defer bufPool.Put(f.body)
 	r.bytesIn = int64(f.body.Len())
-	dec, err := reader.NewDecoder(bytes.NewReader(f.body.Bytes()), w.cfg.Decode)
+	w.body.Reset(f.body.Bytes())
+	var err error
+	if w.dec == nil {
+		w.dec, err = reader.NewDecoder(&w.body, w.cfg.Decode)
+	} else {
+		err = w.dec.Reset(&w.body)
+	}
 	if err != nil {
 		r.err = err
 		return r
 	}
+	dec := w.dec
 	var index int64
 	for ; ; index++ {
 		raw, err := dec.Next()
@@ -369,6 +384,7 @@ func (w *worker) process(f fetched) result {
 // record evaluates one record and appends its findings to r.
 func (w *worker) record(r *result, raw []byte, index int64) {
 	rec := w.rec
+	w.baseValid = false
 	if err := rec.Reset(raw); err != nil {
 		r.records.malformed++
 		return
@@ -387,10 +403,8 @@ func (w *worker) record(r *result, raw []byte, index int64) {
 	if w.cfg.Rules == nil {
 		return
 	}
-	provider, action := rec.Str("eventSource"), rec.Str("eventName")
-	if !w.cfg.Rules.CanMatch(provider, action) {
-		return
-	}
+	// Transient views of the record's bytes: the Set copies what it keeps.
+	provider, action := rec.StrView("eventSource"), rec.StrView("eventName")
 	w.match = w.cfg.Rules.Match(rec, provider, action, w.match[:0])
 	for _, ru := range w.match {
 		f := w.finding(ru, r.obj, t, index)
@@ -404,40 +418,18 @@ func (w *worker) record(r *result, raw []byte, index int64) {
 
 // finding builds the row for one (rule, record) match.
 func (w *worker) finding(ru *rule.Rule, o reader.Object, t time.Time, index int64) report.Finding {
-	rec := w.rec
-	f := report.Finding{
-		RuleID:            ru.ID,
-		RuleName:          ru.Name,
-		RuleSource:        ru.Source,
-		RuleType:          ru.Type,
-		Severity:          ru.Severity,
-		RiskScore:         int64(ru.RiskScore),
-		Tactics:           ru.Tactics(),
-		Techniques:        ru.Techniques(),
-		EventTime:         t,
-		EventID:           rec.Str("eventID"),
-		EventSource:       rec.Str("eventSource"),
-		EventName:         rec.Str("eventName"),
-		AWSRegion:         rec.Str("awsRegion"),
-		AccountID:         rec.Str("recipientAccountId"),
-		UserIdentityType:  rec.Str("userIdentity", "type"),
-		UserARN:           rec.Str("userIdentity", "arn"),
-		AccessKeyID:       rec.Str("userIdentity", "accessKeyId"),
-		SourceIP:          rec.Str("sourceIPAddress"),
-		UserAgent:         rec.Str("userAgent"),
-		ErrorCode:         rec.Str("errorCode"),
-		ErrorMessage:      rec.Str("errorMessage"),
-		RequestParameters: rec.JSON("requestParameters"),
-		ResponseElements:  rec.JSON("responseElements"),
-		SourceURI:         o.URI,
-		ObjectETag:        o.ETag,
-		RecordIndex:       index,
+	if !w.baseValid {
+		w.base = w.recordColumns(o, t, index)
+		w.baseValid = true
 	}
-	if v := rec.Values(w.user); len(v) > 0 {
-		f.UserName = v[0].S
-	}
-	if w.cfg.Raw {
-		f.Raw = string(rec.Raw())
-	}
+	f := w.base
+	f.RuleID = ru.ID
+	f.RuleName = ru.Name
+	f.RuleSource = ru.Source
+	f.RuleType = ru.Type
+	f.Severity = ru.Severity
+	f.RiskScore = int64(ru.RiskScore)
+	f.Tactics = ru.Tactics()
+	f.Techniques = ru.Techniques()
 	return f
 }

@@ -99,7 +99,8 @@ func (s *Set) Match(d kql.Doc, provider, action string, dst []*Rule) []*Rule {
 
 // CanMatch reports whether any runnable rule could match a record with this
 // eventSource and eventName. When it returns false the scanner can skip the
-// record without building its ECS view.
+// record without building its ECS view. Neither CanMatch nor Match keeps
+// provider or action: they may be transient views of a record's bytes.
 func (s *Set) CanMatch(provider, action string) bool {
 	return len(s.candidates(provider, action)) > 0
 }
@@ -131,10 +132,10 @@ func (s *Set) candidates(provider, action string) []*Rule {
 		m := s.cache[provider]
 		if m == nil {
 			m = map[string][]*Rule{}
-			s.cache[provider] = m
+			s.cache[strings.Clone(provider)] = m // callers may pass transient strings
 		}
 		if _, dup := m[action]; !dup {
-			m[action] = c
+			m[strings.Clone(action)] = c
 			s.cached++
 		}
 	}
