@@ -74,4 +74,3 @@ func (w *worker) recordColumns(o reader.Object, t time.Time, index int64) report
 	}
 	return f
 }
-
