@@ -113,7 +113,7 @@ func (e *EventQuery) String() string {
 
 func quoteCategory(c string) string {
 	if c == "" || !isIdentStart(c[0]) || strings.ContainsFunc(c, func(r rune) bool { return r > 127 || !isIdentChar(byte(r)) || r == '.' }) {
-		return strconv.Quote(c)
+		return quoteString(c)
 	}
 	return c
 }
