@@ -43,7 +43,7 @@ tidy-check: ## fail when go mod tidy would change go.mod or go.sum
 		echo "go mod tidy changes go.mod/go.sum: run it and commit"; exit 1; fi
 
 FUZZTIME ?= 30s
-fuzz: ## run each fuzz target for FUZZTIME (default 30s)
+fuzz: ## run each fuzz target (every func Fuzz* of every package) for FUZZTIME (default 30s); CI uses 4s
 	@for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
 			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \

@@ -326,7 +326,9 @@ func (c *Checkpoint) Flush() error {
 }
 
 // Finish commits the current batch, writes the latest entry's findings of
-// every object to w (each exactly once) and returns the summary of the
+// every object to w (each exactly once), then the findings written since
+// the last object (aggregate rules', which see only this run's records), and
+// returns the summary of the
 // whole run, over all its resumptions: run is this run's summary (its
 // sources, rules, window, duration and skipped objects are kept; the
 // object, record and finding counts become totals). It marks the manifest
@@ -391,6 +393,15 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary) (*report.Summa
 			return nil, err
 		}
 	}
+	// Findings written after the last object belong to no object: those of
+	// aggregate rules, decided at the end of this run over the records it read.
+	for i := range c.pending {
+		if err := w.Write(&c.pending[i]); err != nil {
+			return nil, fmt.Errorf("write findings: %w", err)
+		}
+		rc.Add(&c.pending[i])
+	}
+	c.pending = c.pending[:0]
 	sort.Slice(sum.Failures, func(i, j int) bool { return sum.Failures[i].URI < sum.Failures[j].URI })
 	sum.Objects.Listed = sum.Objects.Scanned + sum.Objects.Failed + sum.Objects.SkippedTotal()
 	sum.Findings = rc.Total()

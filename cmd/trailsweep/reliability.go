@@ -60,7 +60,7 @@ func (rf *reliabilityFlags) wrap(src reader.Source) reader.Source {
 // without --checkpoint), sets the window to the checkpoint's and makes
 // sources skip the objects already done.
 func (rf *reliabilityFlags) openCheckpoint(sf *scanFlags, args []string, set *rule.Set, format report.Format,
-	since, until *time.Time, sources []reader.Source) (*scan.Checkpoint, error) {
+	since, until *time.Time, sources []reader.Source, stderr io.Writer) (*scan.Checkpoint, error) {
 	if rf.checkpoint == "" {
 		return nil, nil
 	}
@@ -90,6 +90,14 @@ func (rf *reliabilityFlags) openCheckpoint(sf *scanFlags, args []string, set *ru
 			return nil, usageErr("--checkpoint: %w", err)
 		}
 		return nil, &exitError{code: exitUsage, err: fmt.Errorf("--checkpoint: %w", err)}
+	}
+	if ck.Done() > 0 {
+		for _, r := range set.All() {
+			if r.Supported && r.Aggregate() {
+				fmt.Fprintln(stderr, "trailsweep: warning: aggregate rules (threshold, new_terms, EQL sequences) see only the records read after resuming; scan again without --resume for their complete findings")
+				break
+			}
+		}
 	}
 	w := ck.Manifest().Window
 	*since, *until = w.Since, w.Until
