@@ -307,3 +307,44 @@ func TestBrokenInputs(t *testing.T) {
 		t.Errorf("%d malformed records, want 2 (the record over the cap and the invalid UTF-8 one)", m)
 	}
 }
+
+// TestNoSecretsNoEscapes: with credentials in the environment and an
+// endpoint that refuses connections, nothing printed holds the secret key
+// or the access key id (the SDK's own logging is silenced too); a log
+// object whose name and reason carry terminal escapes reaches the terminal
+// with them made visible.
+func TestNoSecretsNoEscapes(t *testing.T) {
+	fastRetries(t)
+	const keyID, secret = "AKIAQQQLEAKCHECK0001", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYLEAKCHECK"
+	t.Setenv("AWS_ACCESS_KEY_ID", keyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+	t.Setenv("AWS_SESSION_TOKEN", "token-LEAKCHECK")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	code, stdout, stderr := cli(t, "scan", "s3://bucket/AWSLogs/", "--endpoint-url", "http://127.0.0.1:1", "--s3-path-style",
+		"--region", "us-east-1", "--retries", "2")
+	if code == 0 {
+		t.Errorf("exit 0 against a closed endpoint")
+	}
+	for _, s := range []string{keyID, secret, "LEAKCHECK"} {
+		if strings.Contains(stdout+stderr, s) {
+			t.Errorf("output holds a credential %q:\n%s%s", s, stdout, stderr)
+		}
+	}
+
+	dir := t.TempDir()
+	name := "evil\x1b]0;pwned\x07\x1b[31m.json"
+	if err := os.WriteFile(filepath.Join(dir, name), []byte("\x1b[2J not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = cli(t, "scan", dir)
+	if code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", code, stderr)
+	}
+	if strings.ContainsAny(stderr, "\x1b\x07") {
+		t.Errorf("raw escape sequences on the terminal: %q", stderr)
+	}
+	if !strings.Contains(stderr, "evil") {
+		t.Errorf("the failure is not reported:\n%s", stderr)
+	}
+}
