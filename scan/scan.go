@@ -42,6 +42,9 @@ type Config struct {
 	Workers     int // decode and match goroutines (CPU-bound); default GOMAXPROCS
 	Raw         bool
 	Decode      reader.DecodeOptions
+	// MaxInFlight bounds the stored bytes fetched and not yet decoded;
+	// default DefaultMaxInFlight.
+	MaxInFlight int64
 
 	// Ingested stands in for event.ingested; default: the scan's start time,
 	// truncated to seconds.
@@ -78,9 +81,10 @@ type job struct {
 
 // fetched is a fetched object waiting for a CPU worker.
 type fetched struct {
-	obj  reader.Object
-	body *bytes.Buffer
-	err  error
+	obj    reader.Object
+	body   *bytes.Buffer
+	err    error
+	weight int64 // held in the in-flight bound until decoded
 }
 
 // result is everything one object produced, committed by the writer at once.
@@ -151,15 +155,22 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 		return nil
 	})
 
-	// Fetchers: bounded by Concurrency, network-bound.
+	// Fetchers: bounded by Concurrency, network-bound, and by the bytes in flight.
+	inflight := newInFlight(cfg.MaxInFlight)
 	var fetchWG sync.WaitGroup
 	for range cfg.Concurrency {
 		fetchWG.Add(1)
 		g.Go(func() error {
 			defer fetchWG.Done()
 			for j := range toFetch {
+				weight, err := inflight.acquire(gctx, j.obj.Size)
+				if err != nil {
+					return err
+				}
 				f := fetch(gctx, j.src, j.obj)
+				f.weight = weight
 				if err := send(gctx, toDecode, f); err != nil {
+					inflight.release(weight)
 					return err
 				}
 			}
@@ -177,6 +188,7 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 			w := newWorker(cfg)
 			for f := range toDecode {
 				r := w.process(f)
+				inflight.release(f.weight)
 				if err := send(gctx, results, r); err != nil {
 					return err
 				}

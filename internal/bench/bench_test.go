@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -73,13 +74,25 @@ func TestBench(t *testing.T) {
 			rules = append(rules, "--rules", p)
 		}
 	}
+	rules, excluded := loadableRules(t, bin, rules)
+	for _, e := range excluded {
+		res.Notes = append(res.Notes, "rule file left out, the CLI refuses the set with it: "+e)
+	}
 	res.RuleSets = "built-in"
 	if len(rules) > 0 {
-		var names []string
+		names := map[string]bool{}
+		var list []string
 		for i := 1; i < len(rules); i += 2 {
-			names = append(names, filepath.Base(rules[i]))
+			name := filepath.Base(rules[i])
+			if strings.HasSuffix(name, ".toml") || strings.HasSuffix(name, ".yml") {
+				name = filepath.Base(filepath.Dir(rules[i]))
+			}
+			if !names[name] {
+				names[name] = true
+				list = append(list, name)
+			}
 		}
-		res.RuleSets = strings.Join(names, " + ")
+		res.RuleSets = strings.Join(list, " + ")
 	}
 	seedRule := []string{"--rules", filepath.Join(root, "internal", "rule", "builtin", "lambda_event_source_mapping_created.toml")}
 	outDir := t.TempDir()
@@ -205,6 +218,51 @@ func benchS3(t *testing.T, ctx context.Context, bin string, files []string, dir 
 	res.S3Full = sc
 	res.RatioS3 = Ratio(sc.Throughput, best)
 	res.S3FloorLocal = Ratio(best, res.Floor)
+}
+
+// dupRE matches the CLI's error for two runnable rules with one ID.
+var dupRE = regexp.MustCompile(`duplicate rule id (\S+): (\S+) and (\S+)`)
+
+// loadableRules returns the --rules arguments as given when `trailsweep
+// rules` accepts them. When it refuses the set because two files share a
+// rule ID, the directories are expanded into their files and the second file
+// is left out, until it accepts; the files left out are returned.
+func loadableRules(t *testing.T, bin string, rules []string) ([]string, []string) {
+	var excluded []string
+	for attempt := 0; attempt < 10; attempt++ {
+		out, err := exec.Command(bin, append([]string{"rules"}, rules...)...).CombinedOutput()
+		if err == nil {
+			return rules, excluded
+		}
+		m := dupRE.FindSubmatch(out)
+		if m == nil {
+			t.Fatalf("trailsweep rules %s: %v: %s", strings.Join(rules, " "), err, lastLines(string(out), 5))
+		}
+		drop := string(m[3])
+		excluded = append(excluded, fmt.Sprintf("%s (rule id %s, also in %s)", drop, m[1], m[2]))
+		var files []string
+		for i := 1; i < len(rules); i += 2 {
+			p := rules[i]
+			if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+				entries, _ := os.ReadDir(p)
+				for _, e := range entries {
+					if n := e.Name(); !e.IsDir() && (strings.HasSuffix(n, ".toml") || strings.HasSuffix(n, ".yml") || strings.HasSuffix(n, ".yaml")) {
+						files = append(files, filepath.Join(p, e.Name()))
+					}
+				}
+				continue
+			}
+			files = append(files, p)
+		}
+		rules = rules[:0]
+		for _, f := range files {
+			if f != drop {
+				rules = append(rules, "--rules", f)
+			}
+		}
+	}
+	t.Fatalf("trailsweep rules: still refused after leaving out %v", excluded)
+	return nil, nil
 }
 
 func env(k, def string) string {

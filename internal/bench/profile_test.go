@@ -19,7 +19,8 @@ import (
 
 // TestProfile scans BENCH_TREE in-process with every rule of ../shared/rules
 // (or the built-in ones) into Parquet, under the CPU profiler when
-// BENCH_CPUPROFILE names a file:
+// BENCH_CPUPROFILE names a file (and writes the heap profile at the end of
+// the scan to BENCH_MEMPROFILE):
 //
 //	BENCH_TREE=.cache/bench/tree-1GB-seed1 BENCH_CPUPROFILE=/tmp/cpu.prof \
 //	  go test -tags bench -run '^TestProfile$' -v ./internal/bench
@@ -85,6 +86,16 @@ func TestProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	cpu := cpuSeconds() - cpu0
+	if p := os.Getenv("BENCH_MEMPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil { // live objects as of the last GC, before the writer closes
+			t.Fatal(err)
+		}
+	}
 	t.Logf("%d rules, %d records, %.0f MB in %s: %.0f MB/s; CPU %.2fs: %.0f MB per CPU second; %d findings", len(set.Runnable()), sum.Records.Read,
 		float64(sum.BytesRead)/1e6, sum.Duration, float64(sum.BytesRead)/1e6/sum.Duration.Seconds(), cpu, float64(sum.BytesRead)/1e6/cpu, sum.Findings)
 }

@@ -46,6 +46,7 @@ type BulkOptions struct {
 // the tree as <dir>.manifest.json (inside, the scanner would read it), so
 // its presence means the tree is complete.
 type BulkManifest struct {
+	Version       int    `json:"version"` // of the generator; another version regenerates
 	Seed          uint64 `json:"seed"`
 	Templates     int    `json:"templates"`
 	TemplateSet   string `json:"template_set"` // "datasets" or "builtin"
@@ -78,8 +79,8 @@ func Bulk(dir string, opts BulkOptions) (*BulkManifest, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	want := BulkManifest{Seed: opts.Seed, Templates: len(tpl.background) + len(tpl.attack), TemplateSet: set, TemplatesHash: tpl.hash}
-	if m, err := ReadBulkManifest(dir); err == nil && m.Seed == want.Seed && m.TemplatesHash == want.TemplatesHash &&
+	want := BulkManifest{Version: bulkVersion, Seed: opts.Seed, Templates: len(tpl.background) + len(tpl.attack), TemplateSet: set, TemplatesHash: tpl.hash}
+	if m, err := ReadBulkManifest(dir); err == nil && m.Version == want.Version && m.Seed == want.Seed && m.TemplatesHash == want.TemplatesHash &&
 		m.BytesJSON >= opts.Bytes && m.BytesJSON < opts.Bytes+opts.Bytes/10+64<<20 {
 		return m, nil
 	}
@@ -180,6 +181,14 @@ var (
 	bulkRegions  = []string{"us-east-1", "eu-west-1", "us-west-2", "ap-southeast-2"}
 )
 
+// bulkVersion changes whenever the same options would give other bytes.
+const bulkVersion = 2
+
+// bulkIPs is the number of distinct client addresses of an account: real
+// trails see a bounded set of callers, and stateful rules (new_terms) keep
+// one entry per distinct value.
+const bulkIPs = 200
+
 // avgTemplateBytes is a planning estimate; the fill loop stops on bytes.
 const avgTemplateBytes = 1400
 
@@ -241,7 +250,7 @@ func fillBulk(w *bytes.Buffer, tpl *templates, p bulkFile, opts BulkOptions) int
 			case slotEventID, slotRequestID:
 				w.Write(randUUID(&id, rng))
 			case slotIP:
-				fmt.Fprintf(w, "%d.%d.%d.%d", 11+rng.IntN(180), rng.IntN(256), rng.IntN(256), 1+rng.IntN(254))
+				w.WriteString(bulkIP(p.account, rng.IntN(bulkIPs)))
 			case slotAccount:
 				w.WriteString(p.account)
 			}
@@ -249,6 +258,15 @@ func fillBulk(w *bytes.Buffer, tpl *templates, p bulkFile, opts BulkOptions) int
 	}
 	w.WriteString("]}")
 	return i
+}
+
+// bulkIP returns the n-th client address of account, a public-looking
+// IPv4 address derived from both.
+func bulkIP(account string, n int) string {
+	h := fnv.New32a()
+	fmt.Fprintf(h, "%s/%d", account, n)
+	x := h.Sum32()
+	return fmt.Sprintf("%d.%d.%d.%d", 11+x%180, (x>>8)&255, (x>>16)&255, 1+(x>>24)%254)
 }
 
 func randUUID(b *[36]byte, rng *rand.Rand) []byte {
