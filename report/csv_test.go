@@ -72,7 +72,7 @@ func TestCSVRoundTrip(t *testing.T) {
 					ErrorCode: c["error_code"], ErrorMessage: c["error_message"],
 					RequestParameters: c["request_parameters"], ResponseElements: c["response_elements"],
 					SourceURI: c["source_uri"], ObjectETag: c["object_etag"], RecordIndex: num("record_index"),
-					Raw: c["raw"],
+					Details: c["details"], Raw: c["raw"],
 				}
 				if s := c["event_time"]; s != "" {
 					if !strings.HasSuffix(s, "Z") {
@@ -107,7 +107,7 @@ func TestCSVNeutralise(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strconv.Quote(tt.in), func(t *testing.T) {
 			// Through the whole writer, in a text column and in a list.
-			f := Finding{UserAgent: tt.in, UserARN: tt.in, Tactics: []string{tt.in, "x"}}
+			f := Finding{UserAgent: tt.in, UserARN: tt.in, Tactics: []string{tt.in, "x"}, Details: tt.in}
 			r := csv.NewReader(bytes.NewReader(writeCSV(t, []Finding{f}, Options{})))
 			recs, err := r.ReadAll()
 			if err != nil {
@@ -119,6 +119,9 @@ func TestCSVNeutralise(t *testing.T) {
 			}
 			if got := row["user_agent"]; got != tt.want {
 				t.Errorf("user_agent cell %q, want %q", got, tt.want)
+			}
+			if got := row["details"]; got != tt.want {
+				t.Errorf("details cell %q, want %q", got, tt.want)
 			}
 			if got := row["user_arn"]; got != tt.want {
 				t.Errorf("user_arn cell %q, want %q", got, tt.want)

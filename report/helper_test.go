@@ -33,7 +33,8 @@ func sampleFindings(t testing.TB) []Finding {
 			ResponseElements:  `{"accessKey":{"accessKeyId":"AKIAEXAMPLE000000002","status":"Active","userName":"admin"}}`,
 			SourceURI:         "s3://trail-bucket/AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/05/x.json.gz",
 			ObjectETag:        `"9b2cf535f27731c974343645a3985328"`, RecordIndex: 0,
-			Raw: string(rec),
+			Details: `{"sequence":{"by":{"user.name":"mallory"},"event_ids":["e-1","0f6c2a7e-1111-2222-3333-444455556666"],"start":"2024-03-05T07:00:00Z"}}`,
+			Raw:     string(rec),
 		},
 		{
 			RuleID: "adhoc-1", RuleName: "ad hoc, \"quoted\"\nsecond line", RuleSource: "adhoc", RuleType: "query",
@@ -43,7 +44,9 @@ func sampleFindings(t testing.TB) []Finding {
 			UserIdentityType: "AssumedRole", UserARN: "+arn:aws:sts::111122223333:assumed-role/r/\x1b]8;;http://evil\x07x",
 			UserName: "-rolé 東京 🙂", SourceIP: "@internal", UserAgent: "\tTabbed", ErrorCode: "AccessDenied",
 			ErrorMessage: "\rcarriage", SourceURI: "/var/log/ct/file.json", RecordIndex: 41,
-			Raw: "not json {",
+			// details as an attacker could shape them: a formula first, quotes, commas, a newline
+			Details: "=HYPERLINK(\"http://evil\")," + `{"group":{"user_agent.original":"=cmd|' /C calc'!A0"},"count":3}` + "\n東京",
+			Raw:     "not json {",
 		},
 		{
 			RuleID: "sigma-9", RuleName: "Sigma rule", RuleSource: "sigma", RuleType: "sigma", Severity: "medium",

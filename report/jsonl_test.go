@@ -85,7 +85,7 @@ func TestJSONLRoundTrip(t *testing.T) {
 					SourceIP: row.SourceIP, UserAgent: row.UserAgent, ErrorCode: row.ErrorCode,
 					ErrorMessage: row.ErrorMessage, RequestParameters: row.RequestParameters,
 					ResponseElements: row.ResponseElements, SourceURI: row.SourceURI,
-					ObjectETag: row.ObjectETag, RecordIndex: row.RecordIndex,
+					ObjectETag: row.ObjectETag, RecordIndex: row.RecordIndex, Details: row.Details,
 				}
 				if row.Tactics != nil {
 					got.Tactics = *row.Tactics

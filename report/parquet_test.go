@@ -40,7 +40,7 @@ func (r *parquetRow) finding() Finding {
 		UserName: r.UserName, AccessKeyID: r.AccessKeyID, SourceIP: r.SourceIP, UserAgent: r.UserAgent,
 		ErrorCode: r.ErrorCode, ErrorMessage: r.ErrorMessage, RequestParameters: r.RequestParameters,
 		ResponseElements: r.ResponseElements, SourceURI: r.SourceURI, ObjectETag: r.ObjectETag,
-		RecordIndex: r.RecordIndex,
+		RecordIndex: r.RecordIndex, Details: r.Details,
 	}
 	if f.Tactics == nil {
 		f.Tactics = []string{}
