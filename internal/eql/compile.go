@@ -31,6 +31,15 @@ func (m *Matcher) Constraint(field string) (kql.Constraint, bool) { return m.roo
 
 // Compile compiles an event query. categoryField is the field the category
 // compares with: "event.category", or the rule's event_category_override.
+//
+// Missing fields follow Elasticsearch (EQL syntax and function references):
+// a function with a null argument returns null (length included), and a
+// comparison, lookup or pattern on a missing field is not true, so the
+// condition does not match. `x == null` tests absence and `x != null`
+// presence. Elasticsearch translates a field compared with a constant into
+// the Query DSL, so `x != "v"`, `x not in (…)` and `not f(x, …)` become
+// must_not clauses that match records lacking x; compiled here as the
+// negation of the positive test, they do the same.
 func Compile(q *EventQuery, categoryField string) (*Matcher, error) {
 	c := &compiler{seen: map[string]bool{}}
 	m := &Matcher{}
