@@ -2,6 +2,7 @@ package rule
 
 import (
 	"encoding/json"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -24,8 +25,8 @@ type AggOptions struct {
 // Aggregator collects the events of aggregate rules and decides, after the
 // scan, which become findings. Its result does not depend on the order in
 // which events arrive. State is bounded by distinct term combinations ×
-// history windows (new_terms), groups × windows (threshold) and the events
-// that match a sequence step (sequences). It is not safe for concurrent
+// history windows (new_terms), groups × window segments (threshold) and the
+// events that match a sequence step (sequences). It is not safe for concurrent
 // use: the scan's writer goroutine owns it.
 type Aggregator struct {
 	opts     AggOptions
@@ -69,7 +70,8 @@ type ntBucket struct {
 	last  time.Time
 }
 
-// thWindow is one threshold group within one window.
+// thWindow is one threshold group within one segment of time (see
+// segmentStart), or the merge of the segments of a window.
 type thWindow struct {
 	count int
 	top   []Event            // the earliest `value` events, in order
@@ -119,18 +121,43 @@ func (a *Aggregator) Add(e *Event) {
 			ws = map[int64]*thWindow{}
 			m[key] = ws
 		}
-		// Window k covers [k·step − span, k·step).
+		// Window k covers [k·step − span, k·step); an event in no window
+		// (span < step) is never counted.
 		t, step, span := e.Time.UnixNano(), int64(spec.step), int64(spec.window)
-		for k := floorDiv(t, step) + 1; k*step-span <= t; k++ {
-			w := ws[k]
-			if w == nil {
-				w = &thWindow{card: make([]map[string]Event, len(spec.card))}
-				ws[k] = w
-			}
-			w.add(e, spec)
+		if (floorDiv(t, step)+1)*step-span > t {
+			return
 		}
+		seg := segmentStart(t, step, span)
+		w := ws[seg]
+		if w == nil {
+			w = &thWindow{card: make([]map[string]Event, len(spec.card))}
+			ws[seg] = w
+		}
+		w.add(e, spec)
 	case aggSequence:
 		a.seq[e.Rule] = append(a.seq[e.Rule], *e)
+	}
+}
+
+// segmentStart returns the start of the segment of time holding t: window
+// starts (k·step − span) and ends (k·step) cut time into segments, and every
+// window is a run of whole segments.
+func segmentStart(t, step, span int64) int64 {
+	a := floorDiv(t, step) * step
+	b := floorDiv(t+span, step)*step - span
+	return max(a, b)
+}
+
+// insertTop keeps e among the earliest n events of w.top.
+func (w *thWindow) insertTop(e *Event, n int) {
+	i := sort.Search(len(w.top), func(i int) bool { return before(e, &w.top[i]) })
+	if i < n {
+		w.top = append(w.top, Event{})
+		copy(w.top[i+1:], w.top[i:])
+		w.top[i] = *e
+		if len(w.top) > n {
+			w.top = w.top[:n]
+		}
 	}
 }
 
@@ -144,15 +171,7 @@ func floorDiv(a, b int64) int64 {
 
 func (w *thWindow) add(e *Event, spec *aggSpec) {
 	w.count++
-	i := sort.Search(len(w.top), func(i int) bool { return before(e, &w.top[i]) })
-	if i < spec.value {
-		w.top = append(w.top, Event{})
-		copy(w.top[i+1:], w.top[i:])
-		w.top[i] = *e
-		if len(w.top) > spec.value {
-			w.top = w.top[:spec.value]
-		}
-	}
+	w.insertTop(e, spec.value)
 	for j := range spec.card {
 		v := ""
 		if j < len(e.Card) {
@@ -255,55 +274,120 @@ func (a *Aggregator) flushNewTerms(r *Rule, m map[string]map[int64]*ntBucket, ou
 }
 
 // flushThreshold reports one finding per group and window that reached the
-// threshold: the event at which it did.
+// threshold: the event at which it did. Like Elastic's threshold signal
+// history, events a finding already covered are not counted again: once a
+// window of a group fires, the group's later windows count only the events
+// after its end (every event of the fired window is at or before its last
+// event, and events after the window's end are after it).
 func flushThreshold(r *Rule, m map[string]map[int64]*thWindow, out []report.Finding) []report.Finding {
 	spec := r.agg
-	for _, ws := range m {
-		for k, w := range ws {
-			if w.count < spec.value {
+	step, span := int64(spec.step), int64(spec.window)
+	for _, segs := range m {
+		starts := make([]int64, 0, len(segs))
+		ks := map[int64]bool{}
+		for s := range segs {
+			starts = append(starts, s)
+			for k := floorDiv(s, step) + 1; k*step-span <= s; k++ {
+				ks[k] = true
+			}
+		}
+		sort.Slice(starts, func(i, j int) bool { return starts[i] < starts[j] })
+		windows := make([]int64, 0, len(ks))
+		for k := range ks {
+			windows = append(windows, k)
+		}
+		sort.Slice(windows, func(i, j int) bool { return windows[i] < windows[j] })
+		cut := int64(math.MinInt64)
+		for _, k := range windows {
+			from := max(k*step-span, cut)
+			lo := sort.Search(len(starts), func(i int) bool { return starts[i] >= from })
+			hi := sort.Search(len(starts), func(i int) bool { return starts[i] >= k*step })
+			if lo >= hi {
 				continue
 			}
-			trigger := &w.top[spec.value-1]
-			cards := map[string]int{}
-			ok := true
-			for j, f := range spec.card {
-				vals := make([]*Event, 0, len(w.card[j]))
-				for v := range w.card[j] {
-					e := w.card[j][v]
-					vals = append(vals, &e)
-				}
-				cards[f.Name] = len(vals)
-				if len(vals) < spec.cardN[j] {
-					ok = false
-					break
-				}
-				sort.Slice(vals, func(x, y int) bool { return before(vals[x], vals[y]) })
-				if t := vals[spec.cardN[j]-1]; before(trigger, t) {
-					trigger = t
-				}
-			}
+			w := mergeSegments(starts[lo:hi], segs, spec)
+			f, ok := w.fire(spec)
 			if !ok {
 				continue
 			}
-			group := map[string]string{}
-			for i, f := range spec.fields {
-				group[f.Name] = trigger.Key[i]
-			}
-			end := time.Unix(0, k*int64(spec.step)).UTC()
+			cut = k * step
+			end := time.Unix(0, k*step).UTC()
 			d := map[string]any{
-				"group":  group,
+				"group":  f.group,
 				"count":  w.count,
 				"window": map[string]string{"start": rfc(end.Add(-spec.window)), "end": rfc(end)},
 			}
 			if len(spec.card) > 0 {
-				d["cardinality"] = cards
+				d["cardinality"] = f.cards
 			}
-			f := trigger.Finding
-			f.Details = details(d)
-			out = append(out, f)
+			if from > k*step-span {
+				d["counted_from"] = rfc(time.Unix(0, from).UTC())
+			}
+			fd := f.trigger.Finding
+			fd.Details = details(d)
+			out = append(out, fd)
 		}
 	}
 	return out
+}
+
+// mergeSegments merges the segments at starts into one window.
+func mergeSegments(starts []int64, segs map[int64]*thWindow, spec *aggSpec) *thWindow {
+	w := &thWindow{card: make([]map[string]Event, len(spec.card))}
+	for _, s := range starts {
+		sg := segs[s]
+		w.count += sg.count
+		for i := range sg.top {
+			w.insertTop(&sg.top[i], spec.value)
+		}
+		for j, vals := range sg.card {
+			for v, e := range vals {
+				if w.card[j] == nil {
+					w.card[j] = map[string]Event{}
+				}
+				if old, ok := w.card[j][v]; !ok || before(&e, &old) {
+					w.card[j][v] = e
+				}
+			}
+		}
+	}
+	return w
+}
+
+// thFire is a window that reached the threshold.
+type thFire struct {
+	trigger *Event
+	group   map[string]string
+	cards   map[string]int
+}
+
+// fire decides whether w reaches the threshold and, when it does, at which
+// event.
+func (w *thWindow) fire(spec *aggSpec) (thFire, bool) {
+	if w.count < spec.value {
+		return thFire{}, false
+	}
+	f := thFire{trigger: &w.top[spec.value-1], cards: map[string]int{}}
+	for j, fl := range spec.card {
+		vals := make([]*Event, 0, len(w.card[j]))
+		for v := range w.card[j] {
+			e := w.card[j][v]
+			vals = append(vals, &e)
+		}
+		f.cards[fl.Name] = len(vals)
+		if len(vals) < spec.cardN[j] {
+			return thFire{}, false
+		}
+		sort.Slice(vals, func(x, y int) bool { return before(vals[x], vals[y]) })
+		if t := vals[spec.cardN[j]-1]; before(f.trigger, t) {
+			f.trigger = t
+		}
+	}
+	f.group = map[string]string{}
+	for i, fl := range spec.fields {
+		f.group[fl.Name] = f.trigger.Key[i]
+	}
+	return f, true
 }
 
 // flushSequence runs the sequence state machine over the selected events in
