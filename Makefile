@@ -59,8 +59,8 @@ bench: build $(VERSITYGW) ## scan vs inflate floor, RSS, S3, scaling (BENCH_GB=1
 	@$(MAKE) --no-print-directory bench-go
 
 BENCHTIME ?= 1s
-bench-go: ## Go benchmarks of the hot pieces (split, ECS fields, rule matching, Parquet), bytes/s
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./reader ./internal/ecs ./internal/rule ./report
+bench-go: ## Go benchmarks of the hot pieces (split, ECS fields, rule matching, Parquet, one worker vs inflate), bytes/s
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./reader ./internal/ecs ./internal/rule ./report ./scan
 
 clean: ## remove build output
 	rm -rf bin

@@ -140,6 +140,9 @@ func TestBench(t *testing.T) {
 	if res.OneWorker.MBps > 0 {
 		res.Scaling = res.TwoWorkers.MBps / res.OneWorker.MBps
 	}
+	if c1, c2 := res.OneWorker.UserSec+res.OneWorker.SysSec, res.TwoWorkers.UserSec+res.TwoWorkers.SysSec; c1 > 0 && res.TwoWorkers.BytesJSON > 0 {
+		res.CPUScaling = (c2 / float64(res.TwoWorkers.BytesJSON)) / (c1 / float64(res.OneWorker.BytesJSON))
+	}
 
 	if os.Getenv("BENCH_S3") != "0" {
 		t.Run("s3", func(t *testing.T) { benchS3(t, ctx, bin, files, dir, rules, res) })

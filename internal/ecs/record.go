@@ -155,7 +155,7 @@ func (r *Record) JSON(key string) string {
 // EventTime returns eventTime parsed as RFC 3339, in UTC; false when it is
 // absent or does not parse.
 func (r *Record) EventTime() (time.Time, bool) {
-	t, err := time.Parse(time.RFC3339Nano, r.Str("eventTime"))
+	t, err := time.Parse(time.RFC3339Nano, r.StrView("eventTime")) // Parse keeps no part of a value it accepts
 	if err != nil {
 		return time.Time{}, false
 	}
