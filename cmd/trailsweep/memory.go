@@ -11,7 +11,7 @@ import (
 // peak resident set within budget (256 MiB) whatever the input.
 const (
 	gcPercent   = 200
-	memoryLimit = 200 << 20
+	memoryLimit = 176 << 20
 )
 
 func tuneMemory() {
