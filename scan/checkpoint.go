@@ -30,10 +30,13 @@ var (
 	ErrCheckpointExists   = errors.New("checkpoint directory already holds a run")
 	ErrCheckpointMismatch = errors.New("checkpoint was made with other settings")
 	ErrNoCheckpoint       = errors.New("no checkpoint to resume")
+	ErrCheckpointVersion  = errors.New("checkpoint was written by another version of trailsweep")
 )
 
-// manifestVersion is the layout of a checkpoint directory.
-const manifestVersion = 1
+// manifestVersion is the layout of a checkpoint directory. Version 2 keeps
+// each object's aggregate events with its entry; version 1 did not, so its
+// runs cannot be resumed exactly.
+const manifestVersion = 2
 
 // Manifest describes a checkpointed run: what it scans (compared on
 // resume), and its totals once finished.
@@ -138,13 +141,17 @@ type CheckpointOptions struct {
 //
 // The directory holds manifest.json and parts/NNNNNNNN.jsonl. Each part is
 // one commit batch: one JSON line per object read or failed, holding its
-// URI, ETag, counts, failure and all its findings. A part is written under
-// a temporary name, fsynced and renamed, so an object and its findings are
-// committed together or not at all. An object is done when its latest
-// entry (the highest part) has its current ETag and no failure; resuming
-// skips done objects and reads the rest, failed ones included. Finish
-// combines the latest entry of each object into the output, so each
-// finding appears exactly once whatever the number of runs.
+// URI, ETag, counts, failure, all its findings and the events its records
+// gave aggregate rules (new_terms, threshold, EQL sequences). A part is
+// written under a temporary name, fsynced and renamed, so an object, its
+// findings and its events are committed together or not at all. An object
+// is done when its latest entry (the highest part) has its current ETag and
+// no failure; resuming skips done objects and reads the rest, failed ones
+// included. Finish combines the latest entry of each object into the
+// output, so each finding appears exactly once whatever the number of runs,
+// and decides the aggregate rules over the events of those same entries, so
+// their findings are a clean run's. Aggregate findings are never stored in
+// a part: they exist only in the output.
 //
 // A Checkpoint is a Sink (an ObjectSink) for one scan.Run; it is not safe
 // for concurrent use, except Source's List, which only reads.
@@ -174,6 +181,7 @@ type entry struct {
 	BytesOut int64                 `json:"bytes_out"`
 	Records  report.RecordStats    `json:"records"`
 	Findings []report.Finding      `json:"findings,omitempty"`
+	Events   []storedEvent         `json:"events,omitempty"`
 }
 
 // OpenCheckpoint opens dir for the run m describes. A directory without a
@@ -196,6 +204,9 @@ func OpenCheckpoint(dir string, m Manifest, opts CheckpointOptions) (*Checkpoint
 	}
 	c := &Checkpoint{dir: dir, opts: opts, done: map[string]string{}, next: 1}
 	old, err := readManifest(dir)
+	if errors.Is(err, ErrCheckpointVersion) && opts.Force && !opts.Resume {
+		old, err = &Manifest{}, nil // discarded below
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if opts.Resume {
@@ -292,7 +303,7 @@ func (c *Checkpoint) Write(f *report.Finding) error {
 // Object to the current batch, and commits the batch when it is full.
 func (c *Checkpoint) Object(r ObjectResult) error {
 	e := entry{URI: r.Object.URI, ETag: r.Object.ETag, Failure: r.Failure, BytesIn: r.BytesIn,
-		BytesOut: r.BytesOut, Records: r.Records, Findings: c.pending}
+		BytesOut: r.BytesOut, Records: r.Records, Findings: c.pending, Events: storeEvents(r.Events)}
 	b, err := json.Marshal(&e)
 	c.pending = c.pending[:0]
 	if err != nil {
@@ -326,17 +337,28 @@ func (c *Checkpoint) Flush() error {
 }
 
 // Finish commits the current batch, writes the latest entry's findings of
-// every object to w (each exactly once), then the findings written since
-// the last object (aggregate rules', which see only this run's records), and
-// returns the summary of the
-// whole run, over all its resumptions: run is this run's summary (its
-// sources, rules, window, duration and skipped objects are kept; the
-// object, record and finding counts become totals). It marks the manifest
-// complete with the totals. w is not closed.
-func (c *Checkpoint) Finish(w report.Writer, run *report.Summary) (*report.Summary, error) {
+// every object to w (each exactly once), adds the same entries' aggregate
+// events to agg and writes the aggregate findings it decides, and returns
+// the summary of the whole run, over all its resumptions: run is this run's
+// summary (its sources, rules, window, duration and skipped objects are
+// kept; the object, record and finding counts become totals). It marks the
+// manifest complete with the totals. w is not closed.
+//
+// agg may already hold events (a --history span read before the scan);
+// nil: a fresh Aggregator whose history starts at the window's Since, as
+// Run's. rules resolves the stored events' rule ids; events of rules it
+// lacks (a resume forced with other rules) are dropped.
+func (c *Checkpoint) Finish(w report.Writer, run *report.Summary, rules *rule.Set, agg *rule.Aggregator) (*report.Summary, error) {
 	if err := c.Flush(); err != nil {
 		return nil, err
 	}
+	if len(c.pending) > 0 {
+		return nil, fmt.Errorf("checkpoint: %d findings written after the last object", len(c.pending))
+	}
+	if agg == nil {
+		agg = rule.NewAggregator(rule.AggOptions{Start: c.man.Window.Since})
+	}
+	byID := aggregateRules(rules)
 	parts, err := c.parts()
 	if err != nil {
 		return nil, err
@@ -388,20 +410,24 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary) (*report.Summa
 				}
 				rc.Add(&e.Findings[j])
 			}
+			for j := range e.Events {
+				if ev, ok := e.Events[j].restore(byID); ok {
+					agg.Add(&ev)
+				}
+			}
 			return nil
 		}); err != nil {
 			return nil, err
 		}
 	}
-	// Findings written after the last object belong to no object: those of
-	// aggregate rules, decided at the end of this run over the records it read.
-	for i := range c.pending {
-		if err := w.Write(&c.pending[i]); err != nil {
+	// The aggregate rules, decided once over every object's events.
+	aggFindings := agg.Flush()
+	for i := range aggFindings {
+		if err := w.Write(&aggFindings[i]); err != nil {
 			return nil, fmt.Errorf("write findings: %w", err)
 		}
-		rc.Add(&c.pending[i])
+		rc.Add(&aggFindings[i])
 	}
-	c.pending = c.pending[:0]
 	sort.Slice(sum.Failures, func(i, j int) bool { return sum.Failures[i].URI < sum.Failures[j].URI })
 	sum.Objects.Listed = sum.Objects.Scanned + sum.Objects.Failed + sum.Objects.SkippedTotal()
 	sum.Findings = rc.Total()
@@ -497,7 +523,8 @@ func readManifest(dir string) (*Manifest, error) {
 		return nil, fmt.Errorf("checkpoint %s: manifest: %w", dir, err)
 	}
 	if m.Version != manifestVersion {
-		return nil, fmt.Errorf("checkpoint %s: manifest version %d, want %d", dir, m.Version, manifestVersion)
+		return nil, fmt.Errorf("%w: %s has format %d, this trailsweep reads format %d (format 1 lacks the state of aggregate rules); --force without --resume starts over",
+			ErrCheckpointVersion, dir, m.Version, manifestVersion)
 	}
 	return &m, nil
 }

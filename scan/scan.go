@@ -204,12 +204,15 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 	if agg == nil {
 		agg = rule.NewAggregator(rule.AggOptions{Start: cfg.Filter.Since})
 	}
+	// An ObjectSink gets each object's aggregate events and decides the
+	// aggregate rules itself (a checkpoint, over every run's events).
+	_, sinkAggregates := sink.(ObjectSink)
 	g.Go(func() error {
 		for r := range results {
 			if err := commit(sum, byRule, sink, r); err != nil {
 				return err
 			}
-			for i := range r.events {
+			for i := 0; !sinkAggregates && i < len(r.events); i++ {
 				agg.Add(&r.events[i])
 			}
 			if cfg.Progress != nil {
@@ -218,6 +221,9 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 					BytesRead: sum.BytesRead, Findings: sum.Findings,
 				})
 			}
+		}
+		if sinkAggregates {
+			return nil
 		}
 		return flushAggregate(cfg, agg, sum, byRule, sink)
 	})
@@ -278,7 +284,7 @@ func commit(sum *report.Summary, byRule map[string]*report.RuleCount, sink Sink,
 		c.Count++
 	}
 	if osink, ok := sink.(ObjectSink); ok {
-		or := ObjectResult{Object: r.obj, BytesIn: r.bytesIn, BytesOut: r.bytesOut, Findings: int64(len(r.findings)),
+		or := ObjectResult{Object: r.obj, BytesIn: r.bytesIn, BytesOut: r.bytesOut, Findings: int64(len(r.findings)), Events: r.events,
 			Records: report.RecordStats{Read: r.records.read, Evaluated: r.records.evaluated,
 				OutsideWindow: r.records.outside, Malformed: r.records.malformed}}
 		if r.err != nil {

@@ -57,10 +57,10 @@ func (rf *reliabilityFlags) wrap(src reader.Source) reader.Source {
 }
 
 // openCheckpoint opens the --checkpoint directory for this scan (nil
-// without --checkpoint), sets the window to the checkpoint's and makes
-// sources skip the objects already done.
+// without --checkpoint) and sets the window to the checkpoint's; sources
+// skip the objects already done once passed through resumable.
 func (rf *reliabilityFlags) openCheckpoint(sf *scanFlags, args []string, set *rule.Set, format report.Format,
-	since, until *time.Time, sources []reader.Source, stderr io.Writer) (*scan.Checkpoint, error) {
+	since, until *time.Time) (*scan.Checkpoint, error) {
 	if rf.checkpoint == "" {
 		return nil, nil
 	}
@@ -86,31 +86,37 @@ func (rf *reliabilityFlags) openCheckpoint(sf *scanFlags, args []string, set *ru
 	}
 	ck, err := scan.OpenCheckpoint(rf.checkpoint, m, scan.CheckpointOptions{Resume: rf.resume, Force: rf.force})
 	if err != nil {
-		if errors.Is(err, scan.ErrCheckpointExists) || errors.Is(err, scan.ErrCheckpointMismatch) || errors.Is(err, scan.ErrNoCheckpoint) {
+		if errors.Is(err, scan.ErrCheckpointExists) || errors.Is(err, scan.ErrCheckpointMismatch) || errors.Is(err, scan.ErrNoCheckpoint) ||
+			errors.Is(err, scan.ErrCheckpointVersion) {
 			return nil, usageErr("--checkpoint: %w", err)
 		}
 		return nil, &exitError{code: exitUsage, err: fmt.Errorf("--checkpoint: %w", err)}
 	}
-	if ck.Done() > 0 {
-		for _, r := range set.All() {
-			if r.Supported && r.Aggregate() {
-				fmt.Fprintln(stderr, "trailsweep: warning: aggregate rules (threshold, new_terms, EQL sequences) see only the records read after resuming; scan again without --resume for their complete findings")
-				break
-			}
-		}
-	}
 	w := ck.Manifest().Window
 	*since, *until = w.Since, w.Until
-	for i, s := range sources {
-		sources[i] = ck.Source(s)
-	}
 	return ck, nil
+}
+
+// resumable returns sources without the objects ck holds as done (sources
+// itself without a checkpoint). Only the main scan skips them: a --history
+// scan reads its whole span again, done objects included.
+func resumable(ck *scan.Checkpoint, sources []reader.Source) []reader.Source {
+	if ck == nil {
+		return sources
+	}
+	out := make([]reader.Source, len(sources))
+	for i, s := range sources {
+		out[i] = ck.Source(s)
+	}
+	return out
 }
 
 // finishCheckpoint ends a checkpointed scan: it commits what was done and,
 // when every listed object was read or failed, writes the combined output
-// to w and returns the summary of the whole run.
-func finishCheckpoint(ck *scan.Checkpoint, w report.Writer, sum *report.Summary, scanErr error, stderr io.Writer) (*report.Summary, error) {
+// to w, the aggregate rules decided by agg (nil, or holding the --history
+// events) over every run's events, and returns the summary of the whole run.
+func finishCheckpoint(ck *scan.Checkpoint, w report.Writer, set *rule.Set, agg *rule.Aggregator, sum *report.Summary,
+	scanErr error, stderr io.Writer) (*report.Summary, error) {
 	if err := ck.Flush(); err != nil {
 		return sum, errors.Join(scanErr, err)
 	}
@@ -120,7 +126,7 @@ func finishCheckpoint(ck *scan.Checkpoint, w report.Writer, sum *report.Summary,
 		}
 		return sum, scanErr
 	}
-	total, err := ck.Finish(w, sum)
+	total, err := ck.Finish(w, sum, set, agg)
 	if err != nil {
 		return sum, err
 	}

@@ -351,7 +351,7 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 		sources = append(sources, src)
 	}
 
-	ck, err := sf.rel.openCheckpoint(sf, args, set, format, &since, &until, sources, stderr)
+	ck, err := sf.rel.openCheckpoint(sf, args, set, format, &since, &until)
 	if err != nil {
 		return err
 	}
@@ -381,6 +381,7 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	if cfg.Aggregator, err = runHistory(ctx, sf.history, cfg, sf.s3, stderr); err != nil {
 		return err
 	}
+	cfg.Sources = resumable(ck, cfg.Sources) // after the history scan, which reads done objects too
 	var finish func()
 	cfg.Progress, finish = newProgress(stderr, sf.quiet)
 	var sink scan.Sink = w
@@ -390,7 +391,7 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	sum, scanErr := scan.Run(ctx, cfg, sink)
 	finish()
 	if ck != nil {
-		sum, scanErr = finishCheckpoint(ck, w, sum, scanErr, stderr)
+		sum, scanErr = finishCheckpoint(ck, w, set, cfg.Aggregator, sum, scanErr, stderr)
 	}
 	// Keep what was found, also when interrupted; a failed listing or writer
 	// leaves no output file under the final name.
