@@ -7,25 +7,34 @@ import (
 	"github.com/trailsweep/trailsweep/report"
 )
 
-// stringColumns are the raw-record string columns of a finding: the record
-// path each comes from and where it goes.
-var stringColumns = []struct {
-	path []string
-	dst  func(f *report.Finding) *string
-}{
-	{[]string{"eventID"}, func(f *report.Finding) *string { return &f.EventID }},
-	{[]string{"eventSource"}, func(f *report.Finding) *string { return &f.EventSource }},
-	{[]string{"eventName"}, func(f *report.Finding) *string { return &f.EventName }},
-	{[]string{"awsRegion"}, func(f *report.Finding) *string { return &f.AWSRegion }},
-	{[]string{"recipientAccountId"}, func(f *report.Finding) *string { return &f.AccountID }},
-	{[]string{"userIdentity", "type"}, func(f *report.Finding) *string { return &f.UserIdentityType }},
-	{[]string{"userIdentity", "arn"}, func(f *report.Finding) *string { return &f.UserARN }},
-	{[]string{"userIdentity", "accessKeyId"}, func(f *report.Finding) *string { return &f.AccessKeyID }},
-	{[]string{"sourceIPAddress"}, func(f *report.Finding) *string { return &f.SourceIP }},
-	{[]string{"userAgent"}, func(f *report.Finding) *string { return &f.UserAgent }},
-	{[]string{"errorCode"}, func(f *report.Finding) *string { return &f.ErrorCode }},
-	{[]string{"errorMessage"}, func(f *report.Finding) *string { return &f.ErrorMessage }},
-}
+// The raw-record string columns of a finding, read in two passes (the top
+// level and userIdentity) with ecs.Record.StrViews; topDst and userDst say
+// where each goes.
+var (
+	topKeys = []string{"eventID", "eventSource", "eventName", "awsRegion", "recipientAccountId",
+		"sourceIPAddress", "userAgent", "errorCode", "errorMessage"}
+	topDst = []func(f *report.Finding) *string{
+		func(f *report.Finding) *string { return &f.EventID },
+		func(f *report.Finding) *string { return &f.EventSource },
+		func(f *report.Finding) *string { return &f.EventName },
+		func(f *report.Finding) *string { return &f.AWSRegion },
+		func(f *report.Finding) *string { return &f.AccountID },
+		func(f *report.Finding) *string { return &f.SourceIP },
+		func(f *report.Finding) *string { return &f.UserAgent },
+		func(f *report.Finding) *string { return &f.ErrorCode },
+		func(f *report.Finding) *string { return &f.ErrorMessage },
+	}
+	userPath = []string{"userIdentity"}
+	userKeys = []string{"type", "arn", "accessKeyId"}
+	userDst  = []func(f *report.Finding) *string{
+		func(f *report.Finding) *string { return &f.UserIdentityType },
+		func(f *report.Finding) *string { return &f.UserARN },
+		func(f *report.Finding) *string { return &f.AccessKeyID },
+	}
+)
+
+// columnDst is topDst then userDst, in the order of the views.
+var columnDst = append(append([]func(f *report.Finding) *string(nil), topDst...), userDst...)
 
 // jsonColumns are the compact-JSON columns.
 var jsonColumns = []struct {
@@ -42,13 +51,17 @@ var jsonColumns = []struct {
 func (w *worker) recordColumns(o reader.Object, t time.Time, index int64) report.Finding {
 	rec := w.rec
 	f := report.Finding{EventTime: t, SourceURI: o.URI, ObjectETag: o.ETag, RecordIndex: index}
+	var views [16]string
+	rec.StrViews(nil, topKeys, views[:len(topKeys)])
+	rec.StrViews(userPath, userKeys, views[len(topKeys):])
+	dsts := columnDst
 	var ends [16]int
 	b := w.cols[:0]
-	for i, c := range stringColumns {
-		b = append(b, rec.StrView(c.path...)...)
+	for i, v := range views[:len(dsts)] {
+		b = append(b, v...)
 		ends[i] = len(b)
 	}
-	n := len(stringColumns)
+	n := len(dsts)
 	for i, c := range jsonColumns {
 		b = rec.AppendJSON(b, c.key)
 		ends[n+i] = len(b)
@@ -57,8 +70,8 @@ func (w *worker) recordColumns(o reader.Object, t time.Time, index int64) report
 	if len(b) > 0 {
 		all := string(b)
 		start := 0
-		for i, c := range stringColumns {
-			*c.dst(&f) = all[start:ends[i]]
+		for i, dst := range dsts {
+			*dst(&f) = all[start:ends[i]]
 			start = ends[i]
 		}
 		for i, c := range jsonColumns {

@@ -36,3 +36,36 @@ func (r *Record) AppendJSON(dst []byte, key string) []byte {
 	}
 	return appendJSON(dst, v)
 }
+
+// StrViews sets dst[i] to StrView(append(parent, keys[i])...) for every i,
+// in one pass over the object at parent: "" for a key that is absent or not
+// a string; the first of duplicate keys counts, as for StrView. At most 64
+// keys; len(dst) must be at least len(keys). The views are valid until the
+// next Reset.
+func (r *Record) StrViews(parent []string, keys []string, dst []string) {
+	for i := range keys {
+		dst[i] = ""
+	}
+	if r.root == nil {
+		return
+	}
+	o := r.root.Get(parent...)
+	if o == nil || o.Type() != fastjson.TypeObject {
+		return
+	}
+	obj, _ := o.Object()
+	var seen uint64 // the first occurrence of a key decides, as for Get
+	obj.Visit(func(k []byte, v *fastjson.Value) {
+		for i, key := range keys {
+			if i < 64 && seen&(1<<i) == 0 && string(k) == key {
+				seen |= 1 << i
+				if v.Type() == fastjson.TypeString {
+					if b := v.GetStringBytes(); len(b) > 0 {
+						dst[i] = unsafe.String(&b[0], len(b))
+					}
+				}
+				return
+			}
+		}
+	})
+}
