@@ -2,6 +2,7 @@ package kql
 
 import (
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,7 @@ func newOr(xs []expr) expr {
 	case 1:
 		return xs[0]
 	}
+	byCost(xs)
 	return orExpr(xs)
 }
 
@@ -48,7 +50,64 @@ func newAnd(xs []expr) expr {
 	case 1:
 		return xs[0]
 	}
+	byCost(xs)
 	return andExpr(xs)
+}
+
+// byCost orders the terms of a conjunction or disjunction cheapest first
+// (stable), so that evaluation stops as early and as cheaply as it can.
+// Terms have no side effects: the order changes only the time taken.
+func byCost(xs []expr) {
+	sort.SliceStable(xs, func(i, j int) bool { return cost(xs[i]) < cost(xs[j]) })
+}
+
+// cost estimates the work of evaluating x on a record: reading a plain
+// field is 1; the object fields printed as Java maps and the flattened
+// leaves are dearer; wildcards cost more than equality.
+func cost(x expr) int {
+	switch x := x.(type) {
+	case constExpr:
+		return 0
+	case existsExpr:
+		return fieldCost(x.f)
+	case *anyExpr:
+		c := fieldCost(x.f)
+		switch p := x.p.(type) {
+		case *exactPred:
+		case *pattern:
+			c += 1 + len(p.middle)
+		default:
+			c += 2
+		}
+		return c
+	case notExpr:
+		return cost(x.x)
+	case andExpr:
+		return sumCost(x)
+	case orExpr:
+		return sumCost(x)
+	}
+	return 10
+}
+
+func sumCost(xs []expr) int {
+	c := 0
+	for _, x := range xs {
+		c += cost(x)
+	}
+	return c
+}
+
+func fieldCost(f ecs.Field) int {
+	switch f.Name {
+	case "aws.cloudtrail.request_parameters", "aws.cloudtrail.response_elements",
+		"aws.cloudtrail.additional_eventdata", "aws.cloudtrail.service_event_details":
+		return 8
+	}
+	if strings.HasPrefix(f.Name, "aws.cloudtrail.flattened.") {
+		return 8
+	}
+	return 1
 }
 
 func (x orExpr) eval(d Doc) bool {
