@@ -341,14 +341,19 @@ func (r *Results) Table(w io.Writer) {
 	scan("scan, seed rule", r.Seed, r.Floor)
 	scan("scan, every rule, 1 worker", r.OneWorker, r.Floor)
 	scan("scan, every rule, 2 workers", r.TwoWorkers, r.Floor)
-	scan(fmt.Sprintf("scan, every rule, %.0f GB set", float64(r.BigTree.BytesJSON)/1e9), r.FullBig, r.Floor)
+	if r.BigTree.BytesJSON > 0 {
+		scan(fmt.Sprintf("scan, every rule, %.0f GB set", float64(r.BigTree.BytesJSON)/1e9), r.FullBig, r.Floor)
+	}
 	if r.S3Floor.Seconds > 0 {
 		floor("inflate floor, S3 loopback", r.S3Floor)
 		scan("scan, every rule, S3", r.S3Full, r.S3Floor)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\nfull scan / local floor: %.2f× (target ≤ 1.25)   S3 scan / S3 floor: %.2f× (target ≤ 1.25)   S3 floor / local floor: %.2f×\n",
-		r.RatioFull, r.RatioS3, r.S3FloorLocal)
+	fmt.Fprintf(w, "\nfull scan / local floor: %.2f× (target ≤ 1.25)", r.RatioFull)
+	if r.S3Floor.Seconds > 0 {
+		fmt.Fprintf(w, "   S3 scan / S3 floor: %.2f× (target ≤ 1.25)   S3 floor / local floor: %.2f×", r.RatioS3, r.S3FloorLocal)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "2 workers / 1 worker: %.2f× (target ≥ 1.8; CPU seconds per byte, 2 vs 1: %.2f, 1.00 = no overhead from the second worker)   peak RSS: %.0f MiB (%.0f GB set: %.0f MiB; target ≤ 256)\n",
 		r.Scaling, r.CPUScaling, r.Full.MaxRSSMiB, float64(r.BigTree.BytesJSON)/1e9, r.FullBig.MaxRSSMiB)
 	for _, n := range r.Notes {
