@@ -66,12 +66,44 @@ func TestKillResume(t *testing.T) {
 	out := filepath.Join(dir, "resumed.jsonl")
 	ck := filepath.Join(dir, "checkpoint")
 	args := append(common, "--out", out, "--checkpoint", ck)
+	parts := killRuns(t, bin, args, ck, out, cleanTime/10, 10)
+	final := exec.Command(bin, append(args, "--resume", "--summary", out+".summary.json")...)
+	if b, err := final.CombinedOutput(); err != nil {
+		t.Fatalf("final resume: %v\n%s", err, b)
+	}
+	got := sortedRows(t, out)
+	if d := duplicates(got); len(d) > 0 {
+		t.Errorf("%d duplicate findings, e.g. %s", len(d), d[0])
+	}
+	equalRows(t, "killed and resumed", got, want)
+	s := summaryOf(t, out+".summary.json")
+	if num(s, "objects", "listed") != int64(len(tree.Files)) || num(s, "objects", "scanned") != int64(len(tree.Files)) {
+		t.Errorf("summary: listed %d scanned %d, want %d", num(s, "objects", "listed"), num(s, "objects", "scanned"), len(tree.Files))
+	}
+	if r := num(s, "records", "read"); r != int64(len(tree.Files)*50) || r != num(s, "records", "evaluated")+num(s, "records", "outside_window")+num(s, "records", "malformed") {
+		t.Errorf("summary records do not add up to %d: %v", len(tree.Files)*50, s["records"])
+	}
+	t.Logf("kill/resume: %d objects, %d findings, clean run %v, %d SIGKILLs, committed parts after each kill %v",
+		len(tree.Files), len(want), cleanTime.Round(time.Millisecond), len(parts), parts)
+}
+
+// killRuns runs the checkpointed scan args (checkpoint directory ck,
+// output out) and kills it with SIGKILL until it was killed part-way n
+// times, resuming each time (a run killed before it wrote its manifest is
+// started again, not resumed). Each run is killed at a random moment after
+// it committed its first batch (so every run makes progress and every kill
+// lands mid-scan), or, one time in four, at a random moment before; delays
+// are drawn up to maxDelay. It returns the number of committed
+// parts after each kill, and fails t unless n kills happened, the last of
+// them after some progress, and no killed run left an output file.
+func killRuns(t *testing.T, bin string, args []string, ck, out string, maxDelay time.Duration, n int) []int {
+	t.Helper()
 	rng := rand.New(rand.NewPCG(4, uint64(time.Now().UnixNano())))
 	kills := 0
 	var parts []int
-	for attempt := 0; kills < 10 && attempt < 30; attempt++ {
+	for attempt := 0; kills < n && attempt < 3*n; attempt++ {
 		a := args
-		if attempt > 0 {
+		if _, err := os.Stat(filepath.Join(ck, "manifest.json")); err == nil {
 			a = append(a, "--resume")
 		}
 		cmd := exec.Command(bin, a...)
@@ -81,7 +113,7 @@ func TestKillResume(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := committed(ck)
-		delay := time.Duration(rng.Float64() * float64(cleanTime) / 10)
+		delay := time.Duration(rng.Float64() * float64(maxDelay))
 		if rng.IntN(4) > 0 {
 			for deadline := time.Now().Add(20 * time.Second); committed(ck) == before && time.Now().Before(deadline); {
 				time.Sleep(2 * time.Millisecond)
@@ -105,30 +137,13 @@ func TestKillResume(t *testing.T) {
 		t.Logf("run %d finished before its kill at %v", attempt, delay)
 		break
 	}
-	if kills < 10 {
-		t.Fatalf("only %d runs were killed part-way, want 10", kills)
-	}
-	final := exec.Command(bin, append(args, "--resume", "--summary", out+".summary.json")...)
-	if b, err := final.CombinedOutput(); err != nil {
-		t.Fatalf("final resume: %v\n%s", err, b)
-	}
-	got := sortedRows(t, out)
-	if d := duplicates(got); len(d) > 0 {
-		t.Errorf("%d duplicate findings, e.g. %s", len(d), d[0])
-	}
-	equalRows(t, "killed and resumed", got, want)
-	s := summaryOf(t, out+".summary.json")
-	if num(s, "objects", "listed") != int64(len(tree.Files)) || num(s, "objects", "scanned") != int64(len(tree.Files)) {
-		t.Errorf("summary: listed %d scanned %d, want %d", num(s, "objects", "listed"), num(s, "objects", "scanned"), len(tree.Files))
-	}
-	if r := num(s, "records", "read"); r != int64(len(tree.Files)*50) || r != num(s, "records", "evaluated")+num(s, "records", "outside_window")+num(s, "records", "malformed") {
-		t.Errorf("summary records do not add up to %d: %v", len(tree.Files)*50, s["records"])
+	if kills < n {
+		t.Fatalf("only %d runs were killed part-way, want %d", kills, n)
 	}
 	if parts[len(parts)-1] == 0 {
 		t.Errorf("no batch was committed before the last kill: the kills never hit a run that had made progress")
 	}
-	t.Logf("kill/resume: %d objects, %d findings, clean run %v, %d SIGKILLs, committed parts after each kill %v",
-		len(tree.Files), len(want), cleanTime.Round(time.Millisecond), kills, parts)
+	return parts
 }
 
 // committed returns the number of batches committed in checkpoint dir ck.
