@@ -160,9 +160,10 @@ type Checkpoint struct {
 	man  Manifest
 	opts CheckpointOptions
 
-	done    map[string]string // URI → ETag of objects done in earlier runs
-	resumed atomic.Int64      // done objects listed again and skipped
-	next    int               // number of the next part
+	done         map[string]string // URI → ETag of objects done in earlier runs
+	resumed      atomic.Int64      // done objects listed again and skipped
+	rulesChanged bool              // resumed with --force and another rule set
+	next         int               // number of the next part
 
 	pending []report.Finding // findings of the current object
 	batch   bytes.Buffer     // encoded entries of the current batch
@@ -224,6 +225,7 @@ func OpenCheckpoint(dir string, m Manifest, opts CheckpointOptions) (*Checkpoint
 		if d := m.differences(old); len(d) > 0 && !opts.Force {
 			return nil, fmt.Errorf("%w: %s; --force resumes anyway", ErrCheckpointMismatch, strings.Join(d, ", "))
 		}
+		c.rulesChanged = m.RulesHash != old.RulesHash
 		if m.Since == old.Since && m.Until == old.Until {
 			m.Window = old.Window
 		}
@@ -267,6 +269,11 @@ func (c *Checkpoint) Manifest() Manifest { return c.man }
 
 // Done returns the number of objects done in earlier runs.
 func (c *Checkpoint) Done() int { return len(c.done) }
+
+// RulesChanged reports whether the run was resumed (forced) with another
+// rule set than its earlier runs: objects done before keep the findings and
+// aggregate events of the rules they were read with.
+func (c *Checkpoint) RulesChanged() bool { return c.rulesChanged }
 
 // Resumed returns the number of objects listed and skipped so far because
 // an earlier run had read them.

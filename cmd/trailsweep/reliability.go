@@ -60,7 +60,7 @@ func (rf *reliabilityFlags) wrap(src reader.Source) reader.Source {
 // without --checkpoint) and sets the window to the checkpoint's; sources
 // skip the objects already done once passed through resumable.
 func (rf *reliabilityFlags) openCheckpoint(sf *scanFlags, args []string, set *rule.Set, format report.Format,
-	since, until *time.Time) (*scan.Checkpoint, error) {
+	since, until *time.Time, stderr io.Writer) (*scan.Checkpoint, error) {
 	if rf.checkpoint == "" {
 		return nil, nil
 	}
@@ -91,6 +91,9 @@ func (rf *reliabilityFlags) openCheckpoint(sf *scanFlags, args []string, set *ru
 			return nil, usageErr("--checkpoint: %w", err)
 		}
 		return nil, &exitError{code: exitUsage, err: fmt.Errorf("--checkpoint: %w", err)}
+	}
+	if ck.RulesChanged() && ck.Done() > 0 {
+		fmt.Fprintf(stderr, "trailsweep: warning: resumed with another rule set (--force): the %d objects done before keep the findings and aggregate events of the rules they were read with\n", ck.Done())
 	}
 	w := ck.Manifest().Window
 	*since, *until = w.Since, w.Until

@@ -125,6 +125,7 @@ func partEvents(t *testing.T, ck string) (n, size int) {
 
 // TestCheckpointOldFormat: a checkpoint written before aggregate events
 // were kept is refused with a usage error saying so; --force starts over.
+// A resume forced with another rule set warns.
 func TestCheckpointOldFormat(t *testing.T) {
 	tree := manyTree(6, 4)
 	logs := t.TempDir()
@@ -142,5 +143,10 @@ func TestCheckpointOldFormat(t *testing.T) {
 	}
 	if code, _, stderr := cli(t, append(base, "--force")...); code != 0 {
 		t.Errorf("--force over a format 1 checkpoint: exit %d\n%s", code, stderr)
+	}
+	// A resume forced with other rules says that done objects keep theirs.
+	code, _, stderr = cli(t, append(base, "--resume", "--force", "--query", "event.action: X")...)
+	if code != 0 || !strings.Contains(stderr, "another rule set") {
+		t.Errorf("resume forced with other rules: exit %d, want 0 and a warning\n%s", code, stderr)
 	}
 }

@@ -351,7 +351,7 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 		sources = append(sources, src)
 	}
 
-	ck, err := sf.rel.openCheckpoint(sf, args, set, format, &since, &until)
+	ck, err := sf.rel.openCheckpoint(sf, args, set, format, &since, &until, stderr)
 	if err != nil {
 		return err
 	}
