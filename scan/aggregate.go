@@ -21,10 +21,10 @@ func flushAggregate(cfg Config, agg *rule.Aggregator, sum *report.Summary, byRul
 			return fmt.Errorf("write findings: %w", err)
 		}
 		sum.Findings++
-		c := byRule[f.RuleID]
+		c := byRule[f.RuleSource+":"+f.RuleID]
 		if c == nil {
 			c = &report.RuleCount{RuleID: f.RuleID, RuleName: f.RuleName}
-			byRule[f.RuleID] = c
+			byRule[f.RuleSource+":"+f.RuleID] = c
 		}
 		c.Count++
 	}

@@ -27,14 +27,14 @@ func storeEvents(evs []rule.Event) []storedEvent {
 	out := make([]storedEvent, len(evs))
 	for i := range evs {
 		e := &evs[i]
-		out[i] = storedEvent{Rule: e.Rule.ID, Time: e.Time, Key: e.Key, Card: e.Card, Steps: e.Steps,
+		out[i] = storedEvent{Rule: e.Rule.Key(), Time: e.Time, Key: e.Key, Card: e.Card, Steps: e.Steps,
 			History: e.History, Finding: e.Finding}
 	}
 	return out
 }
 
-// aggregateRules maps the id of each runnable aggregate rule of set to it
-// (ids of runnable rules are unique in a Set).
+// aggregateRules maps the key (source and id) of each runnable aggregate
+// rule of set to it (keys of runnable rules are unique in a Set).
 func aggregateRules(set *rule.Set) map[string]*rule.Rule {
 	m := map[string]*rule.Rule{}
 	if set == nil {
@@ -42,7 +42,7 @@ func aggregateRules(set *rule.Set) map[string]*rule.Rule {
 	}
 	for _, r := range set.Runnable() {
 		if r.Aggregate() {
-			m[r.ID] = r
+			m[r.Key()] = r
 		}
 	}
 	return m

@@ -276,10 +276,10 @@ func commit(sum *report.Summary, byRule map[string]*report.RuleCount, sink Sink,
 			return fmt.Errorf("write findings: %w", err)
 		}
 		sum.Findings++
-		c := byRule[f.RuleID]
+		c := byRule[f.RuleSource+":"+f.RuleID]
 		if c == nil {
 			c = &report.RuleCount{RuleID: f.RuleID, RuleName: f.RuleName}
-			byRule[f.RuleID] = c
+			byRule[f.RuleSource+":"+f.RuleID] = c
 		}
 		c.Count++
 	}

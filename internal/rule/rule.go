@@ -159,3 +159,7 @@ func (r *Rule) Fields() []ecs.Field {
 // Runnable reports whether the scanner can evaluate the rule on its own:
 // it is supported and its query is compiled.
 func (r *Rule) Runnable() bool { return r.Supported && r.m != nil }
+
+// Key identifies a rule within a Set: its source and ID. IDs are unique
+// within one source only (SigmaHQ reuses some of Elastic's rule ids).
+func (r *Rule) Key() string { return r.Source + ":" + r.ID }

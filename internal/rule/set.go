@@ -31,8 +31,9 @@ type Set struct {
 }
 
 // NewSet builds a Set from rules, in the given order. Two runnable rules
-// with the same ID are an error naming both origins; unsupported rules may
-// share IDs (they never produce findings).
+// of one source with the same ID are an error naming both origins; rules of
+// different sources may share an ID (SigmaHQ reuses some of Elastic's), and
+// unsupported rules may share IDs (they never produce findings).
 func NewSet(rules []*Rule) (*Set, error) {
 	s := &Set{all: rules, cache: map[string]map[string][]*Rule{}}
 	byID := map[string]*Rule{}
@@ -44,10 +45,10 @@ func NewSet(rules []*Rule) (*Set, error) {
 		if !r.Runnable() {
 			continue
 		}
-		if prev, ok := byID[r.ID]; ok {
+		if prev, ok := byID[r.Key()]; ok {
 			return nil, fmt.Errorf("duplicate rule id %s: %s and %s", r.ID, origin(prev), origin(r))
 		}
-		byID[r.ID] = r
+		byID[r.Key()] = r
 		s.run = append(s.run, r)
 		for _, f := range r.Fields() {
 			if !seen[f.Name] {

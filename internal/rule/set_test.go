@@ -47,6 +47,12 @@ func TestNewSetDuplicate(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "rules/a.toml") || !strings.Contains(err.Error(), "rules/b.toml") || !strings.Contains(err.Error(), "x") {
 		t.Errorf("err = %v, want a duplicate-id error naming both files", err)
 	}
+	sig := &Rule{ID: "x", Path: "rules/x.yml", Source: SourceSigma, Supported: true}
+	sig.m = q.m
+	a.Source = SourceElastic
+	if _, err := NewSet([]*Rule{a, sig}); err != nil {
+		t.Errorf("rules of different sources sharing an id: %v", err)
+	}
 	c := &Rule{ID: "x", Path: "rules/c.toml", Reason: "eql rules are not supported yet"}
 	s, err := NewSet([]*Rule{a, c})
 	if err != nil {
