@@ -1,19 +1,14 @@
 package sigma
 
 import (
-	"strings"
-
 	"github.com/trailsweep/trailsweep/internal/ecs"
 	"github.com/trailsweep/trailsweep/internal/kql"
 )
 
-// Doc is what a Sigma detection reads: the raw record. *ecs.Record
-// implements it.
-type Doc interface {
-	RawValues(path []string, fn func(ecs.RawValue) bool) bool
-}
-
-var _ Doc = (*ecs.Record)(nil)
+// Doc is what a Sigma detection reads: the raw record. It is the concrete
+// type, not an interface, so that the per-record callbacks of a match stay
+// on the stack.
+type Doc = *ecs.Record
 
 // node is a compiled detection expression.
 type node interface {
@@ -37,6 +32,8 @@ type (
 		all    bool
 		neq    bool
 		exists *bool
+		rest   []value // vals without the nulls (see split)
+		nulls  int     // how many of vals are null
 	}
 	// keywordNode is a list of values searched in every string of the record.
 	keywordNode struct {
@@ -66,41 +63,33 @@ func (x orNode) eval(d Doc) bool {
 func (x notNode) eval(d Doc) bool { return !x.x.eval(d) }
 func (x constNode) eval(Doc) bool { return bool(x) }
 func (x keywordNode) eval(d Doc) bool {
-	return matchValues(d, x.vals, x.all, func(fn func(*cand) bool) bool {
-		return d.RawValues(nil, func(v ecs.RawValue) bool { return v.Leaves(leafCand(fn)) })
-	})
-}
-
-// leafCand adapts a candidate callback to raw leaves.
-func leafCand(fn func(*cand) bool) func(ecs.RawValue) bool {
-	return func(l ecs.RawValue) bool {
-		t := l.Text()
-		return fn(&cand{v: l, text: t, lower: strings.ToLower(t)})
-	}
+	return matchValues(d, x.vals, x.all, nil, true)
 }
 
 // candidates calls fn with each scalar of the field at path: the values the
 // path reaches (arrays crossed and flattened), and the scalar leaves of any
-// object among them. It stops when fn returns false and then returns false.
-func candidates(d Doc, path []string, fn func(*cand) bool) bool {
+// object among them; with keyword, every scalar of the record. It stops
+// when fn returns false and then returns false. A candidate is passed by
+// value (its lazily lowered text is cached in the callee's copy) so that it
+// never escapes to the heap.
+func candidates(d Doc, path []string, keyword bool, fn func(cand) bool) bool {
 	return d.RawValues(path, func(v ecs.RawValue) bool {
-		if v.Kind() == ecs.RawObject {
-			return v.Leaves(leafCand(fn))
+		if keyword || v.Kind() == ecs.RawObject {
+			return v.Leaves(func(l ecs.RawValue) bool { return fn(newCand(l)) })
 		}
-		t := v.Text()
-		return fn(&cand{v: v, text: t, lower: strings.ToLower(t)})
+		return fn(newCand(v))
 	})
 }
 
-// matchValues evaluates values against candidates: any value matching any
-// candidate, or with all, every value matching some candidate.
-func matchValues(d Doc, vals []value, all bool, each func(fn func(*cand) bool) bool) bool {
-	ref := func(path []string, fn func(*cand) bool) bool { return candidates(d, path, fn) }
+// matchValues evaluates values against the candidates of path (see
+// candidates): any value matching any candidate, or with all, every value
+// matching some candidate.
+func matchValues(d Doc, vals []value, all bool, path []string, keyword bool) bool {
 	if all {
 		for i := range vals {
 			hit := false
-			each(func(c *cand) bool {
-				hit = vals[i].match(c, ref)
+			candidates(d, path, keyword, func(c cand) bool {
+				hit = vals[i].match(&c, d)
 				return !hit
 			})
 			if !hit {
@@ -110,9 +99,9 @@ func matchValues(d Doc, vals []value, all bool, each func(fn func(*cand) bool) b
 		return len(vals) > 0
 	}
 	hit := false
-	each(func(c *cand) bool {
+	candidates(d, path, keyword, func(c cand) bool {
 		for i := range vals {
-			if vals[i].match(c, ref) {
+			if vals[i].match(&c, d) {
 				hit = true
 				return false
 			}
@@ -135,37 +124,41 @@ func (x *fieldNode) eval(d Doc) bool {
 	if x.exists != nil {
 		return present == *x.exists
 	}
-	each := func(fn func(*cand) bool) bool { return candidates(d, x.path, fn) }
 	if x.neq {
 		// The field has a value, and no value of it equals any listed one.
-		return nonNull && !matchValues(d, x.vals, false, each)
+		return nonNull && !matchValues(d, x.vals, false, x.path, false)
 	}
-	var nulls, rest []value
-	for _, v := range x.vals {
-		if v.kind == vNull {
-			nulls = append(nulls, v)
-		} else {
-			rest = append(rest, v)
-		}
-	}
-	if len(nulls) > 0 {
+	if x.nulls > 0 {
 		if x.all {
 			if nonNull {
 				return false
 			}
-			return len(rest) == 0
+			return len(x.rest) == 0
 		}
 		if !nonNull {
 			return true
 		}
-		if len(rest) == 0 {
+		if len(x.rest) == 0 {
 			return false
 		}
 	}
 	if !nonNull {
 		return false
 	}
-	return matchValues(d, rest, x.all, each)
+	return matchValues(d, x.rest, x.all, x.path, false)
+}
+
+// split sets rest and nulls from vals; the compiler calls it once the
+// values are known.
+func (x *fieldNode) split() {
+	x.rest, x.nulls = nil, 0
+	for _, v := range x.vals {
+		if v.kind == vNull {
+			x.nulls++
+		} else {
+			x.rest = append(x.rest, v)
+		}
+	}
 }
 
 // constrain of a conjunction: the first constrained term's constraint.

@@ -255,7 +255,7 @@ func (d *Detection) Uses() []FieldUse { return d.uses }
 func (d *Detection) Conditions() []Expr { return d.exprs }
 
 // Match reports whether the record matches. A document that does not give
-// raw access (not a Doc) never matches.
+// raw access (not an *ecs.Record) never matches.
 func (d *Detection) Match(doc kql.Doc) bool {
 	rd, ok := doc.(Doc)
 	if !ok {
@@ -555,6 +555,7 @@ func compileMap(name string, m *yaml.Node, opts Options) (node, []FieldUse, erro
 			}
 			fn.vals = append(fn.vals, val)
 		}
+		fn.split()
 		and = append(and, fn)
 	}
 	if len(and) == 1 {

@@ -211,13 +211,6 @@ func (p *strPat) literalPrefix() (prefix string, exact bool) {
 	return litString(p.src), true
 }
 
-// cand is one scalar the record offers a field comparison.
-type cand struct {
-	v     ecs.RawValue
-	text  string
-	lower string
-}
-
 // valueKind says what a compiled value compares.
 type valueKind uint8
 
@@ -245,6 +238,7 @@ type value struct {
 	mods  mods
 	text  string // the value as written, for lint and messages
 	isNum bool   // the YAML value was a number
+	need  []string // vRe: literals every match contains (see requiredLiterals)
 }
 
 // mods are the modifiers of one field condition.
@@ -341,7 +335,7 @@ func compileValue(raw string, null, isNum bool, m mods, ph map[string][]string) 
 		if err != nil {
 			return v, fmt.Errorf("regular expression %q: %v: %w", raw, err, ErrUnsupported)
 		}
-		v.kind, v.re = vRe, re
+		v.kind, v.re, v.need = vRe, re, requiredLiterals(src)
 		return v, nil
 	case m.cidr:
 		v.kind = vCIDR
@@ -542,16 +536,16 @@ func expand(ts []tok, ph map[string][]string) ([][]tok, error) {
 	return out, nil
 }
 
-// match reports whether the candidate c matches v. refVals gives the
-// values of a referenced field (fieldref).
-func (v *value) match(c *cand, refVals func(path []string, fn func(c *cand) bool) bool) bool {
+// match reports whether the candidate c of record d matches v (d gives
+// the values of a referenced field, fieldref).
+func (v *value) match(c *cand, d Doc) bool {
 	switch v.kind {
 	case vStr:
 		if c.v.Kind() == ecs.RawNull {
 			return false
 		}
 		for i := range v.alts {
-			if v.alts[i].match(c.text, c.lower) {
+			if v.alts[i].matchCand(c) {
 				return true
 			}
 		}
@@ -564,7 +558,7 @@ func (v *value) match(c *cand, refVals func(path []string, fn func(c *cand) bool
 		}
 		return false
 	case vRe:
-		return c.v.Kind() != ecs.RawNull && v.re.MatchString(c.text)
+		return c.v.Kind() != ecs.RawNull && v.reMay(c.text) && v.re.MatchString(c.text)
 	case vCIDR:
 		a, err := netip.ParseAddr(strings.TrimSpace(c.text))
 		if err != nil {
@@ -608,16 +602,16 @@ func (v *value) match(c *cand, refVals func(path []string, fn func(c *cand) bool
 		}
 		s := c.text
 		if !v.mods.cased {
-			s = c.lower
+			s = c.low()
 		}
 		found := false
-		refVals(v.ref, func(r *cand) bool {
+		candidates(d, v.ref, false, func(r cand) bool {
 			if r.v.Kind() == ecs.RawNull {
 				return true
 			}
 			t := r.text
 			if !v.mods.cased {
-				t = r.lower
+				t = r.low()
 			}
 			switch {
 			case v.mods.contains:
