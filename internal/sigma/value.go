@@ -236,8 +236,8 @@ type value struct {
 	part  string // time part: minute hour day week month year, or ""
 	ref   []string
 	mods  mods
-	text  string // the value as written, for lint and messages
-	isNum bool   // the YAML value was a number
+	text  string   // the value as written, for lint and messages
+	isNum bool     // the YAML value was a number
 	need  []string // vRe: literals every match contains (see requiredLiterals)
 }
 
