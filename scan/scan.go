@@ -341,6 +341,8 @@ type worker struct {
 	base      report.Finding
 	baseValid bool
 	cols      []byte // scratch for recordColumns
+
+	nt ntState // the current object's new_terms events (see aggEvents)
 }
 
 func newWorker(cfg Config) *worker {
@@ -395,6 +397,7 @@ func (w *worker) process(f fetched) result {
 		r.records.read++
 		w.record(&r, raw, index)
 	}
+	w.flushNewTerms(&r)
 	r.bytesOut = dec.BytesOut()
 	return r
 }
@@ -425,11 +428,10 @@ func (w *worker) record(r *result, raw []byte, index int64) {
 	provider, action := rec.StrView("eventSource"), rec.StrView("eventName")
 	w.match = w.cfg.Rules.Match(rec, provider, action, w.match[:0])
 	for _, ru := range w.match {
-		f := w.finding(ru, r.obj, t, index)
 		if ru.Aggregate() {
-			r.events = ru.Events(rec, &f, w.cfg.HistoryOnly, r.events)
+			w.aggEvents(r, ru, t, index)
 		} else if !w.cfg.HistoryOnly {
-			r.findings = append(r.findings, f)
+			r.findings = append(r.findings, w.finding(ru, r.obj, t, index))
 		}
 	}
 }

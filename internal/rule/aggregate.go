@@ -206,37 +206,12 @@ type Event struct {
 // lacking one of them yields none, as Elasticsearch's terms aggregations
 // skip it). f is the finding the record would produce.
 func (r *Rule) Events(d kql.Doc, f *report.Finding, history bool, dst []Event) []Event {
-	a := r.agg
-	if a == nil || (history && a.kind != aggNewTerms) {
-		return dst
+	n := len(dst)
+	dst = r.EventsAt(d, f.EventTime, history, dst)
+	for i := n; i < len(dst); i++ {
+		dst[i].Finding = *f
 	}
-	ev := Event{Rule: r, Time: f.EventTime, History: history, Finding: *f}
-	switch a.kind {
-	case aggThreshold:
-		for _, c := range a.card {
-			vs := d.Values(c)
-			if len(vs) == 0 {
-				ev.Card = append(ev.Card, "")
-				continue
-			}
-			ev.Card = append(ev.Card, valueText(vs[0]))
-		}
-	case aggSequence:
-		for i, s := range a.steps {
-			if s.Match(d) {
-				ev.Steps |= 1 << i
-			}
-		}
-		// Join keys of the steps have the same arity; use step 0's names
-		// unless a step names its own, taking the first matching step's.
-		for i := range a.steps {
-			if ev.Steps&(1<<i) != 0 {
-				return combos(d, a.keys[i], ev, dst)
-			}
-		}
-		return dst
-	}
-	return combos(d, a.fields, ev, dst)
+	return dst
 }
 
 // combos appends ev once per combination of the values of fields.
