@@ -147,7 +147,7 @@ func (c *compiler) cond(e Expr) (cond, error) {
 			if err != nil {
 				return nil, err
 			}
-			return &callCond{name: strings.ToLower(e.Name), fold: e.Insensitive, args: args, test: fn.test}, nil
+			return newCallCond(strings.ToLower(e.Name), e.Insensitive, args, fn.test), nil
 		}
 	}
 	v, err := c.val(e)
@@ -620,15 +620,28 @@ type callCond struct {
 	fold bool
 	args []val
 	test func(fold bool, a string, rest []string) bool
+
+	// Set by newCallCond when the arguments after the first are constants.
+	lit   bool
+	never bool       // one of them is null
+	rest  []string   // their texts
+	ones  [][]string // each text as a one-element list
 }
 
 func (c *callCond) match(d kql.Doc) bool {
+	if c.never {
+		return false
+	}
 	first := c.args[0].values(d)
 	if len(first) == 0 {
 		return false
 	}
 	var rest []string
 	for _, a := range c.args[1:] {
+		if c.lit {
+			rest = c.rest
+			break
+		}
 		vs := a.values(d)
 		if len(vs) == 0 {
 			if c.name == "wildcard" {
@@ -648,8 +661,14 @@ func (c *callCond) match(d kql.Doc) bool {
 			}
 			continue
 		}
-		for _, r := range rest {
-			if c.test(c.fold, s, []string{r}) {
+		for i, r := range rest {
+			var one []string
+			if c.lit {
+				one = c.ones[i]
+			} else {
+				one = []string{r}
+			}
+			if c.test(c.fold, s, one) {
 				return true
 			}
 		}
