@@ -112,21 +112,42 @@ func matchValues(d Doc, vals []value, all bool, path []string, keyword bool) boo
 }
 
 func (x *fieldNode) eval(d Doc) bool {
-	present, nonNull := false, false
+	// One walk of the path: its first few values are kept, so that the
+	// comparisons below need not walk it again.
+	var buf [4]ecs.RawValue
+	n, more, nonNull := 0, false, false
 	d.RawValues(x.path, func(v ecs.RawValue) bool {
-		present = true
+		if n == len(buf) {
+			more = true
+			return false
+		}
+		buf[n] = v
+		n++
 		if v.Kind() != ecs.RawNull {
 			nonNull = true
-			return false
 		}
 		return true
 	})
+	present := n > 0
 	if x.exists != nil {
 		return present == *x.exists
 	}
+	if more && !nonNull {
+		d.RawValues(x.path, func(v ecs.RawValue) bool {
+			if v.Kind() != ecs.RawNull {
+				nonNull = true
+				return false
+			}
+			return true
+		})
+	}
+	var list []ecs.RawValue
+	if !more {
+		list = buf[:n]
+	}
 	if x.neq {
 		// The field has a value, and no value of it equals any listed one.
-		return nonNull && !matchValues(d, x.vals, false, x.path, false)
+		return nonNull && !matchValuesIn(d, x.vals, false, x.path, list)
 	}
 	if x.nulls > 0 {
 		if x.all {
@@ -145,7 +166,53 @@ func (x *fieldNode) eval(d Doc) bool {
 	if !nonNull {
 		return false
 	}
-	return matchValues(d, x.rest, x.all, x.path, false)
+	return matchValuesIn(d, x.rest, x.all, x.path, list)
+}
+
+// matchValuesIn is matchValues over list, the values at path already
+// collected, when list is not nil.
+func matchValuesIn(d Doc, vals []value, all bool, path []string, list []ecs.RawValue) bool {
+	if list == nil {
+		return matchValues(d, vals, all, path, false)
+	}
+	each := func(fn func(cand) bool) bool {
+		for _, v := range list {
+			if v.Kind() == ecs.RawObject {
+				if !v.Leaves(func(l ecs.RawValue) bool { return fn(newCand(l)) }) {
+					return false
+				}
+				continue
+			}
+			if !fn(newCand(v)) {
+				return false
+			}
+		}
+		return true
+	}
+	if all {
+		for i := range vals {
+			hit := false
+			each(func(c cand) bool {
+				hit = vals[i].match(&c, d)
+				return !hit
+			})
+			if !hit {
+				return false
+			}
+		}
+		return len(vals) > 0
+	}
+	hit := false
+	each(func(c cand) bool {
+		for i := range vals {
+			if vals[i].match(&c, d) {
+				hit = true
+				return false
+			}
+		}
+		return true
+	})
+	return hit
 }
 
 // split sets rest and nulls from vals; the compiler calls it once the
