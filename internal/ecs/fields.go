@@ -100,7 +100,7 @@ var staticFields = map[string]computeFunc{
 		if r.get("errorCode") != nil || r.get("errorMessage") != nil {
 			outcome = "failure"
 		}
-		if name, _ := r.text("eventName"); name == "ConsoleLogin" {
+		if name, _ := r.textView("eventName"); name == "ConsoleLogin" {
 			if s, ok := r.flattenedText(objResponse, "ConsoleLogin"); ok {
 				outcome = strings.ToLower(s)
 			}
@@ -126,20 +126,20 @@ var staticFields = map[string]computeFunc{
 		if s, ok := r.text("userIdentity", "principalId"); ok {
 			return append(dst, Value{Kind: KindString, S: s})
 		}
-		if t, _ := r.text("userIdentity", "type"); t == "IdentityCenterUser" {
+		if t, _ := r.textView("userIdentity", "type"); t == "IdentityCenterUser" {
 			return keyword("userIdentity", "onBehalfOf", "userId")(r, dst)
 		}
 		return dst
 	},
 	"event.category": func(r *Record, dst []Value) []Value {
-		name, _ := r.text("eventName")
+		name, _ := r.textView("eventName")
 		for _, c := range categories[name].category {
 			dst = append(dst, Value{Kind: KindString, S: c})
 		}
 		return dst
 	},
 	"event.type": func(r *Record, dst []Value) []Value {
-		name, _ := r.text("eventName")
+		name, _ := r.textView("eventName")
 		c, ok := categories[name]
 		if !ok {
 			return append(dst, Value{Kind: KindString, S: "info"})
@@ -249,7 +249,7 @@ func resource(key string) computeFunc {
 // "value is not No".
 func consoleLogin(key string, asBool bool) computeFunc {
 	return func(r *Record, dst []Value) []Value {
-		if name, _ := r.text("eventName"); name != "ConsoleLogin" {
+		if name, _ := r.textView("eventName"); name != "ConsoleLogin" {
 			return dst
 		}
 		s, ok := r.flattenedText(objAdditional, key)
@@ -323,12 +323,12 @@ func (r *Record) who() actor {
 const serviceRolePath = ":role/aws-service-role/"
 
 func (r *Record) computeActor() actor {
-	typ, _ := r.text("userIdentity", "type")
-	issuerARN, _ := r.text("userIdentity", "sessionContext", "sessionIssuer", "arn")
+	typ, _ := r.textView("userIdentity", "type") // views: compared, never kept
+	issuerARN, _ := r.textView("userIdentity", "sessionContext", "sessionIssuer", "arn")
 	if typ == "AWSService" || (typ == "AssumedRole" && strings.Contains(issuerARN, serviceRolePath)) {
 		name, ok := r.text("userIdentity", "invokedBy")
 		if !ok {
-			name = serviceFromRole(issuerARN)
+			name = strings.Clone(serviceFromRole(issuerARN))
 		}
 		if name != "" {
 			return actor{service: name}
@@ -342,7 +342,7 @@ func (r *Record) computeActor() actor {
 		}
 	}
 	if !a.hasUser {
-		if name, _ := r.text("eventName"); name == "UserAuthentication" {
+		if name, _ := r.textView("eventName"); name == "UserAuthentication" {
 			if s, ok := r.text("additionalEventData", "UserName"); ok {
 				a.userName, a.hasUser, a.movedUser = s, true, true
 			}

@@ -19,3 +19,20 @@ func (v RawValue) TextView() string {
 	}
 	return v.Text()
 }
+
+// textView is text without the copy for strings: a view of the record's
+// bytes, valid until the next Reset. For values compared, never kept.
+func (r *Record) textView(path ...string) (string, bool) {
+	v := r.get(path...)
+	if v == nil {
+		return "", false
+	}
+	if v.Type() == fastjson.TypeString {
+		b := v.GetStringBytes()
+		if len(b) == 0 {
+			return "", true
+		}
+		return unsafe.String(&b[0], len(b)), true
+	}
+	return scalarText(v)
+}
