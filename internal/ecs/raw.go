@@ -117,7 +117,14 @@ func (r *Record) RawValues(path []string, fn func(RawValue) bool) bool {
 	if r.root == nil {
 		return true
 	}
-	return rawWalk(r.root, path, fn, 0)
+	if len(path) == 0 {
+		return rawWalk(r.root, path, fn, 0)
+	}
+	c := r.top(path[0]) // the root is an object: rawWalk's first step
+	if c == nil {
+		return true
+	}
+	return rawWalk(c, path[1:], fn, 1)
 }
 
 func rawWalk(v *fastjson.Value, path []string, fn func(RawValue) bool, depth int) bool {

@@ -55,6 +55,8 @@ type Record struct {
 	objGen [numObjs]uint32
 	objStr [numObjs]string
 	objOK  [numObjs]bool
+
+	idx topIndex // the top-level keys (see lookup)
 }
 
 // slot caches one field's values for the record of generation gen.
@@ -83,6 +85,7 @@ func (r *Record) Reset(raw []byte) error {
 		}
 		r.actorGen = 0
 		r.objGen = [numObjs]uint32{}
+		r.idx.gen = 0
 		r.gen = 1
 	}
 	r.raw, r.root = nil, nil
@@ -131,7 +134,7 @@ func (r *Record) Str(path ...string) string {
 	if r.root == nil {
 		return ""
 	}
-	v := r.root.Get(path...)
+	v := r.lookup(path...)
 	if v == nil || v.Type() != fastjson.TypeString {
 		return ""
 	}
@@ -145,7 +148,7 @@ func (r *Record) JSON(key string) string {
 	if r.root == nil {
 		return ""
 	}
-	v := r.root.Get(key)
+	v := r.lookup(key)
 	if v == nil || v.Type() == fastjson.TypeNull {
 		return ""
 	}
@@ -268,7 +271,7 @@ func dropped(v *fastjson.Value) bool {
 
 // get returns the value at path after cleanup, nil when absent.
 func (r *Record) get(path ...string) *fastjson.Value {
-	v := r.root.Get(path...)
+	v := r.lookup(path...)
 	if v == nil || dropped(v) {
 		return nil
 	}
@@ -308,7 +311,7 @@ func (r *Record) object(i int) (string, bool) {
 	}
 	r.objGen[i] = r.gen
 	r.objStr[i], r.objOK[i] = "", false
-	v := r.root.Get(objKeys[i])
+	v := r.lookup(objKeys[i])
 	if v == nil {
 		return "", false
 	}
@@ -329,7 +332,7 @@ func (r *Record) flattenedLeaves(dst []Value, obj int, path string) []Value {
 	if !ok || utf16Len(s) >= maxFlattened {
 		return dst
 	}
-	v := r.root.Get(objKeys[obj])
+	v := r.lookup(objKeys[obj])
 	skip := ""
 	if obj == objAdditional && r.who().movedUser {
 		skip = "UserName"
