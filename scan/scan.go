@@ -318,7 +318,9 @@ func fetch(ctx context.Context, src reader.Source, o reader.Object) fetched {
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	if o.Size > 0 && o.Size < 1<<30 {
-		buf.Grow(int(o.Size))
+		// ReadFrom wants MinRead bytes free to see EOF: without them a buffer
+		// of exactly the object's size doubles (and copies) at its end.
+		buf.Grow(int(o.Size) + bytes.MinRead)
 	}
 	if _, err := io.Copy(buf, rc); err != nil {
 		bufPool.Put(buf)

@@ -216,6 +216,27 @@ func (r *Rule) Events(d kql.Doc, f *report.Finding, history bool, dst []Event) [
 
 // combos appends ev once per combination of the values of fields.
 func combos(d kql.Doc, fields []ecs.Field, ev Event, dst []Event) []Event {
+	// The usual case, every field with one value: one combination, one
+	// allocation.
+	if len(fields) <= 4 {
+		var one [4]string
+		single := true
+		for i, f := range fields {
+			vs := d.Values(f)
+			if len(vs) == 0 {
+				return dst
+			}
+			if len(vs) > 1 {
+				single = false
+				break
+			}
+			one[i] = valueText(vs[0])
+		}
+		if single {
+			ev.Key = append([]string(nil), one[:len(fields)]...)
+			return append(dst, ev)
+		}
+	}
 	vals := make([][]string, len(fields))
 	for i, f := range fields {
 		for _, v := range d.Values(f) {
