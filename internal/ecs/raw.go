@@ -117,14 +117,7 @@ func (r *Record) RawValues(path []string, fn func(RawValue) bool) bool {
 	if r.root == nil {
 		return true
 	}
-	if len(path) == 0 {
-		return rawWalk(r.root, path, fn, 0)
-	}
-	c := r.top(path[0]) // the root is an object: rawWalk's first step
-	if c == nil {
-		return true
-	}
-	return rawWalk(c, path[1:], fn, 1)
+	return rawWalk(r.root, path, fn, 0)
 }
 
 func rawWalk(v *fastjson.Value, path []string, fn func(RawValue) bool, depth int) bool {

@@ -55,8 +55,6 @@ type Record struct {
 	objGen [numObjs]uint32
 	objStr [numObjs]string
 	objOK  [numObjs]bool
-
-	idx topIndex // the top-level keys (see lookup)
 }
 
 // slot caches one field's values for the record of generation gen.
@@ -85,7 +83,6 @@ func (r *Record) Reset(raw []byte) error {
 		}
 		r.actorGen = 0
 		r.objGen = [numObjs]uint32{}
-		r.idx.gen = 0
 		r.gen = 1
 	}
 	r.raw, r.root = nil, nil
@@ -134,7 +131,7 @@ func (r *Record) Str(path ...string) string {
 	if r.root == nil {
 		return ""
 	}
-	v := r.lookup(path...)
+	v := r.root.Get(path...)
 	if v == nil || v.Type() != fastjson.TypeString {
 		return ""
 	}
@@ -148,7 +145,7 @@ func (r *Record) JSON(key string) string {
 	if r.root == nil {
 		return ""
 	}
-	v := r.lookup(key)
+	v := r.root.Get(key)
 	if v == nil || v.Type() == fastjson.TypeNull {
 		return ""
 	}
@@ -271,7 +268,7 @@ func dropped(v *fastjson.Value) bool {
 
 // get returns the value at path after cleanup, nil when absent.
 func (r *Record) get(path ...string) *fastjson.Value {
-	v := r.lookup(path...)
+	v := r.root.Get(path...)
 	if v == nil || dropped(v) {
 		return nil
 	}
@@ -311,7 +308,7 @@ func (r *Record) object(i int) (string, bool) {
 	}
 	r.objGen[i] = r.gen
 	r.objStr[i], r.objOK[i] = "", false
-	v := r.lookup(objKeys[i])
+	v := r.root.Get(objKeys[i])
 	if v == nil {
 		return "", false
 	}
@@ -332,7 +329,7 @@ func (r *Record) flattenedLeaves(dst []Value, obj int, path string) []Value {
 	if !ok || utf16Len(s) >= maxFlattened {
 		return dst
 	}
-	v := r.lookup(objKeys[obj])
+	v := r.root.Get(objKeys[obj])
 	skip := ""
 	if obj == objAdditional && r.who().movedUser {
 		skip = "UserName"

@@ -14,7 +14,7 @@ func (r *Record) StrView(path ...string) string {
 	if r.root == nil {
 		return ""
 	}
-	v := r.lookup(path...)
+	v := r.root.Get(path...)
 	if v == nil || v.Type() != fastjson.TypeString {
 		return ""
 	}
@@ -30,7 +30,7 @@ func (r *Record) AppendJSON(dst []byte, key string) []byte {
 	if r.root == nil {
 		return dst
 	}
-	v := r.lookup(key)
+	v := r.root.Get(key)
 	if v == nil || v.Type() == fastjson.TypeNull {
 		return dst
 	}
@@ -49,7 +49,7 @@ func (r *Record) StrViews(parent []string, keys []string, dst []string) {
 	if r.root == nil {
 		return
 	}
-	o := r.lookup(parent...)
+	o := r.root.Get(parent...)
 	if o == nil || o.Type() != fastjson.TypeObject {
 		return
 	}
