@@ -334,6 +334,7 @@ type worker struct {
 	cfg   Config
 	rec   *ecs.Record
 	match []*rule.Rule
+	rules *rule.Local // cfg.Rules, with this worker's cache
 	user  ecs.Field
 	dec   *reader.Decoder // reused through Reset: its buffers and gzip reader
 	body  bytes.Reader
@@ -428,7 +429,10 @@ func (w *worker) record(r *result, raw []byte, index int64) {
 	}
 	// Transient views of the record's bytes: the Set copies what it keeps.
 	provider, action := rec.StrView("eventSource"), rec.StrView("eventName")
-	w.match = w.cfg.Rules.Match(rec, provider, action, w.match[:0])
+	if w.rules == nil {
+		w.rules = w.cfg.Rules.Local() // the worker's own candidate cache: no lock per record
+	}
+	w.match = w.rules.Match(rec, provider, action, w.match[:0])
 	for _, ru := range w.match {
 		if ru.Aggregate() {
 			w.aggEvents(r, ru, t, index)

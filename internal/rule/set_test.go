@@ -252,6 +252,7 @@ func TestSetEquivalence(t *testing.T) {
 	provider, action := ecs.Lookup("event.provider"), ecs.Lookup("event.action")
 	var matched, skipped, evaluated int
 	var buf []*Rule
+	local := s.Local()
 	for i, raw := range raws {
 		if err := rec.Reset(raw); err != nil {
 			t.Fatalf("record %d: %v", i, err)
@@ -266,6 +267,9 @@ func TestSetEquivalence(t *testing.T) {
 		buf = s.Match(rec, p, a, buf[:0])
 		if !slices.Equal(buf, brute) {
 			t.Errorf("record %d (%s %s): Set.Match %v, brute force %v\n%s", i, p, a, ids(buf), ids(brute), bytes.TrimSpace(raw))
+		}
+		if lb := local.Match(rec, p, a, nil); !slices.Equal(lb, brute) {
+			t.Errorf("record %d (%s %s): Local.Match %v, brute force %v", i, p, a, ids(lb), ids(brute))
 		}
 		if len(brute) > 0 {
 			matched++
