@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/trailsweep/trailsweep/internal/rule"
-	"github.com/trailsweep/trailsweep/report"
 )
 
 // eagerEvents makes workers build every aggregate event's finding, as
@@ -63,7 +62,7 @@ func (w *worker) aggEvents(r *result, ru *rule.Rule, t time.Time, index int64) {
 		k := ntKey{rule: ru, bucket: b, key: strings.Join(e.Key, "\x00")}
 		j, seen := w.nt.slot[k]
 		if !seen {
-			e.Finding = w.finding(ru, r.obj, t, index)
+			e.Finding = w.ntFinding(r, ru, &k, e.Time, t, index)
 			out = append(out, e)
 			w.nt.slot[k] = len(w.nt.slots)
 			w.nt.slots = append(w.nt.slots, ntSlot{first: len(out) - 1, last: e.Time, lastI: index})
@@ -73,7 +72,7 @@ func (w *worker) aggEvents(r *result, ru *rule.Rule, t time.Time, index int64) {
 		// Records come in index order, so an event at the same time as the
 		// first one is after it (rule.before).
 		if e.Time.Before(out[s.first].Time) {
-			e.Finding = w.finding(ru, r.obj, t, index)
+			e.Finding = w.ntFinding(r, ru, &k, e.Time, t, index)
 			out[s.first] = e
 		}
 		if e.Time.After(s.last) {
@@ -95,7 +94,7 @@ func (w *worker) flushNewTerms(r *result) {
 			continue
 		}
 		r.events = append(r.events, rule.Event{Rule: f.Rule, Time: s.last, Key: f.Key, History: f.History,
-			Finding: report.Finding{EventTime: s.last, SourceURI: r.obj.URI, ObjectETag: r.obj.ETag, RecordIndex: s.lastI}})
+			Finding: bareFinding(r.obj, s.last, s.lastI)})
 	}
 	clear(w.nt.slot)
 	w.nt.slots = w.nt.slots[:0]

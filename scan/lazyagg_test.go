@@ -18,15 +18,33 @@ import (
 type eventCount struct {
 	collect
 	events int
+	// new_terms: events with a finding, and distinct (object, rule,
+	// combination, bucket) slots
+	built int
+	slots map[string]bool
 }
 
-func (c *eventCount) Object(r ObjectResult) error { c.events += len(r.Events); return nil }
+func (c *eventCount) Object(r ObjectResult) error {
+	c.events += len(r.Events)
+	for _, e := range r.Events {
+		b, ok := e.Rule.NewTermsBucket(e.Time)
+		if !ok {
+			continue
+		}
+		if e.Finding.RuleID != "" {
+			c.built++
+		}
+		c.slots[fmt.Sprint(r.Object.URI, e.Rule.ID, e.Key, b)] = true
+	}
+	return nil
+}
 
 // TestLazyAggregateEvents: building findings only for the events that can
 // become one (the earliest per new_terms combination and bucket in an
-// object, plus the latest time) gives the findings, details included, of
-// building one for every event, with records out of time order within
-// objects, and keeps fewer events.
+// object, plus the latest time; none when another committed object has an
+// earlier event of it) gives the findings, details included, of building one
+// for every event, with records out of time order within objects, and keeps
+// fewer events and findings.
 func TestLazyAggregateEvents(t *testing.T) {
 	var rules []*rule.Rule
 	for i, src := range []string{
@@ -103,7 +121,7 @@ value = 5
 	rng := rand.New(rand.NewPCG(7, 7))
 	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	var files []gen.File
-	for o := range 6 {
+	for o := range 12 {
 		var recs []gen.Record
 		for range 80 {
 			name := fmt.Sprintf("user%d", rng.IntN(5))
@@ -126,7 +144,7 @@ value = 5
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(eager bool) ([]report.Finding, int) {
+	run := func(eager bool) ([]report.Finding, *eventCount) {
 		t.Helper()
 		eagerEvents = eager
 		defer func() { eagerEvents = false }()
@@ -135,14 +153,20 @@ value = 5
 		if _, err := Run(context.Background(), cfg, &sink); err != nil {
 			t.Fatal(err)
 		}
-		var count eventCount
-		if _, err := Run(context.Background(), cfg, &count); err != nil {
+		count := &eventCount{slots: map[string]bool{}}
+		if _, err := Run(context.Background(), cfg, count); err != nil {
 			t.Fatal(err)
 		}
-		return sink.fs, count.events
+		return sink.fs, count
 	}
-	lazy, nLazy := run(false)
-	eager, nEager := run(true)
+	lazy, cLazy := run(false)
+	eager, cEager := run(true)
+	nLazy, nEager := cLazy.events, cEager.events
+	// Findings are built for fewer events than there are combinations per
+	// object: other objects' committed events make later ones bare.
+	if cLazy.built >= len(cEager.slots) {
+		t.Errorf("new_terms events with a finding: %d, combinations and buckets per object: %d; want fewer", cLazy.built, len(cEager.slots))
+	}
 	if len(eager) == 0 {
 		t.Fatal("no aggregate finding: the test checks nothing")
 	}
@@ -165,5 +189,6 @@ value = 5
 	if nLazy >= nEager {
 		t.Errorf("events kept: lazy %d, eager %d; want fewer", nLazy, nEager)
 	}
-	t.Logf("%d findings; events kept: lazy %d, eager %d", len(eager), nLazy, nEager)
+	t.Logf("%d findings; events kept: lazy %d, eager %d; new_terms findings built: lazy %d, eager %d, slots %d",
+		len(eager), nLazy, nEager, cLazy.built, cEager.built, len(cEager.slots))
 }

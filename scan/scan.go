@@ -180,12 +180,14 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 	g.Go(func() error { fetchWG.Wait(); close(toDecode); return nil })
 
 	// CPU workers: decode, split, match.
+	seen := newNTSeen() // new_terms combinations of committed objects (see ntSeen)
 	var workWG sync.WaitGroup
 	for range cfg.Workers {
 		workWG.Add(1)
 		g.Go(func() error {
 			defer workWG.Done()
 			w := newWorker(cfg)
+			w.seen = seen
 			for f := range toDecode {
 				r := w.process(f)
 				inflight.release(f.weight)
@@ -215,6 +217,7 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 			for i := 0; !sinkAggregates && i < len(r.events); i++ {
 				agg.Add(&r.events[i])
 			}
+			seen.commit(&r)
 			if cfg.Progress != nil {
 				cfg.Progress(Progress{
 					Listed: sum.Objects.Listed, Done: sum.Objects.Scanned, Failed: sum.Objects.Failed,
@@ -345,7 +348,8 @@ type worker struct {
 	baseValid bool
 	cols      []byte // scratch for recordColumns
 
-	nt ntState // the current object's new_terms events (see aggEvents)
+	nt   ntState // the current object's new_terms events (see aggEvents)
+	seen *ntSeen // shared: other objects' committed new_terms events
 }
 
 func newWorker(cfg Config) *worker {
