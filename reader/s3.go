@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -211,7 +212,7 @@ func (l *lister) layout(p string, segs []string) error {
 		fixed := segs[len(segs)-(depth-3):] // year and month folders of p, if any
 		for d := l.w.first; !d.After(l.w.last); d = d.Add(day) {
 			ds := []string{d.Format("2006"), d.Format("01"), d.Format("02")}
-			if !equal(ds[:len(fixed)], fixed) {
+			if !slices.Equal(ds[:len(fixed)], fixed) {
 				continue
 			}
 			if err := l.all(p+strings.Join(ds[len(fixed):], "/")+"/", modeLayout); err != nil {
@@ -230,18 +231,6 @@ func (l *lister) layout(p string, segs []string) error {
 		}
 		return l.layout(cp, ns)
 	})
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // all lists everything under p recursively.

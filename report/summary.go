@@ -78,7 +78,16 @@ type ObjectFailure struct{ URI, Reason, Kind string }
 // RuleCount is the number of findings of one rule.
 type RuleCount struct {
 	RuleID, RuleName string
+	RuleSource       string // rule ids are unique within a source only
 	Count            int64
+}
+
+// Add adds o's counts to r.
+func (r *RecordStats) Add(o RecordStats) {
+	r.Read += o.Read
+	r.Evaluated += o.Evaluated
+	r.OutsideWindow += o.OutsideWindow
+	r.Malformed += o.Malformed
 }
 
 // SortRuleCounts sorts rc by count, highest first, then by rule id.
@@ -98,15 +107,16 @@ type RuleCounter struct {
 	byRule map[string]*RuleCount
 }
 
-// Add counts f.
+// Add counts f under its rule (source and id).
 func (c *RuleCounter) Add(f *Finding) {
 	if c.byRule == nil {
 		c.byRule = make(map[string]*RuleCount)
 	}
-	rc := c.byRule[f.RuleID]
+	key := f.RuleSource + ":" + f.RuleID
+	rc := c.byRule[key]
 	if rc == nil {
-		rc = &RuleCount{RuleID: f.RuleID, RuleName: f.RuleName}
-		c.byRule[f.RuleID] = rc
+		rc = &RuleCount{RuleID: f.RuleID, RuleName: f.RuleName, RuleSource: f.RuleSource}
+		c.byRule[key] = rc
 	}
 	rc.Count++
 	c.total++
@@ -256,9 +266,10 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		Malformed     int64 `json:"malformed"`
 	}
 	type ruleCount struct {
-		RuleID   string `json:"rule_id"`
-		RuleName string `json:"rule_name"`
-		Count    int64  `json:"count"`
+		RuleID     string `json:"rule_id"`
+		RuleName   string `json:"rule_name"`
+		RuleSource string `json:"rule_source,omitempty"`
+		Count      int64  `json:"count"`
 	}
 	type throughput struct {
 		BytesCompressedPerSecond float64 `json:"bytes_compressed_per_second"`

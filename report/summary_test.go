@@ -52,9 +52,16 @@ func TestRuleCounter(t *testing.T) {
 	for _, id := range []string{"b", "a", "c", "c", "b", "d"} {
 		c.Add(&Finding{RuleID: id, RuleName: "n" + id})
 	}
-	want := []RuleCount{{"b", "nb", 2}, {"c", "nc", 2}, {"a", "na", 1}, {"d", "nd", 1}}
+	want := []RuleCount{{"b", "nb", "", 2}, {"c", "nc", "", 2}, {"a", "na", "", 1}, {"d", "nd", "", 1}}
 	if got := c.Counts(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Counts() = %v, want %v", got, want)
+	}
+	// One id in two sources is two rules (SigmaHQ reuses some Elastic ids).
+	var two RuleCounter
+	two.Add(&Finding{RuleID: "x", RuleSource: "elastic", RuleName: "E"})
+	two.Add(&Finding{RuleID: "x", RuleSource: "sigma", RuleName: "S"})
+	if got := two.Counts(); len(got) != 2 || got[0].RuleSource == got[1].RuleSource {
+		t.Errorf("same id, two sources: Counts() = %v, want two entries", got)
 	}
 	if got := c.Total(); got != 6 {
 		t.Errorf("Total() = %d, want 6", got)

@@ -407,10 +407,7 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary, rules *rule.Se
 			}
 			sum.BytesCompressed += e.BytesIn
 			sum.BytesRead += e.BytesOut
-			sum.Records.Read += e.Records.Read
-			sum.Records.Evaluated += e.Records.Evaluated
-			sum.Records.OutsideWindow += e.Records.OutsideWindow
-			sum.Records.Malformed += e.Records.Malformed
+			sum.Records.Add(e.Records)
 			for j := range e.Findings {
 				if err := w.Write(&e.Findings[j]); err != nil {
 					return fmt.Errorf("write findings: %w", err)

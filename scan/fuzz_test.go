@@ -42,12 +42,12 @@ func FuzzProcess(f *testing.F) {
 		w := newWorker(cfg)
 		r := w.process(fetched{obj: reader.Object{URI: "fuzz"}, body: bytes.NewBuffer(bytes.Clone(data))})
 		c := r.records
-		if c.read != c.evaluated+c.outside+c.malformed {
+		if c.Read != c.Evaluated+c.OutsideWindow+c.Malformed {
 			t.Fatalf("records do not add up: %+v", c)
 		}
 		for _, fd := range r.findings {
-			if fd.RecordIndex < 0 || fd.RecordIndex >= c.read {
-				t.Fatalf("finding of record %d, %d read", fd.RecordIndex, c.read)
+			if fd.RecordIndex < 0 || fd.RecordIndex >= c.Read {
+				t.Fatalf("finding of record %d, %d read", fd.RecordIndex, c.Read)
 			}
 		}
 		if r.err != nil && r.err.Error() == "" {

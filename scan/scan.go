@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"sort"
 	"sync"
 	"time"
 
@@ -94,12 +93,8 @@ type result struct {
 	events   []rule.Event // selected by aggregate rules, for the Aggregator
 	bytesIn  int64
 	bytesOut int64
-	records  recordCounts
+	records  report.RecordStats
 	err      error
-}
-
-type recordCounts struct {
-	read, evaluated, outside, malformed int64
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -201,7 +196,7 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 	g.Go(func() error { workWG.Wait(); close(results); return nil })
 
 	// The writer: the only goroutine that touches sum and sink.
-	byRule := map[string]*report.RuleCount{}
+	var byRule report.RuleCounter
 	agg := cfg.Aggregator
 	if agg == nil {
 		agg = rule.NewAggregator(rule.AggOptions{Start: cfg.Filter.Since})
@@ -211,7 +206,7 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 	_, sinkAggregates := sink.(ObjectSink)
 	g.Go(func() error {
 		for r := range results {
-			if err := commit(sum, byRule, sink, r); err != nil {
+			if err := commit(sum, &byRule, sink, r); err != nil {
 				return err
 			}
 			for i := 0; !sinkAggregates && i < len(r.events); i++ {
@@ -228,21 +223,12 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 		if sinkAggregates {
 			return nil
 		}
-		return flushAggregate(cfg, agg, sum, byRule, sink)
+		return flushAggregate(cfg, agg, sum, &byRule, sink)
 	})
 
 	err := g.Wait()
 	sum.Duration = time.Since(start)
-	for _, c := range byRule {
-		sum.FindingsByRule = append(sum.FindingsByRule, *c)
-	}
-	sort.Slice(sum.FindingsByRule, func(i, j int) bool {
-		a, b := sum.FindingsByRule[i], sum.FindingsByRule[j]
-		if a.Count != b.Count {
-			return a.Count > b.Count
-		}
-		return a.RuleID < b.RuleID
-	})
+	sum.FindingsByRule = byRule.Counts()
 	if ctx.Err() != nil {
 		sum.Complete = false
 		return sum, fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(ctx))
@@ -255,7 +241,7 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 }
 
 // commit accounts for one object and writes its findings.
-func commit(sum *report.Summary, byRule map[string]*report.RuleCount, sink Sink, r result) error {
+func commit(sum *report.Summary, byRule *report.RuleCounter, sink Sink, r result) error {
 	sum.Objects.Listed++
 	switch {
 	case r.obj.Skip != "":
@@ -269,27 +255,13 @@ func commit(sum *report.Summary, byRule map[string]*report.RuleCount, sink Sink,
 	}
 	sum.BytesCompressed += r.bytesIn
 	sum.BytesRead += r.bytesOut
-	sum.Records.Read += r.records.read
-	sum.Records.Evaluated += r.records.evaluated
-	sum.Records.OutsideWindow += r.records.outside
-	sum.Records.Malformed += r.records.malformed
-	for i := range r.findings {
-		f := &r.findings[i]
-		if err := sink.Write(f); err != nil {
-			return fmt.Errorf("write findings: %w", err)
-		}
-		sum.Findings++
-		c := byRule[f.RuleSource+":"+f.RuleID]
-		if c == nil {
-			c = &report.RuleCount{RuleID: f.RuleID, RuleName: f.RuleName}
-			byRule[f.RuleSource+":"+f.RuleID] = c
-		}
-		c.Count++
+	sum.Records.Add(r.records)
+	if err := writeFindings(sink, r.findings, sum, byRule); err != nil {
+		return err
 	}
 	if osink, ok := sink.(ObjectSink); ok {
 		or := ObjectResult{Object: r.obj, BytesIn: r.bytesIn, BytesOut: r.bytesOut, Findings: int64(len(r.findings)), Events: r.events,
-			Records: report.RecordStats{Read: r.records.read, Evaluated: r.records.evaluated,
-				OutsideWindow: r.records.outside, Malformed: r.records.malformed}}
+			Records: r.records}
 		if r.err != nil {
 			f := failure(r.obj, r.err)
 			or.Failure = &f
@@ -297,6 +269,18 @@ func commit(sum *report.Summary, byRule map[string]*report.RuleCount, sink Sink,
 		if err := osink.Object(or); err != nil {
 			return fmt.Errorf("checkpoint: %w", err)
 		}
+	}
+	return nil
+}
+
+// writeFindings writes fs to sink and counts them in sum and byRule.
+func writeFindings(sink Sink, fs []report.Finding, sum *report.Summary, byRule *report.RuleCounter) error {
+	for i := range fs {
+		if err := sink.Write(&fs[i]); err != nil {
+			return fmt.Errorf("write findings: %w", err)
+		}
+		sum.Findings++
+		byRule.Add(&fs[i])
 	}
 	return nil
 }
@@ -390,8 +374,8 @@ func (w *worker) process(f fetched) result {
 		if err != nil && (errors.Is(err, reader.ErrRecordTooLarge) || errors.Is(err, reader.ErrInvalidUTF8)) {
 			// The decoder skipped the bad record: count it, keep the first
 			// such error for the object and read on.
-			r.records.read++
-			r.records.malformed++
+			r.records.Read++
+			r.records.Malformed++
 			if r.err == nil {
 				r.err = fmt.Errorf("%w (record %d)", err, index)
 			}
@@ -401,7 +385,7 @@ func (w *worker) process(f fetched) result {
 			r.err = errors.Join(r.err, fmt.Errorf("%w (after %d records)", err, index))
 			break
 		}
-		r.records.read++
+		r.records.Read++
 		w.record(&r, raw, index)
 	}
 	w.flushNewTerms(&r)
@@ -414,20 +398,20 @@ func (w *worker) record(r *result, raw []byte, index int64) {
 	rec := w.rec
 	w.baseValid = false
 	if err := rec.Reset(raw); err != nil {
-		r.records.malformed++
+		r.records.Malformed++
 		return
 	}
 	t, ok := rec.EventTime()
 	win := w.cfg.Filter
 	if !ok && (!win.Since.IsZero() || !win.Until.IsZero()) {
-		r.records.malformed++
+		r.records.Malformed++
 		return
 	}
 	if ok && ((!win.Since.IsZero() && t.Before(win.Since)) || (!win.Until.IsZero() && !t.Before(win.Until))) {
-		r.records.outside++
+		r.records.OutsideWindow++
 		return
 	}
-	r.records.evaluated++
+	r.records.Evaluated++
 	if w.cfg.Rules == nil {
 		return
 	}
