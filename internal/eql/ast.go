@@ -1,6 +1,7 @@
 package eql
 
 import (
+	"github.com/trailsweep/trailsweep/internal/strlit"
 	"strconv"
 	"strings"
 	"time"
@@ -113,7 +114,7 @@ func (e *EventQuery) String() string {
 
 func quoteCategory(c string) string {
 	if c == "" || !isIdentStart(c[0]) || strings.ContainsFunc(c, func(r rune) bool { return r > 127 || !isIdentChar(byte(r)) || r == '.' }) {
-		return quoteString(c)
+		return strlit.Quote(c)
 	}
 	return c
 }
@@ -257,32 +258,9 @@ func fieldName(n string) string {
 
 func (e *Literal) String() string {
 	if e.Kind == LitString {
-		return quoteString(e.Text)
+		return strlit.Quote(e.Text)
 	}
 	return e.Text
-}
-
-// quoteString prints s as a double-quoted EQL string.
-func quoteString(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '"', '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\r':
-			b.WriteString(`\r`)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }
 
 // keywords may not be used as bare field names.

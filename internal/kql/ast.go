@@ -1,6 +1,7 @@
 package kql
 
 import (
+	"github.com/trailsweep/trailsweep/internal/strlit"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -192,7 +193,7 @@ func (l *Literal) String() string {
 		if bare(l.Parts[0]) {
 			return l.Parts[0]
 		}
-		return quote(l.Parts[0])
+		return strlit.Quote(l.Parts[0])
 	}
 	var b strings.Builder
 	for i, p := range l.Parts {
@@ -222,29 +223,6 @@ func bare(s string) bool {
 		}
 	}
 	return true
-}
-
-// quote returns s as a quoted string.
-func quote(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '"', '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\n':
-			b.WriteString(`\n`)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }
 
 // writeUnquoted writes one part of a wildcard literal with the escapes an
