@@ -1,10 +1,11 @@
 package eql
 
 import (
-	"github.com/trailsweep/trailsweep/internal/strlit"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/trailsweep/trailsweep/internal/strlit"
 )
 
 // Query is a parsed EQL query: an event query, or a sequence of them.

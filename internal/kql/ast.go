@@ -1,10 +1,11 @@
 package kql
 
 import (
-	"github.com/trailsweep/trailsweep/internal/strlit"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/trailsweep/trailsweep/internal/strlit"
 )
 
 // Pos is the 1-based line and column (in runes) where a node starts.
