@@ -52,9 +52,13 @@ type Server struct {
 
 // Start starts a server for the test and stops it when the test ends.
 // When the server cannot start, the test fails if CI=true and is skipped
-// otherwise, with the reason.
+// otherwise, with the reason. With -short (make test-short) it is skipped
+// without trying: the caller asked for the tests that need no S3 server.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: this test needs an S3 server (versitygw)")
+	}
 	bin, err := binary()
 	if err != nil {
 		unavailable(t, err)
