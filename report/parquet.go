@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
 )
 
 // DefaultRowGroupRows is the number of rows per Parquet row group when
@@ -15,8 +14,10 @@ const DefaultRowGroupRows = 64 << 10
 // maxRowGroupBytes bounds the uncompressed text held for one row group, so
 // that memory stays bounded when rows are large (with Options.Raw): a row
 // group is flushed at DefaultRowGroupRows rows or this many bytes, whichever
-// comes first.
-const maxRowGroupBytes = 128 << 20
+// comes first. A row group's pages stay in memory until it is flushed, so
+// the bound is kept small enough to leave the scan's heap well under the
+// binary's soft memory limit.
+const maxRowGroupBytes = 24 << 20
 
 // parquetBatch is the number of rows handed to parquet-go per call.
 const parquetBatch = 128
@@ -165,7 +166,7 @@ func newParquetEncoder(w io.Writer, opts Options) encoder {
 
 func newParquetEncoderOf[T any](w io.Writer, maxRows int, set func(*T, *Finding) int) *parquetEncoder[T] {
 	return &parquetEncoder[T]{
-		w:        parquet.NewGenericWriter[T](w, parquet.Compression(&zstd.Codec{})),
+		w:        parquet.NewGenericWriter[T](w, parquet.Compression(&zstdCodec{})),
 		set:      set,
 		batch:    make([]T, parquetBatch),
 		maxRows:  maxRows,
