@@ -34,6 +34,10 @@ type Summary struct {
 	Findings       int64
 	FindingsByRule []RuleCount // the writers sort a copy: count desc, then id
 
+	// NewTerms says, per new_terms rule that saw events, which span only
+	// built history and from when events were judged.
+	NewTerms []HistorySpan
+
 	Output string // where the findings went; "-" for stdout
 }
 
@@ -74,6 +78,16 @@ type RecordStats struct{ Read, Evaluated, OutsideWindow, Malformed int64 }
 // ObjectFailure is an object that could not be read, and why: Reason for
 // people, Kind for machines (see reader.ErrorKind).
 type ObjectFailure struct{ URI, Reason, Kind string }
+
+// HistorySpan says, for one new_terms rule, which span of the data only
+// built history and from when events were judged: an event earlier than
+// DetectionFrom had less than a whole history window before it and is never
+// reported as new.
+type HistorySpan struct {
+	RuleID, RuleName, RuleSource string
+	Source                       string // "scan" (the scan's first window) or "--history …"
+	HistoryFrom, DetectionFrom   time.Time
+}
 
 // RuleCount is the number of findings of one rule.
 type RuleCount struct {
@@ -215,6 +229,26 @@ func (s *Summary) WriteText(w io.Writer) error {
 		p("    %8d  %s  %s\n", rc.Count, Clean(rc.RuleID), Clean(rc.RuleName))
 	}
 
+	// new_terms spans, one line per distinct (source, history, detection).
+	type span struct {
+		source   string
+		from, to time.Time
+	}
+	var spans []span
+	perSpan := map[span]int{}
+	for _, h := range s.NewTerms {
+		k := span{h.Source, h.HistoryFrom, h.DetectionFrom}
+		if perSpan[k] == 0 {
+			spans = append(spans, k)
+		}
+		perSpan[k]++
+	}
+	for _, k := range spans {
+		p("  new_terms: history %s .. %s (%s), detection from %s: %d rule(s)\n",
+			k.from.UTC().Format(time.RFC3339), k.to.UTC().Format(time.RFC3339), Clean(k.source),
+			k.to.UTC().Format(time.RFC3339), perSpan[k])
+	}
+
 	if len(s.Failures) > 0 {
 		p("  failures (%d):\n", len(s.Failures))
 		for i, f := range s.Failures {
@@ -265,6 +299,14 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		OutsideWindow int64 `json:"outside_window"`
 		Malformed     int64 `json:"malformed"`
 	}
+	type newTerms struct {
+		RuleID        string  `json:"rule_id"`
+		RuleName      string  `json:"rule_name"`
+		RuleSource    string  `json:"rule_source"`
+		Source        string  `json:"source"`
+		HistoryFrom   *string `json:"history_from"`
+		DetectionFrom *string `json:"detection_from"`
+	}
 	type ruleCount struct {
 		RuleID     string `json:"rule_id"`
 		RuleName   string `json:"rule_name"`
@@ -290,6 +332,7 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		Records         records     `json:"records"`
 		Findings        int64       `json:"findings"`
 		FindingsByRule  []ruleCount `json:"findings_by_rule"`
+		NewTerms        []newTerms  `json:"new_terms_history"`
 		Output          string      `json:"output"`
 		Throughput      throughput  `json:"throughput"`
 	}
@@ -312,6 +355,10 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		Findings:        s.Findings,
 		FindingsByRule:  make([]ruleCount, len(s.FindingsByRule)),
 		Output:          s.Output,
+	}
+	out.NewTerms = make([]newTerms, len(s.NewTerms))
+	for i, h := range s.NewTerms {
+		out.NewTerms[i] = newTerms{h.RuleID, h.RuleName, h.RuleSource, h.Source, jsonTime(h.HistoryFrom), jsonTime(h.DetectionFrom)}
 	}
 	if out.Objects.Skipped == nil {
 		out.Objects.Skipped = map[string]int64{}

@@ -168,6 +168,8 @@ func TestSummaryJSON(t *testing.T) {
 	s := sampleSummary(false, 3, 19)
 	s.FindingsByRule = slices.Clone(s.FindingsByRule)
 	slices.Reverse(s.FindingsByRule) // the writer sorts
+	s.NewTerms = []HistorySpan{{RuleID: "nt", RuleName: "new", RuleSource: "elastic", Source: "scan",
+		HistoryFrom: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), DetectionFrom: time.Date(2024, 3, 8, 0, 0, 0, 0, time.UTC)}}
 	var buf bytes.Buffer
 	if err := s.WriteJSON(&buf); err != nil {
 		t.Fatal(err)
@@ -201,6 +203,14 @@ func TestSummaryJSON(t *testing.T) {
 			RuleName string `json:"rule_name"`
 			Count    int64  `json:"count"`
 		} `json:"findings_by_rule"`
+		NewTerms []struct {
+			RuleID        string  `json:"rule_id"`
+			RuleName      string  `json:"rule_name"`
+			RuleSource    string  `json:"rule_source"`
+			Source        string  `json:"source"`
+			HistoryFrom   *string `json:"history_from"`
+			DetectionFrom *string `json:"detection_from"`
+		} `json:"new_terms_history"`
 		Output     string             `json:"output"`
 		Throughput map[string]float64 `json:"throughput"`
 	}
@@ -211,6 +221,10 @@ func TestSummaryJSON(t *testing.T) {
 	}
 	if got.Complete == nil || *got.Complete {
 		t.Errorf("complete = %v, want false", got.Complete)
+	}
+	if len(got.NewTerms) != 1 || got.NewTerms[0].Source != "scan" || got.NewTerms[0].HistoryFrom == nil ||
+		*got.NewTerms[0].HistoryFrom != "2024-03-01T00:00:00Z" || *got.NewTerms[0].DetectionFrom != "2024-03-08T00:00:00Z" {
+		t.Errorf("new_terms_history = %+v", got.NewTerms)
 	}
 	if got.DurationSeconds != 4 {
 		t.Errorf("duration_seconds = %v, want 4", got.DurationSeconds)

@@ -12,5 +12,7 @@ func flushAggregate(cfg Config, agg *rule.Aggregator, sum *report.Summary, byRul
 	if cfg.HistoryOnly {
 		return nil
 	}
-	return writeFindings(sink, agg.Flush(), sum, byRule)
+	fs := agg.Flush()
+	sum.NewTerms = agg.HistorySpans()
+	return writeFindings(sink, fs, sum, byRule)
 }

@@ -426,6 +426,7 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary, rules *rule.Se
 	}
 	// The aggregate rules, decided once over every object's events.
 	aggFindings := agg.Flush()
+	sum.NewTerms = agg.HistorySpans()
 	for i := range aggFindings {
 		if err := w.Write(&aggFindings[i]); err != nil {
 			return nil, fmt.Errorf("write findings: %w", err)

@@ -258,10 +258,32 @@ func TestHistory(t *testing.T) {
 	}
 	scan := []string{dir, "--rules", rules, "--since", "2026-11-10", "--until", "2026-11-13"}
 
-	got, _ := newTerms(t, scan...)
+	got, stderr := newTerms(t, scan...)
 	checkNewTerms(t, "no --history", got, []string{"192.0.2.3"}, "scan", "2026-11-12T00:00:00Z")
+	// The summary says which span only built history and when detection began.
+	if want := "new_terms: history 2026-11-10T00:00:00Z .. 2026-11-12T00:00:00Z (scan), detection from 2026-11-12T00:00:00Z: 1 rule(s)"; !strings.Contains(stderr, want) {
+		t.Errorf("summary does not state the history span %q:\n%s", want, stderr)
+	}
+	sumPath := filepath.Join(t.TempDir(), "summary.json")
+	if code, _, se := cli(t, append(append([]string{"scan"}, scan...), "-q", "--out", filepath.Join(t.TempDir(), "f.jsonl"), "--history", "2d", "--summary", sumPath)...); code != 0 {
+		t.Fatalf("exit %d\n%s", code, se)
+	}
+	b, err := os.ReadFile(sumPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw struct {
+		NewTerms []map[string]any `json:"new_terms_history"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if len(raw.NewTerms) != 1 || raw.NewTerms[0]["source"] != "--history 2d" ||
+		raw.NewTerms[0]["history_from"] != "2026-11-08T00:00:00Z" || raw.NewTerms[0]["detection_from"] != "2026-11-10T00:00:00Z" {
+		t.Errorf("--summary new_terms_history = %v, want one rule, history from 2026-11-08, detection from 2026-11-10", raw.NewTerms)
+	}
 
-	got, stderr := newTerms(t, append(scan, "--history", "2d")...)
+	got, stderr = newTerms(t, append(scan, "--history", "2d")...)
 	checkNewTerms(t, "--history 2d", got, []string{"192.0.2.2", "192.0.2.3"}, "--history 2d", "2026-11-10T00:00:00Z")
 	if !strings.Contains(stderr, "history 2d: ") {
 		t.Errorf("--history 2d: stderr does not report the history scan:\n%s", stderr)

@@ -228,6 +228,30 @@ func details(v any) string {
 
 func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
+// HistorySpans returns, for each new_terms rule that saw events, the span
+// that only built its history and the time from which its events were
+// judged (the same bounds flushNewTerms applies), sorted by rule.
+func (a *Aggregator) HistorySpans() []report.HistorySpan {
+	start := a.opts.Start
+	if start.IsZero() {
+		start = a.earliest
+	}
+	var out []report.HistorySpan
+	for r := range a.nt {
+		out = append(out, report.HistorySpan{
+			RuleID: r.ID, RuleName: r.Name, RuleSource: r.Source, Source: a.opts.HistorySource,
+			HistoryFrom: start, DetectionFrom: start.Add(r.agg.window),
+		})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].RuleSource != out[j].RuleSource {
+			return out[i].RuleSource < out[j].RuleSource
+		}
+		return out[i].RuleID < out[j].RuleID
+	})
+	return out
+}
+
 // flushNewTerms reports, per combination, each event that starts a run of
 // occurrences: no occurrence in the history window before it, and a whole
 // history window of data before it.
