@@ -279,8 +279,7 @@ func objectString(i int) computeFunc {
 // flattenedText returns the scalar at the top-level key of the flattened
 // object obj, as the pipeline reads aws.cloudtrail.flattened.<obj>.<key>.
 func (r *Record) flattenedText(obj int, key string) (string, bool) {
-	s, ok := r.object(obj)
-	if !ok || utf16Len(s) >= maxFlattened {
+	if _, ok := r.flattened(obj); !ok {
 		return "", false
 	}
 	if obj == objAdditional && key == "UserName" && r.who().movedUser {

@@ -52,9 +52,11 @@ type Record struct {
 	hasUser   bool
 	movedUser bool
 
-	objGen [numObjs]uint32
-	objStr [numObjs]string
-	objOK  [numObjs]bool
+	objGen  [numObjs]uint32
+	objStr  [numObjs]string
+	objOK   [numObjs]bool
+	objFlat [numObjs]bool            // present and shorter than maxFlattened UTF-16 units
+	objVal  [numObjs]*fastjson.Value // the raw object, nil when absent
 }
 
 // slot caches one field's values for the record of generation gen.
@@ -307,8 +309,9 @@ func (r *Record) object(i int) (string, bool) {
 		return r.objStr[i], r.objOK[i]
 	}
 	r.objGen[i] = r.gen
-	r.objStr[i], r.objOK[i] = "", false
+	r.objStr[i], r.objOK[i], r.objFlat[i] = "", false, false
 	v := r.root.Get(objKeys[i])
+	r.objVal[i] = v
 	if v == nil {
 		return "", false
 	}
@@ -317,7 +320,16 @@ func (r *Record) object(i int) (string, bool) {
 		skip = "UserName"
 	}
 	r.objStr[i], r.objOK[i] = r.pr.String(v, skip)
+	r.objFlat[i] = r.objOK[i] && utf16Len(r.objStr[i]) < maxFlattened
 	return r.objStr[i], r.objOK[i]
+}
+
+// flattened reports whether Elastic keeps object field i under
+// aws.cloudtrail.flattened (present, and its HashMap string shorter than
+// maxFlattened), with the raw object; computed once per record.
+func (r *Record) flattened(i int) (*fastjson.Value, bool) {
+	r.object(i)
+	return r.objVal[i], r.objFlat[i]
 }
 
 // flattenedLeaves appends the leaves of aws.cloudtrail.flattened.<obj>.<path>:
@@ -325,11 +337,10 @@ func (r *Record) object(i int) (string, bool) {
 // each as a string; every scalar of the object when path is "". The object
 // is absent when its HashMap string is 32,766 UTF-16 units or longer.
 func (r *Record) flattenedLeaves(dst []Value, obj int, path string) []Value {
-	s, ok := r.object(obj)
-	if !ok || utf16Len(s) >= maxFlattened {
+	v, ok := r.flattened(obj)
+	if !ok {
 		return dst
 	}
-	v := r.root.Get(objKeys[obj])
 	skip := ""
 	if obj == objAdditional && r.who().movedUser {
 		skip = "UserName"
