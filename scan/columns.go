@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"strings"
 	"time"
 
 	"github.com/trailsweep/trailsweep/reader"
@@ -80,7 +81,7 @@ func (w *worker) recordColumns(o reader.Object, t time.Time, index int64) report
 		}
 	}
 	if v := rec.Values(w.user); len(v) > 0 {
-		f.UserName = v[0].S
+		f.UserName = strings.Clone(v[0].S) // Values shares the record's bytes until the next Reset
 	}
 	if w.cfg.Raw {
 		f.Raw = string(rec.Raw())

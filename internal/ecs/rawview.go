@@ -36,3 +36,12 @@ func (r *Record) textView(path ...string) (string, bool) {
 	}
 	return scalarText(v)
 }
+
+// bytesView returns b as a string without copying: valid as long as b is
+// unchanged, that is until the next Reset for the record's parsed bytes.
+func bytesView(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}

@@ -101,7 +101,10 @@ func (r *Record) Reset(raw []byte) error {
 
 // Values returns the values of f after cleanup, nil when the field is absent.
 // The slice is owned by the Record and valid until the next Reset; callers
-// must not modify it.
+// must not modify it. Its strings may share the record's parsed bytes and
+// are valid only until the next Reset as well: compare them freely, but keep
+// a copy (strings.Clone) of any string retained across records (findings,
+// aggregate keys).
 func (r *Record) Values(f Field) []Value {
 	if f.id <= 0 || r.root == nil {
 		return nil
@@ -291,7 +294,7 @@ func (r *Record) text(path ...string) (string, bool) {
 func scalarText(v *fastjson.Value) (string, bool) {
 	switch v.Type() {
 	case fastjson.TypeString:
-		return string(v.GetStringBytes()), true
+		return bytesView(v.GetStringBytes()), true // valid until the next Reset, like every Value
 	case fastjson.TypeNumber:
 		return string(appendJavaNumber(nil, numberText(v))), true
 	case fastjson.TypeTrue:

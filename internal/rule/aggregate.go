@@ -230,10 +230,10 @@ func combos(d kql.Doc, fields []ecs.Field, ev Event, dst []Event) []Event {
 				single = false
 				break
 			}
-			one[i] = valueText(vs[0])
+			one[i] = valueText(vs[0]) // a view until cloned below
 		}
 		if single {
-			ev.Key = append([]string(nil), one[:len(fields)]...)
+			ev.Key = cloneAll(one[:len(fields)])
 			return append(dst, ev)
 		}
 	}
@@ -251,7 +251,7 @@ func combos(d kql.Doc, fields []ecs.Field, ev Event, dst []Event) []Event {
 	rec = func(i int) {
 		if i == len(fields) {
 			e := ev
-			e.Key = append([]string(nil), key...)
+			e.Key = cloneAll(key)
 			dst = append(dst, e)
 			return
 		}
@@ -273,6 +273,18 @@ func appendUnique(list []string, s string) []string {
 	return append(list, s)
 }
 
+// cloneAll returns a new slice of copies of ss: values handed out by a
+// Record share its bytes only until the next Reset, and events outlive it.
+func cloneAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strings.Clone(s)
+	}
+	return out
+}
+
+// valueText returns the text of v, a view of the record's bytes for strings:
+// copy it before keeping it.
 func valueText(v ecs.Value) string {
 	if v.Kind == ecs.KindNumber && v.S == "" {
 		return fmt.Sprint(v.N)

@@ -1,6 +1,7 @@
 package rule
 
 import (
+	"strings"
 	"time"
 
 	"github.com/trailsweep/trailsweep/internal/kql"
@@ -23,7 +24,7 @@ func (r *Rule) EventsAt(d kql.Doc, t time.Time, history bool, dst []Event) []Eve
 				ev.Card = append(ev.Card, "")
 				continue
 			}
-			ev.Card = append(ev.Card, valueText(vs[0]))
+			ev.Card = append(ev.Card, strings.Clone(valueText(vs[0]))) // the event outlives the record
 		}
 	case aggSequence:
 		for i, s := range a.steps {
