@@ -378,20 +378,10 @@ func loadTemplates(dir string) (*templates, string, error) {
 	t := &templates{}
 	h := fnv.New64a()
 	if dir != "" {
-		var paths []string
-		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if !d.IsDir() && (strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".json.gz")) {
-				paths = append(paths, p)
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		paths, err := LogFiles(dir)
+		if err != nil {
 			return nil, "", err
 		}
-		sort.Strings(paths)
 		for _, p := range paths {
 			recs, err := readRecords(p)
 			if err != nil {
@@ -436,7 +426,7 @@ func loadTemplates(dir string) (*templates, string, error) {
 
 // readRecords returns the compact records of one log file.
 func readRecords(p string) ([][]byte, error) {
-	b, err := os.ReadFile(p)
+	b, err := ReadLog(p)
 	if err != nil {
 		return nil, err
 	}
@@ -445,16 +435,9 @@ func readRecords(p string) ([][]byte, error) {
 
 // splitRecords returns the compact records of a log body, gzip or plain.
 func splitRecords(b []byte) ([][]byte, error) {
-	if len(b) > 2 && b[0] == 0x1f && b[1] == 0x8b {
-		zr, err := gzip.NewReader(bytes.NewReader(b))
-		if err != nil {
-			return nil, err
-		}
-		var out bytes.Buffer
-		if _, err := out.ReadFrom(zr); err != nil {
-			return nil, err
-		}
-		b = out.Bytes()
+	b, err := gunzip(b)
+	if err != nil {
+		return nil, err
 	}
 	var raw []json.RawMessage
 	if bytes.HasPrefix(bytes.TrimSpace(b), []byte("[")) {
