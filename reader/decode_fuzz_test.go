@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/trailsweep/trailsweep/internal/gen"
 	"github.com/trailsweep/trailsweep/reader"
 )
 
@@ -197,25 +197,17 @@ func sharedLogs(tb testing.TB) []byte {
 	if _, err := os.Stat(root); err != nil {
 		tb.Skipf("../shared not present: %v", err)
 	}
-	var all bytes.Buffer
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json.gz") {
-			return err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return err
-		}
-		_, err = io.Copy(&all, zr)
-		return err
-	})
+	logs, err := gen.LogFiles(root)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	var all bytes.Buffer
+	for _, p := range logs {
+		data, err := gen.ReadLog(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		all.Write(data)
 	}
 	return all.Bytes()
 }

@@ -2,12 +2,8 @@ package rule
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
-	"io"
-	"io/fs"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -15,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
+	"github.com/trailsweep/trailsweep/internal/gen"
 )
 
 // mapDoc is a kql.Doc over field name → string values.
@@ -167,28 +164,16 @@ func records(t testing.TB) [][]byte {
 		add(mustRead(t, f), false)
 	}
 	invictus := shared(t, "datasets", "invictus-aws")
-	err := filepath.WalkDir(invictus, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json.gz") {
-			return err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return err
-		}
-		data, err := io.ReadAll(zr)
-		if err != nil {
-			return err
-		}
-		add(data, true)
-		return nil
-	})
+	logs, err := gen.LogFiles(invictus)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, p := range logs {
+		data, err := gen.ReadLog(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		add(data, true)
 	}
 	return out
 }
