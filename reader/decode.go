@@ -35,6 +35,10 @@ var (
 	ErrRecordTooLarge = errors.New("record too large")
 	ErrObjectTooLarge = errors.New("object too large")
 	ErrInvalidUTF8    = errors.New("invalid utf-8")
+	// ErrBadRecord: a record whose brackets and strings are sound but
+	// whose JSON is not (a bad number, a missing colon or comma). Like
+	// ErrRecordTooLarge it is skipped, and Next may be called again.
+	ErrBadRecord = errors.New("record is not valid json")
 )
 
 // DecodeError is a decoding failure at a byte offset of the decompressed
@@ -105,6 +109,10 @@ type Decoder struct {
 	out      int64 // decompressed bytes read
 	rerr     error // sticky read error, io.EOF at the end
 
+	capture bool         // note the record's top-level keys; grammar errors spare the stream
+	bad     *DecodeError // the grammar error of the record being read
+	keys    []int32      // where they begin, relative to the record (KeyOffsets)
+
 	state     int
 	inRecords bool // the array being read is a Records array
 	values    int  // top-level values begun
@@ -125,6 +133,9 @@ const (
 	initialBuf = 128 << 10
 	minRead    = 32 << 10
 	maxDepth   = 512
+	// maxRecordDepth bounds the nesting within a record: fastjson, which
+	// parses a record's members, refuses deeper values.
+	maxRecordDepth = 300
 )
 
 // NewDecoder returns a Decoder reading r. It reads the gzip header if r
@@ -193,7 +204,7 @@ func (d *Decoder) BytesOut() int64 { return d.out }
 // Next returns the next record's raw JSON, valid until the next call to
 // Next or Reset, and io.EOF after the last one.
 //
-// After an error wrapping ErrRecordTooLarge or ErrInvalidUTF8 the bad record
+// After an error for which Skipped reports true the bad record
 // has been skipped and Next may be called again for the following ones;
 // every other error is final and Next keeps returning it.
 func (d *Decoder) Next() ([]byte, error) {
@@ -201,10 +212,17 @@ func (d *Decoder) Next() ([]byte, error) {
 		return nil, d.err
 	}
 	rec, err := d.next()
-	if err != nil && !errors.Is(err, ErrRecordTooLarge) && !errors.Is(err, ErrInvalidUTF8) {
+	if err != nil && !Skipped(err) {
 		d.err = err
 	}
 	return rec, err
+}
+
+// Skipped reports whether err, from Next, is about one record only (too
+// large, invalid UTF-8, bad JSON within sound brackets), which the decoder
+// skipped: Next may be called again for the records after it.
+func Skipped(err error) bool {
+	return errors.Is(err, ErrRecordTooLarge) || errors.Is(err, ErrInvalidUTF8) || errors.Is(err, ErrBadRecord)
 }
 
 func (d *Decoder) next() ([]byte, error) {
@@ -288,7 +306,14 @@ func (d *Decoder) begin() {
 	d.start, d.retain, d.overflow = d.pos, true, false
 	d.recOff = d.base + int64(d.pos)
 	d.hi = 0
+	d.keys = d.keys[:0]
 }
+
+// KeyOffsets returns where the top-level keys of the record last returned
+// by Next begin (the offsets of their opening quotes in the record, in
+// order), for ecs.Record.ResetMembers. The slice is valid until the next
+// call to Next or Reset.
+func (d *Decoder) KeyOffsets() []int32 { return d.keys }
 
 // record ends the value retained since begin, ending at d.pos, and returns
 // it as a record.
@@ -310,10 +335,17 @@ func (d *Decoder) element(c byte) ([]byte, error) {
 		return nil, d.errorf(ErrNotCloudTrail, d.pos, "array element %q is not an object", c)
 	}
 	d.begin()
-	if err := d.composite(); err != nil {
+	d.capture, d.bad = true, nil
+	err := d.composite()
+	d.capture = false
+	if err != nil {
 		return nil, err
 	}
 	d.state = stNext
+	if d.bad != nil {
+		d.retain = false
+		return nil, d.bad
+	}
 	return d.record()
 }
 
@@ -339,6 +371,7 @@ func (d *Decoder) object() ([]byte, error) {
 		if c != '"' {
 			return nil, d.errorf(ErrNotJSON, d.pos, "unexpected %q, want a key", c)
 		}
+		d.keys = append(d.keys, int32(d.pos-d.start))
 		key := d.peek(len(`"eventVersion"`))
 		records := bytes.HasPrefix(key, recordsKey)
 		for _, k := range eventKeys {
@@ -473,14 +506,18 @@ func (d *Decoder) value(c byte) error {
 // scalar skips a number or literal at d.pos, up to a delimiter or the end.
 func (d *Decoder) scalar() error {
 	i := d.pos
+	from := d.base + int64(i) // where it starts in the stream
 	for {
 		for ; i < d.w; i++ {
 			switch c := d.buf[i]; c {
 			case ',', '}', ']', ' ', '\n', '\r', '\t':
+				if k := int(from - d.base); k >= 0 && !validScalar(d.buf[k:i]) {
+					return d.errorf(ErrNotJSON, k, "bad number or literal %q", d.buf[k:i])
+				}
 				d.pos = i
 				return nil
 			default:
-				if class[c] != cPlain {
+				if k := class[c]; k != cPlain && k != cColon && k != cComma {
 					return d.errorf(ErrNotJSON, i, "unexpected %q in a literal", c)
 				}
 			}
@@ -551,6 +588,8 @@ const (
 	cQuote
 	cOpen
 	cClose
+	cColon
+	cComma
 	cBad // control characters and non-ASCII bytes
 )
 
@@ -563,6 +602,10 @@ var class = func() (t [256]byte) {
 			t[c] = cOpen
 		case c == '}' || c == ']':
 			t[c] = cClose
+		case c == ':':
+			t[c] = cColon
+		case c == ',':
+			t[c] = cComma
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 		case c < 0x20 || c >= 0x80:
 			t[c] = cBad
@@ -581,6 +624,21 @@ func (d *Decoder) composite() error {
 	inStr := false
 	h := d.hi
 	defer func() { d.hi = h }()
+	limit := maxDepth
+	if d.capture {
+		limit = maxRecordDepth
+	}
+	st := gValue // what the grammar allows next
+	last := -1   // where the last key directly in the record began (capture)
+	lax := false // a record's grammar error is noted: only the structure is checked from there
+	bad := func(i int, format string, args ...any) error {
+		if !d.capture {
+			return d.errorf(ErrNotJSON, i, format, args...)
+		}
+		lax = true
+		d.bad = &DecodeError{Err: ErrBadRecord, Reason: fmt.Sprintf(format, args...), Offset: d.base + int64(i)}
+		return nil
+	}
 	for {
 		b := d.buf[:d.w]
 		if inStr {
@@ -593,8 +651,66 @@ func (d *Decoder) composite() error {
 			c := b[i]
 			switch class[c] {
 			case cPlain:
+				if c == ' ' || c == '\n' || c == '\r' || c == '\t' {
+					i++
+					continue
+				}
+				if st != gValue && st != gValueOrEnd && !lax {
+					if err := bad(i, "unexpected %q", c); err != nil {
+						return err
+					}
+				}
+				j, ok := scanScalar(b, i)
+				if !ok && !lax {
+					if err := bad(i, "bad number or literal %q", b[i:j]); err != nil {
+						return err
+					}
+				}
+				if j == len(b) { // the literal may go on: read more and scan it again
+					break scan
+				}
+				i, st = max(j, i+1), gComma
+			case cComma:
+				if st != gComma && !lax {
+					if err := bad(i, "unexpected ','"); err != nil {
+						return err
+					}
+				}
+				if stack[len(stack)-1] == '}' {
+					st = gKey
+				} else {
+					st = gValue
+				}
+				i++
+			case cColon:
+				if st != gColon && !lax {
+					if err := bad(i, "unexpected ':'"); err != nil {
+						return err
+					}
+				}
+				// A colon directly in the record ends a key: note where
+				// the key began, relative to the record.
+				if d.capture && len(stack) == 1 && !lax {
+					d.keys = append(d.keys, int32(last))
+				}
+				st = gValue
 				i++
 			case cQuote:
+				switch st {
+				case gKey, gKeyOrEnd:
+					st = gColon
+					if len(stack) == 1 {
+						last = i - d.start // relative: more() moves the buffer
+					}
+				case gValue, gValueOrEnd:
+					st = gComma
+				default:
+					if !lax {
+						if err := bad(i, "unexpected string"); err != nil {
+							return err
+						}
+					}
+				}
 				// skipStr inlined for the common case: no escape, and the
 				// closing quote within the buffer.
 				j := i + 1
@@ -622,17 +738,33 @@ func (d *Decoder) composite() error {
 					break scan
 				}
 			case cOpen:
-				if len(stack) == maxDepth {
-					return d.errorf(ErrNotJSON, i, "nesting deeper than %d", maxDepth)
+				if st != gValue && st != gValueOrEnd && !lax {
+					if err := bad(i, "unexpected %q", c); err != nil {
+						return err
+					}
+				}
+				if len(stack) == limit {
+					return d.errorf(ErrNotJSON, i, "nesting deeper than %d", limit)
 				}
 				stack = append(stack, c+2) // the matching close: '{'+2 == '}', '['+2 == ']'
+				if c == '{' {
+					st = gKeyOrEnd
+				} else {
+					st = gValueOrEnd
+				}
 				i++
 			case cClose:
 				n := len(stack) - 1
 				if stack[n] != c {
 					return d.errorf(ErrNotJSON, i, "unexpected %q, want %q", c, stack[n])
 				}
+				if st != gComma && !(st == gKeyOrEnd && c == '}') && !(st == gValueOrEnd && c == ']') && !lax {
+					if err := bad(i, "unexpected %q", c); err != nil {
+						return err
+					}
+				}
 				stack = stack[:n]
+				st = gComma
 				i++
 				if n == 0 {
 					d.pos = i
@@ -651,6 +783,83 @@ func (d *Decoder) composite() error {
 			return d.truncated(err, "inside a record")
 		}
 	}
+}
+
+// What the JSON grammar allows next inside a composite value.
+const (
+	gValue      = iota // a value (after ':' or an array's ',')
+	gValueOrEnd        // a value or ']' (after '[')
+	gKey               // a key (after an object's ',')
+	gKeyOrEnd          // a key or '}' (after '{')
+	gColon             // ':' (after a key)
+	gComma             // ',' or the close (after a value)
+)
+
+// scanScalar scans the number or literal (true, false, null) starting at
+// b[i] and returns the index after it and whether it is valid JSON. When it
+// runs to the end of b it returns len(b) and true: the caller reads more
+// and scans it again.
+func scanScalar(b []byte, i int) (int, bool) {
+	j := i
+	for j < len(b) && scalarByte[b[j]] {
+		j++
+	}
+	if j == len(b) {
+		return j, true
+	}
+	return j, validScalar(b[i:j])
+}
+
+// scalarByte marks the bytes a number or literal can hold.
+var scalarByte = func() (t [256]bool) {
+	for _, c := range []byte("0123456789+-.eEtruefalsn") {
+		t[c] = true
+	}
+	return t
+}()
+
+// validScalar reports whether s is a JSON number, true, false or null.
+func validScalar(s []byte) bool {
+	switch string(s) {
+	case "true", "false", "null":
+		return true
+	}
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && '1' <= s[i] && s[i] <= '9':
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if i == len(s) || s[i] < '0' || s[i] > '9' {
+			return false
+		}
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if i == len(s) || s[i] < '0' || s[i] > '9' {
+			return false
+		}
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+	}
+	return i == len(s)
 }
 
 const (

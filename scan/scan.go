@@ -371,7 +371,14 @@ func (w *worker) process(f fetched) result {
 		if err == io.EOF {
 			break
 		}
-		if err != nil && (errors.Is(err, reader.ErrRecordTooLarge) || errors.Is(err, reader.ErrInvalidUTF8)) {
+		if err != nil && errors.Is(err, reader.ErrBadRecord) {
+			// Sound brackets, bad JSON within: a malformed record, as
+			// when a record does not parse.
+			r.records.Read++
+			r.records.Malformed++
+			continue
+		}
+		if err != nil && reader.Skipped(err) {
 			// The decoder skipped the bad record: count it, keep the first
 			// such error for the object and read on.
 			r.records.Read++
@@ -386,7 +393,7 @@ func (w *worker) process(f fetched) result {
 			break
 		}
 		r.records.Read++
-		w.record(&r, raw, index)
+		w.record(&r, raw, dec.KeyOffsets(), index)
 	}
 	w.flushNewTerms(&r)
 	r.bytesOut = dec.BytesOut()
@@ -394,10 +401,10 @@ func (w *worker) process(f fetched) result {
 }
 
 // record evaluates one record and appends its findings to r.
-func (w *worker) record(r *result, raw []byte, index int64) {
+func (w *worker) record(r *result, raw []byte, keys []int32, index int64) {
 	rec := w.rec
 	w.baseValid = false
-	if err := rec.Reset(raw); err != nil {
+	if err := rec.ResetMembers(raw, keys); err != nil {
 		r.records.Malformed++
 		return
 	}

@@ -114,10 +114,21 @@ func rawLeaves(v *fastjson.Value, fn func(RawValue) bool, depth int) bool {
 // missing key yields nothing. Example: path {"resources", "ARN"} yields the
 // ARN of every element of resources.
 func (r *Record) RawValues(path []string, fn func(RawValue) bool) bool {
-	if r.root == nil {
+	if !r.valid() {
 		return true
 	}
-	return rawWalk(r.root, path, fn, 0)
+	if len(path) == 0 || !r.lazy {
+		root := r.lookup()
+		if root == nil {
+			return true
+		}
+		return rawWalk(root, path, fn, 0)
+	}
+	v := r.top(path[0])
+	if v == nil {
+		return true
+	}
+	return rawWalk(v, path[1:], fn, 1)
 }
 
 func rawWalk(v *fastjson.Value, path []string, fn func(RawValue) bool, depth int) bool {

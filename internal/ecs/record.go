@@ -57,6 +57,12 @@ type Record struct {
 	objOK   [numObjs]bool
 	objFlat [numObjs]bool            // present and shorter than maxFlattened UTF-16 units
 	objVal  [numObjs]*fastjson.Value // the raw object, nil when absent
+
+	lazy    bool              // set by ResetMembers: members are parsed when read
+	members []member          // the top-level members, after ResetMembers
+	parsers []fastjson.Parser // one per member
+	err     error             // the first member that failed to parse
+	escaped bool              // some key is written with escapes
 }
 
 // slot caches one field's values for the record of generation gen.
@@ -78,16 +84,7 @@ func NewRecord(opts Options) *Record {
 // raw must stay unchanged until the next Reset. On error the Record is
 // empty: every field is absent and the raw accessors return zero values.
 func (r *Record) Reset(raw []byte) error {
-	r.gen++
-	if r.gen == 0 { // wrapped: invalidate every cache explicitly, once per 2^32 records
-		for i := range r.cache {
-			r.cache[i].gen = 0
-		}
-		r.actorGen = 0
-		r.objGen = [numObjs]uint32{}
-		r.gen = 1
-	}
-	r.raw, r.root = nil, nil
+	r.next()
 	v, err := r.parser.ParseBytes(raw)
 	if err != nil {
 		return fmt.Errorf("parse record: %w", err)
@@ -99,6 +96,23 @@ func (r *Record) Reset(raw []byte) error {
 	return nil
 }
 
+// next starts a new record: every cache is stale, every field absent.
+func (r *Record) next() {
+	r.gen++
+	if r.gen == 0 { // wrapped: invalidate every cache explicitly, once per 2^32 records
+		for i := range r.cache {
+			r.cache[i].gen = 0
+		}
+		r.actorGen = 0
+		r.objGen = [numObjs]uint32{}
+		r.gen = 1
+	}
+	r.raw, r.root, r.lazy, r.err = nil, nil, false, nil
+}
+
+// valid reports whether the last reset succeeded.
+func (r *Record) valid() bool { return r.raw != nil }
+
 // Values returns the values of f after cleanup, nil when the field is absent.
 // The slice is owned by the Record and valid until the next Reset; callers
 // must not modify it. Its strings may share the record's parsed bytes and
@@ -106,7 +120,7 @@ func (r *Record) Reset(raw []byte) error {
 // a copy (strings.Clone) of any string retained across records (findings,
 // aggregate keys).
 func (r *Record) Values(f Field) []Value {
-	if f.id <= 0 || r.root == nil {
+	if f.id <= 0 || !r.valid() {
 		return nil
 	}
 	if f.id >= len(r.cache) {
@@ -133,10 +147,7 @@ func (r *Record) Raw() []byte { return r.raw }
 // Str returns the string at path in the raw record (not cleaned), "" when
 // it is absent or not a string. Example: r.Str("userIdentity", "arn").
 func (r *Record) Str(path ...string) string {
-	if r.root == nil {
-		return ""
-	}
-	v := r.root.Get(path...)
+	v := r.lookup(path...)
 	if v == nil || v.Type() != fastjson.TypeString {
 		return ""
 	}
@@ -147,10 +158,7 @@ func (r *Record) Str(path ...string) string {
 // record (not cleaned; strings re-escaped minimally), "" when the key is
 // absent or null.
 func (r *Record) JSON(key string) string {
-	if r.root == nil {
-		return ""
-	}
-	v := r.root.Get(key)
+	v := r.lookup(key)
 	if v == nil || v.Type() == fastjson.TypeNull {
 		return ""
 	}
@@ -273,7 +281,7 @@ func dropped(v *fastjson.Value) bool {
 
 // get returns the value at path after cleanup, nil when absent.
 func (r *Record) get(path ...string) *fastjson.Value {
-	v := r.root.Get(path...)
+	v := r.lookup(path...)
 	if v == nil || dropped(v) {
 		return nil
 	}
@@ -313,7 +321,7 @@ func (r *Record) object(i int) (string, bool) {
 	}
 	r.objGen[i] = r.gen
 	r.objStr[i], r.objOK[i], r.objFlat[i] = "", false, false
-	v := r.root.Get(objKeys[i])
+	v := r.lookup(objKeys[i])
 	r.objVal[i] = v
 	if v == nil {
 		return "", false

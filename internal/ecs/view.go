@@ -11,10 +11,7 @@ import (
 // not keep the string (an index, a map probe); keep a copy
 // (strings.Clone) of anything retained.
 func (r *Record) StrView(path ...string) string {
-	if r.root == nil {
-		return ""
-	}
-	v := r.root.Get(path...)
+	v := r.lookup(path...)
 	if v == nil || v.Type() != fastjson.TypeString {
 		return ""
 	}
@@ -27,10 +24,7 @@ func (r *Record) StrView(path ...string) string {
 
 // AppendJSON appends what JSON(key) returns to dst, without the string.
 func (r *Record) AppendJSON(dst []byte, key string) []byte {
-	if r.root == nil {
-		return dst
-	}
-	v := r.root.Get(key)
+	v := r.lookup(key)
 	if v == nil || v.Type() == fastjson.TypeNull {
 		return dst
 	}
@@ -46,10 +40,20 @@ func (r *Record) StrViews(parent []string, keys []string, dst []string) {
 	for i := range keys {
 		dst[i] = ""
 	}
-	if r.root == nil {
+	if !r.valid() {
 		return
 	}
-	o := r.root.Get(parent...)
+	if len(parent) == 0 && r.lazy {
+		for i, key := range keys {
+			if v := r.top(key); v != nil && v.Type() == fastjson.TypeString {
+				if b := v.GetStringBytes(); len(b) > 0 {
+					dst[i] = unsafe.String(&b[0], len(b))
+				}
+			}
+		}
+		return
+	}
+	o := r.lookup(parent...)
 	if o == nil || o.Type() != fastjson.TypeObject {
 		return
 	}

@@ -1,0 +1,108 @@
+package ecs_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/trailsweep/trailsweep/internal/ecs"
+	"github.com/trailsweep/trailsweep/internal/gen"
+	"github.com/trailsweep/trailsweep/reader"
+)
+
+// TestResetMembersEqualsReset: a record read member by member, from the
+// key offsets the scanner's splitter reports, has every field the whole
+// parse has, over the real CloudTrail datasets and the bundled sample.
+func TestResetMembersEqualsReset(t *testing.T) {
+	roots := []string{filepath.Join("..", "..", "testdata", "sample")}
+	if _, err := os.Stat(filepath.Join("..", "..", "..", "shared", "datasets")); err == nil {
+		roots = append(roots, filepath.Join("..", "..", "..", "shared", "datasets"))
+	} else {
+		t.Logf("../shared/datasets is absent: the bundled sample only")
+	}
+	names := append(ecs.Names(),
+		"aws.cloudtrail.flattened.request_parameters", "aws.cloudtrail.flattened.response_elements",
+		"aws.cloudtrail.flattened.additional_eventdata", "aws.cloudtrail.flattened.service_event_details",
+		"aws.cloudtrail.flattened.request_parameters.bucketName", "aws.cloudtrail.flattened.response_elements.credentials.accessKeyId")
+	fields := make([]ecs.Field, len(names))
+	for i, n := range names {
+		fields[i] = ecs.Lookup(n)
+	}
+	rawPaths := [][]string{{"eventSource"}, {"userIdentity", "arn"}, {"userIdentity", "sessionContext", "sessionIssuer", "type"}, {"resources", "ARN"}, {"requestParameters"}, {}}
+	lazy, whole := ecs.NewRecord(ecs.Options{}), ecs.NewRecord(ecs.Options{})
+	records := 0
+	for _, root := range roots {
+		files, err := gen.LogFiles(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			body, err := gen.ReadLog(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := reader.NewDecoder(bytes.NewReader(body), reader.DecodeOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for {
+				raw, err := d.Next()
+				if errors.Is(err, io.EOF) || errors.Is(err, reader.ErrNotCloudTrail) {
+					break
+				}
+				if err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
+				records++
+				if err := lazy.ResetMembers(raw, d.KeyOffsets()); err != nil {
+					t.Fatalf("%s: ResetMembers: %v", f, err)
+				}
+				if err := whole.Reset(raw); err != nil {
+					t.Fatalf("%s: Reset: %v", f, err)
+				}
+				for i, fl := range fields {
+					if a, b := lazy.Values(fl), whole.Values(fl); !reflect.DeepEqual(a, b) {
+						t.Fatalf("%s record %d: %s: members %v, whole %v", f, records, names[i], a, b)
+					}
+				}
+				for _, p := range rawPaths {
+					if a, b := rawTexts(lazy, p), rawTexts(whole, p); !reflect.DeepEqual(a, b) {
+						t.Fatalf("%s record %d: raw %v: members %q, whole %q", f, records, p, a, b)
+					}
+				}
+				for _, k := range []string{"requestParameters", "responseElements", "userIdentity", "eventName", "absent"} {
+					if a, b := lazy.JSON(k), whole.JSON(k); a != b {
+						t.Fatalf("%s record %d: JSON(%s): members %q, whole %q", f, records, k, a, b)
+					}
+				}
+				keys := []string{"eventID", "eventName", "userAgent", "absent"}
+				a, b := make([]string, len(keys)), make([]string, len(keys))
+				lazy.StrViews(nil, keys, a)
+				whole.StrViews(nil, keys, b)
+				if !reflect.DeepEqual(a, b) {
+					t.Fatalf("%s record %d: StrViews: members %q, whole %q", f, records, a, b)
+				}
+				if lazy.Err() != nil {
+					t.Fatalf("%s record %d: %v", f, records, lazy.Err())
+				}
+			}
+		}
+	}
+	if records == 0 {
+		t.Fatal("no records read")
+	}
+	t.Logf("%d records, %d fields each: equal", records, len(fields))
+}
+
+func rawTexts(r *ecs.Record, path []string) []string {
+	var out []string
+	r.RawValues(path, func(v ecs.RawValue) bool {
+		out = append(out, v.Text())
+		return true
+	})
+	return out
+}
