@@ -309,9 +309,10 @@ func (d *Decoder) begin() {
 	d.keys = d.keys[:0]
 }
 
-// KeyOffsets returns where the top-level keys of the record last returned
-// by Next begin (the offsets of their opening quotes in the record, in
-// order), for ecs.Record.ResetMembers. The slice is valid until the next
+// KeyOffsets returns where the top-level members of the record last
+// returned by Next are, for ecs.Record.ResetMembers: three offsets in the
+// record per member, in order: its key's opening quote, its colon, and the
+// comma or closing brace after its value. The slice is valid until the next
 // call to Next or Reset.
 func (d *Decoder) KeyOffsets() []int32 { return d.keys }
 
@@ -415,6 +416,7 @@ func (d *Decoder) member() (byte, error) {
 	if c != ':' {
 		return 0, d.errorf(ErrNotJSON, d.pos, "unexpected %q, want ':'", c)
 	}
+	d.keys = append(d.keys, int32(d.pos-d.start)) // for a record: see KeyOffsets
 	d.pos++
 	if c, err = d.ws(); err != nil {
 		return 0, d.truncated(err, "inside the top-level object")
@@ -431,6 +433,9 @@ func (d *Decoder) afterMember(c byte) (byte, error) {
 	c, err := d.ws()
 	if err != nil {
 		return 0, d.truncated(err, "inside the top-level object")
+	}
+	if c == '}' || c == ',' {
+		d.keys = append(d.keys, int32(d.pos-d.start)) // for a record: see KeyOffsets
 	}
 	switch c {
 	case '}':
@@ -631,14 +636,6 @@ func (d *Decoder) composite() error {
 	st := gValue // what the grammar allows next
 	last := -1   // where the last key directly in the record began (capture)
 	lax := false // a record's grammar error is noted: only the structure is checked from there
-	bad := func(i int, format string, args ...any) error {
-		if !d.capture {
-			return d.errorf(ErrNotJSON, i, format, args...)
-		}
-		lax = true
-		d.bad = &DecodeError{Err: ErrBadRecord, Reason: fmt.Sprintf(format, args...), Offset: d.base + int64(i)}
-		return nil
-	}
 	for {
 		b := d.buf[:d.w]
 		if inStr {
@@ -656,15 +653,17 @@ func (d *Decoder) composite() error {
 					continue
 				}
 				if st != gValue && st != gValueOrEnd && !lax {
-					if err := bad(i, "unexpected %q", c); err != nil {
+					if err := d.badGrammar(i, "unexpected %q", c); err != nil {
 						return err
 					}
+					lax = true
 				}
 				j, ok := scanScalar(b, i)
 				if !ok && !lax {
-					if err := bad(i, "bad number or literal %q", b[i:j]); err != nil {
+					if err := d.badGrammar(i, "bad number or literal %q", b[i:j]); err != nil {
 						return err
 					}
+					lax = true
 				}
 				if j == len(b) { // the literal may go on: read more and scan it again
 					break scan
@@ -672,26 +671,31 @@ func (d *Decoder) composite() error {
 				i, st = max(j, i+1), gComma
 			case cComma:
 				if st != gComma && !lax {
-					if err := bad(i, "unexpected ','"); err != nil {
+					if err := d.badGrammar(i, "unexpected ','"); err != nil {
 						return err
 					}
+					lax = true
 				}
 				if stack[len(stack)-1] == '}' {
 					st = gKey
+					if d.capture && len(stack) == 1 {
+						d.keys = append(d.keys, int32(i-d.start)) // the end of a member's value
+					}
 				} else {
 					st = gValue
 				}
 				i++
 			case cColon:
 				if st != gColon && !lax {
-					if err := bad(i, "unexpected ':'"); err != nil {
+					if err := d.badGrammar(i, "unexpected ':'"); err != nil {
 						return err
 					}
+					lax = true
 				}
 				// A colon directly in the record ends a key: note where
 				// the key began, relative to the record.
 				if d.capture && len(stack) == 1 && !lax {
-					d.keys = append(d.keys, int32(last))
+					d.keys = append(d.keys, int32(last), int32(i-d.start))
 				}
 				st = gValue
 				i++
@@ -706,9 +710,10 @@ func (d *Decoder) composite() error {
 					st = gComma
 				default:
 					if !lax {
-						if err := bad(i, "unexpected string"); err != nil {
+						if err := d.badGrammar(i, "unexpected string"); err != nil {
 							return err
 						}
+						lax = true
 					}
 				}
 				// skipStr inlined for the common case: no escape, and the
@@ -739,9 +744,10 @@ func (d *Decoder) composite() error {
 				}
 			case cOpen:
 				if st != gValue && st != gValueOrEnd && !lax {
-					if err := bad(i, "unexpected %q", c); err != nil {
+					if err := d.badGrammar(i, "unexpected %q", c); err != nil {
 						return err
 					}
+					lax = true
 				}
 				if len(stack) == limit {
 					return d.errorf(ErrNotJSON, i, "nesting deeper than %d", limit)
@@ -759,12 +765,16 @@ func (d *Decoder) composite() error {
 					return d.errorf(ErrNotJSON, i, "unexpected %q, want %q", c, stack[n])
 				}
 				if st != gComma && !(st == gKeyOrEnd && c == '}') && !(st == gValueOrEnd && c == ']') && !lax {
-					if err := bad(i, "unexpected %q", c); err != nil {
+					if err := d.badGrammar(i, "unexpected %q", c); err != nil {
 						return err
 					}
+					lax = true
 				}
 				stack = stack[:n]
 				st = gComma
+				if n == 0 && d.capture && len(d.keys)%3 == 2 {
+					d.keys = append(d.keys, int32(i-d.start)) // the end of the last member's value
+				}
 				i++
 				if n == 0 {
 					d.pos = i
@@ -783,6 +793,17 @@ func (d *Decoder) composite() error {
 			return d.truncated(err, "inside a record")
 		}
 	}
+}
+
+// badGrammar handles a grammar error at i: within a record it is noted
+// (the record is skipped once its end is found) and nil is returned; in
+// any other value it is the error returned.
+func (d *Decoder) badGrammar(i int, format string, args ...any) error {
+	if !d.capture {
+		return d.errorf(ErrNotJSON, i, format, args...)
+	}
+	d.bad = &DecodeError{Err: ErrBadRecord, Reason: fmt.Sprintf(format, args...), Offset: d.base + int64(i)}
+	return nil
 }
 
 // What the JSON grammar allows next inside a composite value.

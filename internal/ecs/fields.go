@@ -164,6 +164,17 @@ func constant(s string) computeFunc {
 // one value, a list its scalar elements; maps and cleaned-away values none.
 func keyword(path ...string) computeFunc {
 	return func(r *Record, dst []Value) []Value {
+		if len(path) == 1 {
+			switch s, st := r.plain(path[0]); st {
+			case plainAbsent:
+				return dst
+			case plainString:
+				if emptyString(bytesOf(s)) {
+					return dst
+				}
+				return append(dst, Value{Kind: KindString, S: s})
+			}
+		}
 		v := r.get(path...)
 		if v == nil {
 			return dst

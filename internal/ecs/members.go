@@ -1,6 +1,7 @@
 package ecs
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 type member struct {
 	key    string          // unescaped
 	raw    string          // as written, when it has escapes; else ""
+	word   uint64          // keyWord(key)
 	val    []byte          // the value as written (ResetMembers)
 	v      *fastjson.Value // the parsed value, once parsed
 	parsed bool
@@ -27,71 +29,53 @@ type member struct {
 // errMember is the error of a record whose member does not parse.
 var errMember = errors.New("member does not parse")
 
-// ResetMembers is Reset for a record whose top-level keys start at the
-// given offsets of raw (their opening quotes, in order, as the scanner's
-// splitter reports them). The record's structure must already be checked:
-// strings closed, brackets balanced. ResetMembers checks the top level
-// (an object of key, colon, value, separated by commas) and parses each
-// member the first time it is read; a member that does not parse makes
-// Err report it from then on, and reads as absent.
-func (r *Record) ResetMembers(raw []byte, keys []int32) error {
+// ResetMembers is Reset for a record whose top-level members are located
+// by offs, three offsets per member in order (as the scanner's splitter,
+// reader.Decoder.KeyOffsets, reports them): the key's opening quote, the
+// colon after it, and the comma or closing brace after the value. The
+// record's JSON must already be checked (the splitter does): ResetMembers
+// checks only that the offsets fit the record. Each member is parsed the
+// first time a field reads it; one that does not parse reads as absent and
+// makes Err report it.
+func (r *Record) ResetMembers(raw []byte, offs []int32) error {
 	r.next()
 	r.members = r.members[:0]
 	r.err, r.escaped = nil, false
-	i := skipSpace(raw, 0)
-	if i >= len(raw) || raw[i] != '{' {
+	if len(offs)%3 != 0 || len(raw) < 2 || raw[0] != '{' || raw[len(raw)-1] != '}' {
 		return fmt.Errorf("parse record: %w", ErrNotObject)
 	}
-	end := len(raw) - 1
-	for end > i && isSpace(raw[end]) {
-		end--
-	}
-	if raw[end] != '}' {
-		return fmt.Errorf("parse record: want '}' at the end")
-	}
-	for k, off := range keys {
-		ko := int(off)
-		if ko <= i || ko >= end || raw[ko] != '"' {
-			return fmt.Errorf("parse record: no key at offset %d", ko)
+	prev := 0
+	for k := 0; k < len(offs); k += 3 {
+		ko, co, eo := int(offs[k]), int(offs[k+1]), int(offs[k+2])
+		if ko <= prev || co <= ko+1 || eo <= co || eo >= len(raw) || raw[ko] != '"' || raw[co] != ':' {
+			return fmt.Errorf("parse record: bad member offsets %d %d %d", ko, co, eo)
 		}
-		if k == 0 && skipSpace(raw, i+1) != ko {
-			return fmt.Errorf("parse record: unexpected byte before the first key")
+		prev = eo
+		ke := co - 1 // the key's closing quote
+		for ke > ko && raw[ke] != '"' {
+			ke--
 		}
-		key, j, ok := scanKey(raw, ko)
-		if !ok {
-			return fmt.Errorf("parse record: bad key at offset %d", ko)
+		vs, ve := co+1, eo
+		for vs < ve && isSpace(raw[vs]) {
+			vs++
 		}
-		rawKey := ""
-		if j-ko-2 != len(key) || string(raw[ko+1:j-1]) != key {
-			rawKey = bytesView(raw[ko+1 : j-1])
+		for ve > vs && isSpace(raw[ve-1]) {
+			ve--
+		}
+		if ke <= ko || vs == ve {
+			return fmt.Errorf("parse record: bad member offsets %d %d %d", ko, co, eo)
+		}
+		m := member{key: bytesView(raw[ko+1 : ke]), val: raw[vs:ve]}
+		if bytes.IndexByte(raw[ko+1:ke], '\\') >= 0 {
+			key, ok := unescapeKey(raw[ko : ke+1])
+			if !ok {
+				return fmt.Errorf("parse record: bad key at offset %d", ko)
+			}
+			m.key, m.raw = key, m.key
 			r.escaped = true
 		}
-		j = skipSpace(raw, j)
-		if j >= end || raw[j] != ':' {
-			return fmt.Errorf("parse record: want ':' after key %q", key)
-		}
-		start := skipSpace(raw, j+1)
-		stop := end // the closing brace, or the comma before the next key
-		if k+1 < len(keys) {
-			stop = int(keys[k+1]) - 1
-			for stop > start && isSpace(raw[stop]) {
-				stop--
-			}
-			if raw[stop] != ',' {
-				return fmt.Errorf("parse record: want ',' after member %q", key)
-			}
-		}
-		e := stop
-		for e > start && isSpace(raw[e-1]) {
-			e--
-		}
-		if e <= start {
-			return fmt.Errorf("parse record: member %q has no value", key)
-		}
-		r.members = append(r.members, member{key: key, raw: rawKey, val: raw[start:e]})
-	}
-	if len(keys) == 0 && skipSpace(raw, i+1) != end {
-		return fmt.Errorf("parse record: unexpected byte in an empty object")
+		m.word = keyWord(m.key)
+		r.members = append(r.members, m)
 	}
 	if len(r.parsers) < len(r.members) {
 		r.parsers = append(r.parsers, make([]fastjson.Parser, len(r.members)-len(r.parsers))...)
@@ -132,8 +116,9 @@ func (r *Record) top(key string) *fastjson.Value {
 // find returns the index of the member top reads for key, -1 when none:
 // the first written exactly as key, else the first that unescapes to it.
 func (r *Record) find(key string) int {
+	w := keyWord(key)
 	for i := range r.members {
-		if m := &r.members[i]; m.key == key && (m.raw == "" || !r.escaped) {
+		if m := &r.members[i]; m.word == w && m.key == key && m.raw == "" {
 			return i
 		}
 	}
@@ -184,43 +169,54 @@ func (r *Record) whole() *fastjson.Value {
 	return v
 }
 
-// skipSpace returns the index of the first byte at or after i that is not
-// JSON white space.
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && isSpace(b[i]) {
-		i++
-	}
-	return i
-}
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// scanKey reads the JSON string whose opening quote is at b[i] and returns
-// it unescaped (a view of b when it has no escape) and the index after the
-// closing quote.
-func scanKey(b []byte, i int) (string, int, bool) {
-	j := i + 1
-	esc := false
-	for ; j < len(b); j++ {
-		c := b[j]
-		if c == '"' {
-			break
-		}
-		if c == '\\' {
-			esc = true
-			j++
-		}
-	}
-	if j >= len(b) {
-		return "", 0, false
-	}
-	if !esc {
-		return bytesView(b[i+1 : j]), j + 1, true
-	}
+// unescapeKey returns the JSON string literal q (quotes included)
+// unescaped.
+func unescapeKey(q []byte) (string, bool) {
 	var p fastjson.Parser // rare: a key written with escapes
-	v, err := p.ParseBytes(b[i : j+1])
-	if err != nil {
-		return "", 0, false
+	v, err := p.ParseBytes(q)
+	if err != nil || v.Type() != fastjson.TypeString {
+		return "", false
 	}
-	return string(v.GetStringBytes()), j + 1, true
+	return string(v.GetStringBytes()), true
+}
+
+// keyWord packs a key's length and first bytes into one word, so that find
+// compares most keys without reading them.
+func keyWord(k string) uint64 {
+	var w uint64
+	n := min(len(k), 7)
+	for i := 0; i < n; i++ {
+		w |= uint64(k[i]) << (8 * i)
+	}
+	return w | uint64(min(len(k), 255))<<56
+}
+
+// What plain finds.
+const (
+	plainAbsent = iota // no such member
+	plainString        // a string written without escapes
+	plainOther         // anything else: read it parsed
+)
+
+// plain returns the top-level member key's string when it is written
+// without escapes, as a view of the record's bytes, without parsing it:
+// the common case of the hottest fields (eventSource, eventName,
+// sourceIPAddress, userAgent). Only after ResetMembers; plainOther after
+// Reset.
+func (r *Record) plain(key string) (string, int) {
+	if !r.lazy {
+		return "", plainOther
+	}
+	i := r.find(key)
+	if i < 0 {
+		return "", plainAbsent
+	}
+	v := r.members[i].val
+	if len(v) < 2 || v[0] != '"' || bytes.IndexByte(v, '\\') >= 0 {
+		return "", plainOther
+	}
+	return bytesView(v[1 : len(v)-1]), plainString
 }

@@ -3,6 +3,7 @@ package ecs_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -32,7 +33,7 @@ func TestResetMembersEqualsReset(t *testing.T) {
 	for i, n := range names {
 		fields[i] = ecs.Lookup(n)
 	}
-	rawPaths := [][]string{{"eventSource"}, {"userIdentity", "arn"}, {"userIdentity", "sessionContext", "sessionIssuer", "type"}, {"resources", "ARN"}, {"requestParameters"}, {}}
+	rawPaths := [][]string{{"eventSource"}, {"userAgent"}, {"sourceIPAddress"}, {"errorCode"}, {"readOnly"}, {"eventVersion"}, {"userIdentity", "arn"}, {"userIdentity", "sessionContext", "sessionIssuer", "type"}, {"resources", "ARN"}, {"requestParameters"}, {}}
 	lazy, whole := ecs.NewRecord(ecs.Options{}), ecs.NewRecord(ecs.Options{})
 	records := 0
 	for _, root := range roots {
@@ -101,7 +102,8 @@ func TestResetMembersEqualsReset(t *testing.T) {
 func rawTexts(r *ecs.Record, path []string) []string {
 	var out []string
 	r.RawValues(path, func(v ecs.RawValue) bool {
-		out = append(out, v.Text())
+		f, ok := v.Float()
+		out = append(out, fmt.Sprint(v.Kind(), v.Text(), v.TextView(), f, ok))
 		return true
 	})
 	return out

@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/valyala/fastjson"
 )
@@ -21,10 +22,16 @@ const (
 
 // RawValue is one value of the raw record, as written (no ECS cleanup). It
 // is valid until the next Reset of the Record it came from.
-type RawValue struct{ v *fastjson.Value }
+type RawValue struct {
+	v *fastjson.Value // nil for a plain string
+	s string          // a plain string: a view of the record's bytes
+}
 
 // Kind returns the value's JSON type.
 func (v RawValue) Kind() RawKind {
+	if v.v == nil {
+		return RawString
+	}
 	switch v.v.Type() {
 	case fastjson.TypeString:
 		return RawString
@@ -43,6 +50,9 @@ func (v RawValue) Kind() RawKind {
 // Text returns a scalar's text: a string's contents, a number as written,
 // "true" or "false"; "" for null, objects and arrays.
 func (v RawValue) Text() string {
+	if v.v == nil {
+		return strings.Clone(v.s)
+	}
 	switch v.v.Type() {
 	case fastjson.TypeString:
 		return string(v.v.GetStringBytes())
@@ -58,6 +68,10 @@ func (v RawValue) Text() string {
 
 // Float returns a number, or a string holding a number, as a float64.
 func (v RawValue) Float() (float64, bool) {
+	if v.v == nil {
+		f, err := strconv.ParseFloat(v.s, 64)
+		return f, err == nil
+	}
 	switch v.v.Type() {
 	case fastjson.TypeNumber:
 		f, err := v.v.Float64()
@@ -73,6 +87,9 @@ func (v RawValue) Float() (float64, bool) {
 // v, descending into objects and arrays in document order, and stops early
 // when fn returns false. It returns false when stopped.
 func (v RawValue) Leaves(fn func(RawValue) bool) bool {
+	if v.v == nil {
+		return fn(v)
+	}
 	return rawLeaves(v.v, fn, 0)
 }
 
@@ -102,7 +119,7 @@ func rawLeaves(v *fastjson.Value, fn func(RawValue) bool, depth int) bool {
 		}
 		return true
 	}
-	return fn(RawValue{v})
+	return fn(RawValue{v: v})
 }
 
 // RawValues calls fn for each value at path in the raw record (not cleaned),
@@ -124,6 +141,14 @@ func (r *Record) RawValues(path []string, fn func(RawValue) bool) bool {
 		}
 		return rawWalk(root, path, fn, 0)
 	}
+	if len(path) == 1 {
+		switch s, st := r.plain(path[0]); st {
+		case plainAbsent:
+			return true
+		case plainString:
+			return fn(RawValue{s: s})
+		}
+	}
 	v := r.top(path[0])
 	if v == nil {
 		return true
@@ -144,7 +169,7 @@ func rawWalk(v *fastjson.Value, path []string, fn func(RawValue) bool, depth int
 		return true
 	}
 	if len(path) == 0 {
-		return fn(RawValue{v})
+		return fn(RawValue{v: v})
 	}
 	if v.Type() != fastjson.TypeObject {
 		return true

@@ -10,6 +10,9 @@ import (
 // record's parsed bytes and is valid only until the next Reset of the Record
 // the value came from. Use it for comparisons that keep no part of it.
 func (v RawValue) TextView() string {
+	if v.v == nil {
+		return v.s
+	}
 	if v.v.Type() == fastjson.TypeString {
 		b := v.v.GetStringBytes()
 		if len(b) == 0 {
@@ -23,6 +26,17 @@ func (v RawValue) TextView() string {
 // textView is text without the copy for strings: a view of the record's
 // bytes, valid until the next Reset. For values compared, never kept.
 func (r *Record) textView(path ...string) (string, bool) {
+	if len(path) == 1 {
+		switch s, st := r.plain(path[0]); st {
+		case plainAbsent:
+			return "", false
+		case plainString:
+			if emptyString(bytesOf(s)) {
+				return "", false
+			}
+			return s, true
+		}
+	}
 	v := r.get(path...)
 	if v == nil {
 		return "", false
@@ -45,3 +59,6 @@ func bytesView(b []byte) string {
 	}
 	return unsafe.String(&b[0], len(b))
 }
+
+// bytesOf returns s's bytes without copying, for reading only.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

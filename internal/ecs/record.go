@@ -291,6 +291,14 @@ func (r *Record) get(path ...string) *fastjson.Value {
 // text returns the keyword text of the cleaned scalar at path: a string
 // as is, a number as Java prints it, a boolean as "true"/"false".
 func (r *Record) text(path ...string) (string, bool) {
+	if len(path) == 1 {
+		switch s, st := r.plain(path[0]); st {
+		case plainAbsent:
+			return "", false
+		case plainString:
+			return s, !emptyString(bytesOf(s))
+		}
+	}
 	v := r.get(path...)
 	if v == nil {
 		return "", false

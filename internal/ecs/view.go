@@ -11,6 +11,14 @@ import (
 // not keep the string (an index, a map probe); keep a copy
 // (strings.Clone) of anything retained.
 func (r *Record) StrView(path ...string) string {
+	if len(path) == 1 {
+		switch s, st := r.plain(path[0]); st {
+		case plainAbsent:
+			return ""
+		case plainString:
+			return s
+		}
+	}
 	v := r.lookup(path...)
 	if v == nil || v.Type() != fastjson.TypeString {
 		return ""

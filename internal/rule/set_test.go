@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
+	"github.com/trailsweep/trailsweep/reader"
 	"github.com/trailsweep/trailsweep/internal/gen"
 )
 
@@ -186,7 +187,7 @@ func TestSetEquivalence(t *testing.T) {
 	if !kqlLanded() || !ecsLanded() {
 		t.Skip("internal/kql or internal/ecs is still a stub: cannot evaluate rules yet")
 	}
-	loaded, errs := Load([]string{shared(t, "rules", "elastic-aws")})
+	loaded, errs := Load([]string{shared(t, "rules", "elastic-aws"), shared(t, "rules", "sigma-aws")})
 	if len(errs) > 0 {
 		t.Fatalf("load errors: %v", errs)
 	}
@@ -234,6 +235,7 @@ func TestSetEquivalence(t *testing.T) {
 	}
 
 	rec := ecs.NewRecord(ecs.Options{})
+	lazy := ecs.NewRecord(ecs.Options{}) // read member by member, as the scanner does
 	provider, action := ecs.Lookup("event.provider"), ecs.Lookup("event.action")
 	var matched, skipped, evaluated int
 	var buf []*Rule
@@ -255,6 +257,20 @@ func TestSetEquivalence(t *testing.T) {
 		}
 		if lb := local.Match(rec, p, a, nil); !slices.Equal(lb, brute) {
 			t.Errorf("record %d (%s %s): Local.Match %v, brute force %v", i, p, a, ids(lb), ids(brute))
+		}
+		dec, err := reader.NewDecoder(bytes.NewReader(append(append([]byte("["), raw...), ']')), reader.DecodeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		split, err := dec.Next()
+		if err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		if err := lazy.ResetMembers(split, dec.KeyOffsets()); err != nil {
+			t.Fatalf("record %d: ResetMembers: %v", i, err)
+		}
+		if lb := local.Match(lazy, lazy.StrView("eventSource"), lazy.StrView("eventName"), nil); !slices.Equal(lb, brute) {
+			t.Errorf("record %d (%s %s): read member by member %v, whole %v", i, p, a, ids(lb), ids(brute))
 		}
 		if len(brute) > 0 {
 			matched++
