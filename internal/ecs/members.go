@@ -169,7 +169,6 @@ func (r *Record) whole() *fastjson.Value {
 	return v
 }
 
-
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // unescapeKey returns the JSON string literal q (quotes included)

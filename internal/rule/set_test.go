@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
-	"github.com/trailsweep/trailsweep/reader"
 	"github.com/trailsweep/trailsweep/internal/gen"
+	"github.com/trailsweep/trailsweep/reader"
 )
 
 // mapDoc is a kql.Doc over field name → string values.
