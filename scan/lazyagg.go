@@ -1,8 +1,10 @@
 package scan
 
 import (
+	"encoding/binary"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/trailsweep/trailsweep/internal/rule"
 )
@@ -33,8 +35,17 @@ type ntSlot struct {
 // builds a finding only for the earliest event of each combination and
 // bucket instead of for every selected record. It is reset per object.
 type ntState struct {
-	slot  map[ntKey]int
+	slot  map[string]int // slotKey → index in slots
 	slots []ntSlot
+	buf   []byte // slotKey's
+}
+
+// slotKey returns the key of slot for rule ru, bucket b and the term
+// combination key (NUL-joined), in st.buf: valid until the next call.
+func (st *ntState) slotKey(ru *rule.Rule, b int64, key string) []byte {
+	st.buf = binary.LittleEndian.AppendUint64(st.buf[:0], uint64(uintptr(unsafe.Pointer(ru)))) // identity only: Go's heap does not move
+	st.buf = binary.LittleEndian.AppendUint64(st.buf, uint64(b))
+	return append(st.buf, key...)
 }
 
 // aggEvents appends the aggregate events of rule ru for the current record
@@ -44,6 +55,23 @@ func (w *worker) aggEvents(r *result, ru *rule.Rule, t time.Time, index int64) {
 		f := w.finding(ru, r.obj, t, index)
 		r.events = ru.Events(w.rec, &f, w.cfg.HistoryOnly, r.events)
 		return
+	}
+	if b, newTerms := ru.NewTermsBucket(t); newTerms && len(w.nt.slots) > 0 {
+		// The usual case: a combination this object already gave, at or
+		// after its earliest event. Only the latest time moves; nothing is
+		// built or kept.
+		k, ok := ru.NewTermsKey(w.rec, w.nt.slotKey(ru, b, ""))
+		w.nt.buf = k
+		if ok {
+			if j, seen := w.nt.slot[string(k)]; seen {
+				if s := &w.nt.slots[j]; !t.Before(r.events[s.first].Time) {
+					if t.After(s.last) {
+						s.last, s.lastI = t, index
+					}
+					return
+				}
+			}
+		}
 	}
 	n0 := len(r.events)
 	evs := ru.EventsAt(w.rec, t, w.cfg.HistoryOnly, r.events)
@@ -57,14 +85,15 @@ func (w *worker) aggEvents(r *result, ru *rule.Rule, t time.Time, index int64) {
 			continue
 		}
 		if w.nt.slot == nil {
-			w.nt.slot = map[ntKey]int{}
+			w.nt.slot = map[string]int{}
 		}
 		k := ntKey{rule: ru, bucket: b, key: strings.Join(e.Key, "\x00")}
-		j, seen := w.nt.slot[k]
+		sk := w.nt.slotKey(ru, b, k.key)
+		j, seen := w.nt.slot[string(sk)]
 		if !seen {
 			e.Finding = w.ntFinding(r, ru, &k, e.Time, t, index)
 			out = append(out, e)
-			w.nt.slot[k] = len(w.nt.slots)
+			w.nt.slot[string(sk)] = len(w.nt.slots)
 			w.nt.slots = append(w.nt.slots, ntSlot{first: len(out) - 1, last: e.Time, lastI: index})
 			continue
 		}

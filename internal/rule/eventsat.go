@@ -54,3 +54,28 @@ func (r *Rule) NewTermsBucket(t time.Time) (int64, bool) {
 	}
 	return t.UnixNano() / int64(r.agg.window), true
 }
+
+// NewTermsKey appends to buf the term combination of the new_terms rule r
+// for d when each of its new_terms fields has exactly one value: the values
+// joined by NUL bytes, as strings.Join of the Key of the one event EventsAt
+// would append. The values are read, not kept. false, with buf unchanged,
+// when r is not new_terms or a field has no value or several: EventsAt
+// then says what the events are.
+func (r *Rule) NewTermsKey(d kql.Doc, buf []byte) ([]byte, bool) {
+	a := r.agg
+	if a == nil || a.kind != aggNewTerms {
+		return buf, false
+	}
+	n := len(buf)
+	for i, f := range a.fields {
+		vs := d.Values(f)
+		if len(vs) != 1 {
+			return buf[:n], false
+		}
+		if i > 0 {
+			buf = append(buf, 0)
+		}
+		buf = append(buf, valueText(vs[0])...)
+	}
+	return buf, true
+}
