@@ -2,9 +2,11 @@ package ecs
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
+	"unsafe"
 
 	"github.com/valyala/fastjson"
 )
@@ -185,12 +187,15 @@ func unescapeKey(q []byte) (string, bool) {
 // keyWord packs a key's length and first bytes into one word, so that find
 // compares most keys without reading them.
 func keyWord(k string) uint64 {
+	if len(k) >= 8 {
+		w := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(k), 8))
+		return w&(1<<56-1) | uint64(min(len(k), 255))<<56
+	}
 	var w uint64
-	n := min(len(k), 7)
-	for i := 0; i < n; i++ {
+	for i := 0; i < len(k); i++ {
 		w |= uint64(k[i]) << (8 * i)
 	}
-	return w | uint64(min(len(k), 255))<<56
+	return w | uint64(len(k))<<56
 }
 
 // What plain finds.

@@ -100,6 +100,11 @@ func (p *strPat) matchCand(c *cand) bool {
 		return true
 	case p.cased:
 		return p.match(c.text, c.text)
+	case p.kind == kEq && (3*len(c.text) < len(p.s) || len(c.text) > 3*len(p.s)):
+		// strings.ToLower changes a text's length by a factor of 1/3
+		// (U+212A Kelvin sign to k) to 3 (an invalid byte to U+FFFD) at
+		// most: no need to know whether the text is ASCII.
+		return false
 	case p.kind != kGlob && c.ascii():
 		s := c.text
 		switch p.kind {
