@@ -31,12 +31,13 @@ import (
 
 // Throughput is one measured pass over a tree.
 type Throughput struct {
-	Seconds   float64 `json:"seconds"`
-	BytesJSON int64   `json:"bytes_json"` // decompressed bytes
-	BytesGzip int64   `json:"bytes_gzip"`
-	Records   int64   `json:"records,omitempty"`
-	MBps      float64 `json:"mb_per_s"` // decompressed MB (10^6 bytes) per second
-	RecPerSec float64 `json:"records_per_s,omitempty"`
+	Seconds   float64   `json:"seconds"`                  // the fastest of the repeats
+	Repeats   []float64 `json:"repeat_seconds,omitempty"` // every repeat, in order
+	BytesJSON int64     `json:"bytes_json"`               // decompressed bytes
+	BytesGzip int64     `json:"bytes_gzip"`
+	Records   int64     `json:"records,omitempty"`
+	MBps      float64   `json:"mb_per_s"` // decompressed MB (10^6 bytes) per second
+	RecPerSec float64   `json:"records_per_s,omitempty"`
 }
 
 func newThroughput(d time.Duration, json, gz, records int64) Throughput {
