@@ -109,9 +109,14 @@ type Decoder struct {
 	out      int64 // decompressed bytes read
 	rerr     error // sticky read error, io.EOF at the end
 
-	capture bool         // note the record's top-level keys; grammar errors spare the stream
+	capture bool         // index the record's members; grammar errors spare the stream
 	bad     *DecodeError // the grammar error of the record being read
-	keys    []int32      // where they begin, relative to the record (KeyOffsets)
+	ents    []int32      // the record's member index (Index), IndexWidth per member
+	owner   int32        // the member whose value the next composite is (-1: the record)
+	colon   int          // where member() found the colon
+	end     int          // where afterMember() found the ',' or '}' after the value
+	own     []int32      // per open container of composite: its member, or -2 when not indexed
+	cur     []int32      // per open container: its latest member, -1 before the first
 
 	state     int
 	inRecords bool // the array being read is a Records array
@@ -306,15 +311,48 @@ func (d *Decoder) begin() {
 	d.start, d.retain, d.overflow = d.pos, true, false
 	d.recOff = d.base + int64(d.pos)
 	d.hi = 0
-	d.keys = d.keys[:0]
+	d.ents = d.ents[:0]
 }
 
-// KeyOffsets returns where the top-level members of the record last
-// returned by Next are, for ecs.Record.ResetMembers: three offsets in the
-// record per member, in order: its key's opening quote, its colon, and the
-// comma or closing brace after its value. The slice is valid until the next
-// call to Next or Reset.
-func (d *Decoder) KeyOffsets() []int32 { return d.keys }
+// The member index of a record (Index): IndexWidth int32s per member, in
+// the order of their keys in the record.
+const (
+	IndexKey    = iota // offset of the key's opening quote, ORed with IndexEscaped when the key may hold escapes
+	IndexColon         // offset of the colon after the key
+	IndexEnd           // offset of the ',' or '}' after the value
+	IndexChild         // the value's first member when it is an indexed object, else -1
+	IndexNext          // the next member of the same object, else -1
+	IndexWidth
+
+	IndexEscaped = 1 << 30
+)
+
+// Index returns the member index of the record last returned by Next, for
+// ecs.Record.ResetMembers: every member of the record and of the objects
+// nested in it through objects only (members within arrays are not
+// indexed). Offsets are into the record; the record's own members are
+// member 0 and its IndexNext chain. The slice is valid until the next call
+// to Next or Reset.
+func (d *Decoder) Index() []int32 { return d.ents }
+
+// addMember appends an index entry for the key at rel (relative to the
+// record) of the object whose member is o (-1: the record) and whose latest
+// member is *cur, and returns its number.
+func (d *Decoder) addMember(rel int, esc bool, o int32, cur *int32) int32 {
+	n := int32(len(d.ents) / IndexWidth)
+	k := int32(rel)
+	if esc {
+		k |= IndexEscaped
+	}
+	d.ents = append(d.ents, k, -1, -1, -1, -1)
+	if *cur >= 0 {
+		d.ents[int(*cur)*IndexWidth+IndexNext] = n
+	} else if o >= 0 {
+		d.ents[int(o)*IndexWidth+IndexChild] = n
+	}
+	*cur = n
+	return n
+}
 
 // record ends the value retained since begin, ending at d.pos, and returns
 // it as a record.
@@ -336,7 +374,7 @@ func (d *Decoder) element(c byte) ([]byte, error) {
 		return nil, d.errorf(ErrNotCloudTrail, d.pos, "array element %q is not an object", c)
 	}
 	d.begin()
-	d.capture, d.bad = true, nil
+	d.capture, d.bad, d.owner = true, nil, -1
 	err := d.composite()
 	d.capture = false
 	if err != nil {
@@ -363,16 +401,18 @@ var recordsKey = []byte(`"Records"`)
 func (d *Decoder) object() ([]byte, error) {
 	d.begin()
 	d.pos++
+	d.bad = nil
 	event := false
 	c, err := d.ws()
 	if err != nil {
 		return nil, d.truncated(err, "inside the top-level object")
 	}
+	last := int32(-1) // the latest member indexed
 	for c != '}' {
 		if c != '"' {
 			return nil, d.errorf(ErrNotJSON, d.pos, "unexpected %q, want a key", c)
 		}
-		d.keys = append(d.keys, int32(d.pos-d.start))
+		keyAt := d.pos - d.start
 		key := d.peek(len(`"eventVersion"`))
 		records := bytes.HasPrefix(key, recordsKey)
 		for _, k := range eventKeys {
@@ -382,6 +422,9 @@ func (d *Decoder) object() ([]byte, error) {
 			return nil, err
 		}
 		if records {
+			if d.bad != nil { // a grammar error before Records: the log itself is bad
+				return nil, &DecodeError{Err: ErrNotJSON, Reason: d.bad.Reason, Offset: d.bad.Offset}
+			}
 			if c != '[' {
 				return nil, d.errorf(ErrNotCloudTrail, d.pos, "Records is not an array")
 			}
@@ -390,15 +433,26 @@ func (d *Decoder) object() ([]byte, error) {
 			d.state, d.inRecords = stFirst, true
 			return nil, nil
 		}
-		if c, err = d.afterMember(c); err != nil {
+		esc := bytes.IndexByte(d.buf[d.start+keyAt:d.colon], '\\') >= 0
+		n := d.addMember(keyAt, esc, -1, &last)
+		d.ents[int(n)*IndexWidth+IndexColon] = int32(d.colon - d.start)
+		d.capture, d.owner = true, n // index and check the value as a record's
+		c, err = d.afterMember(c)
+		d.capture = false
+		if err != nil {
 			return nil, err
 		}
+		d.ents[int(n)*IndexWidth+IndexEnd] = int32(d.end - d.start)
 	}
 	d.pos++
 	d.state = stTop
 	if !event {
 		d.retain = false
 		return nil, &DecodeError{Err: ErrNotCloudTrail, Reason: "top-level object has no Records array", Offset: d.recOff}
+	}
+	if d.bad != nil {
+		d.retain = false
+		return nil, d.bad
 	}
 	return d.record()
 }
@@ -416,7 +470,7 @@ func (d *Decoder) member() (byte, error) {
 	if c != ':' {
 		return 0, d.errorf(ErrNotJSON, d.pos, "unexpected %q, want ':'", c)
 	}
-	d.keys = append(d.keys, int32(d.pos-d.start)) // for a record: see KeyOffsets
+	d.colon = d.pos
 	d.pos++
 	if c, err = d.ws(); err != nil {
 		return 0, d.truncated(err, "inside the top-level object")
@@ -434,9 +488,7 @@ func (d *Decoder) afterMember(c byte) (byte, error) {
 	if err != nil {
 		return 0, d.truncated(err, "inside the top-level object")
 	}
-	if c == '}' || c == ',' {
-		d.keys = append(d.keys, int32(d.pos-d.start)) // for a record: see KeyOffsets
-	}
+	d.end = d.pos
 	switch c {
 	case '}':
 		return c, nil
@@ -634,7 +686,10 @@ func (d *Decoder) composite() error {
 		limit = maxRecordDepth
 	}
 	st := gValue // what the grammar allows next
-	last := -1   // where the last key directly in the record began (capture)
+	last := -1   // where the latest key began, relative to the record (capture)
+	lastEsc := false
+	own, cur := d.own[:0], d.cur[:0]
+	defer func() { d.own, d.cur = own[:0], cur[:0] }()
 	lax := false // a record's grammar error is noted: only the structure is checked from there
 	for {
 		b := d.buf[:d.w]
@@ -678,8 +733,10 @@ func (d *Decoder) composite() error {
 				}
 				if stack[len(stack)-1] == '}' {
 					st = gKey
-					if d.capture && len(stack) == 1 {
-						d.keys = append(d.keys, int32(i-d.start)) // the end of a member's value
+					if d.capture {
+						if m := cur[len(cur)-1]; m >= 0 && own[len(own)-1] != -2 {
+							d.ents[int(m)*IndexWidth+IndexEnd] = int32(i - d.start)
+						}
 					}
 				} else {
 					st = gValue
@@ -694,8 +751,9 @@ func (d *Decoder) composite() error {
 				}
 				// A colon directly in the record ends a key: note where
 				// the key began, relative to the record.
-				if d.capture && len(stack) == 1 && !lax {
-					d.keys = append(d.keys, int32(last), int32(i-d.start))
+				if d.capture && !lax && own[len(own)-1] != -2 {
+					m := d.addMember(last, lastEsc, own[len(own)-1], &cur[len(cur)-1])
+					d.ents[int(m)*IndexWidth+IndexColon] = int32(i - d.start)
 				}
 				st = gValue
 				i++
@@ -703,9 +761,7 @@ func (d *Decoder) composite() error {
 				switch st {
 				case gKey, gKeyOrEnd:
 					st = gColon
-					if len(stack) == 1 {
-						last = i - d.start // relative: more() moves the buffer
-					}
+					last = i - d.start // relative: more() moves the buffer
 				case gValue, gValueOrEnd:
 					st = gComma
 				default:
@@ -734,8 +790,10 @@ func (d *Decoder) composite() error {
 				}
 				if closed {
 					i = j + 1
+					lastEsc = false
 					continue
 				}
+				lastEsc = true // an escape, or the string goes on past the buffer
 				j, ok := skipStr(b, j, &h)
 				i = j
 				if !ok {
@@ -753,6 +811,17 @@ func (d *Decoder) composite() error {
 					return d.errorf(ErrNotJSON, i, "nesting deeper than %d", limit)
 				}
 				stack = append(stack, c+2) // the matching close: '{'+2 == '}', '['+2 == ']'
+				if d.capture {
+					o := int32(-2) // arrays, and what is within them, are not indexed
+					if c == '{' {
+						if len(own) == 0 {
+							o = d.owner
+						} else if own[len(own)-1] != -2 && stack[len(stack)-2] == '}' {
+							o = cur[len(cur)-1] // the member whose value this object is
+						}
+					}
+					own, cur = append(own, o), append(cur, -1)
+				}
 				if c == '{' {
 					st = gKeyOrEnd
 				} else {
@@ -772,8 +841,11 @@ func (d *Decoder) composite() error {
 				}
 				stack = stack[:n]
 				st = gComma
-				if n == 0 && d.capture && len(d.keys)%3 == 2 {
-					d.keys = append(d.keys, int32(i-d.start)) // the end of the last member's value
+				if d.capture {
+					if m := cur[n]; m >= 0 && own[n] != -2 {
+						d.ents[int(m)*IndexWidth+IndexEnd] = int32(i - d.start)
+					}
+					own, cur = own[:n], cur[:n]
 				}
 				i++
 				if n == 0 {

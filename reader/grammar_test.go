@@ -2,6 +2,7 @@ package reader_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"errors"
 	"io"
 	"strings"
@@ -97,21 +98,29 @@ func FuzzRecordGrammar(f *testing.F) {
 			t.Fatalf("the decoder accepted %q, which encoding/json refuses: %v", got, jerr)
 		}
 		lazy, whole := ecs.NewRecord(ecs.Options{}), ecs.NewRecord(ecs.Options{})
-		if err := lazy.ResetMembers(got, d.KeyOffsets()); err != nil {
-			t.Fatalf("ResetMembers(%q, %v): %v", got, d.KeyOffsets(), err)
+		if err := lazy.ResetMembers(got, d.Index()); err != nil {
+			t.Fatalf("ResetMembers(%q, %v): %v", got, d.Index(), err)
 		}
 		if err := whole.Reset(got); err != nil {
 			t.Fatal(err)
 		}
-		n := 0
 		root.GetObject().Visit(func(k []byte, _ *fastjson.Value) {
-			n++
 			if a, b := lazy.JSON(string(k)), whole.JSON(string(k)); a != b {
 				t.Fatalf("%q: member %q reads %q, whole parse %q", got, k, a, b)
 			}
 		})
-		if 3*n != len(d.KeyOffsets()) {
-			t.Fatalf("%q: %d offsets reported, %d members in the record", got, len(d.KeyOffsets()), n)
+		// Every path through objects reads the same values either way.
+		var paths [][]string
+		if n := objectPaths(root, nil, &paths); n*reader.IndexWidth != len(d.Index()) {
+			t.Fatalf("%q: %d index entries, %d members in objects", got, len(d.Index())/reader.IndexWidth, n)
+		}
+		for _, p := range paths {
+			if a, b := rawTexts(lazy, p), rawTexts(whole, p); a != b {
+				t.Fatalf("%q: %q reads %s member by member, %s whole", got, p, a, b)
+			}
+			if a, b := lazy.Str(p...), whole.Str(p...); a != b {
+				t.Fatalf("%q: Str(%q) reads %q member by member, %q whole", got, p, a, b)
+			}
 		}
 		if lazy.Err() != nil {
 			t.Fatalf("%q: %v", got, lazy.Err())
@@ -131,8 +140,19 @@ func FuzzRecordGrammar(f *testing.F) {
 		if err != nil || string(got2) != obj {
 			t.Fatalf("%q as a top-level object: %q, %v", obj, got2, err)
 		}
-		if err := lazy.ResetMembers(got2, d2.KeyOffsets()); err != nil {
-			t.Fatalf("ResetMembers(%q, %v): %v", got2, d2.KeyOffsets(), err)
+		if err := lazy.ResetMembers(got2, d2.Index()); err != nil {
+			t.Fatalf("ResetMembers(%q, %v): %v", got2, d2.Index(), err)
+		}
+		if want := 1 + objectPaths(root, nil, new([][]string)); want*reader.IndexWidth != len(d2.Index()) {
+			t.Fatalf("%q: %d index entries, %d members in objects", got2, len(d2.Index())/reader.IndexWidth, want)
+		}
+		for _, p := range paths {
+			if p[0] == "eventVersion" {
+				continue
+			}
+			if a, b := rawTexts(lazy, p), rawTexts(whole, p); a != b {
+				t.Fatalf("%q: %q reads %s member by member, %s whole", got2, p, a, b)
+			}
 		}
 		root.GetObject().Visit(func(k []byte, _ *fastjson.Value) {
 			if k := string(k); k != "eventVersion" {
@@ -172,4 +192,28 @@ func balanced(s string) bool {
 		}
 	}
 	return false
+}
+
+// objectPaths appends to out the path of every member of v reached through
+// objects only, and returns how many there are (the index's entries).
+func objectPaths(v *fastjson.Value, prefix []string, out *[][]string) int {
+	if v.Type() != fastjson.TypeObject {
+		return 0
+	}
+	n := 0
+	v.GetObject().Visit(func(k []byte, c *fastjson.Value) {
+		p := append(append([]string(nil), prefix...), string(k))
+		*out = append(*out, p)
+		n += 1 + objectPaths(c, p, out)
+	})
+	return n
+}
+
+func rawTexts(r *ecs.Record, path []string) string {
+	var b strings.Builder
+	r.RawValues(path, func(v ecs.RawValue) bool {
+		fmt.Fprintf(&b, "%d:%q;", v.Kind(), v.Text())
+		return true
+	})
+	return b.String()
 }

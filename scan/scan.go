@@ -393,7 +393,7 @@ func (w *worker) process(f fetched) result {
 			break
 		}
 		r.records.Read++
-		w.record(&r, raw, dec.KeyOffsets(), index)
+		w.record(&r, raw, dec.Index(), index)
 	}
 	w.flushNewTerms(&r)
 	r.bytesOut = dec.BytesOut()

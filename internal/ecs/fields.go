@@ -164,8 +164,8 @@ func constant(s string) computeFunc {
 // one value, a list its scalar elements; maps and cleaned-away values none.
 func keyword(path ...string) computeFunc {
 	return func(r *Record, dst []Value) []Value {
-		if len(path) == 1 {
-			switch s, st := r.plain(path[0]); st {
+		if r.lazy {
+			switch s, st := r.plain(path...); st {
 			case plainAbsent:
 				return dst
 			case plainString:

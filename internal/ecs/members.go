@@ -2,86 +2,53 @@ package ecs
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"strconv"
-	"unsafe"
 
 	"github.com/valyala/fastjson"
 )
 
 // A record is read member by member. Reset parses the whole record;
-// ResetMembers, given where the top-level keys start (which the scanner's
-// splitter notes as it finds the record's end), parses nothing up front: a
-// top-level member is parsed the first time a field reads it, so a record
-// whose rules read eventSource, eventName and userIdentity never parses its
-// requestParameters or responseElements.
+// ResetMembers is given the record's member index, which the scanner's
+// splitter builds as it finds the record's end (reader.Decoder.Index), and
+// parses nothing up front. A field whose path runs through objects to a
+// string written without escapes (eventName, userIdentity.type,
+// userIdentity.sessionContext.sessionIssuer.arn) is read straight from the
+// record's bytes; any other value is parsed the first time a field reads
+// it, on its own, so a record whose rules read eventSource, eventName and
+// userIdentity never parses its requestParameters or responseElements.
 
-// member is one top-level member of the record.
-type member struct {
-	key    string          // unescaped
-	raw    string          // as written, when it has escapes; else ""
-	word   uint64          // keyWord(key)
-	val    []byte          // the value as written (ResetMembers)
-	v      *fastjson.Value // the parsed value, once parsed
-	parsed bool
-}
+// The layout of the member index, as reader.Decoder.Index documents it.
+const (
+	ixKey, ixColon, ixEnd, ixChild, ixNext, ixWidth = 0, 1, 2, 3, 4, 5
+	ixEscaped                                       = 1 << 30
+)
 
 // errMember is the error of a record whose member does not parse.
 var errMember = errors.New("member does not parse")
 
-// ResetMembers is Reset for a record whose top-level members are located
-// by offs, three offsets per member in order (as the scanner's splitter,
-// reader.Decoder.KeyOffsets, reports them): the key's opening quote, the
-// colon after it, and the comma or closing brace after the value. The
-// record's JSON must already be checked (the splitter does): ResetMembers
-// checks only that the offsets fit the record. Each member is parsed the
-// first time a field reads it; one that does not parse reads as absent and
-// makes Err report it.
-func (r *Record) ResetMembers(raw []byte, offs []int32) error {
+// ResetMembers is Reset for a record with its member index idx, as
+// reader.Decoder.Index returns it: for every member of the record and of
+// the objects nested in it through objects only, in order, the offsets of
+// its key's opening quote (ORed with 1<<30 when the key may hold escapes),
+// of its colon and of the ',' or '}' after its value, then its value's
+// first member and its next sibling (-1 for none). The record's JSON must
+// already be checked (the splitter does), and idx must stay unchanged until
+// the next reset. Offsets are checked when read: a bad one, or a value that
+// does not parse, reads as absent and makes Err report it.
+func (r *Record) ResetMembers(raw []byte, idx []int32) error {
 	r.next()
-	r.members = r.members[:0]
-	r.err, r.escaped = nil, false
-	if len(offs)%3 != 0 || len(raw) < 2 || raw[0] != '{' || raw[len(raw)-1] != '}' {
+	r.err = nil
+	if len(idx)%ixWidth != 0 || len(raw) < 2 || raw[0] != '{' || raw[len(raw)-1] != '}' {
 		return fmt.Errorf("parse record: %w", ErrNotObject)
 	}
-	prev := 0
-	for k := 0; k < len(offs); k += 3 {
-		ko, co, eo := int(offs[k]), int(offs[k+1]), int(offs[k+2])
-		if ko <= prev || co <= ko+1 || eo <= co || eo >= len(raw) || raw[ko] != '"' || raw[co] != ':' {
-			return fmt.Errorf("parse record: bad member offsets %d %d %d", ko, co, eo)
-		}
-		prev = eo
-		ke := co - 1 // the key's closing quote
-		for ke > ko && raw[ke] != '"' {
-			ke--
-		}
-		vs, ve := co+1, eo
-		for vs < ve && isSpace(raw[vs]) {
-			vs++
-		}
-		for ve > vs && isSpace(raw[ve-1]) {
-			ve--
-		}
-		if ke <= ko || vs == ve {
-			return fmt.Errorf("parse record: bad member offsets %d %d %d", ko, co, eo)
-		}
-		m := member{key: bytesView(raw[ko+1 : ke]), val: raw[vs:ve]}
-		if bytes.IndexByte(raw[ko+1:ke], '\\') >= 0 {
-			key, ok := unescapeKey(raw[ko : ke+1])
-			if !ok {
-				return fmt.Errorf("parse record: bad key at offset %d", ko)
-			}
-			m.key, m.raw = key, m.key
-			r.escaped = true
-		}
-		m.word = keyWord(m.key)
-		r.members = append(r.members, m)
+	n := len(idx) / ixWidth
+	if cap(r.pgen) < n {
+		r.pgen = make([]uint32, n, n+n/2)
+		r.pval = make([]*fastjson.Value, n, n+n/2)
 	}
-	if len(r.parsers) < len(r.members) {
-		r.parsers = append(r.parsers, make([]fastjson.Parser, len(r.members)-len(r.parsers))...)
-	}
+	r.pgen, r.pval = r.pgen[:n], r.pval[:n]
+	r.idx, r.nparse = idx, 0
 	r.raw, r.lazy = raw, true
 	return nil
 }
@@ -91,48 +58,164 @@ func (r *Record) ResetMembers(raw []byte, offs []int32) error {
 // which parses the whole record).
 func (r *Record) Err() error { return r.err }
 
-// top returns the parsed value of the top-level member named key, nil when
-// there is none or it does not parse. Of duplicate keys the first counts,
-// and, as in fastjson's Get (which Reset's whole parse answers with), a key
-// written without escapes before one written with them.
-func (r *Record) top(key string) *fastjson.Value {
-	i := r.find(key)
-	if i < 0 {
-		return nil
+// bad notes a broken index entry or value (the first one).
+func (r *Record) bad(e int, why string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: member %d: %s", errMember, e, why)
 	}
-	m := &r.members[i]
-	if !m.parsed {
-		m.parsed = true
-		v, err := r.parsers[i].ParseBytes(m.val)
-		if err != nil {
-			if r.err == nil {
-				r.err = fmt.Errorf("%w: %s: %v", errMember, strconv.Quote(key), err)
-			}
-			return nil
-		}
-		m.v = v
-	}
-	return m.v
 }
 
-// find returns the index of the member top reads for key, -1 when none:
-// the first written exactly as key, else the first that unescapes to it.
-func (r *Record) find(key string) int {
-	w := keyWord(key)
-	for i := range r.members {
-		if m := &r.members[i]; m.word == w && m.key == key && m.raw == "" {
-			return i
-		}
+// keyOf returns the bytes of member e's key as written (without quotes),
+// and whether the key may hold escapes; nil for a bad entry.
+func (r *Record) keyOf(e int) ([]byte, bool) {
+	k, c := int(r.idx[e*ixWidth+ixKey]), int(r.idx[e*ixWidth+ixColon])
+	esc := k&ixEscaped != 0
+	k &^= ixEscaped
+	if k < 0 || c <= k+1 || c >= len(r.raw) {
+		r.bad(e, "key offsets out of the record")
+		return nil, false
 	}
-	if !r.escaped {
+	q := c - 1 // the closing quote, before any white space
+	for q > k && r.raw[q] != '"' {
+		q--
+	}
+	if q <= k {
+		r.bad(e, "no key")
+		return nil, false
+	}
+	return r.raw[k+1 : q], esc
+}
+
+// valueOf returns member e's value as written; nil for a bad entry.
+func (r *Record) valueOf(e int) []byte {
+	c, end := int(r.idx[e*ixWidth+ixColon]), int(r.idx[e*ixWidth+ixEnd])
+	if c < 0 || end <= c+1 || end >= len(r.raw) {
+		r.bad(e, "value offsets out of the record")
+		return nil
+	}
+	v := r.raw[c+1 : end]
+	for len(v) > 0 && isSpace(v[0]) {
+		v = v[1:]
+	}
+	for len(v) > 0 && isSpace(v[len(v)-1]) {
+		v = v[:len(v)-1]
+	}
+	if len(v) == 0 {
+		r.bad(e, "empty value")
+	}
+	return v
+}
+
+// link returns field f (ixChild or ixNext) of member e, -1 for none or a
+// bad link (links only point forward).
+func (r *Record) link(e, f int) int {
+	x := int(r.idx[e*ixWidth+f])
+	if x < 0 {
 		return -1
 	}
-	for i := range r.members {
-		if r.members[i].key == key {
-			return i
+	if x <= e || x >= len(r.pval) {
+		r.bad(e, "bad link")
+		return -1
+	}
+	return x
+}
+
+// find returns the member named key among the members starting at first
+// and following their next links, -1 when none. As fastjson's Get (which
+// Reset's whole parse answers with): the first written exactly as key,
+// else the first that unescapes to it.
+func (r *Record) find(first int, key string) int {
+	idx, raw := r.idx, r.raw
+	n := len(idx) / ixWidth
+	escaped := false
+	for e := first; e >= 0; {
+		if e >= n {
+			r.bad(e, "bad link")
+			return -1
+		}
+		k, c := int(idx[e*ixWidth+ixKey]), int(idx[e*ixWidth+ixColon])
+		if k&ixEscaped != 0 {
+			escaped, k = true, k&^ixEscaped
+		}
+		if c-k-2 == len(key) && k >= 0 && c < len(raw) && raw[c-1] == '"' {
+			if string(raw[k+1:c-1]) == key {
+				return e
+			}
+		} else if c <= k+1 || c >= len(raw) || raw[c-1] != '"' { // white space before the colon, or a bad entry
+			if kb, _ := r.keyOf(e); kb != nil && string(kb) == key {
+				return e
+			}
+		}
+		next := int(idx[e*ixWidth+ixNext])
+		if next >= 0 && next <= e {
+			r.bad(e, "bad link")
+			return -1
+		}
+		e = next
+	}
+	if !escaped {
+		return -1
+	}
+	for e := first; e >= 0; e = r.link(e, ixNext) {
+		if k, esc := r.keyOf(e); esc && bytes.IndexByte(k, '\\') >= 0 {
+			q := int(r.idx[e*ixWidth+ixKey] &^ ixEscaped) // the opening quote
+			if u, ok := unescapeKey(r.raw[q : q+len(k)+2]); ok && u == key {
+				return e
+			}
 		}
 	}
 	return -1
+}
+
+// walk follows path from the record through the index as far as objects
+// go. It returns the member reached and how many elements of path it
+// consumed: all of them, or fewer when the value reached is not an object
+// (an array, whose elements are not indexed, or a scalar); e < 0 when a
+// key is absent.
+func (r *Record) walk(path []string) (e, used int) {
+	if len(r.pval) == 0 {
+		return -1, 0
+	}
+	e = r.find(0, path[0])
+	used = 1
+	for e >= 0 && used < len(path) {
+		v := r.valueOf(e)
+		if len(v) == 0 || v[0] != '{' {
+			return e, used
+		}
+		e = r.link(e, ixChild)
+		if e < 0 {
+			return -1, used // an empty object
+		}
+		e = r.find(e, path[used])
+		used++
+	}
+	return e, used
+}
+
+// parsed returns member e's value parsed, once per record; nil when it
+// does not parse.
+func (r *Record) parsed(e int) *fastjson.Value {
+	if r.pgen[e] == r.gen {
+		return r.pval[e]
+	}
+	r.pgen[e], r.pval[e] = r.gen, nil
+	v := r.valueOf(e)
+	if v == nil {
+		return nil
+	}
+	if r.nparse == len(r.parsers) {
+		r.parsers = append(r.parsers, fastjson.Parser{})
+	}
+	p := &r.parsers[r.nparse]
+	r.nparse++
+	pv, err := p.ParseBytes(v)
+	if err != nil {
+		r.bad(e, err.Error())
+		return nil
+	}
+	r.pval[e] = pv
+	return pv
 }
 
 // lookup returns the raw value at path (not cleaned), nil when absent: the
@@ -147,11 +230,15 @@ func (r *Record) lookup(path ...string) *fastjson.Value {
 	if len(path) == 0 {
 		return r.whole()
 	}
-	v := r.top(path[0])
-	if v == nil || len(path) == 1 {
+	e, used := r.walk(path)
+	if e < 0 {
+		return nil
+	}
+	v := r.parsed(e)
+	if v == nil || used == len(path) {
 		return v
 	}
-	return v.Get(path[1:]...)
+	return v.Get(path[used:]...)
 }
 
 // whole returns the whole record parsed, parsing it once per record after
@@ -171,6 +258,36 @@ func (r *Record) whole() *fastjson.Value {
 	return v
 }
 
+// What plain finds.
+const (
+	plainAbsent = iota // no such member
+	plainString        // a string written without escapes
+	plainOther         // anything else: read it parsed
+)
+
+// plain returns the string at path when the path runs through objects to
+// a string written without escapes, as a view of the record's bytes,
+// without parsing anything: the common case of the hottest fields
+// (eventName, sourceIPAddress, userIdentity.type). Only after
+// ResetMembers; plainOther after Reset.
+func (r *Record) plain(path ...string) (string, int) {
+	if !r.lazy || len(path) == 0 {
+		return "", plainOther
+	}
+	e, used := r.walk(path)
+	if e < 0 {
+		return "", plainAbsent
+	}
+	if used < len(path) {
+		return "", plainOther
+	}
+	v := r.valueOf(e)
+	if len(v) < 2 || v[0] != '"' || bytes.IndexByte(v, '\\') >= 0 {
+		return "", plainOther
+	}
+	return bytesView(v[1 : len(v)-1]), plainString
+}
+
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // unescapeKey returns the JSON string literal q (quotes included)
@@ -182,45 +299,4 @@ func unescapeKey(q []byte) (string, bool) {
 		return "", false
 	}
 	return string(v.GetStringBytes()), true
-}
-
-// keyWord packs a key's length and first bytes into one word, so that find
-// compares most keys without reading them.
-func keyWord(k string) uint64 {
-	if len(k) >= 8 {
-		w := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(k), 8))
-		return w&(1<<56-1) | uint64(min(len(k), 255))<<56
-	}
-	var w uint64
-	for i := 0; i < len(k); i++ {
-		w |= uint64(k[i]) << (8 * i)
-	}
-	return w | uint64(len(k))<<56
-}
-
-// What plain finds.
-const (
-	plainAbsent = iota // no such member
-	plainString        // a string written without escapes
-	plainOther         // anything else: read it parsed
-)
-
-// plain returns the top-level member key's string when it is written
-// without escapes, as a view of the record's bytes, without parsing it:
-// the common case of the hottest fields (eventSource, eventName,
-// sourceIPAddress, userAgent). Only after ResetMembers; plainOther after
-// Reset.
-func (r *Record) plain(key string) (string, int) {
-	if !r.lazy {
-		return "", plainOther
-	}
-	i := r.find(key)
-	if i < 0 {
-		return "", plainAbsent
-	}
-	v := r.members[i].val
-	if len(v) < 2 || v[0] != '"' || bytes.IndexByte(v, '\\') >= 0 {
-		return "", plainOther
-	}
-	return bytesView(v[1 : len(v)-1]), plainString
 }

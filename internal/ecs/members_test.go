@@ -59,7 +59,7 @@ func TestResetMembersEqualsReset(t *testing.T) {
 					t.Fatalf("%s: %v", f, err)
 				}
 				records++
-				if err := lazy.ResetMembers(raw, d.KeyOffsets()); err != nil {
+				if err := lazy.ResetMembers(raw, d.Index()); err != nil {
 					t.Fatalf("%s: ResetMembers: %v", f, err)
 				}
 				if err := whole.Reset(raw); err != nil {

@@ -1,6 +1,7 @@
 package ecs
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 
@@ -141,19 +142,20 @@ func (r *Record) RawValues(path []string, fn func(RawValue) bool) bool {
 		}
 		return rawWalk(root, path, fn, 0)
 	}
-	if len(path) == 1 {
-		switch s, st := r.plain(path[0]); st {
-		case plainAbsent:
-			return true
-		case plainString:
-			return fn(RawValue{s: s})
+	e, used := r.walk(path)
+	if e < 0 {
+		return true
+	}
+	if used == len(path) {
+		if v := r.valueOf(e); len(v) >= 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
+			return fn(RawValue{s: bytesView(v[1 : len(v)-1])})
 		}
 	}
-	v := r.top(path[0])
+	v := r.parsed(e)
 	if v == nil {
 		return true
 	}
-	return rawWalk(v, path[1:], fn, 1)
+	return rawWalk(v, path[used:], fn, used)
 }
 
 func rawWalk(v *fastjson.Value, path []string, fn func(RawValue) bool, depth int) bool {

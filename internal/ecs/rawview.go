@@ -26,8 +26,8 @@ func (v RawValue) TextView() string {
 // textView is text without the copy for strings: a view of the record's
 // bytes, valid until the next Reset. For values compared, never kept.
 func (r *Record) textView(path ...string) (string, bool) {
-	if len(path) == 1 {
-		switch s, st := r.plain(path[0]); st {
+	if r.lazy {
+		switch s, st := r.plain(path...); st {
 		case plainAbsent:
 			return "", false
 		case plainString:

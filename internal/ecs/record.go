@@ -59,10 +59,12 @@ type Record struct {
 	objVal  [numObjs]*fastjson.Value // the raw object, nil when absent
 
 	lazy    bool              // set by ResetMembers: members are parsed when read
-	members []member          // the top-level members, after ResetMembers
-	parsers []fastjson.Parser // one per member
+	idx     []int32           // the member index given to ResetMembers
+	pgen    []uint32          // per member: the gen of pval
+	pval    []*fastjson.Value // per member: its value parsed
+	parsers []fastjson.Parser // one per value parsed in the record
+	nparse  int               // parsers in use
 	err     error             // the first member that failed to parse
-	escaped bool              // some key is written with escapes
 }
 
 // slot caches one field's values for the record of generation gen.
@@ -291,8 +293,8 @@ func (r *Record) get(path ...string) *fastjson.Value {
 // text returns the keyword text of the cleaned scalar at path: a string
 // as is, a number as Java prints it, a boolean as "true"/"false".
 func (r *Record) text(path ...string) (string, bool) {
-	if len(path) == 1 {
-		switch s, st := r.plain(path[0]); st {
+	if r.lazy {
+		switch s, st := r.plain(path...); st {
 		case plainAbsent:
 			return "", false
 		case plainString:

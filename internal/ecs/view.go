@@ -11,8 +11,8 @@ import (
 // not keep the string (an index, a map probe); keep a copy
 // (strings.Clone) of anything retained.
 func (r *Record) StrView(path ...string) string {
-	if len(path) == 1 {
-		switch s, st := r.plain(path[0]); st {
+	if r.lazy {
+		switch s, st := r.plain(path...); st {
 		case plainAbsent:
 			return ""
 		case plainString:
@@ -51,11 +51,17 @@ func (r *Record) StrViews(parent []string, keys []string, dst []string) {
 	if !r.valid() {
 		return
 	}
-	if len(parent) == 0 && r.lazy {
+	if r.lazy {
 		for i, key := range keys {
-			if v := r.top(key); v != nil && v.Type() == fastjson.TypeString {
-				if b := v.GetStringBytes(); len(b) > 0 {
-					dst[i] = unsafe.String(&b[0], len(b))
+			path := append(append(make([]string, 0, 8), parent...), key)
+			switch s, st := r.plain(path...); st {
+			case plainString:
+				dst[i] = s
+			case plainOther:
+				if v := r.lookup(path...); v != nil && v.Type() == fastjson.TypeString {
+					if b := v.GetStringBytes(); len(b) > 0 {
+						dst[i] = unsafe.String(&b[0], len(b))
+					}
 				}
 			}
 		}
