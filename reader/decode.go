@@ -317,11 +317,11 @@ func (d *Decoder) begin() {
 // The member index of a record (Index): IndexWidth int32s per member, in
 // the order of their keys in the record.
 const (
-	IndexKey    = iota // offset of the key's opening quote, ORed with IndexEscaped when the key may hold escapes
-	IndexColon         // offset of the colon after the key
-	IndexEnd           // offset of the ',' or '}' after the value
-	IndexChild         // the value's first member when it is an indexed object, else -1
-	IndexNext          // the next member of the same object, else -1
+	IndexKey   = iota // offset of the key's opening quote, ORed with IndexEscaped when the key may hold escapes
+	IndexColon        // offset of the colon after the key
+	IndexEnd          // offset of the ',' or '}' after the value
+	IndexChild        // the value's first member when it is an indexed object, else -1
+	IndexNext         // the next member of the same object, else -1
 	IndexWidth
 
 	IndexEscaped = 1 << 30
