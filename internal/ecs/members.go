@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"unsafe"
 
 	"github.com/valyala/fastjson"
 )
@@ -167,6 +168,28 @@ func (r *Record) find(first int, key string) int {
 	return -1
 }
 
+// topMemo remembers where a top-level key was found in the current record,
+// by the address of the key string: the view asks for the same few
+// members (userIdentity, eventName) through many fields.
+type topMemo struct {
+	p   *byte
+	n   int
+	gen uint32
+	e   int32
+}
+
+// findTop is find among the record's own members, remembered per key.
+func (r *Record) findTop(key string) int {
+	p := unsafe.StringData(key)
+	m := &r.memo[(uintptr(unsafe.Pointer(p))>>3^uintptr(len(key)))%uintptr(len(r.memo))]
+	if m.gen == r.gen && m.p == p && m.n == len(key) {
+		return int(m.e)
+	}
+	e := r.find(0, key)
+	*m = topMemo{p: p, n: len(key), gen: r.gen, e: int32(e)}
+	return e
+}
+
 // walk follows path from the record through the index as far as objects
 // go. It returns the member reached and how many elements of path it
 // consumed: all of them, or fewer when the value reached is not an object
@@ -176,7 +199,7 @@ func (r *Record) walk(path []string) (e, used int) {
 	if len(r.pval) == 0 {
 		return -1, 0
 	}
-	e = r.find(0, path[0])
+	e = r.findTop(path[0])
 	used = 1
 	for e >= 0 && used < len(path) {
 		v := r.valueOf(e)

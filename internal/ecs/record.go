@@ -65,6 +65,7 @@ type Record struct {
 	parsers []fastjson.Parser // one per value parsed in the record
 	nparse  int               // parsers in use
 	err     error             // the first member that failed to parse
+	memo    [64]topMemo       // findTop's
 }
 
 // slot caches one field's values for the record of generation gen.
@@ -106,6 +107,7 @@ func (r *Record) next() {
 			r.cache[i].gen = 0
 		}
 		r.actorGen = 0
+		r.memo = [64]topMemo{}
 		r.objGen = [numObjs]uint32{}
 		r.gen = 1
 	}
