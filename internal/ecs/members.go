@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"unsafe"
@@ -168,26 +169,82 @@ func (r *Record) find(first int, key string) int {
 	return -1
 }
 
-// topMemo remembers where a top-level key was found in the current record,
-// by the address of the key string: the view asks for the same few
-// members (userIdentity, eventName) through many fields.
-type topMemo struct {
-	p   *byte
-	n   int
-	gen uint32
+// tops is a hash table of the record's own members by key, built on the
+// first lookup of a record: the view reads a score of them through many
+// fields (userIdentity, eventName, errorCode), a third of them absent.
+type topSlot struct {
+	gen uint32 // the record the slot belongs to; a slot of another is empty
 	e   int32
 }
 
-// findTop is find among the record's own members, remembered per key.
-func (r *Record) findTop(key string) int {
-	p := unsafe.StringData(key)
-	m := &r.memo[(uintptr(unsafe.Pointer(p))>>3^uintptr(len(key)))%uintptr(len(r.memo))]
-	if m.gen == r.gen && m.p == p && m.n == len(key) {
-		return int(m.e)
+// keyHash hashes a key's bytes for tops.
+func keyHash(k []byte) uint64 {
+	var w uint64
+	if len(k) >= 8 {
+		w = binary.LittleEndian.Uint64(k)
+	} else {
+		for i, c := range k {
+			w |= uint64(c) << (8 * i)
+		}
 	}
-	e := r.find(0, key)
-	*m = topMemo{p: p, n: len(key), gen: r.gen, e: int32(e)}
-	return e
+	return ((w ^ uint64(len(k))<<56) * 0x9e3779b97f4a7c15) >> 57 // 128 slots
+}
+
+// buildTops fills r.tops with the record's own members, the first of
+// duplicate keys; r.topsOK is false when a key holds escapes or white
+// space precedes a colon (find then answers).
+func (r *Record) buildTops() {
+	r.topsGen, r.topsOK = r.gen, false
+	idx, raw, n := r.idx, r.raw, len(r.idx)/ixWidth
+	for e, count := 0, 0; e >= 0 && n > 0; count++ {
+		if count == len(r.tops)/2 {
+			return // a record of a hundred members: not worth a table
+		}
+		k, c := int(idx[e*ixWidth+ixKey]), int(idx[e*ixWidth+ixColon])
+		if k&ixEscaped != 0 || k < 0 || c <= k+1 || c >= len(raw) || raw[c-1] != '"' {
+			return
+		}
+		key := raw[k+1 : c-1]
+		for i := keyHash(key); ; i = (i + 1) % uint64(len(r.tops)) {
+			s := &r.tops[i]
+			if s.gen != r.gen {
+				s.gen, s.e = r.gen, int32(e)
+				break
+			}
+			if o := int(s.e); string(raw[int(idx[o*ixWidth+ixKey])+1:int(idx[o*ixWidth+ixColon])-1]) == string(key) {
+				break // a duplicate: the first counts
+			}
+		}
+		next := int(idx[e*ixWidth+ixNext])
+		if next >= n || (next >= 0 && next <= e) {
+			return
+		}
+		e = next
+	}
+	r.topsOK = true
+}
+
+// findTop is find among the record's own members, through r.tops.
+func (r *Record) findTop(key string) int {
+	if r.topsGen != r.gen {
+		r.buildTops()
+	}
+	if !r.topsOK {
+		return r.find(0, key)
+	}
+	kb := unsafe.Slice(unsafe.StringData(key), len(key))
+	idx, raw := r.idx, r.raw
+	for i, probes := keyHash(kb), 0; probes < len(r.tops); i, probes = (i+1)%uint64(len(r.tops)), probes+1 {
+		s := &r.tops[i]
+		if s.gen != r.gen {
+			return -1
+		}
+		o := int(s.e)
+		if string(raw[int(idx[o*ixWidth+ixKey])+1:int(idx[o*ixWidth+ixColon])-1]) == key {
+			return o
+		}
+	}
+	return -1 // never: the table is at most half full
 }
 
 // walk follows path from the record through the index as far as objects

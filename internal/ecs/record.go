@@ -65,7 +65,9 @@ type Record struct {
 	parsers []fastjson.Parser // one per value parsed in the record
 	nparse  int               // parsers in use
 	err     error             // the first member that failed to parse
-	memo    [64]topMemo       // findTop's
+	tops    [128]topSlot      // the record's own members by key (findTop)
+	topsGen uint32            // the record tops was built for
+	topsOK  bool              // tops can answer
 }
 
 // slot caches one field's values for the record of generation gen.
@@ -107,7 +109,7 @@ func (r *Record) next() {
 			r.cache[i].gen = 0
 		}
 		r.actorGen = 0
-		r.memo = [64]topMemo{}
+		r.tops, r.topsGen = [128]topSlot{}, 0
 		r.objGen = [numObjs]uint32{}
 		r.gen = 1
 	}

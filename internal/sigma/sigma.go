@@ -15,6 +15,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"unique"
 
 	"go.yaml.in/yaml/v3"
 
@@ -530,7 +531,7 @@ func compileMap(name string, m *yaml.Node, opts Options) (node, []FieldUse, erro
 		if field == "" {
 			return nil, fields, &Error{Line: k.Line, Col: k.Column, Msg: fmt.Sprintf("search %s: empty field name in %q", name, k.Value)}
 		}
-		fn := &fieldNode{name: k.Value, path: strings.Split(field, "."), all: md.all, neq: md.neq}
+		fn := &fieldNode{name: k.Value, path: internPath(strings.Split(field, ".")), all: md.all, neq: md.neq}
 		if md.exists {
 			if len(items) != 1 || (items[0].Value != "true" && items[0].Value != "false") || items[0].Tag != "!!bool" {
 				return nil, fields, &Error{Line: v.Line, Col: v.Column, Msg: fmt.Sprintf("search %s, %s: exists takes true or false", name, k.Value)}
@@ -576,4 +577,14 @@ func ParsePlaceholders(data []byte) (map[string][]string, error) {
 		out[k] = v
 	}
 	return out, nil
+}
+
+// internPath makes each key of path the one shared copy of its text, so
+// that every rule reading userIdentity asks the record with the same string
+// (ecs.Record remembers lookups by the key's address).
+func internPath(path []string) []string {
+	for i, k := range path {
+		path[i] = unique.Make(k).Value()
+	}
+	return path
 }

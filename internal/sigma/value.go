@@ -363,7 +363,7 @@ func compileValue(raw string, null, isNum bool, m mods, ph map[string][]string) 
 		return v, nil
 	case m.fieldref:
 		v.kind = vRef
-		v.ref = strings.Split(raw, ".")
+		v.ref = internPath(strings.Split(raw, "."))
 		return v, nil
 	}
 
