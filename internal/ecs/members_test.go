@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
 	"github.com/trailsweep/trailsweep/internal/gen"
@@ -107,4 +108,27 @@ func rawTexts(r *ecs.Record, path []string) []string {
 		return true
 	})
 	return out
+}
+
+// TestEventTimeFastPath: the fast parse of CloudTrail's time form agrees
+// with time.Parse on valid and invalid stamps alike.
+func TestEventTimeFastPath(t *testing.T) {
+	rec := ecs.NewRecord(ecs.Options{})
+	for _, s := range []string{
+		"2024-01-05T00:00:00Z", "2024-02-29T23:59:59Z", "2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z",
+		"2024-00-10T00:00:00Z", "2024-04-31T00:00:00Z", "2024-01-05T24:00:00Z", "2024-01-05T00:60:00Z",
+		"2024-01-05T00:00:60Z", "2024-01-05T00:00:00z", "2024-01-05 00:00:00Z", "2024-1-05T00:00:00Z",
+		"0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2024-01-05T00:00:00.5Z", "2024-01-05T01:00:00+01:00",
+		"+024-01-05T00:00:00Z", "2024-01-0xT00:00:00Z", "", "x",
+	} {
+		raw := []byte(`{"eventTime":"` + s + `"}`)
+		if err := rec.Reset(raw); err != nil {
+			t.Fatal(err)
+		}
+		got, ok := rec.EventTime()
+		want, err := time.Parse(time.RFC3339Nano, s)
+		if ok != (err == nil) || (ok && !got.Equal(want.UTC())) || (ok && got.Location() != time.UTC) {
+			t.Errorf("%q: EventTime %v %v; time.Parse %v %v", s, got, ok, want, err)
+		}
+	}
 }

@@ -174,7 +174,11 @@ func (r *Record) JSON(key string) string {
 // EventTime returns eventTime parsed as RFC 3339, in UTC; false when it is
 // absent or does not parse.
 func (r *Record) EventTime() (time.Time, bool) {
-	t, err := time.Parse(time.RFC3339Nano, r.StrView("eventTime")) // Parse keeps no part of a value it accepts
+	s := r.StrView("eventTime")
+	if t, ok := parseUTCSeconds(s); ok {
+		return t, true
+	}
+	t, err := time.Parse(time.RFC3339Nano, s) // Parse keeps no part of a value it accepts
 	if err != nil {
 		return time.Time{}, false
 	}
@@ -420,4 +424,33 @@ func exactLeaves(dst []Value, v *fastjson.Value) []Value {
 		dst = append(dst, Value{Kind: KindString, S: s})
 	}
 	return dst
+}
+
+// parseUTCSeconds parses the form CloudTrail writes, 2006-01-02T15:04:05Z,
+// as time.Parse(time.RFC3339Nano, s) does; false for any other form (which
+// time.Parse then reads) or an out-of-range field.
+func parseUTCSeconds(s string) (time.Time, bool) {
+	if len(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	y, mo, d, h, mi, sec := num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2)
+	if y < 0 || mo < 1 || mo > 12 || d < 1 || d > daysIn(time.Month(mo), y) || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC), true
+}
+
+// daysIn returns the number of days of month m of year y.
+func daysIn(m time.Month, y int) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
