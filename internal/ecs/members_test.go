@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
 	"github.com/trailsweep/trailsweep/internal/gen"
@@ -129,6 +130,31 @@ func TestEventTimeFastPath(t *testing.T) {
 		want, err := time.Parse(time.RFC3339Nano, s)
 		if ok != (err == nil) || (ok && !got.Equal(want.UTC())) || (ok && got.Location() != time.UTC) {
 			t.Errorf("%q: EventTime %v %v; time.Parse %v %v", s, got, ok, want, err)
+		}
+	}
+}
+
+// TestFlattenedBound: the view keeps a short object under
+// aws.cloudtrail.flattened without printing its HashMap string, trusting
+// that the string is at most four times the object's JSON plus 16. Numbers
+// grow the most (5 prints 5.0, 1e400 Infinity) and ", " separates elements.
+func TestFlattenedBound(t *testing.T) {
+	field := ecs.Lookup("aws.cloudtrail.request_parameters")
+	rec := ecs.NewRecord(ecs.Options{})
+	for _, obj := range []string{
+		`{"a":[1,1,1,1,1,1,1,1,1,1,1,1],"b":1e400,"c":-1e400,"d":5,"e":[0,0,0],"f":-0,"g":1E-7}`,
+		`{"a":[[0],[0],[0]],"b":{"c":{"d":0}},"e":[true,false]}`, `{"x":1e9}`, `{"n":[1e400,-1e400,1e400]}`,
+	} {
+		raw := []byte(`{"eventVersion":"1.08","requestParameters":` + obj + `}`)
+		if err := rec.Reset(raw); err != nil {
+			t.Fatal(err)
+		}
+		vs := rec.Values(field)
+		if len(vs) != 1 {
+			t.Fatalf("%s: %v", obj, vs)
+		}
+		if n := len(utf16.Encode([]rune(vs[0].S))); n > 4*len(obj)+16 {
+			t.Errorf("%s prints %q: %d UTF-16 units, more than 4×%d+16", obj, vs[0].S, n, len(obj))
 		}
 	}
 }

@@ -57,6 +57,9 @@ type Record struct {
 	objOK   [numObjs]bool
 	objFlat [numObjs]bool            // present and shorter than maxFlattened UTF-16 units
 	objVal  [numObjs]*fastjson.Value // the raw object, nil when absent
+	flatGen [numObjs]uint32          // flattened's, after ResetMembers
+	flatVal [numObjs]*fastjson.Value
+	flatOK  [numObjs]bool
 
 	lazy    bool              // set by ResetMembers: members are parsed when read
 	idx     []int32           // the member index given to ResetMembers
@@ -111,6 +114,7 @@ func (r *Record) next() {
 		r.actorGen = 0
 		r.tops, r.topsGen = [128]topSlot{}, 0
 		r.objGen = [numObjs]uint32{}
+		r.flatGen = [numObjs]uint32{}
 		r.gen = 1
 	}
 	r.raw, r.root, r.lazy, r.err = nil, nil, false, nil
@@ -357,6 +361,22 @@ func (r *Record) object(i int) (string, bool) {
 // aws.cloudtrail.flattened (present, and its HashMap string shorter than
 // maxFlattened), with the raw object; computed once per record.
 func (r *Record) flattened(i int) (*fastjson.Value, bool) {
+	if r.lazy {
+		if r.flatGen[i] == r.gen {
+			return r.flatVal[i], r.flatOK[i]
+		}
+		// The HashMap string is at most four times the member's JSON (a
+		// number's Java form adds up to three characters, ", " one per
+		// element, and nothing else grows): a short member is kept
+		// whenever cleanup leaves something, without printing it.
+		if e := r.findTop(objKeys[i]); e >= 0 {
+			if b := r.valueOf(e); 4*len(b)+16 < maxFlattened {
+				v := r.parsed(e)
+				r.flatGen[i], r.flatVal[i], r.flatOK[i] = r.gen, v, v != nil && !dropped(v)
+				return r.flatVal[i], r.flatOK[i]
+			}
+		}
+	}
 	r.object(i)
 	return r.objVal[i], r.objFlat[i]
 }
