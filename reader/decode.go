@@ -92,11 +92,15 @@ type Decoder struct {
 	maxRec int
 	maxObj int64
 
-	in  countReader
-	br  *bufio.Reader
-	zr  *gzip.Reader
-	src io.Reader // decompressed bytes: br or zr
-	gz  bool
+	in countReader
+	// direct is the input when it is a *bytes.Reader, read without br;
+	// directAt is where it stood at Reset.
+	direct   *bytes.Reader
+	directAt int64
+	br       *bufio.Reader
+	zr       *gzip.Reader
+	src      io.Reader // decompressed bytes: br or zr
+	gz       bool
 
 	buf      []byte
 	pos      int   // next unread byte
@@ -167,15 +171,27 @@ func (d *Decoder) Reset(r io.Reader) error {
 	if len(d.buf) > 1<<20 { // do not keep what one huge record needed
 		d.buf = make([]byte, initialBuf)
 	}
+	d.pos, d.w, d.start, d.base, d.out = 0, 0, 0, 0, 0
+	d.retain, d.overflow, d.rerr, d.err = false, false, nil, nil
+	d.state, d.inRecords, d.values, d.hi = stTop, false, 0, 0
+	if br, ok := r.(*bytes.Reader); ok {
+		// In memory already (the scanner's case): inflate straight from
+		// it, which klauspost/compress does faster than through bufio.
+		d.in, d.direct, d.directAt = countReader{}, br, br.Size()-int64(br.Len())
+		d.src, d.gz = br, false
+		var magic [2]byte
+		if n, _ := br.ReadAt(magic[:], d.directAt); n == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+			return d.startGzip(br)
+		}
+		return nil
+	}
+	d.direct = nil
 	d.in = countReader{r: r}
 	if d.br == nil {
 		d.br = bufio.NewReaderSize(&d.in, 64<<10)
 	} else {
 		d.br.Reset(&d.in)
 	}
-	d.pos, d.w, d.start, d.base, d.out = 0, 0, 0, 0, 0
-	d.retain, d.overflow, d.rerr, d.err = false, false, nil, nil
-	d.state, d.inRecords, d.values, d.hi = stTop, false, 0, 0
 	d.src, d.gz = d.br, false
 
 	magic, err := d.br.Peek(2)
@@ -184,24 +200,36 @@ func (d *Decoder) Reset(r io.Reader) error {
 		return d.err
 	}
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		d.gz = true
-		if d.zr == nil {
-			d.zr, err = gzip.NewReader(d.br)
-		} else {
-			err = d.zr.Reset(d.br)
-		}
-		if err != nil {
-			d.err = d.readErr(err)
-			return d.err
-		}
-		d.src = d.zr
+		return d.startGzip(d.br)
 	}
+	return nil
+}
+
+// startGzip makes d inflate what r holds.
+func (d *Decoder) startGzip(r io.Reader) error {
+	d.gz = true
+	var err error
+	if d.zr == nil {
+		d.zr, err = gzip.NewReader(r)
+	} else {
+		err = d.zr.Reset(r)
+	}
+	if err != nil {
+		d.err = d.readErr(err)
+		return d.err
+	}
+	d.src = d.zr
 	return nil
 }
 
 // BytesIn returns the number of bytes read from the input so far
 // (compressed, for gzip).
-func (d *Decoder) BytesIn() int64 { return d.in.n }
+func (d *Decoder) BytesIn() int64 {
+	if d.direct != nil {
+		return d.direct.Size() - int64(d.direct.Len()) - d.directAt
+	}
+	return d.in.n
+}
 
 // BytesOut returns the number of decompressed bytes read so far.
 func (d *Decoder) BytesOut() int64 { return d.out }
