@@ -716,11 +716,18 @@ func (d *Decoder) composite() error {
 	st := gValue // what the grammar allows next
 	last := -1   // where the latest key began, relative to the record (capture)
 	lastEsc := false
+	// The index (capture): own and cur are saved for each open container
+	// but the innermost, whose are tOwn (the member whose value it is,
+	// -1 for the record itself, -2 when not indexed: an array, or within
+	// one) and tCur (its latest member, -1 before the first).
 	own, cur := d.own[:0], d.cur[:0]
-	defer func() { d.own, d.cur = own[:0], cur[:0] }()
+	tOwn, tCur := int32(-2), int32(-1)
+	ents := d.ents
+	defer func() { d.own, d.cur, d.ents = own[:0], cur[:0], ents }()
 	lax := false // a record's grammar error is noted: only the structure is checked from there
 	for {
 		b := d.buf[:d.w]
+		start := d.start // more() moves it, with the buffer
 		if inStr {
 			j, ok := skipStr(b, i, &h)
 			i = j
@@ -761,10 +768,8 @@ func (d *Decoder) composite() error {
 				}
 				if stack[len(stack)-1] == '}' {
 					st = gKey
-					if d.capture {
-						if m := cur[len(cur)-1]; m >= 0 && own[len(own)-1] != -2 {
-							d.ents[int(m)*IndexWidth+IndexEnd] = int32(i - d.start)
-						}
+					if tOwn != -2 && tCur >= 0 { // the end of a member's value
+						ents[int(tCur)*IndexWidth+IndexEnd] = int32(i - start)
 					}
 				} else {
 					st = gValue
@@ -779,9 +784,19 @@ func (d *Decoder) composite() error {
 				}
 				// A colon directly in the record ends a key: note where
 				// the key began, relative to the record.
-				if d.capture && !lax && own[len(own)-1] != -2 {
-					m := d.addMember(last, lastEsc, own[len(own)-1], &cur[len(cur)-1])
-					d.ents[int(m)*IndexWidth+IndexColon] = int32(i - d.start)
+				if tOwn != -2 && !lax {
+					n := int32(len(ents) / IndexWidth)
+					k := int32(last)
+					if lastEsc {
+						k |= IndexEscaped
+					}
+					ents = append(ents, k, int32(i-start), -1, -1, -1)
+					if tCur >= 0 {
+						ents[int(tCur)*IndexWidth+IndexNext] = n
+					} else if tOwn >= 0 {
+						ents[int(tOwn)*IndexWidth+IndexChild] = n
+					}
+					tCur = n
 				}
 				st = gValue
 				i++
@@ -789,7 +804,7 @@ func (d *Decoder) composite() error {
 				switch st {
 				case gKey, gKeyOrEnd:
 					st = gColon
-					last = i - d.start // relative: more() moves the buffer
+					last = i - start // relative: more() moves the buffer
 				case gValue, gValueOrEnd:
 					st = gComma
 				default:
@@ -842,13 +857,14 @@ func (d *Decoder) composite() error {
 				if d.capture {
 					o := int32(-2) // arrays, and what is within them, are not indexed
 					if c == '{' {
-						if len(own) == 0 {
+						if len(stack) == 1 {
 							o = d.owner
-						} else if own[len(own)-1] != -2 && stack[len(stack)-2] == '}' {
-							o = cur[len(cur)-1] // the member whose value this object is
+						} else if tOwn != -2 && stack[len(stack)-2] == '}' {
+							o = tCur // the member whose value this object is
 						}
 					}
-					own, cur = append(own, o), append(cur, -1)
+					own, cur = append(own, tOwn), append(cur, tCur)
+					tOwn, tCur = o, -1
 				}
 				if c == '{' {
 					st = gKeyOrEnd
@@ -870,9 +886,10 @@ func (d *Decoder) composite() error {
 				stack = stack[:n]
 				st = gComma
 				if d.capture {
-					if m := cur[n]; m >= 0 && own[n] != -2 {
-						d.ents[int(m)*IndexWidth+IndexEnd] = int32(i - d.start)
+					if tOwn != -2 && tCur >= 0 {
+						ents[int(tCur)*IndexWidth+IndexEnd] = int32(i - start)
 					}
+					tOwn, tCur = own[n], cur[n]
 					own, cur = own[:n], cur[:n]
 				}
 				i++
