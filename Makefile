@@ -43,10 +43,20 @@ tidy-check: ## fail when go mod tidy would change go.mod or go.sum
 		echo "go mod tidy changes go.mod/go.sum: run it and commit"; exit 1; fi
 
 FUZZTIME ?= 30s
+# Go 1.26's fuzzing coordinator can fail a target with a bare "context
+# deadline exceeded" as -fuzztime ends, writing no input (golang/go#75804,
+# fixed in Go 1.27): such a run is retried once; a failing input always fails.
 fuzz: ## run each fuzz target (every func Fuzz* of every package) for FUZZTIME (default 30s); CI uses 4s
 	@for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
-			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+			echo "== $$pkg $$f"; \
+			for try in 1 2; do \
+				out=$$($(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg 2>&1) && { echo "$$out" | tail -1; break; }; \
+				echo "$$out"; \
+				if [ $$try = 1 ] && echo "$$out" | grep -q 'context deadline exceeded' && ! echo "$$out" | grep -q 'Failing input written'; then \
+					echo "(the Go 1.26 fuzzing deadline race, golang/go#75804: no failing input; once more)"; \
+				else exit 1; fi; \
+			done; \
 		done; done
 
 BENCH_GB     ?= 1
