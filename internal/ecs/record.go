@@ -168,6 +168,9 @@ func (r *Record) Str(path ...string) string {
 // record (not cleaned; strings re-escaped minimally), "" when the key is
 // absent or null.
 func (r *Record) JSON(key string) string {
+	if b, ok := r.canonical(key); ok {
+		return string(b)
+	}
 	v := r.lookup(key)
 	if v == nil || v.Type() == fastjson.TypeNull {
 		return ""

@@ -32,6 +32,9 @@ func (r *Record) StrView(path ...string) string {
 
 // AppendJSON appends what JSON(key) returns to dst, without the string.
 func (r *Record) AppendJSON(dst []byte, key string) []byte {
+	if b, ok := r.canonical(key); ok {
+		return append(dst, b...)
+	}
 	v := r.lookup(key)
 	if v == nil || v.Type() == fastjson.TypeNull {
 		return dst
@@ -86,4 +89,31 @@ func (r *Record) StrViews(parent []string, keys []string, dst []string) {
 			}
 		}
 	})
+}
+
+// canonical returns the top-level member key's value as written when it is
+// already what appendJSON would print (compact, strings with nothing to
+// escape: no byte up to the space and no backslash anywhere), nil for null;
+// false when it must be printed (or after Reset).
+func (r *Record) canonical(key string) ([]byte, bool) {
+	if !r.lazy {
+		return nil, false
+	}
+	e := r.findTop(key)
+	if e < 0 {
+		return nil, true
+	}
+	v := r.valueOf(e)
+	if len(v) == 0 {
+		return nil, false
+	}
+	for _, c := range v {
+		if c <= ' ' || c == '\\' {
+			return nil, false
+		}
+	}
+	if string(v) == "null" {
+		return nil, true
+	}
+	return v, true
 }
