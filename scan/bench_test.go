@@ -62,7 +62,7 @@ func BenchmarkWorker(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			for _, o := range objs {
-				buf := bufPool.Get().(*bytes.Buffer)
+				buf := bufs.Get()
 				buf.Reset()
 				buf.Write(o)
 				r := w.process(fetched{obj: reader.Object{URI: "bench"}, body: buf})

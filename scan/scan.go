@@ -97,8 +97,6 @@ type result struct {
 	err      error
 }
 
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
 // Run scans every source and writes findings to sink. It returns the summary
 // of what was read, also when it returns an error: ErrInterrupted (wrapped)
 // when ctx was cancelled, or the first listing or sink error, which ends the
@@ -213,6 +211,8 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 				agg.Add(&r.events[i])
 			}
 			seen.commit(&r)
+			findingSlices.put(r.findings) // copied by the sink and the Aggregator
+			eventSlices.put(r.events)
 			if cfg.Progress != nil {
 				cfg.Progress(Progress{
 					Listed: sum.Objects.Listed, Done: sum.Objects.Scanned, Failed: sum.Objects.Failed,
@@ -302,7 +302,7 @@ func fetch(ctx context.Context, src reader.Source, o reader.Object) fetched {
 		return fetched{obj: o, err: err}
 	}
 	defer rc.Close()
-	buf := bufPool.Get().(*bytes.Buffer)
+	buf := bufs.Get()
 	buf.Reset()
 	if o.Size > 0 && o.Size < 1<<30 {
 		// ReadFrom wants MinRead bytes free to see EOF: without them a buffer
@@ -310,7 +310,7 @@ func fetch(ctx context.Context, src reader.Source, o reader.Object) fetched {
 		buf.Grow(int(o.Size) + bytes.MinRead)
 	}
 	if _, err := io.Copy(buf, rc); err != nil {
-		bufPool.Put(buf)
+		bufs.Put(buf)
 		return fetched{obj: o, err: fmt.Errorf("read %s: %w", o.URI, err)}
 	}
 	return fetched{obj: o, body: buf}
@@ -346,12 +346,12 @@ func newWorker(cfg Config) *worker {
 
 // process decodes one fetched object and matches each of its records.
 func (w *worker) process(f fetched) result {
-	r := result{obj: f.obj}
+	r := result{obj: f.obj, findings: findingSlices.get(), events: eventSlices.get()}
 	if f.err != nil {
 		r.err = f.err
 		return r
 	}
-	defer bufPool.Put(f.body)
+	defer bufs.Put(f.body)
 	r.bytesIn = int64(f.body.Len())
 	w.body.Reset(f.body.Bytes())
 	var err error
