@@ -15,7 +15,7 @@ import (
 // that a few huge objects do not stay resident.
 var bufs bufList
 
-const bufsKeep = 16 << 20
+const bufsKeep = 8 << 20
 
 type bufList struct {
 	mu    sync.Mutex
@@ -59,8 +59,8 @@ type sliceList[T any] struct {
 }
 
 const (
-	sliceKeep    = 4
-	sliceKeepCap = 2048
+	sliceKeep    = 2
+	sliceKeepCap = 1024
 )
 
 var (
