@@ -15,7 +15,7 @@ import (
 // that a few huge objects do not stay resident.
 var bufs bufList
 
-const bufsKeep = 8 << 20
+const bufsKeep = 4 << 20
 
 type bufList struct {
 	mu    sync.Mutex
