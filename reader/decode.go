@@ -363,23 +363,23 @@ const (
 // to Next or Reset.
 func (d *Decoder) Index() []int32 { return d.ents }
 
-// addMember appends an index entry for the key at rel (relative to the
-// record) of the object whose member is o (-1: the record) and whose latest
-// member is *cur, and returns its number.
-func (d *Decoder) addMember(rel int, esc bool, o int32, cur *int32) int32 {
-	n := int32(len(d.ents) / IndexWidth)
-	k := int32(rel)
+// addMember appends to ents an index entry for a member whose key begins
+// at key and whose colon is at colon (both relative to the record), in the
+// object whose member is owner (-1: the record) and whose latest member is
+// prev (-1: none yet). It returns ents and the new member's number.
+func addMember(ents []int32, key, colon int, esc bool, owner, prev int32) ([]int32, int32) {
+	n := int32(len(ents) / IndexWidth)
+	k := int32(key)
 	if esc {
 		k |= IndexEscaped
 	}
-	d.ents = append(d.ents, k, -1, -1, -1, -1)
-	if *cur >= 0 {
-		d.ents[int(*cur)*IndexWidth+IndexNext] = n
-	} else if o >= 0 {
-		d.ents[int(o)*IndexWidth+IndexChild] = n
+	ents = append(ents, k, int32(colon), -1, -1, -1)
+	if prev >= 0 {
+		ents[int(prev)*IndexWidth+IndexNext] = n
+	} else if owner >= 0 {
+		ents[int(owner)*IndexWidth+IndexChild] = n
 	}
-	*cur = n
-	return n
+	return ents, n
 }
 
 // record ends the value retained since begin, ending at d.pos, and returns
@@ -462,8 +462,9 @@ func (d *Decoder) object() ([]byte, error) {
 			return nil, nil
 		}
 		esc := bytes.IndexByte(d.buf[d.start+keyAt:d.colon], '\\') >= 0
-		n := d.addMember(keyAt, esc, -1, &last)
-		d.ents[int(n)*IndexWidth+IndexColon] = int32(d.colon - d.start)
+		var n int32
+		d.ents, n = addMember(d.ents, keyAt, d.colon-d.start, esc, -1, last)
+		last = n
 		d.capture, d.owner = true, n // index and check the value as a record's
 		c, err = d.afterMember(c)
 		d.capture = false
@@ -785,18 +786,7 @@ func (d *Decoder) composite() error {
 				// A colon directly in the record ends a key: note where
 				// the key began, relative to the record.
 				if tOwn != -2 && !lax {
-					n := int32(len(ents) / IndexWidth)
-					k := int32(last)
-					if lastEsc {
-						k |= IndexEscaped
-					}
-					ents = append(ents, k, int32(i-start), -1, -1, -1)
-					if tCur >= 0 {
-						ents[int(tCur)*IndexWidth+IndexNext] = n
-					} else if tOwn >= 0 {
-						ents[int(tOwn)*IndexWidth+IndexChild] = n
-					}
-					tCur = n
+					ents, tCur = addMember(ents, last, i-start, lastEsc, tOwn, tCur)
 				}
 				st = gValue
 				i++

@@ -361,11 +361,19 @@ func (r *Record) plain(path ...string) (string, int) {
 	if used < len(path) {
 		return "", plainOther
 	}
-	v := r.valueOf(e)
-	if len(v) < 2 || v[0] != '"' || bytes.IndexByte(v, '\\') >= 0 {
-		return "", plainOther
+	if s, ok := plainText(r.valueOf(e)); ok {
+		return s, plainString
 	}
-	return bytesView(v[1 : len(v)-1]), plainString
+	return "", plainOther
+}
+
+// plainText returns the text of v, a value as written, when it is a string
+// without escapes: a view of its bytes.
+func plainText(v []byte) (string, bool) {
+	if len(v) < 2 || v[0] != '"' || bytes.IndexByte(v, '\\') >= 0 {
+		return "", false
+	}
+	return bytesView(v[1 : len(v)-1]), true
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

@@ -1,7 +1,6 @@
 package ecs
 
 import (
-	"bytes"
 	"strconv"
 	"strings"
 
@@ -147,8 +146,8 @@ func (r *Record) RawValues(path []string, fn func(RawValue) bool) bool {
 		return true
 	}
 	if used == len(path) {
-		if v := r.valueOf(e); len(v) >= 2 && v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
-			return fn(RawValue{s: bytesView(v[1 : len(v)-1])})
+		if s, ok := plainText(r.valueOf(e)); ok {
+			return fn(RawValue{s: s})
 		}
 	}
 	v := r.parsed(e)
