@@ -211,7 +211,7 @@ func (r *Record) buildTops() {
 				s.gen, s.e = r.gen, int32(e)
 				break
 			}
-			if o := int(s.e); string(raw[int(idx[o*ixWidth+ixKey])+1:int(idx[o*ixWidth+ixColon])-1]) == string(key) {
+			if string(tableKey(raw, idx, int(s.e))) == string(key) {
 				break // a duplicate: the first counts
 			}
 		}
@@ -222,6 +222,12 @@ func (r *Record) buildTops() {
 		e = next
 	}
 	r.topsOK = true
+}
+
+// tableKey returns the key of member e of r.tops: buildTops admits only
+// keys without escapes whose closing quote is just before the colon.
+func tableKey(raw []byte, idx []int32, e int) []byte {
+	return raw[int(idx[e*ixWidth+ixKey])+1 : int(idx[e*ixWidth+ixColon])-1]
 }
 
 // findTop is find among the record's own members, through r.tops.
@@ -240,7 +246,7 @@ func (r *Record) findTop(key string) int {
 			return -1
 		}
 		o := int(s.e)
-		if string(raw[int(idx[o*ixWidth+ixKey])+1:int(idx[o*ixWidth+ixColon])-1]) == key {
+		if string(tableKey(raw, idx, o)) == key {
 			return o
 		}
 	}
