@@ -114,7 +114,7 @@ func rawTexts(r *ecs.Record, path []string) []string {
 // TestEventTimeFastPath: the fast parse of CloudTrail's time form agrees
 // with time.Parse on valid and invalid stamps alike.
 func TestEventTimeFastPath(t *testing.T) {
-	rec := ecs.NewRecord(ecs.Options{})
+	check := checkEventTime(t, ecs.NewRecord(ecs.Options{}))
 	for _, s := range []string{
 		"2024-01-05T00:00:00Z", "2024-02-29T23:59:59Z", "2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z",
 		"2024-00-10T00:00:00Z", "2024-04-31T00:00:00Z", "2024-01-05T24:00:00Z", "2024-01-05T00:60:00Z",
@@ -122,6 +122,21 @@ func TestEventTimeFastPath(t *testing.T) {
 		"0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2024-01-05T00:00:00.5Z", "2024-01-05T01:00:00+01:00",
 		"+024-01-05T00:00:00Z", "2024-01-0xT00:00:00Z", "", "x",
 	} {
+		check(s)
+	}
+	// Every day (and the 29th to 32nd of every month) of years around the
+	// leap-year rules and the ends of the four-digit range.
+	for _, y := range []int{0, 1, 3, 4, 99, 100, 400, 1600, 1700, 1900, 1969, 1970, 1971, 2000, 2023, 2024, 2100, 2400, 9999} {
+		for m := 1; m <= 12; m++ {
+			for d := 1; d <= 32; d++ {
+				check(fmt.Sprintf("%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, (y+d)%24, (m*7)%60, (d*13)%60))
+			}
+		}
+	}
+}
+
+func checkEventTime(t *testing.T, rec *ecs.Record) func(string) {
+	return func(s string) {
 		raw := []byte(`{"eventTime":"` + s + `"}`)
 		if err := rec.Reset(raw); err != nil {
 			t.Fatal(err)

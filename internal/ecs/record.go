@@ -467,13 +467,38 @@ func parseUTCSeconds(s string) (time.Time, bool) {
 		return v
 	}
 	y, mo, d, h, mi, sec := num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2)
-	if y < 0 || mo < 1 || mo > 12 || d < 1 || d > daysIn(time.Month(mo), y) || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 {
+	if y < 0 || mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 {
 		return time.Time{}, false
 	}
-	return time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC), true
+	return time.Unix(unixDays(y, mo, d)*86400+int64(h*3600+mi*60+sec), 0).UTC(), true
 }
 
-// daysIn returns the number of days of month m of year y.
-func daysIn(m time.Month, y int) int {
-	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+// unixDays returns the days from 1970-01-01 to the proleptic Gregorian date
+// y-mo-d, by the usual era arithmetic (eras of 400 years, years from March).
+func unixDays(y, mo, d int) int64 {
+	if mo <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 { // year 0's January and February: floor, not truncate
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400
+	m := mo + 9
+	if mo > 2 {
+		m = mo - 3
+	}
+	doy := (153*m+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
 }
+
+// daysIn returns the number of days of month m (1-12) of year y.
+func daysIn(m, y int) int {
+	if m == 2 && y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+		return 29
+	}
+	return int(monthDays[m])
+}
+
+var monthDays = [13]uint8{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
