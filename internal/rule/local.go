@@ -1,7 +1,7 @@
 package rule
 
 import (
-	"strings"
+	"encoding/binary"
 
 	"github.com/trailsweep/trailsweep/internal/kql"
 )
@@ -11,14 +11,14 @@ import (
 // shared memory per record (a Set's cache takes a read lock on every
 // call). A miss asks the Set. Not safe for concurrent use.
 type Local struct {
-	s      *Set
-	cache  map[string]map[string][]*Rule // provider → action → candidates
-	cached int
+	s     *Set
+	cache map[string][]*Rule // pairKey(provider, action) → candidates
+	key   []byte             // scratch for pairKey
 }
 
 // Local returns a new Local view of s.
 func (s *Set) Local() *Local {
-	return &Local{s: s, cache: map[string]map[string][]*Rule{}}
+	return &Local{s: s, cache: map[string][]*Rule{}}
 }
 
 // Match is Set.Match.
@@ -31,19 +31,16 @@ func (l *Local) Match(d kql.Doc, provider, action string, dst []*Rule) []*Rule {
 	return dst
 }
 
+// candidates looks the pair up by one key, hashed once: provider's length
+// (a uvarint, so no two pairs share a key), provider, then action.
 func (l *Local) candidates(provider, action string) []*Rule {
-	if c, ok := l.cache[provider][action]; ok {
+	l.key = append(append(binary.AppendUvarint(l.key[:0], uint64(len(provider))), provider...), action...)
+	if c, ok := l.cache[string(l.key)]; ok {
 		return c
 	}
 	c := l.s.candidates(provider, action)
-	if l.cached < maxCached {
-		m := l.cache[provider]
-		if m == nil {
-			m = map[string][]*Rule{}
-			l.cache[strings.Clone(provider)] = m // callers may pass transient strings
-		}
-		m[strings.Clone(action)] = c
-		l.cached++
+	if len(l.cache) < maxCached {
+		l.cache[string(l.key)] = c
 	}
 	return c
 }

@@ -301,3 +301,38 @@ func ids(rules []*Rule) []string {
 	}
 	return out
 }
+
+// TestLocalPairs: a Local's candidate cache keeps pairs apart whose
+// provider and action concatenate to the same bytes.
+func TestLocalPairs(t *testing.T) {
+	if !kqlLanded() {
+		t.Skip("internal/kql is still a stub: cannot evaluate rules yet")
+	}
+	rules := adhocRules(t,
+		`event.provider: "ab" and event.action: "c"`,
+		`event.provider: "a" and event.action: "bc"`,
+	)
+	s, err := NewSet(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := s.Local()
+	for range 2 { // the second round answers from the cache
+		for _, tt := range []struct{ provider, action, want string }{
+			{"ab", "c", "adhoc-1"}, {"a", "bc", "adhoc-2"}, {"abc", "", ""}, {"", "abc", ""},
+		} {
+			d := mapDoc{"event.provider": {tt.provider}, "event.action": {tt.action}}
+			c := local.candidates(tt.provider, tt.action)
+			var got string
+			if len(c) == 1 {
+				got = c[0].ID
+			}
+			if len(c) > 1 || got != tt.want {
+				t.Errorf("candidates(%q, %q) = %d rules (%s), want %q", tt.provider, tt.action, len(c), got, tt.want)
+			}
+			if m := local.Match(d, tt.provider, tt.action, nil); len(m) != len(c) {
+				t.Errorf("Match(%q, %q) = %d rules, want %d", tt.provider, tt.action, len(m), len(c))
+			}
+		}
+	}
+}
