@@ -334,7 +334,10 @@ const serviceRolePath = ":role/aws-service-role/"
 
 func (r *Record) computeActor() actor {
 	typ, _ := r.textView("userIdentity", "type") // views: compared, never kept
-	issuerARN, _ := r.textView("userIdentity", "sessionContext", "sessionIssuer", "arn")
+	var issuerARN string
+	if typ == "AssumedRole" || typ == "AWSService" { // only they read the issuer
+		issuerARN, _ = r.textView("userIdentity", "sessionContext", "sessionIssuer", "arn")
+	}
 	if typ == "AWSService" || (typ == "AssumedRole" && strings.Contains(issuerARN, serviceRolePath)) {
 		name, ok := r.text("userIdentity", "invokedBy")
 		if !ok {
