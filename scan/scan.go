@@ -422,12 +422,10 @@ func (w *worker) record(r *result, raw []byte, keys []int32, index int64) {
 	if w.cfg.Rules == nil {
 		return
 	}
-	// Transient views of the record's bytes: the Set copies what it keeps.
-	provider, action := rec.StrView("eventSource"), rec.StrView("eventName")
 	if w.rules == nil {
 		w.rules = w.cfg.Rules.Local() // the worker's own candidate cache: no lock per record
 	}
-	w.match = w.rules.Match(rec, provider, action, w.match[:0])
+	w.match = w.rules.MatchRecord(rec, w.match[:0])
 	for _, ru := range w.match {
 		if ru.Aggregate() {
 			w.aggEvents(r, ru, t, index)

@@ -141,7 +141,7 @@ func TestPasses(t *testing.T) {
 				if rec.ResetMembers(raw, dec.Index()) != nil {
 					continue
 				}
-				match = local.Match(rec, rec.StrView("eventSource"), rec.StrView("eventName"), match[:0])
+				match = local.MatchRecord(rec, match[:0])
 				hits += len(match)
 			}
 		}

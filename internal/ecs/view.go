@@ -30,6 +30,31 @@ func (r *Record) StrView(path ...string) string {
 	return unsafe.String(&b[0], len(b))
 }
 
+// StrViewKnown is StrView that also tells an absent value or a string
+// (true) from a value that is present but not a string (false, with "").
+func (r *Record) StrViewKnown(path ...string) (string, bool) {
+	if r.lazy {
+		switch s, st := r.plain(path...); st {
+		case plainAbsent:
+			return "", true
+		case plainString:
+			return s, true
+		}
+	}
+	v := r.lookup(path...)
+	if v == nil {
+		return "", true
+	}
+	if v.Type() != fastjson.TypeString {
+		return "", false
+	}
+	b := v.GetStringBytes()
+	if len(b) == 0 {
+		return "", true
+	}
+	return unsafe.String(&b[0], len(b)), true
+}
+
 // AppendJSON appends what JSON(key) returns to dst, without the string.
 func (r *Record) AppendJSON(dst []byte, key string) []byte {
 	if b, ok := r.canonical(key); ok {

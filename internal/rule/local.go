@@ -1,8 +1,7 @@
 package rule
 
 import (
-	"encoding/binary"
-
+	"github.com/trailsweep/trailsweep/internal/ecs"
 	"github.com/trailsweep/trailsweep/internal/kql"
 )
 
@@ -12,7 +11,7 @@ import (
 // call). A miss asks the Set. Not safe for concurrent use.
 type Local struct {
 	s     *Set
-	cache map[string][]*Rule // pairKey(provider, action) → candidates
+	cache map[string][]*Rule // indexKey → candidates
 	key   []byte             // scratch for pairKey
 }
 
@@ -23,7 +22,7 @@ func (s *Set) Local() *Local {
 
 // Match is Set.Match.
 func (l *Local) Match(d kql.Doc, provider, action string, dst []*Rule) []*Rule {
-	for _, r := range l.candidates(provider, action) {
+	for _, r := range l.candidates(keys{provider: provider, action: action}) {
 		if r.m.Match(d) {
 			dst = append(dst, r)
 		}
@@ -31,14 +30,23 @@ func (l *Local) Match(d kql.Doc, provider, action string, dst []*Rule) []*Rule {
 	return dst
 }
 
-// candidates looks the pair up by one key, hashed once: provider's length
-// (a uvarint, so no two pairs share a key), provider, then action.
-func (l *Local) candidates(provider, action string) []*Rule {
-	l.key = append(append(binary.AppendUvarint(l.key[:0], uint64(len(provider))), provider...), action...)
+// MatchRecord is Set.MatchRecord.
+func (l *Local) MatchRecord(rec *ecs.Record, dst []*Rule) []*Rule {
+	for _, r := range l.candidates(recordKeys(rec)) {
+		if r.m.Match(rec) {
+			dst = append(dst, r)
+		}
+	}
+	return dst
+}
+
+// candidates looks k up by its indexKey, hashed once.
+func (l *Local) candidates(k keys) []*Rule {
+	l.key = indexKey(l.key[:0], k)
 	if c, ok := l.cache[string(l.key)]; ok {
 		return c
 	}
-	c := l.s.candidates(provider, action)
+	c := l.s.candidates(k, l.key[len(l.key):])
 	if len(l.cache) < maxCached {
 		l.cache[string(l.key)] = c
 	}

@@ -1,6 +1,7 @@
 package rule
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sort"
 	"strings"
@@ -17,17 +18,41 @@ import (
 const maxCached = 1 << 16
 
 // Set is an immutable collection of rules with an index of its runnable
-// rules by event.provider and event.action. It is safe for concurrent use.
+// rules by event.provider, event.action and
+// aws.cloudtrail.user_identity.type. It is safe for concurrent use.
 type Set struct {
 	all    []*Rule
 	run    []*Rule
 	fields []ecs.Field
 
-	provider, action index
+	provider, action, identity index
 
-	mu     sync.RWMutex
-	cache  map[string]map[string][]*Rule // provider → action → candidates
-	cached int
+	mu    sync.RWMutex
+	cache map[string][]*Rule // indexKey → candidates
+}
+
+// The fields a Set indexes its rules by, beside event.provider and
+// event.action, and where a record holds it.
+const identityField = "aws.cloudtrail.user_identity.type"
+
+var identityPath = []string{"userIdentity", "type"}
+
+// keys are the values of a record a Set picks candidate rules by.
+type keys struct {
+	provider, action string
+	identity         string
+	identityKnown    bool // identity is the record's string, or "" for none; else any identity is admitted
+}
+
+// indexKey appends to dst a key that tells every keys apart (lengths are
+// uvarints ahead of the strings).
+func indexKey(dst []byte, k keys) []byte {
+	dst = append(binary.AppendUvarint(dst, uint64(len(k.provider))), k.provider...)
+	dst = append(binary.AppendUvarint(dst, uint64(len(k.action))), k.action...)
+	if !k.identityKnown {
+		return append(dst, 0)
+	}
+	return append(append(dst, 1), k.identity...)
 }
 
 // NewSet builds a Set from rules, in the given order. Two runnable rules
@@ -35,7 +60,7 @@ type Set struct {
 // different sources may share an ID (SigmaHQ reuses some of Elastic's), and
 // unsupported rules may share IDs (they never produce findings).
 func NewSet(rules []*Rule) (*Set, error) {
-	s := &Set{all: rules, cache: map[string]map[string][]*Rule{}}
+	s := &Set{all: rules, cache: map[string][]*Rule{}}
 	byID := map[string]*Rule{}
 	seen := map[string]bool{}
 	for _, r := range rules {
@@ -60,6 +85,7 @@ func NewSet(rules []*Rule) (*Set, error) {
 	sort.Slice(s.fields, func(i, j int) bool { return s.fields[i].Name < s.fields[j].Name })
 	s.provider = newIndex(s.run, "event.provider")
 	s.action = newIndex(s.run, "event.action")
+	s.identity = newIndex(s.run, identityField)
 	return s, nil
 }
 
@@ -90,7 +116,7 @@ func (s *Set) Fields() []ecs.Field { return s.fields }
 // to other values is never evaluated. The result is the same as evaluating
 // every runnable rule.
 func (s *Set) Match(d kql.Doc, provider, action string, dst []*Rule) []*Rule {
-	for _, r := range s.candidates(provider, action) {
+	for _, r := range s.candidates(keys{provider: provider, action: action}, nil) {
 		if r.m.Match(d) {
 			dst = append(dst, r)
 		}
@@ -103,22 +129,49 @@ func (s *Set) Match(d kql.Doc, provider, action string, dst []*Rule) []*Rule {
 // record without building its ECS view. Neither CanMatch nor Match keeps
 // provider or action: they may be transient views of a record's bytes.
 func (s *Set) CanMatch(provider, action string) bool {
-	return len(s.candidates(provider, action)) > 0
+	return len(s.candidates(keys{provider: provider, action: action}, nil)) > 0
 }
 
-// candidates returns the runnable rules whose provider and action
-// constraints admit provider and action, in set order.
-func (s *Set) candidates(provider, action string) []*Rule {
+// MatchRecord is Match for a record, whose eventSource, eventName and
+// userIdentity.type select the candidate rules.
+func (s *Set) MatchRecord(rec *ecs.Record, dst []*Rule) []*Rule {
+	for _, r := range s.candidates(recordKeys(rec), nil) {
+		if r.m.Match(rec) {
+			dst = append(dst, r)
+		}
+	}
+	return dst
+}
+
+// recordKeys returns rec's keys: transient views of its bytes.
+func recordKeys(rec *ecs.Record) keys {
+	k := keys{provider: rec.StrView("eventSource"), action: rec.StrView("eventName")}
+	k.identity, k.identityKnown = rec.StrViewKnown(identityPath...)
+	return k
+}
+
+// candidates returns the runnable rules whose provider, action and
+// identity constraints admit k, in set order. scratch is room for the
+// cache key.
+func (s *Set) candidates(k keys, scratch []byte) []*Rule {
+	key := indexKey(scratch[:0], k)
 	s.mu.RLock()
-	c, ok := s.cache[provider][action]
+	c, ok := s.cache[string(key)]
 	s.mu.RUnlock()
 	if ok {
 		return c
 	}
-	p := s.provider.lookup(provider, len(s.run))
-	a := s.action.lookup(action, len(s.run))
+	p := s.provider.lookup(k.provider, len(s.run))
+	a := s.action.lookup(k.action, len(s.run))
+	var id []uint64
+	if k.identityKnown {
+		id = s.identity.lookup(k.identity, len(s.run))
+	}
 	for i := range p {
 		p[i] &= a[i]
+		if id != nil {
+			p[i] &= id[i]
+		}
 	}
 	for w, word := range p {
 		for b := 0; word != 0; b++ {
@@ -129,15 +182,9 @@ func (s *Set) candidates(provider, action string) []*Rule {
 		}
 	}
 	s.mu.Lock()
-	if s.cached < maxCached {
-		m := s.cache[provider]
-		if m == nil {
-			m = map[string][]*Rule{}
-			s.cache[strings.Clone(provider)] = m // callers may pass transient strings
-		}
-		if _, dup := m[action]; !dup {
-			m[strings.Clone(action)] = c
-			s.cached++
+	if len(s.cache) < maxCached {
+		if _, dup := s.cache[string(key)]; !dup {
+			s.cache[string(key)] = c
 		}
 	}
 	s.mu.Unlock()

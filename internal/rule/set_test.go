@@ -206,7 +206,18 @@ func TestSetEquivalence(t *testing.T) {
 
 	// Names the rules pin, to steer mutated records into the rules' paths.
 	var provs, acts []string
+	// Identities the rules pin, in their case and others, and values that
+	// are not strings: the index must admit every rule these could match.
+	idents := []any{nil, "", "root", "ROOT", "assumedrole", 5, map[string]any{"type": "Root"}, []any{"Root", "IAMUser"}, []any{}}
 	for _, r := range s.Runnable() {
+		if c, ok := r.m.Constraint(identityField); ok {
+			idents = append(idents, anys(c.Exact)...)
+		}
+		if fc, ok := r.m.(FoldConstrainer); ok {
+			if c, ok := fc.FoldConstraint(identityField); ok {
+				idents = append(idents, anys(c.Exact)...)
+			}
+		}
 		if c, ok := r.m.Constraint("event.provider"); ok {
 			provs = append(provs, c.Exact...)
 		}
@@ -230,6 +241,13 @@ func TestSetEquivalence(t *testing.T) {
 			delete(m, "errorCode")
 			delete(m, "errorMessage")
 		}
+		if ui, ok := m["userIdentity"].(map[string]any); ok && rng.IntN(2) == 0 {
+			if v := idents[rng.IntN(len(idents))]; v == nil {
+				delete(ui, "type")
+			} else {
+				ui["type"] = v
+			}
+		}
 		b, _ := json.Marshal(m)
 		raws = append(raws, b)
 	}
@@ -237,7 +255,7 @@ func TestSetEquivalence(t *testing.T) {
 	rec := ecs.NewRecord(ecs.Options{})
 	lazy := ecs.NewRecord(ecs.Options{}) // read member by member, as the scanner does
 	provider, action := ecs.Lookup("event.provider"), ecs.Lookup("event.action")
-	var matched, skipped, evaluated int
+	var matched, skipped, evaluated, evaluatedID int
 	var buf []*Rule
 	local := s.Local()
 	for i, raw := range raws {
@@ -272,6 +290,15 @@ func TestSetEquivalence(t *testing.T) {
 		if lb := local.Match(lazy, lazy.StrView("eventSource"), lazy.StrView("eventName"), nil); !slices.Equal(lb, brute) {
 			t.Errorf("record %d (%s %s): read member by member %v, whole %v", i, p, a, ids(lb), ids(brute))
 		}
+		// By provider, action and identity.
+		for _, r := range []*ecs.Record{rec, lazy} {
+			if got := s.MatchRecord(r, nil); !slices.Equal(got, brute) {
+				t.Errorf("record %d (%s %s): Set.MatchRecord %v, brute force %v\n%s", i, p, a, ids(got), ids(brute), bytes.TrimSpace(raw))
+			}
+			if got := local.MatchRecord(r, nil); !slices.Equal(got, brute) {
+				t.Errorf("record %d (%s %s): Local.MatchRecord %v, brute force %v", i, p, a, ids(got), ids(brute))
+			}
+		}
 		if len(brute) > 0 {
 			matched++
 			if !s.CanMatch(p, a) {
@@ -281,11 +308,15 @@ func TestSetEquivalence(t *testing.T) {
 		if !s.CanMatch(p, a) {
 			skipped++
 		}
-		evaluated += len(s.candidates(p, a))
+		evaluated += len(s.candidates(keys{provider: p, action: a}, nil))
+		evaluatedID += len(s.candidates(recordKeys(lazy), nil))
 	}
 	avg := float64(evaluated) / float64(len(raws))
-	t.Logf("%d records, %d matched some rule, %d skipped by CanMatch, %.1f of %d rules evaluated per record",
-		len(raws), matched, skipped, avg, len(s.Runnable()))
+	t.Logf("%d records, %d matched some rule, %d skipped by CanMatch, %.1f of %d rules evaluated per record (%.1f with the identity index)",
+		len(raws), matched, skipped, avg, len(s.Runnable()), float64(evaluatedID)/float64(len(raws)))
+	if evaluatedID >= evaluated {
+		t.Errorf("the identity index evaluates %d rules, provider and action alone %d: it should narrow", evaluatedID, evaluated)
+	}
 	if avg > float64(len(s.Runnable()))/10 {
 		t.Errorf("the index evaluates %.1f of %d rules per record; it should narrow to a few", avg, len(s.Runnable()))
 	}
@@ -322,7 +353,7 @@ func TestLocalPairs(t *testing.T) {
 			{"ab", "c", "adhoc-1"}, {"a", "bc", "adhoc-2"}, {"abc", "", ""}, {"", "abc", ""},
 		} {
 			d := mapDoc{"event.provider": {tt.provider}, "event.action": {tt.action}}
-			c := local.candidates(tt.provider, tt.action)
+			c := local.candidates(keys{provider: tt.provider, action: tt.action})
 			var got string
 			if len(c) == 1 {
 				got = c[0].ID
@@ -335,4 +366,12 @@ func TestLocalPairs(t *testing.T) {
 			}
 		}
 	}
+}
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }

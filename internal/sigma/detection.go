@@ -3,6 +3,7 @@ package sigma
 import (
 	"github.com/trailsweep/trailsweep/internal/ecs"
 	"github.com/trailsweep/trailsweep/internal/kql"
+	"slices"
 )
 
 // Doc is what a Sigma detection reads: the raw record. It is the concrete
@@ -13,10 +14,11 @@ type Doc = *ecs.Record
 // node is a compiled detection expression.
 type node interface {
 	eval(d Doc) bool
-	// constrain returns the values the raw field path (one key, e.g.
-	// "eventSource") must have, compared after strings.ToLower, when eval
-	// is true; ok false when it can hold anything.
-	constrain(key string) (kql.Constraint, bool)
+	// constrain returns the values the raw field path (its keys, e.g.
+	// ["eventSource"] or ["userIdentity", "type"]) must have, compared
+	// after strings.ToLower, when eval is true; ok false when it can hold
+	// anything.
+	constrain(path []string) (kql.Constraint, bool)
 }
 
 type (
@@ -229,9 +231,9 @@ func (x *fieldNode) split() {
 }
 
 // constrain of a conjunction: the first constrained term's constraint.
-func (x andNode) constrain(key string) (kql.Constraint, bool) {
+func (x andNode) constrain(path []string) (kql.Constraint, bool) {
 	for _, n := range x {
-		if c, ok := n.constrain(key); ok {
+		if c, ok := n.constrain(path); ok {
 			return c, true
 		}
 	}
@@ -239,10 +241,10 @@ func (x andNode) constrain(key string) (kql.Constraint, bool) {
 }
 
 // constrain of a disjunction: every term must be constrained; the union.
-func (x orNode) constrain(key string) (kql.Constraint, bool) {
+func (x orNode) constrain(path []string) (kql.Constraint, bool) {
 	var u kql.Constraint
 	for _, n := range x {
-		c, ok := n.constrain(key)
+		c, ok := n.constrain(path)
 		if !ok {
 			return kql.Constraint{}, false
 		}
@@ -252,22 +254,22 @@ func (x orNode) constrain(key string) (kql.Constraint, bool) {
 	return u, true
 }
 
-func (notNode) constrain(string) (kql.Constraint, bool)     { return kql.Constraint{}, false }
-func (keywordNode) constrain(string) (kql.Constraint, bool) { return kql.Constraint{}, false }
+func (notNode) constrain([]string) (kql.Constraint, bool)     { return kql.Constraint{}, false }
+func (keywordNode) constrain([]string) (kql.Constraint, bool) { return kql.Constraint{}, false }
 
-func (x constNode) constrain(string) (kql.Constraint, bool) {
+func (x constNode) constrain([]string) (kql.Constraint, bool) {
 	if x {
 		return kql.Constraint{}, false
 	}
 	return kql.Constraint{}, true // matches nothing
 }
 
-// constrain of a field condition on exactly key, with plain or startswith
+// constrain of a field condition on exactly path, with plain or startswith
 // values: their literal text (and prefixes up to the first wildcard). The
 // empty string is always admitted, since the index sees "" for a key that is
 // not a string (an object or array whose leaves could still match).
-func (x *fieldNode) constrain(key string) (kql.Constraint, bool) {
-	if len(x.path) != 1 || x.path[0] != key || x.neq || x.exists != nil {
+func (x *fieldNode) constrain(path []string) (kql.Constraint, bool) {
+	if !slices.Equal(x.path, path) || x.neq || x.exists != nil {
 		return kql.Constraint{}, false
 	}
 	c := kql.Constraint{Exact: []string{""}}

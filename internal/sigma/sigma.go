@@ -272,20 +272,25 @@ func (d *Detection) Fields() []ecs.Field { return nil }
 // only FoldConstraint is sound.
 func (d *Detection) Constraint(string) (kql.Constraint, bool) { return kql.Constraint{}, false }
 
-// ecsRaw maps the ECS fields the rule index asks about to their raw keys.
-var ecsRaw = map[string]string{"event.provider": "eventSource", "event.action": "eventName"}
+// ecsRaw maps the ECS fields the rule index asks about to their raw paths.
+var ecsRaw = map[string][]string{
+	"event.provider":                    {"eventSource"},
+	"event.action":                      {"eventName"},
+	"aws.cloudtrail.user_identity.type": {"userIdentity", "type"},
+}
 
 // FoldConstraint returns the values the record's eventSource (field
-// "event.provider") or eventName ("event.action") must have, after
-// strings.ToLower, for the detection to match; ok false when it can match
-// whatever the field holds. It is sound: a matching record always satisfies
-// it. The empty string is always among the values (see fieldNode.constrain).
+// "event.provider"), eventName ("event.action") or userIdentity.type
+// ("aws.cloudtrail.user_identity.type") must have, after strings.ToLower,
+// for the detection to match; ok false when it can match whatever the field
+// holds. It is sound: a matching record always satisfies it. The empty
+// string is always among the values (see fieldNode.constrain).
 func (d *Detection) FoldConstraint(field string) (kql.Constraint, bool) {
-	key, ok := ecsRaw[field]
+	path, ok := ecsRaw[field]
 	if !ok {
 		return kql.Constraint{}, false
 	}
-	return d.root.constrain(key)
+	return d.root.constrain(path)
 }
 
 // compileDetection compiles the detection mapping. fields is returned also

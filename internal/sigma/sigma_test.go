@@ -81,7 +81,7 @@ func checkConstraint(t *testing.T, d *Detection, rec *ecs.Record, raw string) {
 		if !ok {
 			continue
 		}
-		v := strings.ToLower(rec.Str(key))
+		v := strings.ToLower(rec.Str(key...))
 		admitted := false
 		for _, e := range c.Exact {
 			admitted = admitted || strings.ToLower(e) == v
@@ -109,6 +109,11 @@ func TestFoldConstraint(t *testing.T) {
 		{"a:\n    eventName: X\n  b:\n    eventName: Y\n  condition: a or b", "event.action", true, []string{"", "X", "", "Y"}, nil},
 		{"a:\n    eventName: X\n  b:\n    awsRegion: Y\n  condition: a or b", "event.action", false, nil, nil},
 		{"a:\n    eventName: X\n  condition: a", "user.name", false, nil, nil},
+		{"a:\n    userIdentity.type: Root\n  condition: a", "aws.cloudtrail.user_identity.type", true, []string{"", "Root"}, nil},
+		{"a:\n    userIdentity.type: Root\n  b:\n    eventType: AwsServiceEvent\n  condition: a and not b", "aws.cloudtrail.user_identity.type", true, []string{"", "Root"}, nil},
+		{"a:\n    userIdentity: Root\n  condition: a", "aws.cloudtrail.user_identity.type", false, nil, nil},
+		{"a:\n    userIdentity.type.x: Root\n  condition: a", "aws.cloudtrail.user_identity.type", false, nil, nil},
+		{"a:\n    type: Root\n  condition: a", "aws.cloudtrail.user_identity.type", false, nil, nil},
 	}
 	for _, tt := range tests {
 		src := "title: t\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  " + tt.det + "\n"
