@@ -128,6 +128,12 @@ type Decoder struct {
 	stack     []byte
 	hi        uint64 // OR of string bytes scanned in the current record
 	err       error  // sticky decoding error
+
+	// With AVX2 (useStopBits), sb covers buf[:w] at all times: composite
+	// skips strings through it, and record checks UTF-8 when sb.anyHigh
+	// finds non-ASCII bytes as well as when hi does.
+	useSB bool
+	sb    stopBits
 }
 
 // Decoder states between calls to Next.
@@ -174,6 +180,7 @@ func (d *Decoder) Reset(r io.Reader) error {
 	d.pos, d.w, d.start, d.base, d.out = 0, 0, 0, 0, 0
 	d.retain, d.overflow, d.rerr, d.err = false, false, nil, nil
 	d.state, d.inRecords, d.values, d.hi = stTop, false, 0, 0
+	d.useSB, d.sb.n = useStopBits, 0
 	if br, ok := r.(*bytes.Reader); ok {
 		// In memory already (the scanner's case): inflate straight from
 		// it, which klauspost/compress does faster than through bufio.
@@ -390,7 +397,7 @@ func (d *Decoder) record() ([]byte, error) {
 		return nil, &DecodeError{Err: ErrRecordTooLarge, Reason: fmt.Sprintf("record longer than %d bytes", d.maxRec), Offset: d.recOff}
 	}
 	rec := d.buf[d.start:d.pos]
-	if d.hi&highBits != 0 && !utf8.Valid(rec) {
+	if (d.hi&highBits != 0 || (d.useSB && d.sb.anyHigh(d.start, d.pos))) && !utf8.Valid(rec) {
 		return nil, &DecodeError{Err: ErrInvalidUTF8, Reason: "record is not valid utf-8", Offset: d.recOff}
 	}
 	return rec, nil
@@ -805,9 +812,24 @@ func (d *Decoder) composite() error {
 						lax = true
 					}
 				}
+				j := i + 1
+				if d.useSB {
+					// The next '"' or '\\' from the bitmap: the bytes between
+					// are not read (record checks them for non-ASCII). Bits
+					// past sb.n are clear, so a hit in j's word is covered.
+					if m := d.sb.word(j); m != 0 {
+						j += bits.TrailingZeros64(m)
+					} else {
+						j = d.sb.next(j)
+					}
+					if j < len(b) && b[j] == '"' {
+						i = j + 1
+						lastEsc = false
+						continue
+					}
+				}
 				// skipStr inlined for the common case: no escape, and the
 				// closing quote within the buffer.
-				j := i + 1
 				closed := false
 				for j+8 <= len(b) {
 					x := binary.LittleEndian.Uint64(b[j:])
@@ -1034,7 +1056,8 @@ func skipStr(b []byte, i int, hi *uint64) (int, bool) {
 			*hi = h
 			return i, false
 		}
-		i += 2 // an escape: skip the escaped byte, '"' or '\\' included
+		h |= uint64(b[i+1]) // a non-ASCII byte after a backslash is checked too
+		i += 2              // an escape: skip the escaped byte, '"' or '\\' included
 	}
 }
 
@@ -1060,6 +1083,10 @@ func (d *Decoder) more(i int) (int, error) {
 		d.start -= keep
 		d.base += int64(keep)
 		i -= keep
+		if d.useSB { // every byte moved
+			d.sb.n = 0
+			d.sb.update(d.buf, 0, d.w)
+		}
 	}
 	if len(d.buf)-d.w < minRead {
 		nb := make([]byte, max(2*len(d.buf), d.w+minRead))
@@ -1068,6 +1095,9 @@ func (d *Decoder) more(i int) (int, error) {
 	}
 	for tries := 0; ; tries++ {
 		n, err := d.src.Read(d.buf[d.w:])
+		if d.useSB && n > 0 {
+			d.sb.update(d.buf, d.w, d.w+n)
+		}
 		d.w += n
 		d.out += int64(n)
 		if d.out > d.maxObj {

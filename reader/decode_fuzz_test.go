@@ -148,8 +148,14 @@ func BenchmarkSplit(b *testing.B) {
 	}
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
-	for b.Loop() {
-		countRecords(b, d, bytes.NewReader(data))
+	for _, sb := range []bool{false, true} {
+		b.Run(map[bool]string{false: "swar", true: "avx2"}[sb], func(b *testing.B) {
+			defer reader.SetStopBits(reader.SetStopBits(sb))
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				countRecords(b, d, bytes.NewReader(data))
+			}
+		})
 	}
 }
 
@@ -220,8 +226,13 @@ func BenchmarkSplitShared(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(len(data)))
-	for b.Loop() {
-		countRecords(b, d, bytes.NewReader(data))
+	for _, sb := range []bool{false, true} {
+		b.Run(map[bool]string{false: "swar", true: "avx2"}[sb], func(b *testing.B) {
+			defer reader.SetStopBits(reader.SetStopBits(sb))
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				countRecords(b, d, bytes.NewReader(data))
+			}
+		})
 	}
 }

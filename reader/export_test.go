@@ -2,3 +2,11 @@ package reader
 
 // SetPageSize sets the MaxKeys of s's listings, to exercise pagination.
 func SetPageSize(s *S3, n int32) { s.pageSize = n }
+
+// SetStopBits turns the AVX2 string scan on (where the CPU has AVX2) or
+// off for decoders reset from now on, and returns the previous setting.
+func SetStopBits(on bool) bool {
+	old := useStopBits
+	useStopBits = on && haveAVX2
+	return old
+}

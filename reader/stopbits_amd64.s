@@ -1,0 +1,45 @@
+#include "textflag.h"
+
+// func stopBitsAVX2(p *byte, blocks int, stop, hi *uint64)
+TEXT ·stopBitsAVX2(SB), NOSPLIT, $0-32
+	MOVQ p+0(FP), SI
+	MOVQ blocks+8(FP), CX
+	MOVQ stop+16(FP), DI
+	MOVQ hi+24(FP), R8
+	MOVQ $0x22, AX
+	MOVQ AX, X0
+	VPBROADCASTB X0, Y0 // '"'
+	MOVQ $0x5c, AX
+	MOVQ AX, X1
+	VPBROADCASTB X1, Y1 // '\\'
+
+loop:
+	TESTQ CX, CX
+	JZ    done
+	VMOVDQU (SI), Y2
+	VMOVDQU 32(SI), Y3
+	VPCMPEQB Y0, Y2, Y4
+	VPCMPEQB Y1, Y2, Y5
+	VPOR     Y4, Y5, Y4
+	VPMOVMSKB Y4, AX
+	VPCMPEQB Y0, Y3, Y6
+	VPCMPEQB Y1, Y3, Y7
+	VPOR     Y6, Y7, Y6
+	VPMOVMSKB Y6, BX
+	SHLQ $32, BX
+	ORQ  BX, AX
+	MOVQ AX, (DI)
+	VPMOVMSKB Y2, AX
+	VPMOVMSKB Y3, BX
+	SHLQ $32, BX
+	ORQ  BX, AX
+	MOVQ AX, (R8)
+	ADDQ $64, SI
+	ADDQ $8, DI
+	ADDQ $8, R8
+	DECQ CX
+	JMP  loop
+
+done:
+	VZEROUPPER
+	RET
