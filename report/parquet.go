@@ -164,9 +164,18 @@ func newParquetEncoder(w io.Writer, opts Options) encoder {
 	})
 }
 
+// skipBounds leaves out the min/max bounds of the columns that hold
+// documents (JSON, free text): no query prunes pages by them, and computing
+// them took a seventh of the writer's time.
+var skipBounds = []parquet.WriterOption{
+	parquet.SkipPageBounds("user_agent"), parquet.SkipPageBounds("error_message"),
+	parquet.SkipPageBounds("request_parameters"), parquet.SkipPageBounds("response_elements"),
+	parquet.SkipPageBounds("details"), parquet.SkipPageBounds("raw"),
+}
+
 func newParquetEncoderOf[T any](w io.Writer, maxRows int, set func(*T, *Finding) int) *parquetEncoder[T] {
 	return &parquetEncoder[T]{
-		w:        parquet.NewGenericWriter[T](w, parquet.Compression(&zstdCodec{})),
+		w:        parquet.NewGenericWriter[T](w, append([]parquet.WriterOption{parquet.Compression(&zstdCodec{})}, skipBounds...)...),
 		set:      set,
 		batch:    make([]T, parquetBatch),
 		maxRows:  maxRows,
