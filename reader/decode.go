@@ -798,6 +798,56 @@ func (d *Decoder) composite() error {
 				st = gValue
 				i++
 			case cQuote:
+				if d.useSB && !lax && (st == gKey || st == gKeyOrEnd) {
+					// The usual CloudTrail member, "key":"string" and a comma,
+					// read in one go, without a dispatch per byte. It stops
+					// where anything else comes (an escape, white space, a
+					// value that is not a string, the buffer's end) and
+					// leaves i and st for the general path to go on from.
+					at := i
+					for {
+						j := i + 1 // the key
+						if m := d.sb.word(j); m != 0 {
+							j += bits.TrailingZeros64(m)
+						} else {
+							j = d.sb.next(j)
+						}
+						if j+1 >= len(b) || b[j] != '"' || b[j+1] != ':' {
+							break
+						}
+						last, lastEsc = i-start, false
+						if tOwn != -2 {
+							ents, tCur = addMember(ents, last, j+1-start, false, tOwn, tCur)
+						}
+						i, st = j+2, gValue
+						if i >= len(b) || b[i] != '"' {
+							break
+						}
+						j = i + 1 // the value
+						if m := d.sb.word(j); m != 0 {
+							j += bits.TrailingZeros64(m)
+						} else {
+							j = d.sb.next(j)
+						}
+						if j >= len(b) || b[j] != '"' {
+							break
+						}
+						i, st = j+1, gComma
+						if i >= len(b) || b[i] != ',' {
+							break
+						}
+						if tOwn != -2 && tCur >= 0 {
+							ents[int(tCur)*IndexWidth+IndexEnd] = int32(i - start)
+						}
+						i, st = i+1, gKey
+						if i >= len(b) || b[i] != '"' {
+							break
+						}
+					}
+					if i != at {
+						continue
+					}
+				}
 				switch st {
 				case gKey, gKeyOrEnd:
 					st = gColon
