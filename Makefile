@@ -22,6 +22,7 @@ $(VERSITYGW):
 
 test: $(VERSITYGW) ## run every test (installs versitygw v1.8.0 for the S3 tests)
 	PATH="$(GOBIN):$$PATH" $(GO) test -count=1 ./...
+	TRAILSWEEP_TEST_SWAR=1 $(GO) test -count=1 -run 'Decoder|Grammar|Gzip|StopBits' ./reader
 
 test-short: ## run the tests that need no S3 server
 	$(GO) test -count=1 -short ./...
