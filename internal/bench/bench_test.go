@@ -127,14 +127,24 @@ func TestBench(t *testing.T) {
 	// fastest run of each kept (all of them are in the results file): on a
 	// shared machine a run can be slowed by a quarter by its neighbours,
 	// and interleaving spreads that over the rows instead of one.
+	var roundFull, roundScaling []float64
 	for i := range repeat {
 		t.Logf("round %d of %d", i+1, repeat)
-		keepThroughput(&res.Floor, floor())
-		keepScan(&res.Full, scan("scan, every rule", dir, rules...))
+		f := floor()
+		full := scan("scan, every rule", dir, rules...)
+		keepThroughput(&res.Floor, f)
+		keepScan(&res.Full, full)
 		keepScan(&res.Seed, scan("scan, seed rule", dir, seedRule...))
-		keepScan(&res.OneWorker, scan("scan, every rule, 1 worker", dir, append(rules, "--workers", "1")...))
-		keepScan(&res.TwoWorkers, scan("scan, every rule, 2 workers", dir, append(rules, "--workers", "2")...))
+		one := scan("scan, every rule, 1 worker", dir, append(rules, "--workers", "1")...)
+		two := scan("scan, every rule, 2 workers", dir, append(rules, "--workers", "2")...)
+		keepScan(&res.OneWorker, one)
+		keepScan(&res.TwoWorkers, two)
+		roundFull = append(roundFull, Ratio(full.Throughput, f))
+		if one.MBps > 0 {
+			roundScaling = append(roundScaling, two.MBps/one.MBps)
+		}
 	}
+	res.MedianRatioFull, res.MedianScaling = Median(roundFull), Median(roundScaling)
 	if memGB > 0 {
 		bigDir, bigRef := tree(memGB)
 		res.BigTree = bigRef
@@ -209,6 +219,7 @@ func benchS3(t *testing.T, ctx context.Context, bin string, files []string, dir 
 	}
 	args := append([]string{"s3://" + bucket + "/", "--endpoint-url", s.Endpoint, "--s3-path-style",
 		"--out", filepath.Join(t.TempDir(), "findings.parquet")}, rules...)
+	var rounds []float64
 	for range repeat { // interleaved, the fastest of each kept, as locally
 		f, err := InflateSource(ctx, src, 64, runtime.GOMAXPROCS(0))
 		if err != nil {
@@ -222,7 +233,9 @@ func benchS3(t *testing.T, ctx context.Context, bin string, files []string, dir 
 		}
 		t.Logf("%-28s %6.2fs %5.0f MB/s %4.0f MiB", "scan, every rule, S3", sc.Seconds, sc.MBps, sc.MaxRSSMiB)
 		keepScan(&res.S3Full, sc)
+		rounds = append(rounds, Ratio(sc.Throughput, f))
 	}
+	res.MedianRatioS3 = Median(rounds)
 	best := res.S3Floor
 	res.RatioS3 = Ratio(res.S3Full.Throughput, best)
 	res.S3FloorLocal = Ratio(best, res.Floor)
