@@ -1,6 +1,7 @@
 package eql
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
@@ -42,6 +43,50 @@ func TestCallConstantArgs(t *testing.T) {
 		}
 		if got := m.Match(rec); got != c.want {
 			t.Errorf("%s: %v, want %v", c.q, got, c.want)
+		}
+	}
+}
+
+// TestMergeCalls: a disjunction of calls of one function on one field with
+// constant arguments compiles to one call, and matches as the disjunction
+// does, over records whose fields hold each needle or none.
+func TestMergeCalls(t *testing.T) {
+	q, err := Parse(`any where stringContains(user_agent.original, "kali") or stringContains(user_agent.original, "Truffle") or endsWith(user_agent.original, "x") or stringContains(source.address, "10.") or stringContains~(user_agent.original, "CURL") or startsWith(user_agent.original, "aws") or stringContains(user_agent.original, "trufflehog")`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Compile(q.Event, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	or, ok := m.root.(orCond)
+	if !ok || len(or) != 5 { // the three case-sensitive stringContains on user_agent.original are one call
+		t.Fatalf("compiled to %#v, want a disjunction of 5 terms", m.root)
+	}
+	if c := or[0].(*callCond); c.name != "stringcontains" || len(c.rest) != 3 {
+		t.Errorf("first term %s with %q, want stringcontains with three needles", c.name, c.rest)
+	}
+	want := func(ua, ip string) bool {
+		return strings.Contains(ua, "kali") || strings.Contains(ua, "Truffle") || strings.HasSuffix(ua, "x") ||
+			strings.Contains(ip, "10.") || strings.Contains(strings.ToLower(ua), "curl") || strings.HasPrefix(ua, "aws") ||
+			strings.Contains(ua, "trufflehog")
+	}
+	rec := ecs.NewRecord(ecs.Options{})
+	for _, ua := range []string{"", "Boto3 distrib#kali", "TruffleHog v3", "trufflehog", "curl/8", "aws-cli/2", "box", "Mozilla/5.0", "KALI"} {
+		for _, ip := range []string{"", "10.0.0.1", "192.0.2.1"} {
+			raw := `{"eventVersion":"1.08"`
+			if ua != "" {
+				raw += `,"userAgent":"` + ua + `"`
+			}
+			if ip != "" {
+				raw += `,"sourceIPAddress":"` + ip + `"`
+			}
+			if err := rec.Reset([]byte(raw + `}`)); err != nil {
+				t.Fatal(err)
+			}
+			if got := m.Match(rec); got != want(ua, ip) {
+				t.Errorf("user agent %q, source %q: %v, want %v", ua, ip, got, !got)
+			}
 		}
 	}
 }

@@ -102,6 +102,9 @@ func (c *compiler) cond(e Expr) (cond, error) {
 		if e.Op == "and" {
 			return andCond(xs), nil
 		}
+		if xs = mergeCalls(xs); len(xs) == 1 {
+			return xs[0], nil
+		}
 		return orCond(xs), nil
 	case *Not:
 		x, err := c.cond(e.X)
