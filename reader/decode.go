@@ -177,6 +177,7 @@ func NewDecoder(r io.Reader, opts DecodeOptions) (*Decoder, error) {
 func (d *Decoder) Reset(r io.Reader) error {
 	if len(d.buf) > 1<<20 { // do not keep what one huge record needed
 		d.buf = make([]byte, initialBuf)
+		d.sb = stopBits{} // nor its bitmaps
 	}
 	d.pos, d.w, d.start, d.base, d.out = 0, 0, 0, 0, 0
 	d.retain, d.overflow, d.rerr, d.err = false, false, nil, nil

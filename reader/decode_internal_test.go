@@ -142,6 +142,9 @@ func TestDecoderResetShrinks(t *testing.T) {
 	if len(d.buf) != initialBuf {
 		t.Errorf("buffer after Reset = %d bytes, want %d", len(d.buf), initialBuf)
 	}
+	if n := cap(d.sb.stop) + cap(d.sb.hi); n > 2*initialBuf/64 {
+		t.Errorf("stop bitmaps after Reset = %d words, want at most %d", n, 2*initialBuf/64)
+	}
 	if r, err := d.Next(); err != nil || string(r) != `{"eventVersion":"1"}` {
 		t.Errorf("Next after Reset = %q, %v", r, err)
 	}
