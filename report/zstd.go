@@ -34,7 +34,7 @@ func (c *zstdCodec) Encode(dst, src []byte) ([]byte, error) {
 	c.encOnce.Do(func() {
 		c.enc, c.encErr = zstd.NewWriter(nil,
 			zstd.WithEncoderConcurrency(1),
-			zstd.WithEncoderLevel(zstd.SpeedDefault),
+			zstd.WithEncoderLevel(zstd.SpeedFastest),
 			zstd.WithWindowSize(zstdWindow),
 			zstd.WithLowerEncoderMem(true),
 			zstd.WithZeroFrames(true),
