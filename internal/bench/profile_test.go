@@ -54,7 +54,7 @@ func TestProfile(t *testing.T) {
 		defer pprof.StopCPUProfile()
 	}
 	cpu0 := cpuSeconds()
-	sum, err := scan.Run(context.Background(), scan.Config{Sources: []reader.Source{src}, Rules: set}, w)
+	sum, err := scan.Run(context.Background(), scan.Config{Sources: []reader.Source{src}, Rules: set, Workers: int(envFloat(t, "BENCH_WORKERS", 0))}, w)
 	if err != nil {
 		t.Fatal(err)
 	}
