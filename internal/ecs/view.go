@@ -11,23 +11,8 @@ import (
 // not keep the string (an index, a map probe); keep a copy
 // (strings.Clone) of anything retained.
 func (r *Record) StrView(path ...string) string {
-	if r.lazy {
-		switch s, st := r.plain(path...); st {
-		case plainAbsent:
-			return ""
-		case plainString:
-			return s
-		}
-	}
-	v := r.lookup(path...)
-	if v == nil || v.Type() != fastjson.TypeString {
-		return ""
-	}
-	b := v.GetStringBytes()
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], len(b))
+	s, _ := r.StrViewKnown(path...)
+	return s
 }
 
 // StrViewKnown is StrView that also tells an absent value or a string
