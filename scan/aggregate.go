@@ -12,7 +12,6 @@ func flushAggregate(cfg Config, agg *rule.Aggregator, sum *report.Summary, byRul
 	if cfg.HistoryOnly {
 		return nil
 	}
-	fs := agg.Flush()
 	sum.NewTerms = agg.HistorySpans()
-	return writeFindings(sink, fs, sum, byRule)
+	return agg.Flush(func(f *report.Finding) error { return writeFinding(sink, f, sum, byRule) })
 }

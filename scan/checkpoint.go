@@ -416,7 +416,9 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary, rules *rule.Se
 			}
 			for j := range e.Events {
 				if ev, ok := e.Events[j].restore(byID); ok {
-					agg.Add(&ev)
+					if err := agg.Add(&ev); err != nil {
+						return fmt.Errorf("aggregate rules: %w", err)
+					}
 				}
 			}
 			return nil
@@ -425,13 +427,15 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary, rules *rule.Se
 		}
 	}
 	// The aggregate rules, decided once over every object's events.
-	aggFindings := agg.Flush()
 	sum.NewTerms = agg.HistorySpans()
-	for i := range aggFindings {
-		if err := w.Write(&aggFindings[i]); err != nil {
-			return nil, fmt.Errorf("write findings: %w", err)
+	if err := agg.Flush(func(f *report.Finding) error {
+		if err := w.Write(f); err != nil {
+			return fmt.Errorf("write findings: %w", err)
 		}
-		rc.Add(&aggFindings[i])
+		rc.Add(f)
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	sort.Slice(sum.Failures, func(i, j int) bool { return sum.Failures[i].URI < sum.Failures[j].URI })
 	sum.Objects.Listed = sum.Objects.Scanned + sum.Objects.Failed + sum.Objects.SkippedTotal()

@@ -208,7 +208,9 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 				return err
 			}
 			for i := 0; !sinkAggregates && i < len(r.events); i++ {
-				agg.Add(&r.events[i])
+				if err := agg.Add(&r.events[i]); err != nil {
+					return fmt.Errorf("aggregate rules: %w", err)
+				}
 			}
 			seen.commit(&r)
 			findingSlices.put(r.findings) // copied by the sink and the Aggregator
@@ -276,12 +278,20 @@ func commit(sum *report.Summary, byRule *report.RuleCounter, sink Sink, r result
 // writeFindings writes fs to sink and counts them in sum and byRule.
 func writeFindings(sink Sink, fs []report.Finding, sum *report.Summary, byRule *report.RuleCounter) error {
 	for i := range fs {
-		if err := sink.Write(&fs[i]); err != nil {
-			return fmt.Errorf("write findings: %w", err)
+		if err := writeFinding(sink, &fs[i], sum, byRule); err != nil {
+			return err
 		}
-		sum.Findings++
-		byRule.Add(&fs[i])
 	}
+	return nil
+}
+
+// writeFinding writes f to sink and counts it in sum and byRule.
+func writeFinding(sink Sink, f *report.Finding, sum *report.Summary, byRule *report.RuleCounter) error {
+	if err := sink.Write(f); err != nil {
+		return fmt.Errorf("write findings: %w", err)
+	}
+	sum.Findings++
+	byRule.Add(f)
 	return nil
 }
 

@@ -226,7 +226,6 @@ func fillBulk(w *bytes.Buffer, tpl *templates, p bulkFile, opts BulkOptions) int
 	w.WriteString(`{"Records":[`)
 	span := int64(5 * time.Minute)
 	step := span / int64(p.budget/avgTemplateBytes+1)
-	var id [36]byte
 	i := 0
 	for ; w.Len() < p.budget; i++ {
 		t := tpl.background
@@ -239,25 +238,34 @@ func fillBulk(w *bytes.Buffer, tpl *templates, p bulkFile, opts BulkOptions) int
 		}
 		off := min(span, int64(i)*step+rng.Int64N(step+1))
 		et := p.delivery.Add(-time.Duration(span - off)).Format(time.RFC3339)
-		for k, seg := range r.segs {
-			w.Write(seg)
-			if k == len(r.slots) {
-				break
-			}
-			switch r.slots[k] {
-			case slotTime:
-				w.WriteString(et)
-			case slotEventID, slotRequestID:
-				w.Write(randUUID(&id, rng))
-			case slotIP:
-				w.WriteString(bulkIP(p.account, rng.IntN(bulkIPs)))
-			case slotAccount:
-				w.WriteString(p.account)
-			}
-		}
+		writeTemplate(w, r, rng, et, p.account, func() string { return bulkIP(p.account, rng.IntN(bulkIPs)) })
 	}
 	w.WriteString("]}")
 	return i
+}
+
+// writeTemplate writes one copy of r with its slots filled: eventTime et,
+// fresh eventID and requestID from rng, recipient account, and a
+// sourceIPAddress from ip (called in slot order, so that it may draw from
+// rng too).
+func writeTemplate(w *bytes.Buffer, r template, rng *rand.Rand, et, account string, ip func() string) {
+	var id [36]byte
+	for k, seg := range r.segs {
+		w.Write(seg)
+		if k == len(r.slots) {
+			break
+		}
+		switch r.slots[k] {
+		case slotTime:
+			w.WriteString(et)
+		case slotEventID, slotRequestID:
+			w.Write(randUUID(&id, rng))
+		case slotIP:
+			w.WriteString(ip())
+		case slotAccount:
+			w.WriteString(account)
+		}
+	}
 }
 
 // bulkIP returns the n-th client address of account, a public-looking

@@ -264,10 +264,12 @@ func aggFeed(t *testing.T, r *Rule, recs []aggRecord, order []int, since time.Ti
 		}
 		f := report.Finding{RuleID: r.ID, EventTime: at, EventID: rc.name, SourceURI: "test", RecordIndex: int64(i)}
 		for _, e := range r.Events(rec, &f, rc.history, nil) {
-			a.Add(&e)
+			if err := a.Add(&e); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
-	return a.Flush()
+	return flushAll(t, a)
 }
 
 // jsonContains reports whether got holds want: objects key by key, the rest

@@ -30,7 +30,8 @@ type rec struct {
 }
 
 // feed runs records through r as a scan would, in the given order.
-func feed(r *Rule, recs []rec, order []int, opts AggOptions) []report.Finding {
+func feed(t *testing.T, r *Rule, recs []rec, order []int, opts AggOptions) []report.Finding {
+	t.Helper()
 	a := NewAggregator(opts)
 	for _, i := range order {
 		rc := recs[i]
@@ -39,10 +40,22 @@ func feed(r *Rule, recs []rec, order []int, opts AggOptions) []report.Finding {
 		}
 		f := report.Finding{RuleID: r.ID, EventTime: rc.t, EventID: fmt.Sprint("e", i), SourceURI: "x", RecordIndex: int64(i)}
 		for _, e := range r.Events(rc.doc, &f, false, nil) {
-			a.Add(&e)
+			if err := a.Add(&e); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
-	return a.Flush()
+	return flushAll(t, a)
+}
+
+// flushAll returns every finding a's Flush emits.
+func flushAll(t testing.TB, a *Aggregator) []report.Finding {
+	t.Helper()
+	var out []report.Finding
+	if err := a.Flush(func(f *report.Finding) error { out = append(out, *f); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func check(t *testing.T, r *Rule, recs []rec, opts AggOptions, wantIDs []string) {
@@ -51,7 +64,7 @@ func check(t *testing.T, r *Rule, recs []rec, opts AggOptions, wantIDs []string)
 	for i := range order {
 		order[i] = i
 	}
-	first := feed(r, recs, order, opts)
+	first := feed(t, r, recs, order, opts)
 	var ids []string
 	for _, f := range first {
 		ids = append(ids, f.EventID)
@@ -65,7 +78,7 @@ func check(t *testing.T, r *Rule, recs []rec, opts AggOptions, wantIDs []string)
 	rng := rand.New(rand.NewSource(1))
 	for range 20 {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		if got := feed(r, recs, order, opts); !reflect.DeepEqual(got, first) {
+		if got := feed(t, r, recs, order, opts); !reflect.DeepEqual(got, first) {
 			t.Fatalf("order %v changed the result:\n%v\n%v", order, got, first)
 		}
 	}

@@ -1,14 +1,22 @@
 package rule
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math"
+	"os"
 	"sort"
-	"strings"
 	"time"
 
+	"github.com/trailsweep/trailsweep/internal/extsort"
 	"github.com/trailsweep/trailsweep/report"
 )
+
+// DefaultAggMemory is what an Aggregator keeps in memory when AggOptions
+// does not say.
+const DefaultAggMemory = 32 << 20
 
 // AggOptions describe the scan an Aggregator decides over.
 type AggOptions struct {
@@ -20,20 +28,35 @@ type AggOptions struct {
 	// HistorySource names where history came from in findings' details:
 	// "scan" (the first history window of the scanned period) by default.
 	HistorySource string
+	// Dir is the work directory that events and findings spill to when
+	// they do not fit in Memory; "" is the OS temporary directory.
+	Dir string
+	// Memory bounds the bytes of events (while adding) and of findings
+	// (while deciding) held in memory; 0 is DefaultAggMemory.
+	Memory int
 }
 
 // Aggregator collects the events of aggregate rules and decides, after the
 // scan, which become findings. Its result does not depend on the order in
-// which events arrive. State is bounded by distinct term combinations ×
-// history windows (new_terms), groups × window segments (threshold) and the
-// events that match a sequence step (sequences). It is not safe for concurrent
+// which events arrive.
+//
+// Events are encoded into one external sort (internal/extsort) keyed by
+// rule, group (term combination, threshold group, sequence join key), time
+// and position, so that memory stays within AggOptions.Memory whatever the
+// span or the number of distinct values: what does not fit spills to sorted
+// runs in AggOptions.Dir. Flush walks the sorted events once, group by
+// group, each in time order, holding only one group's state: a new_terms
+// combination's latest time, a threshold group's segments within one
+// window, a sequence key's partial sequences. It is not safe for concurrent
 // use: the scan's writer goroutine owns it.
 type Aggregator struct {
 	opts     AggOptions
 	earliest time.Time
-	nt       map[*Rule]map[string]map[int64]*ntBucket
-	th       map[*Rule]map[string]map[int64]*thWindow
-	seq      map[*Rule][]Event
+	index    map[*Rule]uint32
+	rules    []*Rule
+	newTerms map[*Rule]bool // new_terms rules that saw an event
+	events   *extsort.Sorter
+	key, val []byte
 }
 
 // NewAggregator returns an empty Aggregator.
@@ -41,184 +64,279 @@ func NewAggregator(opts AggOptions) *Aggregator {
 	if opts.HistorySource == "" {
 		opts.HistorySource = "scan"
 	}
+	if opts.Dir == "" {
+		opts.Dir = os.TempDir()
+	}
+	if opts.Memory <= 0 {
+		opts.Memory = DefaultAggMemory
+	}
 	return &Aggregator{
-		opts: opts,
-		nt:   map[*Rule]map[string]map[int64]*ntBucket{},
-		th:   map[*Rule]map[string]map[int64]*thWindow{},
-		seq:  map[*Rule][]Event{},
+		opts:     opts,
+		index:    map[*Rule]uint32{},
+		newTerms: map[*Rule]bool{},
+		events:   extsort.New(opts.Dir, "trailsweep-events", opts.Memory),
 	}
 }
 
-// before orders events by time, then by where they were read.
-func before(a, b *Event) bool {
-	if !a.Time.Equal(b.Time) {
-		return a.Time.Before(b.Time)
-	}
-	if a.Finding.SourceURI != b.Finding.SourceURI {
-		return a.Finding.SourceURI < b.Finding.SourceURI
-	}
-	if a.Finding.RecordIndex != b.Finding.RecordIndex {
-		return a.Finding.RecordIndex < b.Finding.RecordIndex
-	}
-	return a.History && !b.History
+// Spilt reports how many sorted runs the Aggregator's events spilled to the
+// work directory, and their bytes.
+func (a *Aggregator) Spilt() (runs int, bytes int64) { return a.events.Runs(), a.events.SpiltBytes() }
+
+// Close removes what the Aggregator spilled. Flush closes it too.
+func (a *Aggregator) Close() error { return a.events.Close() }
+
+// appendTime appends t in twelve bytes that order as instants do.
+func appendTime(b []byte, t time.Time) []byte {
+	b = extsort.AppendInt64(b, t.Unix())
+	return binary.BigEndian.AppendUint32(b, uint32(t.Nanosecond()))
 }
 
-// ntBucket is one term combination within one history-window-sized bucket
-// of time: its earliest event and its latest time.
-type ntBucket struct {
-	first Event
-	last  time.Time
+func readTime(b []byte) (time.Time, []byte, error) {
+	sec, b, err := extsort.ReadInt64(b)
+	if err != nil || len(b) < 4 {
+		return time.Time{}, nil, extsort.ErrBadKey
+	}
+	return time.Unix(sec, int64(binary.BigEndian.Uint32(b))).UTC(), b[4:], nil
 }
 
-// thWindow is one threshold group within one segment of time (see
-// segmentStart), or the merge of the segments of a window.
-type thWindow struct {
-	count int
-	top   []Event            // the earliest `value` events, in order
-	card  []map[string]Event // per cardinality field: value → earliest event
-}
-
-// Add takes one event.
-func (a *Aggregator) Add(e *Event) {
+// Add takes one event. It fails only when its state cannot spill to the
+// work directory (extsort.ErrSpill).
+func (a *Aggregator) Add(e *Event) error {
 	if a.earliest.IsZero() || e.Time.Before(a.earliest) {
 		a.earliest = e.Time
 	}
-	spec := e.Rule.agg
-	key := strings.Join(e.Key, "\x00")
-	switch spec.kind {
+	idx, ok := a.index[e.Rule]
+	if !ok {
+		idx = uint32(len(a.rules))
+		a.index[e.Rule] = idx
+		a.rules = append(a.rules, e.Rule)
+	}
+	if e.Rule.agg.kind == aggNewTerms {
+		a.newTerms[e.Rule] = true
+	}
+	// The key orders events as before does within one rule and group.
+	k := binary.BigEndian.AppendUint32(a.key[:0], idx)
+	for _, s := range e.Key {
+		k = extsort.AppendString(k, s)
+	}
+	k = appendTime(k, e.Time)
+	k = extsort.AppendString(k, e.Finding.SourceURI)
+	k = extsort.AppendInt64(k, e.Finding.RecordIndex)
+	if e.History {
+		k = append(k, 0)
+	} else {
+		k = append(k, 1)
+	}
+	v := binary.AppendUvarint(a.val[:0], uint64(len(e.Card)))
+	for _, c := range e.Card {
+		v = binary.AppendUvarint(v, uint64(len(c)))
+		v = append(v, c...)
+	}
+	v = binary.AppendUvarint(v, e.Steps)
+	f := e.Finding
+	f.SourceURI = "" // in the key
+	v = report.AppendFinding(v, &f)
+	a.key, a.val = k, v
+	return a.events.Add(k, v)
+}
+
+// aggEvent is an event as Flush reads it back: its finding still encoded.
+type aggEvent struct {
+	time    time.Time
+	uri     string
+	index   int64
+	history bool
+	card    []string
+	steps   uint64
+	payload []byte // report.AppendFinding, SourceURI left out
+}
+
+// before orders events by time, then by where they were read, history
+// first: the order of the sorted events within a group.
+func (e *aggEvent) before(o *aggEvent) bool {
+	if !e.time.Equal(o.time) {
+		return e.time.Before(o.time)
+	}
+	if e.uri != o.uri {
+		return e.uri < o.uri
+	}
+	if e.index != o.index {
+		return e.index < o.index
+	}
+	return e.history && !o.history
+}
+
+// kept returns e with its own copy of the payload: Flush's events share the
+// sort's buffer until the next one.
+func (e aggEvent) kept() aggEvent {
+	e.payload = bytes.Clone(e.payload)
+	return e
+}
+
+func (e *aggEvent) finding() (report.Finding, error) {
+	var f report.Finding
+	if err := report.DecodeFinding(e.payload, &f); err != nil {
+		return f, err
+	}
+	f.SourceURI = e.uri
+	return f, nil
+}
+
+// decodeEvent reads an event back from the rest of its key (after the
+// group) and its value.
+func decodeEvent(rest, val []byte) (aggEvent, error) {
+	var e aggEvent
+	var err error
+	if e.time, rest, err = readTime(rest); err != nil {
+		return e, err
+	}
+	if e.uri, rest, err = extsort.ReadString(rest); err != nil {
+		return e, err
+	}
+	if e.index, rest, err = extsort.ReadInt64(rest); err != nil {
+		return e, err
+	}
+	if len(rest) != 1 {
+		return e, extsort.ErrBadKey
+	}
+	e.history = rest[0] == 0
+	n, k := binary.Uvarint(val)
+	if k <= 0 || n > uint64(len(val)) {
+		return e, extsort.ErrBadKey
+	}
+	val = val[k:]
+	for range n {
+		l, k := binary.Uvarint(val)
+		if k <= 0 || uint64(len(val)-k) < l {
+			return e, extsort.ErrBadKey
+		}
+		e.card = append(e.card, string(val[k:k+int(l)]))
+		val = val[k+int(l):]
+	}
+	e.steps, k = binary.Uvarint(val)
+	if k <= 0 {
+		return e, extsort.ErrBadKey
+	}
+	e.payload = val[k:]
+	return e, nil
+}
+
+// groupState decides one group (rule and key) from its events in order.
+type groupState interface {
+	add(e *aggEvent) error
+	finish() error
+}
+
+// Flush decides every aggregate rule and hands emit the findings, sorted by
+// event time, rule id, record position and details. The findings, too, go
+// through an external sort within the memory budget. It closes the
+// Aggregator.
+func (a *Aggregator) Flush(emit func(*report.Finding) error) (err error) {
+	defer func() {
+		if cerr := a.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	it, err := a.events.Iter()
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	out := extsort.New(a.opts.Dir, "trailsweep-findings", a.opts.Memory)
+	defer out.Close()
+	var fk, fv []byte
+	put := func(f *report.Finding) error {
+		fk = appendTime(fk[:0], f.EventTime)
+		fk = extsort.AppendString(fk, f.RuleID)
+		fk = extsort.AppendString(fk, f.SourceURI)
+		fk = extsort.AppendInt64(fk, f.RecordIndex)
+		fk = extsort.AppendString(fk, f.Details)
+		fv = report.AppendFinding(fv[:0], f)
+		return out.Add(fk, fv)
+	}
+
+	start := a.opts.Start
+	if start.IsZero() {
+		start = a.earliest
+	}
+	var (
+		prefix []byte // rule index and group key of the current group
+		g      groupState
+	)
+	for it.Next() {
+		k := it.Key()
+		if len(k) < 4 {
+			return fmt.Errorf("aggregate state: %w", extsort.ErrBadKey)
+		}
+		r := a.rules[binary.BigEndian.Uint32(k)]
+		rest := k[4:]
+		nkeys := len(r.agg.fields)
+		if r.agg.kind == aggSequence {
+			nkeys = len(r.agg.keys[0])
+		}
+		for range nkeys {
+			if rest, err = extsort.SkipString(rest); err != nil {
+				return fmt.Errorf("aggregate state: %w", err)
+			}
+		}
+		if p := k[:len(k)-len(rest)]; g == nil || !bytes.Equal(p, prefix) {
+			if g != nil {
+				if err := g.finish(); err != nil {
+					return err
+				}
+			}
+			prefix = append(prefix[:0], p...)
+			key := make([]string, 0, nkeys)
+			for p = p[4:]; len(key) < nkeys; {
+				var s string
+				s, p, _ = extsort.ReadString(p)
+				key = append(key, s)
+			}
+			g = a.newGroup(r, key, start, put)
+		}
+		e, err := decodeEvent(rest, it.Value())
+		if err != nil {
+			return fmt.Errorf("aggregate state: %w", err)
+		}
+		if err := g.add(&e); err != nil {
+			return err
+		}
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	if g != nil {
+		if err := g.finish(); err != nil {
+			return err
+		}
+	}
+
+	fit, err := out.Iter()
+	if err != nil {
+		return err
+	}
+	defer fit.Close()
+	for fit.Next() {
+		var f report.Finding
+		if err := report.DecodeFinding(fit.Value(), &f); err != nil {
+			return fmt.Errorf("aggregate findings: %w", err)
+		}
+		if err := emit(&f); err != nil {
+			return err
+		}
+	}
+	return fit.Err()
+}
+
+func (a *Aggregator) newGroup(r *Rule, key []string, start time.Time, put func(*report.Finding) error) groupState {
+	switch r.agg.kind {
 	case aggNewTerms:
-		m := a.nt[e.Rule]
-		if m == nil {
-			m = map[string]map[int64]*ntBucket{}
-			a.nt[e.Rule] = m
-		}
-		bs := m[key]
-		if bs == nil {
-			bs = map[int64]*ntBucket{}
-			m[key] = bs
-		}
-		n := e.Time.UnixNano() / int64(spec.window)
-		b := bs[n]
-		switch {
-		case b == nil:
-			bs[n] = &ntBucket{first: *e, last: e.Time}
-		default:
-			if before(e, &b.first) {
-				b.first = *e
-			}
-			if e.Time.After(b.last) {
-				b.last = e.Time
-			}
-		}
+		return &ntGroup{r: r, key: key, judgeFrom: start.Add(r.agg.window), source: a.opts.HistorySource, put: put}
 	case aggThreshold:
-		m := a.th[e.Rule]
-		if m == nil {
-			m = map[string]map[int64]*thWindow{}
-			a.th[e.Rule] = m
-		}
-		ws := m[key]
-		if ws == nil {
-			ws = map[int64]*thWindow{}
-			m[key] = ws
-		}
-		// Window k covers [k·step − span, k·step); an event in no window
-		// (span < step) is never counted.
-		t, step, span := e.Time.UnixNano(), int64(spec.step), int64(spec.window)
-		if (floorDiv(t, step)+1)*step-span > t {
-			return
-		}
-		seg := segmentStart(t, step, span)
-		w := ws[seg]
-		if w == nil {
-			w = &thWindow{card: make([]map[string]Event, len(spec.card))}
-			ws[seg] = w
-		}
-		w.add(e, spec)
-	case aggSequence:
-		a.seq[e.Rule] = append(a.seq[e.Rule], *e)
+		return &thGroup{r: r, key: key, cut: math.MinInt64, put: put}
+	default:
+		return &seqGroup{r: r, key: key, state: make([]*partial, len(r.agg.steps)), put: put}
 	}
-}
-
-// segmentStart returns the start of the segment of time holding t: window
-// starts (k·step − span) and ends (k·step) cut time into segments, and every
-// window is a run of whole segments.
-func segmentStart(t, step, span int64) int64 {
-	a := floorDiv(t, step) * step
-	b := floorDiv(t+span, step)*step - span
-	return max(a, b)
-}
-
-// insertTop keeps e among the earliest n events of w.top.
-func (w *thWindow) insertTop(e *Event, n int) {
-	i := sort.Search(len(w.top), func(i int) bool { return before(e, &w.top[i]) })
-	if i < n {
-		w.top = append(w.top, Event{})
-		copy(w.top[i+1:], w.top[i:])
-		w.top[i] = *e
-		if len(w.top) > n {
-			w.top = w.top[:n]
-		}
-	}
-}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
-}
-
-func (w *thWindow) add(e *Event, spec *aggSpec) {
-	w.count++
-	w.insertTop(e, spec.value)
-	for j := range spec.card {
-		v := ""
-		if j < len(e.Card) {
-			v = e.Card[j]
-		}
-		if v == "" {
-			continue
-		}
-		if w.card[j] == nil {
-			w.card[j] = map[string]Event{}
-		}
-		if old, ok := w.card[j][v]; !ok || before(e, &old) {
-			w.card[j][v] = *e
-		}
-	}
-}
-
-// Flush decides every aggregate rule and returns the findings, sorted by
-// event time, rule id and record position.
-func (a *Aggregator) Flush() []report.Finding {
-	var out []report.Finding
-	for r, m := range a.nt {
-		out = a.flushNewTerms(r, m, out)
-	}
-	for r, m := range a.th {
-		out = flushThreshold(r, m, out)
-	}
-	for r, evs := range a.seq {
-		out = flushSequence(r, evs, out)
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		x, y := &out[i], &out[j]
-		if !x.EventTime.Equal(y.EventTime) {
-			return x.EventTime.Before(y.EventTime)
-		}
-		if x.RuleID != y.RuleID {
-			return x.RuleID < y.RuleID
-		}
-		if x.SourceURI != y.SourceURI {
-			return x.SourceURI < y.SourceURI
-		}
-		if x.RecordIndex != y.RecordIndex {
-			return x.RecordIndex < y.RecordIndex
-		}
-		return x.Details < y.Details
-	})
-	return out
 }
 
 func details(v any) string {
@@ -230,14 +348,14 @@ func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // HistorySpans returns, for each new_terms rule that saw events, the span
 // that only built its history and the time from which its events were
-// judged (the same bounds flushNewTerms applies), sorted by rule.
+// judged (the same bounds Flush applies), sorted by rule.
 func (a *Aggregator) HistorySpans() []report.HistorySpan {
 	start := a.opts.Start
 	if start.IsZero() {
 		start = a.earliest
 	}
 	var out []report.HistorySpan
-	for r := range a.nt {
+	for r := range a.newTerms {
 		out = append(out, report.HistorySpan{
 			RuleID: r.ID, RuleName: r.Name, RuleSource: r.Source, Source: a.opts.HistorySource,
 			HistoryFrom: start, DetectionFrom: start.Add(r.agg.window),
@@ -252,222 +370,44 @@ func (a *Aggregator) HistorySpans() []report.HistorySpan {
 	return out
 }
 
-// flushNewTerms reports, per combination, each event that starts a run of
-// occurrences: no occurrence in the history window before it, and a whole
-// history window of data before it.
-func (a *Aggregator) flushNewTerms(r *Rule, m map[string]map[int64]*ntBucket, out []report.Finding) []report.Finding {
-	spec := r.agg
-	start := a.opts.Start
-	if start.IsZero() {
-		start = a.earliest
-	}
-	judgeFrom := start.Add(spec.window)
-	for _, bs := range m {
-		ns := make([]int64, 0, len(bs))
-		for n := range bs {
-			ns = append(ns, n)
-		}
-		sort.Slice(ns, func(i, j int) bool { return ns[i] < ns[j] })
-		var prev *ntBucket
-		for _, n := range ns {
-			b := bs[n]
-			e := &b.first
-			fresh := prev == nil || e.Time.Sub(prev.last) > spec.window
-			prev = b
-			if !fresh || e.History || e.Time.Before(judgeFrom) {
-				continue
-			}
-			terms := map[string]string{}
-			for i, f := range spec.fields {
-				terms[f.Name] = e.Key[i]
-			}
-			f := e.Finding
-			f.Details = details(map[string]any{
-				"new_terms": terms,
-				"history": map[string]string{
-					"start":  rfc(e.Time.Add(-spec.window)),
-					"end":    rfc(e.Time),
-					"source": a.opts.HistorySource,
-				},
-				"detection_from": rfc(judgeFrom),
-			})
-			out = append(out, f)
-		}
-	}
-	return out
+// ntGroup decides one new_terms term combination: an event is new when no
+// event of the combination lies in the history window before it (the
+// previous one in time order is more than a window earlier), it is not a
+// history event, and a whole history window of data lies before it.
+type ntGroup struct {
+	r         *Rule
+	key       []string
+	judgeFrom time.Time
+	source    string
+	put       func(*report.Finding) error
+	prev      time.Time
+	seen      bool
 }
 
-// flushThreshold reports one finding per group and window that reached the
-// threshold: the event at which it did. Like Elastic's threshold signal
-// history, events a finding already covered are not counted again: once a
-// window of a group fires, the group's later windows count only the events
-// after its end (every event of the fired window is at or before its last
-// event, and events after the window's end are after it).
-func flushThreshold(r *Rule, m map[string]map[int64]*thWindow, out []report.Finding) []report.Finding {
-	spec := r.agg
-	step, span := int64(spec.step), int64(spec.window)
-	for _, segs := range m {
-		starts := make([]int64, 0, len(segs))
-		ks := map[int64]bool{}
-		for s := range segs {
-			starts = append(starts, s)
-			for k := floorDiv(s, step) + 1; k*step-span <= s; k++ {
-				ks[k] = true
-			}
-		}
-		sort.Slice(starts, func(i, j int) bool { return starts[i] < starts[j] })
-		windows := make([]int64, 0, len(ks))
-		for k := range ks {
-			windows = append(windows, k)
-		}
-		sort.Slice(windows, func(i, j int) bool { return windows[i] < windows[j] })
-		cut := int64(math.MinInt64)
-		for _, k := range windows {
-			from := max(k*step-span, cut)
-			lo := sort.Search(len(starts), func(i int) bool { return starts[i] >= from })
-			hi := sort.Search(len(starts), func(i int) bool { return starts[i] >= k*step })
-			if lo >= hi {
-				continue
-			}
-			w := mergeSegments(starts[lo:hi], segs, spec)
-			f, ok := w.fire(spec)
-			if !ok {
-				continue
-			}
-			cut = k * step
-			end := time.Unix(0, k*step).UTC()
-			d := map[string]any{
-				"group":  f.group,
-				"count":  w.count,
-				"window": map[string]string{"start": rfc(end.Add(-spec.window)), "end": rfc(end)},
-			}
-			if len(spec.card) > 0 {
-				d["cardinality"] = f.cards
-			}
-			if from > k*step-span {
-				d["counted_from"] = rfc(time.Unix(0, from).UTC())
-			}
-			fd := f.trigger.Finding
-			fd.Details = details(d)
-			out = append(out, fd)
-		}
+func (g *ntGroup) add(e *aggEvent) error {
+	fresh := !g.seen || e.time.Sub(g.prev) > g.r.agg.window
+	g.prev, g.seen = e.time, true
+	if !fresh || e.history || e.time.Before(g.judgeFrom) {
+		return nil
 	}
-	return out
+	f, err := e.finding()
+	if err != nil {
+		return fmt.Errorf("aggregate state: %w", err)
+	}
+	terms := map[string]string{}
+	for i, fl := range g.r.agg.fields {
+		terms[fl.Name] = g.key[i]
+	}
+	f.Details = details(map[string]any{
+		"new_terms": terms,
+		"history": map[string]string{
+			"start":  rfc(e.time.Add(-g.r.agg.window)),
+			"end":    rfc(e.time),
+			"source": g.source,
+		},
+		"detection_from": rfc(g.judgeFrom),
+	})
+	return g.put(&f)
 }
 
-// mergeSegments merges the segments at starts into one window.
-func mergeSegments(starts []int64, segs map[int64]*thWindow, spec *aggSpec) *thWindow {
-	w := &thWindow{card: make([]map[string]Event, len(spec.card))}
-	for _, s := range starts {
-		sg := segs[s]
-		w.count += sg.count
-		for i := range sg.top {
-			w.insertTop(&sg.top[i], spec.value)
-		}
-		for j, vals := range sg.card {
-			for v, e := range vals {
-				if w.card[j] == nil {
-					w.card[j] = map[string]Event{}
-				}
-				if old, ok := w.card[j][v]; !ok || before(&e, &old) {
-					w.card[j][v] = e
-				}
-			}
-		}
-	}
-	return w
-}
-
-// thFire is a window that reached the threshold.
-type thFire struct {
-	trigger *Event
-	group   map[string]string
-	cards   map[string]int
-}
-
-// fire decides whether w reaches the threshold and, when it does, at which
-// event.
-func (w *thWindow) fire(spec *aggSpec) (thFire, bool) {
-	if w.count < spec.value {
-		return thFire{}, false
-	}
-	f := thFire{trigger: &w.top[spec.value-1], cards: map[string]int{}}
-	for j, fl := range spec.card {
-		vals := make([]*Event, 0, len(w.card[j]))
-		for v := range w.card[j] {
-			e := w.card[j][v]
-			vals = append(vals, &e)
-		}
-		f.cards[fl.Name] = len(vals)
-		if len(vals) < spec.cardN[j] {
-			return thFire{}, false
-		}
-		sort.Slice(vals, func(x, y int) bool { return before(vals[x], vals[y]) })
-		if t := vals[spec.cardN[j]-1]; before(f.trigger, t) {
-			f.trigger = t
-		}
-	}
-	f.group = map[string]string{}
-	for i, fl := range spec.fields {
-		f.group[fl.Name] = f.trigger.Key[i]
-	}
-	return f, true
-}
-
-// flushSequence runs the sequence state machine over the selected events in
-// time order, per join key. Each key keeps, per step, the most recent
-// partial sequence that completed it; partial sequences older than maxspan
-// are dropped.
-func flushSequence(r *Rule, evs []Event, out []report.Finding) []report.Finding {
-	spec := r.agg
-	sort.Slice(evs, func(i, j int) bool { return before(&evs[i], &evs[j]) })
-	type partial struct{ events []*Event }
-	state := map[string][]*partial{}
-	n := len(spec.steps)
-	for i := range evs {
-		e := &evs[i]
-		key := strings.Join(e.Key, "\x00")
-		st := state[key]
-		if st == nil {
-			st = make([]*partial, n)
-			state[key] = st
-		}
-		for s := n - 1; s >= 0; s-- {
-			if e.Steps&(1<<s) == 0 {
-				continue
-			}
-			if s == 0 {
-				st[0] = &partial{events: []*Event{e}}
-				continue
-			}
-			p := st[s-1]
-			if p == nil {
-				continue
-			}
-			if spec.maxspan > 0 && e.Time.Sub(p.events[0].Time) > spec.maxspan {
-				st[s-1] = nil
-				continue
-			}
-			st[s-1] = nil
-			np := &partial{events: append(append([]*Event(nil), p.events...), e)}
-			if s < n-1 {
-				st[s] = np
-				continue
-			}
-			ids := make([]string, len(np.events))
-			for j, x := range np.events {
-				ids[j] = x.Finding.EventID
-			}
-			by := map[string]string{}
-			for j, f := range spec.keys[0] {
-				by[f.Name] = e.Key[j]
-			}
-			f := e.Finding
-			f.Details = details(map[string]any{
-				"sequence": map[string]any{"by": by, "event_ids": ids, "start": rfc(np.events[0].Time)},
-			})
-			out = append(out, f)
-		}
-	}
-	return out
-}
+func (g *ntGroup) finish() error { return nil }

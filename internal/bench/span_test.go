@@ -1,0 +1,136 @@
+//go:build bench
+
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"github.com/trailsweep/trailsweep/internal/gen"
+)
+
+// SpanPoint is one tree of the span series and the scan of it.
+type SpanPoint struct {
+	Days     int     `json:"days"`
+	Tree     TreeRef `json:"tree"`
+	Scan     Scan    `json:"scan"`
+	CPUPerGB float64 `json:"cpu_s_per_gb"` // user + system seconds per 10^9 bytes of JSON
+}
+
+// SpanResults is what the span series writes as JSON.
+type SpanResults struct {
+	Date     string      `json:"date"`
+	Commit   string      `json:"commit"`
+	Command  string      `json:"command"`
+	RuleSets string      `json:"rule_sets"`
+	Memory   string      `json:"memory,omitempty"` // --memory given to every scan
+	Points   []SpanPoint `json:"points"`
+	// Growth is the last point's CPU per GB over the first's: 1.00 is
+	// cost linear in the span (target ≤ 1.5).
+	Growth float64 `json:"cpu_per_gb_last_over_first"`
+}
+
+// TestBenchSpan is the span series of `make bench`: trees of 100 accounts
+// in one region, one file an account-hour, 10, 20 and 60 days
+// (BENCH_SPAN_DAYS), each scanned with every rule; it prints CPU seconds
+// per GB and peak RSS per point.
+//
+//	BENCH_SPAN_DAYS=10,20,60 go test -tags bench -run '^TestBenchSpan$' -v -timeout 2h ./internal/bench
+func TestBenchSpan(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := env("BENCH_DIR", filepath.Join(root, ".cache", "bench"))
+	out := env("BENCH_SPAN_OUT", filepath.Join(cache, "span.json"))
+	bin := env("BENCH_BIN", filepath.Join(root, "bin", "trailsweep"))
+	seed := uint64(envFloat(t, "BENCH_SEED", 1))
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("%s: build it first (make build): %v", bin, err)
+	}
+	var days []int
+	for _, f := range strings.Split(env("BENCH_SPAN_DAYS", "10,20,60"), ",") {
+		d, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || d <= 0 {
+			t.Fatalf("BENCH_SPAN_DAYS: %q is not a number of days", f)
+		}
+		days = append(days, d)
+	}
+	shared := filepath.Join(root, "..", "shared")
+	datasets := filepath.Join(shared, "datasets")
+	if _, err := os.Stat(datasets); err != nil {
+		t.Logf("../shared/datasets is absent: built-in templates")
+		datasets = ""
+	}
+	var rules []string
+	for _, c := range []string{"elastic-aws", "sigma-aws"} {
+		p := filepath.Join(shared, "rules", c)
+		if _, err := os.Stat(p); err == nil {
+			rules = append(rules, "--rules", p)
+		}
+	}
+	rules, _ = loadableRules(t, bin, rules)
+	memory := os.Getenv("BENCH_SPAN_MEMORY")
+	if memory != "" {
+		rules = append(rules, "--memory", memory)
+	}
+	res := &SpanResults{Date: time.Now().UTC().Format(time.RFC3339), Commit: gitCommit(root), RuleSets: "built-in", Memory: memory,
+		Command: "BENCH_SPAN_DAYS=" + env("BENCH_SPAN_DAYS", "10,20,60") + " make bench-span"}
+	if len(rules) > 0 {
+		res.RuleSets = "elastic-aws + sigma-aws"
+	}
+	for _, d := range days {
+		dir := filepath.Join(cache, fmt.Sprintf("span-%dd-seed%d", d, seed))
+		start := time.Now()
+		m, err := gen.Span(dir, gen.SpanOptions{Days: d, Seed: seed, Datasets: datasets})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("tree %s ready in %s: %d objects, %.0f MB JSON", dir, time.Since(start).Round(time.Second), m.Objects, float64(m.BytesJSON)/1e6)
+		args := append([]string{dir, "--out", filepath.Join(t.TempDir(), "findings.jsonl")}, rules...)
+		s, err := RunScan(context.Background(), bin, nil, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := SpanPoint{Days: d, Scan: s,
+			Tree: TreeRef{Dir: dir, Objects: m.Objects, Records: m.Records, BytesJSON: m.BytesJSON, BytesGzip: m.BytesGzip, Templates: m.TemplateSet}}
+		if m.BytesJSON > 0 {
+			p.CPUPerGB = (s.UserSec + s.SysSec) / (float64(m.BytesJSON) / 1e9)
+		}
+		t.Logf("%3d days: %6.1fs wall, %6.1f CPU s, %5.1f CPU s/GB, %5.0f MiB, %d findings", d, s.Seconds, s.UserSec+s.SysSec, p.CPUPerGB, s.MaxRSSMiB, s.Findings)
+		res.Points = append(res.Points, p)
+	}
+	if n := len(res.Points); n > 1 && res.Points[0].CPUPerGB > 0 {
+		res.Growth = res.Points[n-1].CPUPerGB / res.Points[0].CPUPerGB
+	}
+	res.Table(os.Stdout)
+	b, _ := json.MarshalIndent(res, "", "  ")
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("results: %s\n", out)
+}
+
+// Table writes the span series for people.
+func (r *SpanResults) Table(w *os.File) {
+	fmt.Fprintf(w, "trailsweep span series  %s  commit %s  rules: %s\n", r.Date, r.Commit, r.RuleSets)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "span\tobjects\tMB JSON\twall s\tCPU s\tCPU s/GB\tpeak RSS MiB\tfindings\t")
+	for _, p := range r.Points {
+		fmt.Fprintf(tw, "%d days\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%.0f\t%d\t\n", p.Days, p.Tree.Objects, float64(p.Tree.BytesJSON)/1e6,
+			p.Scan.Seconds, p.Scan.UserSec+p.Scan.SysSec, p.CPUPerGB, p.Scan.MaxRSSMiB, p.Scan.Findings)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "CPU per GB, last span over first: %.2f× (target ≤ 1.5)\n", r.Growth)
+}

@@ -1,0 +1,353 @@
+// Package extsort sorts records larger than memory: byte-string keys with
+// byte-string values, held in one buffer up to a budget and spilled as
+// sorted runs to files in a work directory when it fills, then merged.
+//
+// Memory is the budget plus a read buffer per run merged at once (MaxFanIn
+// of them); more runs are merged in passes. Cost is n·log n in the records,
+// linear in the bytes: every record is written and read once per pass.
+package extsort
+
+import (
+	"bufio"
+	"bytes"
+	"container/heap"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+)
+
+// MaxFanIn is the number of runs merged at once; readBuf the buffer each
+// of them reads through.
+const (
+	MaxFanIn = 64
+	readBuf  = 64 << 10
+)
+
+// ErrSpill wraps every failure to write or read a run: the work directory
+// is full, gone or not writable.
+var ErrSpill = errors.New("spill to the work directory failed")
+
+// Sorter collects records and returns them sorted by key (bytes.Compare);
+// records with equal keys come back in no particular order. It is not safe
+// for concurrent use.
+type Sorter struct {
+	dir    string
+	name   string
+	budget int
+
+	buf   []byte // key and value bytes of the records in memory
+	index []span // one per record in buf
+	runs  []string
+	n     int64 // records added
+	spilt int64 // bytes written to runs, every pass
+}
+
+type span struct{ off, klen, vlen uint32 }
+
+// indexCost is what one record's span costs in memory.
+const indexCost = 12
+
+// New returns a Sorter that keeps up to budget bytes in memory (at least
+// 4 KiB) and spills runs named name-*.run into dir.
+func New(dir, name string, budget int) *Sorter {
+	return &Sorter{dir: dir, name: name, budget: max(budget, 4<<10)}
+}
+
+// Add copies the record (key, val). It fails only when a spill fails.
+func (s *Sorter) Add(key, val []byte) error {
+	need := len(key) + len(val)
+	if len(s.buf)+need+(len(s.index)+1)*indexCost > s.budget && len(s.index) > 0 {
+		if err := s.spill(); err != nil {
+			return err
+		}
+	}
+	if len(s.buf)+need > cap(s.buf) {
+		// Grow to at most the budget (a record larger than the budget
+		// alone gets a buffer of its size).
+		c := min(max(2*cap(s.buf), 64<<10, len(s.buf)+need), max(s.budget, len(s.buf)+need))
+		s.buf = slices.Grow(s.buf, c-len(s.buf))
+	}
+	s.index = append(s.index, span{off: uint32(len(s.buf)), klen: uint32(len(key)), vlen: uint32(len(val))})
+	s.buf = append(s.buf, key...)
+	s.buf = append(s.buf, val...)
+	s.n++
+	return nil
+}
+
+// Len returns the number of records added.
+func (s *Sorter) Len() int64 { return s.n }
+
+// Runs returns the number of runs spilt so far; SpiltBytes what they hold,
+// every merge pass included.
+func (s *Sorter) Runs() int         { return len(s.runs) }
+func (s *Sorter) SpiltBytes() int64 { return s.spilt }
+
+func (s *Sorter) key(sp span) []byte { return s.buf[sp.off : sp.off+sp.klen] }
+
+func (s *Sorter) sortIndex() {
+	slices.SortFunc(s.index, func(a, b span) int { return bytes.Compare(s.key(a), s.key(b)) })
+}
+
+// spill writes the records in memory as one sorted run.
+func (s *Sorter) spill() error {
+	s.sortIndex()
+	f, err := os.CreateTemp(s.dir, s.name+"-*.run")
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrSpill, err)
+	}
+	s.runs = append(s.runs, f.Name())
+	w := bufio.NewWriterSize(f, readBuf)
+	var hdr [2 * binary.MaxVarintLen32]byte
+	for _, sp := range s.index {
+		n := binary.PutUvarint(hdr[:], uint64(sp.klen))
+		n += binary.PutUvarint(hdr[n:], uint64(sp.vlen))
+		w.Write(hdr[:n])
+		w.Write(s.buf[sp.off : sp.off+sp.klen+sp.vlen])
+		s.spilt += int64(n) + int64(sp.klen+sp.vlen)
+	}
+	err = w.Flush()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrSpill, f.Name(), err)
+	}
+	s.buf, s.index = s.buf[:0], s.index[:0]
+	return nil
+}
+
+// Iter returns the records in key order. The Sorter takes no more records
+// afterwards; Close it when done.
+func (s *Sorter) Iter() (*Iter, error) {
+	if len(s.runs) == 0 {
+		s.sortIndex()
+		return &Iter{mem: s, pos: -1}, nil
+	}
+	if len(s.index) > 0 {
+		if err := s.spill(); err != nil {
+			return nil, err
+		}
+	}
+	// Merge in passes until MaxFanIn runs remain.
+	for len(s.runs) > MaxFanIn {
+		var next []string
+		for i := 0; i < len(s.runs); i += MaxFanIn {
+			group := s.runs[i:min(i+MaxFanIn, len(s.runs))]
+			name, err := s.mergeRun(group)
+			if err != nil {
+				s.runs = append(next, s.runs[i:]...)
+				return nil, err
+			}
+			next = append(next, name)
+		}
+		s.runs = next
+	}
+	m, err := openMerge(s.runs)
+	if err != nil {
+		return nil, err
+	}
+	return &Iter{merge: m}, nil
+}
+
+// mergeRun merges runs into one new run and removes them.
+func (s *Sorter) mergeRun(runs []string) (string, error) {
+	m, err := openMerge(runs)
+	if err != nil {
+		return "", err
+	}
+	defer m.close()
+	f, err := os.CreateTemp(s.dir, s.name+"-*.run")
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrSpill, err)
+	}
+	w := bufio.NewWriterSize(f, readBuf)
+	var hdr [2 * binary.MaxVarintLen32]byte
+	for m.next() {
+		n := binary.PutUvarint(hdr[:], uint64(len(m.key)))
+		n += binary.PutUvarint(hdr[n:], uint64(len(m.val)))
+		w.Write(hdr[:n])
+		w.Write(m.key)
+		w.Write(m.val)
+		s.spilt += int64(n + len(m.key) + len(m.val))
+	}
+	err = m.err
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("%w: %s: %w", ErrSpill, f.Name(), err)
+	}
+	for _, r := range runs {
+		os.Remove(r)
+	}
+	return f.Name(), nil
+}
+
+// Close removes the Sorter's runs.
+func (s *Sorter) Close() error {
+	var errs []error
+	for _, r := range s.runs {
+		if err := os.Remove(r); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	s.runs, s.buf, s.index = nil, nil, nil
+	return errors.Join(errs...)
+}
+
+// Iter walks sorted records. Key and Value are valid until the next Next.
+type Iter struct {
+	mem      *Sorter
+	pos      int
+	merge    *merger
+	key, val []byte
+	err      error
+}
+
+// Next advances to the next record; false at the end or on an error (Err).
+func (it *Iter) Next() bool {
+	if it.mem != nil {
+		it.pos++
+		if it.pos >= len(it.mem.index) {
+			return false
+		}
+		sp := it.mem.index[it.pos]
+		it.key = it.mem.buf[sp.off : sp.off+sp.klen]
+		it.val = it.mem.buf[sp.off+sp.klen : sp.off+sp.klen+sp.vlen]
+		return true
+	}
+	if it.merge == nil || !it.merge.next() {
+		if it.merge != nil {
+			it.err = it.merge.err
+		}
+		return false
+	}
+	it.key, it.val = it.merge.key, it.merge.val
+	return true
+}
+
+func (it *Iter) Key() []byte   { return it.key }
+func (it *Iter) Value() []byte { return it.val }
+func (it *Iter) Err() error    { return it.err }
+
+// Close releases the runs' files (the Sorter's Close removes them).
+func (it *Iter) Close() {
+	if it.merge != nil {
+		it.merge.close()
+	}
+}
+
+// runReader reads one run.
+type runReader struct {
+	f        *os.File
+	r        *bufio.Reader
+	key, val []byte
+	scratch  []byte
+}
+
+func (r *runReader) read() (bool, error) {
+	kl, err := binary.ReadUvarint(r.r)
+	if err == io.EOF {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	vl, err := binary.ReadUvarint(r.r)
+	if err != nil {
+		return false, err
+	}
+	n := int(kl + vl)
+	if cap(r.scratch) < n {
+		r.scratch = make([]byte, n)
+	}
+	b := r.scratch[:n]
+	if _, err := io.ReadFull(r.r, b); err != nil {
+		return false, err
+	}
+	r.key, r.val = b[:kl], b[kl:]
+	return true, nil
+}
+
+// merger merges runs through a heap of their readers.
+type merger struct {
+	h        runHeap
+	all      []*runReader
+	last     *runReader // the reader whose record was returned last
+	key, val []byte
+	err      error
+}
+
+func openMerge(runs []string) (*merger, error) {
+	m := &merger{}
+	for _, name := range runs {
+		f, err := os.Open(name)
+		if err != nil {
+			m.close()
+			return nil, fmt.Errorf("%w: %w", ErrSpill, err)
+		}
+		r := &runReader{f: f, r: bufio.NewReaderSize(f, readBuf)}
+		m.all = append(m.all, r)
+		ok, err := r.read()
+		if err != nil {
+			m.close()
+			return nil, fmt.Errorf("%w: %s: %w", ErrSpill, name, err)
+		}
+		if ok {
+			m.h = append(m.h, r)
+		}
+	}
+	heap.Init(&m.h)
+	return m, nil
+}
+
+func (m *merger) next() bool {
+	if m.last != nil {
+		// Advance the reader whose record the caller has seen: its bytes
+		// were valid until now.
+		ok, err := m.last.read()
+		if err != nil {
+			m.err = fmt.Errorf("%w: %s: %w", ErrSpill, m.last.f.Name(), err)
+			return false
+		}
+		if ok {
+			heap.Fix(&m.h, 0)
+		} else {
+			heap.Pop(&m.h)
+		}
+		m.last = nil
+	}
+	if len(m.h) == 0 {
+		return false
+	}
+	m.last = m.h[0]
+	m.key, m.val = m.last.key, m.last.val
+	return true
+}
+
+func (m *merger) close() {
+	for _, r := range m.all {
+		r.f.Close()
+	}
+	m.all, m.h = nil, nil
+}
+
+type runHeap []*runReader
+
+func (h runHeap) Len() int           { return len(h) }
+func (h runHeap) Less(i, j int) bool { return bytes.Compare(h[i].key, h[j].key) < 0 }
+func (h runHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *runHeap) Push(x any)        { *h = append(*h, x.(*runReader)) }
+func (h *runHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
