@@ -39,6 +39,11 @@ type Summary struct {
 	NewTerms []HistorySpan
 
 	Output string // where the findings went; "-" for stdout
+
+	// NotEvaluated says what the scan could not evaluate and why (the
+	// aggregate rules, when their state could not spill to the work
+	// directory); empty when everything read was evaluated.
+	NotEvaluated string
 }
 
 // TimeWindow is the scanned event-time window; a zero bound is open.
@@ -169,6 +174,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 	const incomplete = "INCOMPLETE: the scan was interrupted; findings and counts cover only part of the input.\n"
 	if !s.Complete {
 		p("%s", incomplete)
+	}
+	if s.NotEvaluated != "" {
+		p("NOT EVALUATED: %s\n", Clean(s.NotEvaluated))
 	}
 	p("trailsweep summary\n")
 	p("  sources:   %s\n", cleanJoin(s.Sources))
@@ -334,6 +342,7 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		FindingsByRule  []ruleCount `json:"findings_by_rule"`
 		NewTerms        []newTerms  `json:"new_terms_history"`
 		Output          string      `json:"output"`
+		NotEvaluated    string      `json:"not_evaluated,omitempty"`
 		Throughput      throughput  `json:"throughput"`
 	}
 	o := s.Objects
@@ -355,6 +364,7 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		Findings:        s.Findings,
 		FindingsByRule:  make([]ruleCount, len(s.FindingsByRule)),
 		Output:          s.Output,
+		NotEvaluated:    s.NotEvaluated,
 	}
 	out.NewTerms = make([]newTerms, len(s.NewTerms))
 	for i, h := range s.NewTerms {

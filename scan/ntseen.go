@@ -18,10 +18,14 @@ import (
 // bucket's first (the Aggregator, or a checkpoint's Finish, also gets that
 // committed event), so it builds no finding for it: the event keeps only
 // its time and position, for the bucket's latest time. What it skips never
-// depends on timing, only how much: the findings are the same.
+// depends on timing, only how much: the findings are the same. It holds at
+// most a bounded number of entries (about as many per shard): once full,
+// it only answers for what it has, and the rest are kept in the
+// Aggregator's spilling state instead.
 type ntSeen struct {
-	seed   maphash.Seed
-	shards [64]ntShard
+	seed     maphash.Seed
+	perShard int
+	shards   [64]ntShard
 }
 
 type ntShard struct {
@@ -29,8 +33,9 @@ type ntShard struct {
 	m  map[ntKey]int64 // unix nanoseconds
 }
 
-func newNTSeen() *ntSeen {
-	s := &ntSeen{seed: maphash.MakeSeed()}
+// newNTSeen returns an empty ntSeen that holds up to about entries.
+func newNTSeen(entries int) *ntSeen {
+	s := &ntSeen{seed: maphash.MakeSeed(), perShard: max(1, entries/64)}
 	for i := range s.shards {
 		s.shards[i].m = map[ntKey]int64{}
 	}
@@ -71,7 +76,7 @@ func (s *ntSeen) commit(r *result) {
 		t := e.Time.UnixNano()
 		sh := s.shard(&k)
 		sh.mu.Lock()
-		if v, ok := sh.m[k]; !ok || t < v {
+		if v, ok := sh.m[k]; ok && t < v || !ok && len(sh.m) < s.perShard {
 			sh.m[k] = t
 		}
 		sh.mu.Unlock()

@@ -15,12 +15,14 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
+	"github.com/trailsweep/trailsweep/internal/extsort"
 	"github.com/trailsweep/trailsweep/internal/rule"
 	"github.com/trailsweep/trailsweep/reader"
 	"github.com/trailsweep/trailsweep/report"
@@ -56,9 +58,37 @@ type Config struct {
 	Aggregator  *rule.Aggregator
 	HistoryOnly bool
 
+	// Memory is the scan's budget for the state that grows with the data
+	// (aggregate events and findings, the new_terms combinations workers
+	// share); 0 is DefaultMemory. What does not fit spills to WorkDir ("":
+	// the OS temporary directory). The process's own budget (the CLI's
+	// --memory) also covers the reading path: MaxInFlight, the workers.
+	Memory  int64
+	WorkDir string
+
 	// Progress, when set, is called from the writer goroutine after each object.
 	Progress func(p Progress)
 }
+
+// DefaultMemory is a scan's budget when Config.Memory is zero.
+const DefaultMemory = 256 << 20
+
+func (c *Config) memory() int64 {
+	if c.Memory <= 0 {
+		return DefaultMemory
+	}
+	return c.Memory
+}
+
+// AggOptions returns the options of an Aggregator for this scan, its
+// history starting at start: an eighth of the budget, spilling to WorkDir.
+func (c *Config) AggOptions(start time.Time) rule.AggOptions {
+	return rule.AggOptions{Start: start, Dir: c.WorkDir, Memory: int(c.memory() / 8)}
+}
+
+// ntSeenEntries is how many new_terms combinations the workers share (see
+// ntSeen): a sixteenth of the budget at about 128 bytes an entry.
+func (c *Config) ntSeenEntries() int { return int(c.memory() / 16 / 128) }
 
 // Progress is a snapshot of a running scan.
 type Progress struct {
@@ -173,7 +203,7 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 	g.Go(func() error { fetchWG.Wait(); close(toDecode); return nil })
 
 	// CPU workers: decode, split, match.
-	seen := newNTSeen() // new_terms combinations of committed objects (see ntSeen)
+	seen := newNTSeen(cfg.ntSeenEntries()) // new_terms combinations of committed objects (see ntSeen)
 	var workWG sync.WaitGroup
 	for range cfg.Workers {
 		workWG.Add(1)
@@ -197,7 +227,7 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 	var byRule report.RuleCounter
 	agg := cfg.Aggregator
 	if agg == nil {
-		agg = rule.NewAggregator(rule.AggOptions{Start: cfg.Filter.Since})
+		agg = rule.NewAggregator(cfg.AggOptions(cfg.Filter.Since))
 	}
 	// An ObjectSink gets each object's aggregate events and decides the
 	// aggregate rules itself (a checkpoint, over every run's events).
@@ -209,6 +239,7 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 			}
 			for i := 0; !sinkAggregates && i < len(r.events); i++ {
 				if err := agg.Add(&r.events[i]); err != nil {
+					sum.NotEvaluated = notEvaluated(cfg.Rules, err)
 					return fmt.Errorf("aggregate rules: %w", err)
 				}
 			}
@@ -225,7 +256,13 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 		if sinkAggregates {
 			return nil
 		}
-		return flushAggregate(cfg, agg, sum, &byRule, sink)
+		if err := flushAggregate(cfg, agg, sum, &byRule, sink); err != nil {
+			if errors.Is(err, extsort.ErrSpill) {
+				sum.NotEvaluated = notEvaluated(cfg.Rules, err)
+			}
+			return fmt.Errorf("aggregate rules: %w", err)
+		}
+		return nil
 	})
 
 	err := g.Wait()
@@ -273,6 +310,20 @@ func commit(sum *report.Summary, byRule *report.RuleCounter, sink Sink, r result
 		}
 	}
 	return nil
+}
+
+// notEvaluated says which rules a failure of the aggregate state left
+// undecided.
+func notEvaluated(set *rule.Set, err error) string {
+	var ids []string
+	if set != nil {
+		for _, r := range set.Runnable() {
+			if r.Aggregate() {
+				ids = append(ids, r.ID)
+			}
+		}
+	}
+	return fmt.Sprintf("%d aggregate rule(s) (new_terms, threshold, EQL sequences): %v; rule ids: %s", len(ids), err, strings.Join(ids, ", "))
 }
 
 // writeFindings writes fs to sink and counts them in sum and byRule.

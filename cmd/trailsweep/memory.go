@@ -2,6 +2,8 @@ package main
 
 import (
 	"os"
+
+	"github.com/dustin/go-humanize"
 	"runtime/debug"
 )
 
@@ -13,6 +15,23 @@ const (
 	gcPercent   = 200
 	memoryLimit = 176 << 20
 )
+
+// parseMemory reads --memory (256MiB, 2GiB, bare bytes) and, unless
+// GOMEMLIMIT says otherwise, sets the garbage collector's soft limit to
+// the same share of it as memoryLimit is of the default budget.
+func parseMemory(s string) (int64, error) {
+	n, err := humanize.ParseBytes(s)
+	if err != nil {
+		return 0, usageErr("--memory %q: %w", s, err)
+	}
+	if n < 16<<20 || n > 1<<50 {
+		return 0, usageErr("--memory %s: want at least 16MiB", s)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(n) / 256 * (memoryLimit >> 20))
+	}
+	return int64(n), nil
+}
 
 func tuneMemory() {
 	if os.Getenv("GOGC") == "" {

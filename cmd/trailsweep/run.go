@@ -257,6 +257,7 @@ type scanFlags struct {
 	maxObject            int64
 	quiet                bool
 	history              string           // --history WINDOW|PATH for new_terms rules
+	memory, workDir      string           // --memory SIZE, --work-dir DIR
 	rel                  reliabilityFlags // --retries, --checkpoint, --resume, --force, --errors
 }
 
@@ -297,6 +298,8 @@ func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&sf.failOnFindings, "fail-on-findings", false, "exit 1 when there are findings")
 	f.BoolVarP(&sf.quiet, "quiet", "q", false, "print no summary on stderr")
 	f.StringVar(&sf.history, "history", "", "new_terms history: a window before --since (30d) or a path/s3:// URI read as history only")
+	f.StringVar(&sf.memory, "memory", "256MiB", "memory budget of the whole process (512MiB, 2GiB); aggregate rules' state beyond its share spills to --work-dir")
+	f.StringVar(&sf.workDir, "work-dir", "", "where state that does not fit in --memory spills, in a folder of its own removed at the end (default: the OS temporary directory)")
 	sf.rel.add(cmd)
 	return cmd
 }
@@ -323,6 +326,15 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	if err := sf.rel.validate(); err != nil {
 		return err
 	}
+	memory, err := parseMemory(sf.memory)
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp(sf.workDir, "trailsweep-work-")
+	if err != nil {
+		return usageErr("--work-dir: %w", err)
+	}
+	defer os.RemoveAll(work)
 	var format report.Format
 	if sf.out != "" || sf.format != "" {
 		if sf.out == "" {
@@ -377,10 +389,16 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 		Workers:     sf.workers,
 		Raw:         sf.raw,
 		Decode:      reader.DecodeOptions{MaxRecordBytes: sf.maxRecord, MaxObjectBytes: sf.maxObject},
+		Memory:      memory,
+		WorkDir:     work,
 	}
 	if cfg.Aggregator, err = runHistory(ctx, sf.history, cfg, sf.s3, stderr); err != nil {
 		return err
 	}
+	if cfg.Aggregator == nil {
+		cfg.Aggregator = rule.NewAggregator(cfg.AggOptions(since))
+	}
+	defer cfg.Aggregator.Close()
 	cfg.Sources = resumable(ck, cfg.Sources) // after the history scan, which reads done objects too
 	var finish func()
 	cfg.Progress, finish = newProgress(stderr, sf.quiet)

@@ -79,7 +79,7 @@ func runHistory(ctx context.Context, history string, cfg scan.Config, s3 reader.
 		}
 		hcfg.Filter.Until = cfg.Filter.Since
 		hcfg.Filter.Since = cfg.Filter.Since.Add(-d)
-		opts = rule.AggOptions{Start: hcfg.Filter.Since, HistorySource: "--history " + history}
+		opts = cfg.AggOptions(hcfg.Filter.Since)
 	} else {
 		if _, err := os.Stat(history); err != nil && !strings.HasPrefix(history, "s3://") {
 			return nil, usageErr("--history %s: not a window (30d) and %w", history, err)
@@ -90,8 +90,9 @@ func runHistory(ctx context.Context, history string, cfg scan.Config, s3 reader.
 		}
 		hcfg.Sources = []reader.Source{src}
 		hcfg.Filter = reader.Filter{Until: cfg.Filter.Since}
-		opts = rule.AggOptions{HistorySource: "--history " + history}
+		opts = cfg.AggOptions(time.Time{})
 	}
+	opts.HistorySource = "--history " + history
 	agg := rule.NewAggregator(opts)
 	hcfg.Aggregator = agg
 	start := time.Now()

@@ -95,7 +95,7 @@ func TestBenchSpan(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("tree %s ready in %s: %d objects, %.0f MB JSON", dir, time.Since(start).Round(time.Second), m.Objects, float64(m.BytesJSON)/1e6)
-		args := append([]string{dir, "--out", filepath.Join(t.TempDir(), "findings.jsonl")}, rules...)
+		args := append([]string{dir, "--out", filepath.Join(t.TempDir(), "findings.parquet")}, rules...)
 		s, err := RunScan(context.Background(), bin, nil, args...)
 		if err != nil {
 			t.Fatal(err)
