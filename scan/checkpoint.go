@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/trailsweep/trailsweep/internal/rule"
 	"github.com/trailsweep/trailsweep/reader"
 	"github.com/trailsweep/trailsweep/report"
@@ -33,10 +35,14 @@ var (
 	ErrCheckpointVersion  = errors.New("checkpoint was written by another version of trailsweep")
 )
 
-// manifestVersion is the layout of a checkpoint directory. Version 2 keeps
-// each object's aggregate events with its entry; version 1 did not, so its
-// runs cannot be resumed exactly.
-const manifestVersion = 2
+// manifestVersion is the layout of a checkpoint directory. Version 3
+// compresses parts with zstd and keeps aggregate events in a compact binary
+// form; version 2 kept them as JSON (about 1.5 KB an event); version 1 did
+// not keep them, so its runs cannot be resumed exactly.
+const manifestVersion = 3
+
+// partExt ends the name of a committed part.
+const partExt = ".jsonl.zst"
 
 // Manifest describes a checkpointed run: what it scans (compared on
 // resume), and its totals once finished.
@@ -182,7 +188,7 @@ type entry struct {
 	BytesOut int64                 `json:"bytes_out"`
 	Records  report.RecordStats    `json:"records"`
 	Findings []report.Finding      `json:"findings,omitempty"`
-	Events   []storedEvent         `json:"events,omitempty"`
+	Events   []byte                `json:"events,omitempty"` // appendEvents
 }
 
 // OpenCheckpoint opens dir for the run m describes. A directory without a
@@ -310,7 +316,7 @@ func (c *Checkpoint) Write(f *report.Finding) error {
 // Object to the current batch, and commits the batch when it is full.
 func (c *Checkpoint) Object(r ObjectResult) error {
 	e := entry{URI: r.Object.URI, ETag: r.Object.ETag, Failure: r.Failure, BytesIn: r.BytesIn,
-		BytesOut: r.BytesOut, Records: r.Records, Findings: c.pending, Events: storeEvents(r.Events)}
+		BytesOut: r.BytesOut, Records: r.Records, Findings: c.pending, Events: appendEvents(nil, r.Events)}
 	b, err := json.Marshal(&e)
 	c.pending = c.pending[:0]
 	if err != nil {
@@ -333,8 +339,8 @@ func (c *Checkpoint) Flush() error {
 	if c.objects == 0 {
 		return nil
 	}
-	name := filepath.Join(c.dir, "parts", fmt.Sprintf("%08d.jsonl", c.next))
-	if err := writeAtomic(name, c.batch.Bytes()); err != nil {
+	name := filepath.Join(c.dir, "parts", fmt.Sprintf("%08d", c.next)+partExt)
+	if err := writeAtomic(name, partEncoder.EncodeAll(c.batch.Bytes(), nil)); err != nil {
 		return err
 	}
 	c.next++
@@ -414,11 +420,13 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary, rules *rule.Se
 				}
 				rc.Add(&e.Findings[j])
 			}
-			for j := range e.Events {
-				if ev, ok := e.Events[j].restore(byID); ok {
-					if err := agg.Add(&ev); err != nil {
-						return fmt.Errorf("aggregate rules: %w", err)
-					}
+			evs, err := decodeEvents(e.Events, e.URI, e.ETag, byID)
+			if err != nil {
+				return fmt.Errorf("checkpoint %s: %s: %w", p.path, e.URI, err)
+			}
+			for j := range evs {
+				if err := agg.Add(&evs[j]); err != nil {
+					return fmt.Errorf("aggregate rules: %w", err)
 				}
 			}
 			return nil
@@ -475,7 +483,7 @@ func (c *Checkpoint) parts() ([]part, error) {
 			continue
 		}
 		var n int
-		if _, err := fmt.Sscanf(name, "%08d.jsonl", &n); err != nil || fmt.Sprintf("%08d.jsonl", n) != name {
+		if _, err := fmt.Sscanf(name, "%08d"+partExt, &n); err != nil || fmt.Sprintf("%08d", n)+partExt != name {
 			continue
 		}
 		ps = append(ps, part{n, filepath.Join(dir, name)})
@@ -492,7 +500,12 @@ func readPart(path string, head bool, fn func(*entry) error) error {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	defer f.Close()
-	dec := json.NewDecoder(bufio.NewReaderSize(f, 1<<16))
+	zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1))
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	defer zr.Close()
+	dec := json.NewDecoder(bufio.NewReaderSize(zr, 1<<16))
 	for {
 		var e entry
 		var err error
@@ -532,7 +545,7 @@ func readManifest(dir string) (*Manifest, error) {
 		return nil, fmt.Errorf("checkpoint %s: manifest: %w", dir, err)
 	}
 	if m.Version != manifestVersion {
-		return nil, fmt.Errorf("%w: %s has format %d, this trailsweep reads format %d (format 1 lacks the state of aggregate rules); --force without --resume starts over",
+		return nil, fmt.Errorf("%w: %s has format %d, this trailsweep reads format %d (format 1 lacks the state of aggregate rules, format 2 kept it as JSON and uncompressed); --force without --resume starts over",
 			ErrCheckpointVersion, dir, m.Version, manifestVersion)
 	}
 	return &m, nil
@@ -546,6 +559,10 @@ func (c *Checkpoint) writeManifest() error {
 	}
 	return writeAtomic(filepath.Join(c.dir, "manifest.json"), append(b, '\n'))
 }
+
+// partEncoder compresses parts: entries repeat their keys, rule names,
+// identities and the findings' record columns.
+var partEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
 
 // writeAtomic writes b to name through a fsynced temporary file renamed
 // into place, then fsyncs the directory: after a crash name holds either

@@ -1,36 +1,132 @@
 package scan
 
 import (
+	"encoding/binary"
+	"errors"
 	"time"
 
 	"github.com/trailsweep/trailsweep/internal/rule"
 	"github.com/trailsweep/trailsweep/report"
 )
 
-// storedEvent is a rule.Event as a checkpoint part keeps it: its rule by
-// id, everything else as the worker produced it.
-type storedEvent struct {
-	Rule    string         `json:"rule"`
-	Time    time.Time      `json:"time"`
-	Key     []string       `json:"key,omitempty"`
-	Card    []string       `json:"card,omitempty"`
-	Steps   uint64         `json:"steps,omitempty"`
-	History bool           `json:"history,omitempty"`
-	Finding report.Finding `json:"finding"`
-}
+// errBadEvents is returned for stored events that appendEvents did not
+// write.
+var errBadEvents = errors.New("bad stored aggregate events")
 
-// storeEvents converts an object's aggregate events for its entry.
-func storeEvents(evs []rule.Event) []storedEvent {
+// appendEvents appends an object's aggregate events in the compact binary
+// form a checkpoint entry keeps: a count, then per event its rule's key,
+// time, term or group values, cardinality values, sequence steps, history
+// flag and finding (report.AppendFinding). The finding's SourceURI and
+// ObjectETag are left out: they are the entry's.
+func appendEvents(b []byte, evs []rule.Event) []byte {
 	if len(evs) == 0 {
-		return nil
+		return b
 	}
-	out := make([]storedEvent, len(evs))
+	str := func(s string) {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	list := func(ss []string) {
+		b = binary.AppendUvarint(b, uint64(len(ss)))
+		for _, s := range ss {
+			str(s)
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(evs)))
 	for i := range evs {
 		e := &evs[i]
-		out[i] = storedEvent{Rule: e.Rule.Key(), Time: e.Time, Key: e.Key, Card: e.Card, Steps: e.Steps,
-			History: e.History, Finding: e.Finding}
+		str(e.Rule.Key())
+		b = binary.AppendVarint(b, e.Time.Unix())
+		b = binary.AppendUvarint(b, uint64(e.Time.Nanosecond()))
+		list(e.Key)
+		list(e.Card)
+		b = binary.AppendUvarint(b, e.Steps)
+		if e.History {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+		f := e.Finding
+		f.SourceURI, f.ObjectETag = "", ""
+		enc := report.AppendFinding(nil, &f)
+		b = binary.AppendUvarint(b, uint64(len(enc)))
+		b = append(b, enc...)
 	}
-	return out
+	return b
+}
+
+// decodeEvents reads what appendEvents wrote for the object uri with etag,
+// each event's rule looked up in rules; events of rules it lacks (a resume
+// forced with another rule set) are dropped.
+func decodeEvents(b []byte, uri, etag string, rules map[string]*rule.Rule) ([]rule.Event, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	bad := false
+	uvarint := func() uint64 {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			bad, b = true, nil
+			return 0
+		}
+		b = b[n:]
+		return v
+	}
+	bytes := func() []byte {
+		n := uvarint()
+		if n > uint64(len(b)) {
+			bad, b = true, nil
+			return nil
+		}
+		s := b[:n]
+		b = b[n:]
+		return s
+	}
+	list := func() []string {
+		n := uvarint()
+		if n == 0 {
+			return nil
+		}
+		if n > uint64(len(b)) {
+			bad, b = true, nil
+			return nil
+		}
+		out := make([]string, n)
+		for i := range out {
+			out[i] = string(bytes())
+		}
+		return out
+	}
+	n := uvarint()
+	if n > uint64(len(b)) {
+		return nil, errBadEvents
+	}
+	out := make([]rule.Event, 0, n)
+	for range n {
+		r := rules[string(bytes())]
+		sec, k := binary.Varint(b)
+		if k <= 0 {
+			return nil, errBadEvents
+		}
+		b = b[k:]
+		e := rule.Event{Rule: r, Time: time.Unix(sec, int64(uvarint())).UTC()}
+		e.Key, e.Card, e.Steps = list(), list(), uvarint()
+		if len(b) == 0 {
+			return nil, errBadEvents
+		}
+		e.History, b = b[0] == 1, b[1:]
+		if err := report.DecodeFinding(bytes(), &e.Finding); err != nil || bad {
+			return nil, errBadEvents
+		}
+		e.Finding.SourceURI, e.Finding.ObjectETag = uri, etag
+		if r != nil {
+			out = append(out, e)
+		}
+	}
+	if bad || len(b) != 0 {
+		return nil, errBadEvents
+	}
+	return out, nil
 }
 
 // aggregateRules maps the key (source and id) of each runnable aggregate
@@ -46,16 +142,4 @@ func aggregateRules(set *rule.Set) map[string]*rule.Rule {
 		}
 	}
 	return m
-}
-
-// restore turns a stored event back into the rule.Event the worker made,
-// its rule looked up in rules; false when rules has no such aggregate rule
-// (a resume forced with another rule set).
-func (s *storedEvent) restore(rules map[string]*rule.Rule) (rule.Event, bool) {
-	r := rules[s.Rule]
-	if r == nil {
-		return rule.Event{}, false
-	}
-	return rule.Event{Rule: r, Time: s.Time, Key: s.Key, Card: s.Card, Steps: s.Steps, History: s.History,
-		Finding: s.Finding}, true
 }

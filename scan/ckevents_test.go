@@ -185,13 +185,11 @@ func TestCheckpointEventsRoundTrip(t *testing.T) {
 					return fmt.Errorf("%s: a finding of aggregate rule %s stored in a part", e.URI, f.RuleID)
 				}
 			}
-			for i := range e.Events {
-				ev, ok := e.Events[i].restore(byID)
-				if !ok {
-					return fmt.Errorf("%s: event of unknown rule %q", e.URI, e.Events[i].Rule)
-				}
-				got[e.URI] = append(got[e.URI], ev)
+			evs, err := decodeEvents(e.Events, e.URI, e.ETag, byID)
+			if err != nil {
+				return err
 			}
+			got[e.URI] = append(got[e.URI], evs...)
 			return nil
 		}); err != nil {
 			t.Fatal(err)

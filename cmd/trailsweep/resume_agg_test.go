@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/binary"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/trailsweep/trailsweep/internal/gen"
 )
@@ -82,7 +85,7 @@ func TestKillResumeAggregate(t *testing.T) {
 // finding of an aggregate rule.
 func partEvents(t *testing.T, ck string) (n, size int) {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(ck, "parts", "*.jsonl"))
+	paths, err := filepath.Glob(filepath.Join(ck, "parts", "*.jsonl.zst"))
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no parts in %s: %v", ck, err)
 	}
@@ -91,13 +94,17 @@ func partEvents(t *testing.T, ck string) (n, size int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sc := bufio.NewScanner(f)
+		zr, err := zstd.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(zr)
 		sc.Buffer(nil, 64<<20)
 		for sc.Scan() {
 			var e struct {
 				URI      string
 				Findings []struct{ RuleID string }
-				Events   []json.RawMessage
+				Events   []byte // a count, then the events
 			}
 			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 				t.Fatalf("%s: %v", p, err)
@@ -107,9 +114,13 @@ func partEvents(t *testing.T, ck string) (n, size int) {
 					t.Errorf("%s: %s holds a finding of aggregate rule %s", p, e.URI, fi.RuleID)
 				}
 			}
-			n += len(e.Events)
-			for _, ev := range e.Events {
-				size += len(ev)
+			if len(e.Events) > 0 {
+				c, k := binary.Uvarint(e.Events)
+				if k <= 0 {
+					t.Fatalf("%s: %s: events without a count", p, e.URI)
+				}
+				n += int(c)
+				size += len(e.Events)
 			}
 		}
 		f.Close()
