@@ -118,10 +118,12 @@ type Decoder struct {
 	bad     *DecodeError // the grammar error of the record being read
 	ents    []int32      // the record's member index (Index), IndexWidth per member
 	owner   int32        // the member whose value the next composite is (-1: the record)
-	colon   int          // where member() found the colon
-	end     int          // where afterMember() found the ',' or '}' after the value
-	own     []int32      // per open container of composite: its member, or -2 when not indexed
-	cur     []int32      // per open container: its latest member, -1 before the first
+	// colon and end are relative to start, as the index is: the ws() after
+	// them may read more input, which moves the retained value to buf[0].
+	colon int     // where member() found the colon
+	end   int     // where afterMember() found the ',' or '}' after the value
+	own   []int32 // per open container of composite: its member, or -2 when not indexed
+	cur   []int32 // per open container: its latest member, -1 before the first
 
 	state     int
 	inRecords bool // the array being read is a Records array
@@ -470,9 +472,9 @@ func (d *Decoder) object() ([]byte, error) {
 			d.state, d.inRecords = stFirst, true
 			return nil, nil
 		}
-		esc := bytes.IndexByte(d.buf[d.start+keyAt:d.colon], '\\') >= 0
+		esc := bytes.IndexByte(d.buf[d.start+keyAt:d.start+d.colon], '\\') >= 0
 		var n int32
-		d.ents, n = addMember(d.ents, keyAt, d.colon-d.start, esc, -1, last)
+		d.ents, n = addMember(d.ents, keyAt, d.colon, esc, -1, last)
 		last = n
 		d.capture, d.owner = true, n // index and check the value as a record's
 		c, err = d.afterMember(c)
@@ -480,7 +482,7 @@ func (d *Decoder) object() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		d.ents[int(n)*IndexWidth+IndexEnd] = int32(d.end - d.start)
+		d.ents[int(n)*IndexWidth+IndexEnd] = int32(d.end)
 	}
 	d.pos++
 	d.state = stTop
@@ -508,7 +510,7 @@ func (d *Decoder) member() (byte, error) {
 	if c != ':' {
 		return 0, d.errorf(ErrNotJSON, d.pos, "unexpected %q, want ':'", c)
 	}
-	d.colon = d.pos
+	d.colon = d.pos - d.start
 	d.pos++
 	if c, err = d.ws(); err != nil {
 		return 0, d.truncated(err, "inside the top-level object")
@@ -526,7 +528,7 @@ func (d *Decoder) afterMember(c byte) (byte, error) {
 	if err != nil {
 		return 0, d.truncated(err, "inside the top-level object")
 	}
-	d.end = d.pos
+	d.end = d.pos - d.start
 	switch c {
 	case '}':
 		return c, nil
@@ -796,7 +798,11 @@ func (d *Decoder) composite() error {
 				// A colon directly in the record ends a key: note where
 				// the key began, relative to the record.
 				if tOwn != -2 && !lax {
-					ents, tCur = addMember(ents, last, i-start, lastEsc, tOwn, tCur)
+					// lastEsc is also set by a key that merely ran past
+					// the buffer: look, so that the index does not depend
+					// on where reads end.
+					esc := lastEsc && bytes.IndexByte(b[start+last:i], '\\') >= 0
+					ents, tCur = addMember(ents, last, i-start, esc, tOwn, tCur)
 				}
 				st = gValue
 				i++

@@ -465,6 +465,7 @@ func (w *worker) process(f fetched) result {
 func (w *worker) record(r *result, raw []byte, keys []int32, index int64) {
 	rec := w.rec
 	w.baseValid = false
+	w.match = w.match[:0] // the rules this record matched, none until matched
 	if err := rec.ResetMembers(raw, keys); err != nil {
 		r.records.Malformed++
 		return

@@ -29,7 +29,7 @@ func (c *collect) keys() []string {
 	return out
 }
 
-func builtinSet(t *testing.T) *rule.Set {
+func builtinSet(t testing.TB) *rule.Set {
 	t.Helper()
 	rules, err := rule.Builtin()
 	if err != nil {

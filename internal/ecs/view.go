@@ -16,7 +16,10 @@ func (r *Record) StrView(path ...string) string {
 }
 
 // StrViewKnown is StrView that also tells an absent value or a string
-// (true) from a value that is present but not a string (false, with "").
+// (true) from a value that is present but not a string (false, with ""):
+// absent means a key missing where every value along path is an object;
+// a path that meets anything else on the way (an array, whose elements
+// may hold the rest of it) is not known either.
 func (r *Record) StrViewKnown(path ...string) (string, bool) {
 	if r.lazy {
 		switch s, st := r.plain(path...); st {
@@ -28,6 +31,13 @@ func (r *Record) StrViewKnown(path ...string) (string, bool) {
 	}
 	v := r.lookup(path...)
 	if v == nil {
+		for i := 1; i < len(path); i++ {
+			if p := r.lookup(path[:i]...); p == nil {
+				break
+			} else if p.Type() != fastjson.TypeObject {
+				return "", false
+			}
+		}
 		return "", true
 	}
 	if v.Type() != fastjson.TypeString {

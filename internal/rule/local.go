@@ -22,7 +22,7 @@ func (s *Set) Local() *Local {
 
 // Match is Set.Match.
 func (l *Local) Match(d kql.Doc, provider, action string, dst []*Rule) []*Rule {
-	for _, r := range l.candidates(keys{provider: provider, action: action}) {
+	for _, r := range l.candidates(knownKeys(provider, action)) {
 		if r.m.Match(d) {
 			dst = append(dst, r)
 		}

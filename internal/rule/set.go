@@ -37,22 +37,30 @@ const identityField = "aws.cloudtrail.user_identity.type"
 
 var identityPath = []string{"userIdentity", "type"}
 
-// keys are the values of a record a Set picks candidate rules by.
+// keys are the values of a record a Set picks candidate rules by. A value
+// is known when the record holds it as one string, or not at all (""); one
+// that is not known (an array, a number, an object, a path through an
+// array) narrows nothing: every rule is admitted on that field, and the
+// rules themselves decide, so the index never changes a verdict.
 type keys struct {
-	provider, action string
-	identity         string
-	identityKnown    bool // identity is the record's string, or "" for none; else any identity is admitted
+	provider, action, identity                string
+	providerKnown, actionKnown, identityKnown bool
 }
 
-// indexKey appends to dst a key that tells every keys apart (lengths are
-// uvarints ahead of the strings).
+// indexKey appends to dst a key that tells every keys apart: per value a
+// byte, 0 when it is not known, else 1 and its length as a uvarint ahead of
+// the string.
 func indexKey(dst []byte, k keys) []byte {
-	dst = append(binary.AppendUvarint(dst, uint64(len(k.provider))), k.provider...)
-	dst = append(binary.AppendUvarint(dst, uint64(len(k.action))), k.action...)
-	if !k.identityKnown {
+	dst = appendKey(dst, k.provider, k.providerKnown)
+	dst = appendKey(dst, k.action, k.actionKnown)
+	return appendKey(dst, k.identity, k.identityKnown)
+}
+
+func appendKey(dst []byte, v string, known bool) []byte {
+	if !known {
 		return append(dst, 0)
 	}
-	return append(append(dst, 1), k.identity...)
+	return append(binary.AppendUvarint(append(dst, 1), uint64(len(v))), v...)
 }
 
 // NewSet builds a Set from rules, in the given order. Two runnable rules
@@ -116,7 +124,7 @@ func (s *Set) Fields() []ecs.Field { return s.fields }
 // to other values is never evaluated. The result is the same as evaluating
 // every runnable rule.
 func (s *Set) Match(d kql.Doc, provider, action string, dst []*Rule) []*Rule {
-	for _, r := range s.candidates(keys{provider: provider, action: action}, nil) {
+	for _, r := range s.candidates(knownKeys(provider, action), nil) {
 		if r.m.Match(d) {
 			dst = append(dst, r)
 		}
@@ -129,7 +137,7 @@ func (s *Set) Match(d kql.Doc, provider, action string, dst []*Rule) []*Rule {
 // record without building its ECS view. Neither CanMatch nor Match keeps
 // provider or action: they may be transient views of a record's bytes.
 func (s *Set) CanMatch(provider, action string) bool {
-	return len(s.candidates(keys{provider: provider, action: action}, nil)) > 0
+	return len(s.candidates(knownKeys(provider, action), nil)) > 0
 }
 
 // MatchRecord is Match for a record, whose eventSource, eventName and
@@ -143,9 +151,17 @@ func (s *Set) MatchRecord(rec *ecs.Record, dst []*Rule) []*Rule {
 	return dst
 }
 
+// knownKeys returns the keys of a record with this eventSource and
+// eventName, strings, and any identity.
+func knownKeys(provider, action string) keys {
+	return keys{provider: provider, action: action, providerKnown: true, actionKnown: true}
+}
+
 // recordKeys returns rec's keys: transient views of its bytes.
 func recordKeys(rec *ecs.Record) keys {
-	k := keys{provider: rec.StrView("eventSource"), action: rec.StrView("eventName")}
+	var k keys
+	k.provider, k.providerKnown = rec.StrViewKnown("eventSource")
+	k.action, k.actionKnown = rec.StrViewKnown("eventName")
 	k.identity, k.identityKnown = rec.StrViewKnown(identityPath...)
 	return k
 }
@@ -161,17 +177,11 @@ func (s *Set) candidates(k keys, scratch []byte) []*Rule {
 	if ok {
 		return c
 	}
-	p := s.provider.lookup(k.provider, len(s.run))
-	a := s.action.lookup(k.action, len(s.run))
-	var id []uint64
-	if k.identityKnown {
-		id = s.identity.lookup(k.identity, len(s.run))
-	}
+	p := s.provider.lookup(k.provider, k.providerKnown, len(s.run))
+	a := s.action.lookup(k.action, k.actionKnown, len(s.run))
+	id := s.identity.lookup(k.identity, k.identityKnown, len(s.run))
 	for i := range p {
-		p[i] &= a[i]
-		if id != nil {
-			p[i] &= id[i]
-		}
+		p[i] &= a[i] & id[i]
 	}
 	for w, word := range p {
 		for b := 0; word != 0; b++ {
@@ -250,9 +260,16 @@ func newIndex(rules []*Rule, field string) index {
 	return x
 }
 
-// lookup returns a bitset over n rules of those that admit value v.
-func (x *index) lookup(v string, n int) []uint64 {
+// lookup returns a bitset over n rules of those that admit value v; all n
+// when v is not known.
+func (x *index) lookup(v string, known bool, n int) []uint64 {
 	bits := make([]uint64, (n+63)/64)
+	if !known {
+		for i := range n {
+			bits[i/64] |= 1 << (i % 64)
+		}
+		return bits
+	}
 	set := func(ids []int) {
 		for _, i := range ids {
 			bits[i/64] |= 1 << (i % 64)

@@ -308,7 +308,7 @@ func TestSetEquivalence(t *testing.T) {
 		if !s.CanMatch(p, a) {
 			skipped++
 		}
-		evaluated += len(s.candidates(keys{provider: p, action: a}, nil))
+		evaluated += len(s.candidates(knownKeys(p, a), nil))
 		evaluatedID += len(s.candidates(recordKeys(lazy), nil))
 	}
 	avg := float64(evaluated) / float64(len(raws))
@@ -353,7 +353,7 @@ func TestLocalPairs(t *testing.T) {
 			{"ab", "c", "adhoc-1"}, {"a", "bc", "adhoc-2"}, {"abc", "", ""}, {"", "abc", ""},
 		} {
 			d := mapDoc{"event.provider": {tt.provider}, "event.action": {tt.action}}
-			c := local.candidates(keys{provider: tt.provider, action: tt.action})
+			c := local.candidates(knownKeys(tt.provider, tt.action))
 			var got string
 			if len(c) == 1 {
 				got = c[0].ID
