@@ -40,10 +40,21 @@ type Summary struct {
 
 	Output string // where the findings went; "-" for stdout
 
+	// Spilled is the aggregate state that did not fit in memory and went
+	// to the work directory: sorted runs, and their bytes before
+	// compression.
+	Spilled SpillStats
+
 	// NotEvaluated says what the scan could not evaluate and why (the
 	// aggregate rules, when their state could not spill to the work
 	// directory); empty when everything read was evaluated.
 	NotEvaluated string
+}
+
+// SpillStats counts what an external sort wrote to the work directory.
+type SpillStats struct {
+	Runs  int
+	Bytes int64
 }
 
 // TimeWindow is the scanned event-time window; a zero bound is open.
@@ -218,6 +229,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 	}
 	p("\n")
 
+	if s.Spilled.Runs > 0 {
+		p("  spilled:   %d sorted runs of aggregate state to the work directory (%s before compression)\n", s.Spilled.Runs, megabytes(s.Spilled.Bytes))
+	}
 	p("  findings:  %d", s.Findings)
 	if s.Output != "" {
 		out := s.Output
@@ -326,6 +340,10 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		BytesReadPerSecond       float64 `json:"bytes_read_per_second"`
 		RecordsPerSecond         float64 `json:"records_per_second"`
 	}
+	type spilled struct {
+		Runs  int   `json:"runs"`
+		Bytes int64 `json:"bytes"`
+	}
 	type summary struct {
 		Sources         []string    `json:"sources"`
 		Started         *string     `json:"started"`
@@ -342,6 +360,7 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		FindingsByRule  []ruleCount `json:"findings_by_rule"`
 		NewTerms        []newTerms  `json:"new_terms_history"`
 		Output          string      `json:"output"`
+		Spilled         spilled     `json:"spilled"`
 		NotEvaluated    string      `json:"not_evaluated,omitempty"`
 		Throughput      throughput  `json:"throughput"`
 	}
@@ -364,6 +383,7 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		Findings:        s.Findings,
 		FindingsByRule:  make([]ruleCount, len(s.FindingsByRule)),
 		Output:          s.Output,
+		Spilled:         spilled(s.Spilled),
 		NotEvaluated:    s.NotEvaluated,
 	}
 	out.NewTerms = make([]newTerms, len(s.NewTerms))

@@ -13,5 +13,7 @@ func flushAggregate(cfg Config, agg *rule.Aggregator, sum *report.Summary, byRul
 		return nil
 	}
 	sum.NewTerms = agg.HistorySpans()
-	return agg.Flush(func(f *report.Finding) error { return writeFinding(sink, f, sum, byRule) })
+	err := agg.Flush(func(f *report.Finding) error { return writeFinding(sink, f, sum, byRule) })
+	sum.Spilled.Runs, sum.Spilled.Bytes = agg.Spilt()
+	return err
 }

@@ -445,6 +445,7 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary, rules *rule.Se
 	}); err != nil {
 		return nil, err
 	}
+	sum.Spilled.Runs, sum.Spilled.Bytes = agg.Spilt()
 	sort.Slice(sum.Failures, func(i, j int) bool { return sum.Failures[i].URI < sum.Failures[j].URI })
 	sum.Objects.Listed = sum.Objects.Scanned + sum.Objects.Failed + sum.Objects.SkippedTotal()
 	sum.Findings = rc.Total()

@@ -24,16 +24,21 @@ func parseMemory(s string) (int64, error) {
 	if err != nil {
 		return 0, usageErr("--memory %q: %w", s, err)
 	}
-	if n < 16<<20 || n > 1<<50 {
-		return 0, usageErr("--memory %s: want at least 16MiB", s)
+	if n < 1<<20 || n > 1<<50 {
+		return 0, usageErr("--memory %s: want at least 1MiB", s)
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
+	if tuneGC && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(int64(n) / 256 * (memoryLimit >> 20))
 	}
 	return int64(n), nil
 }
 
+// tuneGC is set by main: the CLI run in-process by tests leaves the test
+// binary's collector alone.
+var tuneGC bool
+
 func tuneMemory() {
+	tuneGC = true
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}

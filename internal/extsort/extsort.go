@@ -42,9 +42,10 @@ type Sorter struct {
 
 	buf   []byte // key and value bytes of the records in memory
 	index []span // one per record in buf
-	runs  []string
-	n     int64 // records added
-	spilt int64 // bytes written to runs, every pass
+	runs   []string
+	n      int64 // records added
+	spills int   // runs written from memory
+	spilt  int64 // record bytes written to runs (before compression), every pass
 }
 
 type span struct{ off, klen, vlen uint32 }
@@ -82,9 +83,10 @@ func (s *Sorter) Add(key, val []byte) error {
 // Len returns the number of records added.
 func (s *Sorter) Len() int64 { return s.n }
 
-// Runs returns the number of runs spilt so far; SpiltBytes what they hold,
-// every merge pass included.
-func (s *Sorter) Runs() int         { return len(s.runs) }
+// Runs returns the number of runs spilt from memory so far; SpiltBytes the
+// record bytes written to runs (before compression), every merge pass
+// included. Both stay after Close.
+func (s *Sorter) Runs() int         { return s.spills }
 func (s *Sorter) SpiltBytes() int64 { return s.spilt }
 
 func (s *Sorter) key(sp span) []byte { return s.buf[sp.off : sp.off+sp.klen] }
@@ -101,6 +103,7 @@ func (s *Sorter) spill() error {
 		return fmt.Errorf("%w: %w", ErrSpill, err)
 	}
 	s.runs = append(s.runs, f.Name())
+	s.spills++
 	w := newRunWriter(f)
 	var hdr [2 * binary.MaxVarintLen32]byte
 	for _, sp := range s.index {

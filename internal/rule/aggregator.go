@@ -57,6 +57,9 @@ type Aggregator struct {
 	newTerms map[*Rule]bool // new_terms rules that saw an event
 	events   *extsort.Sorter
 	key, val []byte
+
+	findingRuns  int // spilt by Flush's sort of the findings
+	findingBytes int64
 }
 
 // NewAggregator returns an empty Aggregator.
@@ -78,9 +81,11 @@ func NewAggregator(opts AggOptions) *Aggregator {
 	}
 }
 
-// Spilt reports how many sorted runs the Aggregator's events spilled to the
-// work directory, and their bytes.
-func (a *Aggregator) Spilt() (runs int, bytes int64) { return a.events.Runs(), a.events.SpiltBytes() }
+// Spilt reports how many sorted runs the Aggregator's events and findings
+// spilled to the work directory, and the bytes they held before compression.
+func (a *Aggregator) Spilt() (runs int, bytes int64) {
+	return a.events.Runs() + a.findingRuns, a.events.SpiltBytes() + a.findingBytes
+}
 
 // Close removes what the Aggregator spilled. Flush closes it too.
 func (a *Aggregator) Close() error { return a.events.Close() }
@@ -243,7 +248,10 @@ func (a *Aggregator) Flush(emit func(*report.Finding) error) (err error) {
 	}
 	defer it.Close()
 	out := extsort.New(a.opts.Dir, "trailsweep-findings", a.opts.Memory)
-	defer out.Close()
+	defer func() {
+		a.findingRuns, a.findingBytes = out.Runs(), out.SpiltBytes()
+		out.Close()
+	}()
 	var fk, fv []byte
 	put := func(f *report.Finding) error {
 		fk = appendTime(fk[:0], f.EventTime)
