@@ -44,7 +44,7 @@ type Config struct {
 	Raw         bool
 	Decode      reader.DecodeOptions
 	// MaxInFlight bounds the stored bytes fetched and not yet decoded;
-	// default DefaultMaxInFlight.
+	// default DefaultMaxInFlight, or 3/16 of Memory when that is less.
 	MaxInFlight int64
 
 	// Ingested stands in for event.ingested; default: the scan's start time,
@@ -179,6 +179,9 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 	})
 
 	// Fetchers: bounded by Concurrency, network-bound, and by the bytes in flight.
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = min(DefaultMaxInFlight, cfg.memory()*3/16)
+	}
 	inflight := newInFlight(cfg.MaxInFlight)
 	var fetchWG sync.WaitGroup
 	for range cfg.Concurrency {
