@@ -192,9 +192,11 @@ func keyHash(k []byte) uint64 {
 
 // buildTops fills r.tops with the record's own members, the first of
 // duplicate keys; r.topsOK is false when a key holds escapes or white
-// space precedes a colon (find then answers).
+// space precedes a colon (find then answers). It also notes, in r.comp,
+// every member (duplicates included) whose value may be an object or an
+// array, for Malformed.
 func (r *Record) buildTops() {
-	r.topsGen, r.topsOK = r.gen, false
+	r.topsGen, r.topsOK, r.ncomp = r.gen, false, 0
 	idx, raw, n := r.idx, r.raw, len(r.idx)/ixWidth
 	for e, count := 0, 0; e >= 0 && n > 0; count++ {
 		if count == len(r.tops)/2 {
@@ -205,6 +207,14 @@ func (r *Record) buildTops() {
 			return
 		}
 		key := raw[k+1 : c-1]
+		if c+1 < len(raw) {
+			if b := raw[c+1]; b == '{' || b == '[' || isSpace(b) { // composite, maybe: for Malformed
+				if r.ncomp < len(r.comp) {
+					r.comp[r.ncomp] = int32(e)
+				}
+				r.ncomp++
+			}
+		}
 		for i := keyHash(key); ; i = (i + 1) % uint64(len(r.tops)) {
 			s := &r.tops[i]
 			if s.gen != r.gen {
