@@ -192,9 +192,9 @@ func keyHash(k []byte) uint64 {
 
 // buildTops fills r.tops with the record's own members, the first of
 // duplicate keys; r.topsOK is false when a key holds escapes or white
-// space precedes a colon (find then answers). It also notes, in r.comp,
-// every member (duplicates included) whose value may be an object or an
-// array, for Malformed.
+// space precedes a colon (find then answers). It also notes, for
+// Malformed, the members whose value is an object or an array
+// (noteComposite).
 func (r *Record) buildTops() {
 	r.topsGen, r.topsOK, r.ncomp = r.gen, false, 0
 	idx, raw, n := r.idx, r.raw, len(r.idx)/ixWidth
@@ -203,18 +203,13 @@ func (r *Record) buildTops() {
 			return // a record of a hundred members: not worth a table
 		}
 		k, c := int(idx[e*ixWidth+ixKey]), int(idx[e*ixWidth+ixColon])
-		if k&ixEscaped != 0 || k < 0 || c <= k+1 || c >= len(raw) || raw[c-1] != '"' {
+		if k&ixEscaped != 0 || k < 0 || c <= k+1 || c+1 >= len(raw) || raw[c-1] != '"' {
 			return
 		}
-		key := raw[k+1 : c-1]
-		if c+1 < len(raw) {
-			if b := raw[c+1]; b == '{' || b == '[' || isSpace(b) { // composite, maybe: for Malformed
-				if r.ncomp < len(r.comp) {
-					r.comp[r.ncomp] = int32(e)
-				}
-				r.ncomp++
-			}
+		if v := raw[c+1]; v|0x20 == '{' || v <= ' ' { // '[' is '{' less 0x20
+			r.noteComposite(e, k, c)
 		}
+		key := raw[k+1 : c-1]
 		for i := keyHash(key); ; i = (i + 1) % uint64(len(r.tops)) {
 			s := &r.tops[i]
 			if s.gen != r.gen {
@@ -232,6 +227,26 @@ func (r *Record) buildTops() {
 		e = next
 	}
 	r.topsOK = true
+}
+
+// noteComposite notes in r.comp the record's member e, whose key's quote
+// is at k and colon at c (checked by buildTops), when its value is an
+// object or an array and its key may be one Malformed checks (keySigs).
+// Out of buildTops' loop, which it would slow: only a few members of a
+// record have composite values.
+//
+//go:noinline
+func (r *Record) noteComposite(e, k, c int) {
+	if v := firstByte(r.raw, c+1); v != '{' && v != '[' {
+		return
+	}
+	if keySigs[levelTop]&(1<<keySig(r.raw[k+1:c-1])) == 0 {
+		return
+	}
+	if r.ncomp < len(r.comp) {
+		r.comp[r.ncomp] = int32(e)
+	}
+	r.ncomp++
 }
 
 // tableKey returns the key of member e of r.tops: buildTops admits only
@@ -393,6 +408,17 @@ func plainText(v []byte) (string, bool) {
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// firstByte returns the first byte from raw[i] on that is not white space,
+// 0 when there is none.
+func firstByte(raw []byte, i int) byte {
+	for ; i >= 0 && i < len(raw); i++ {
+		if c := raw[i]; !isSpace(c) {
+			return c
+		}
+	}
+	return 0
+}
 
 // unescapeKey returns the JSON string literal q (quotes included)
 // unescaped.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
+	"github.com/trailsweep/trailsweep/internal/gen"
 	"github.com/trailsweep/trailsweep/reader"
 )
 
@@ -51,5 +52,74 @@ func BenchmarkResetMembersHot(b *testing.B) {
 		if r.StrView("eventSource") == "" || r.StrView("eventName") == "" || r.StrView("userIdentity", "type") == "" {
 			b.Fatal("hot field absent")
 		}
+	}
+}
+
+// BenchmarkMalformedShared is BenchmarkResetMembersHot over every record
+// of the shared datasets (real CloudTrail), without and with the
+// malformed-object check: the difference is what the check costs a record.
+// SetBytes counts the records' bytes.
+func BenchmarkMalformedShared(b *testing.B) {
+	root := filepath.Join("..", "..", "..", "shared", "datasets")
+	if _, err := os.Stat(root); err != nil {
+		b.Skipf("../shared not present: %v", err)
+	}
+	files, err := gen.LogFiles(root)
+	if err != nil {
+		b.Fatal(err)
+	}
+	type split struct {
+		raw []byte
+		idx []int32
+	}
+	var recs []split
+	var size int64
+	for _, f := range files {
+		body, err := gen.ReadLog(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		d, err := reader.NewDecoder(bytes.NewReader(body), reader.DecodeOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			raw, err := d.Next()
+			if err != nil {
+				break
+			}
+			recs = append(recs, split{bytes.Clone(raw), append([]int32(nil), d.Index()...)})
+			size += int64(len(raw))
+		}
+	}
+	for _, check := range []bool{false, true} {
+		name := "without"
+		if check {
+			name = "with"
+		}
+		b.Run(name, func(b *testing.B) {
+			r := ecs.NewRecord(ecs.Options{})
+			b.SetBytes(size)
+			b.ReportAllocs()
+			bad := 0
+			for b.Loop() {
+				bad = 0
+				for _, s := range recs {
+					if err := r.ResetMembers(s.raw, s.idx); err != nil {
+						b.Fatal(err)
+					}
+					if check && r.Malformed() != nil {
+						bad++
+						continue
+					}
+					r.EventTime()
+					_, _, _ = r.StrView("eventSource"), r.StrView("eventName"), r.StrView("userIdentity", "type")
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(recs)), "ns/record")
+			if bad != 0 {
+				b.Fatalf("%d real records malformed", bad)
+			}
+		})
 	}
 }

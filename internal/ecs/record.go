@@ -71,7 +71,7 @@ type Record struct {
 	tops    [128]topSlot      // the record's own members by key (findTop)
 	topsGen uint32            // the record tops was built for
 	topsOK  bool              // tops can answer
-	comp    [16]int32         // the record's members whose value may be composite (buildTops)
+	comp    [16]int32         // the record's members whose value is composite, for Malformed (buildTops)
 	ncomp   int               // how many buildTops found; more than len(comp): not all noted
 
 	typeGen uint32 // the record typeErr belongs to

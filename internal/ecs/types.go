@@ -164,17 +164,31 @@ func stringField(level int, key []byte) int {
 	return -1
 }
 
-// keyLengths has, per level, bit n set when a key of n bytes may be a
-// string field or hold one.
-var keyLengths = func() (m [numLevels]uint64) {
+// keySig is a 6-bit signature of a key (its length, first and last
+// bytes), for a quick filter: the multipliers keep the keys CloudTrail
+// writes as objects (requestParameters, responseElements, tlsDetails,
+// resources, sessionContext's attributes and webIdFederationData…) apart
+// from the keys checked, so their members are skipped without reading
+// their keys further. Two keys of one signature are told apart by
+// stringField.
+func keySig(k []byte) uint {
+	if len(k) == 0 {
+		return 0
+	}
+	return (uint(len(k)) + 3*uint(k[0]) + 11*uint(k[len(k)-1])) & 63
+}
+
+// keySigs has, per level, bit keySig(k) set for every key k that is a
+// string field or holds one.
+var keySigs = func() (m [numLevels]uint64) {
 	for l, names := range stringFields {
 		for _, name := range names {
-			m[l] |= 1 << len(name)
+			m[l] |= 1 << keySig([]byte(name))
 		}
 	}
-	m[levelTop] |= 1 << len("userIdentity")
-	m[levelIdentity] |= 1 << len("sessionContext")
-	m[levelSession] |= 1 << len("sessionIssuer")
+	m[levelTop] |= 1 << keySig([]byte("userIdentity"))
+	m[levelIdentity] |= 1 << keySig([]byte("sessionContext"))
+	m[levelSession] |= 1 << keySig([]byte("sessionIssuer"))
 	return m
 }()
 
@@ -244,7 +258,7 @@ func (r *Record) checkMembers(first, level int) error {
 		// The value's first byte: strings, numbers and literals need no more.
 		if c := int(idx[e*ixWidth+ixColon]); c >= 0 && c+1 < len(raw) {
 			if b := raw[c+1]; b == '{' || b == '[' || isSpace(b) {
-				if err := r.checkMember(e, level); err != nil {
+				if err := r.checkMember(e, level); err != nil { // which reads past white space
 					return err
 				}
 			}
@@ -268,19 +282,20 @@ func (r *Record) checkMember(e, level int) error {
 	if i >= len(raw) || (raw[i] != '{' && raw[i] != '[') {
 		return nil
 	}
-	k, c := int(r.idx[e*ixWidth+ixKey]), i-1
-	if k&ixEscaped == 0 && k >= 0 && k+1 < c && raw[c] == ':' && raw[c-1] == '"' {
-		// The key's length alone rules out most composite members
-		// (requestParameters, attributes, webIdFederationData).
-		if n := c - k - 2; n >= 64 || keyLengths[level]&(1<<n) == 0 {
+	var key []byte
+	if k, c := int(r.idx[e*ixWidth+ixKey]), int(r.idx[e*ixWidth+ixColon]); k&ixEscaped == 0 && k >= 0 && k+1 < c && c < len(raw) && raw[c-1] == '"' {
+		// The key's signature rules out most composite members.
+		key = raw[k+1 : c-1]
+		if keySigs[level]&(1<<keySig(key)) == 0 {
 			return nil
 		}
-	}
-	key, esc := r.keyOf(e)
-	if esc {
-		k := int(r.idx[e*ixWidth+ixKey] &^ ixEscaped)
-		if u, ok := unescapeKey(raw[k : k+len(key)+2]); ok {
-			key = []byte(u)
+	} else {
+		var esc bool
+		if key, esc = r.keyOf(e); esc {
+			k := int(r.idx[e*ixWidth+ixKey] &^ ixEscaped)
+			if u, ok := unescapeKey(raw[k : k+len(key)+2]); ok {
+				key = []byte(u)
+			}
 		}
 	}
 	if f := stringField(level, key); f >= 0 {
@@ -304,16 +319,9 @@ func (r *Record) checkMember(e, level int) error {
 	return nil
 }
 
-// identityKeys are the keys of userIdentity's string fields and of its
-// session issuer's.
-var identityKeys = func() (m uint64) {
-	for _, l := range []int{levelIdentity, levelIssuer} {
-		for _, name := range stringFields[l] {
-			m |= 1 << len(name)
-		}
-	}
-	return m
-}()
+// identitySigs has bit keySig(k) set for the keys k of userIdentity's
+// string fields and of its session issuer's.
+var identitySigs = keySigs[levelIdentity] | keySigs[levelIssuer]
 
 // suspicious reports whether some member below the top-level member e,
 // whose first child is child, may be a string field of userIdentity or of
@@ -328,19 +336,23 @@ func (r *Record) suspicious(e, child int) bool {
 		end = next
 	}
 	for j := child; j < end; j++ {
-		k, c := int(idx[j*ixWidth+ixKey]), int(idx[j*ixWidth+ixColon])
+		c := int(idx[j*ixWidth+ixColon])
 		if c < 0 || c+1 >= len(raw) {
 			return true
 		}
-		b := raw[c+1]
-		if b != '{' && b != '[' && !isSpace(b) {
-			continue
+		if b := raw[c+1]; b != '{' && b != '[' {
+			if !isSpace(b) {
+				continue
+			}
+			if b = firstByte(raw, c+1); b != '{' && b != '[' {
+				continue
+			}
 		}
+		k := int(idx[j*ixWidth+ixKey])
 		if k&ixEscaped != 0 || k < 0 || k+1 >= c || raw[c-1] != '"' {
 			return true
 		}
-		n := c - k - 2
-		if n < 64 && identityKeys&(1<<n) != 0 && (stringField(levelIdentity, raw[k+1:c-1]) >= 0 || stringField(levelIssuer, raw[k+1:c-1]) >= 0) {
+		if key := raw[k+1 : c-1]; identitySigs&(1<<keySig(key)) != 0 && (stringField(levelIdentity, key) >= 0 || stringField(levelIssuer, key) >= 0) {
 			return true
 		}
 	}
