@@ -181,3 +181,38 @@ func TestKeywordTypes(t *testing.T) {
 		}
 	}
 }
+
+// FuzzMalformed: a record read member by member (the scanner's way) is
+// malformed exactly when the whole parse says so, for the same field.
+func FuzzMalformed(f *testing.F) {
+	for _, s := range []string{
+		`{"eventSource":{"a":1}}`, `{"eventSource":["x",{"a":1}]}`, `{"eventSource":["x",{}]}`,
+		`{"userIdentity":{"type":{"a":1}}}`, `{"userIdentity":{"sessionContext":{"sessionIssuer":{"arn":[[{"a":1}]]}}}}`,
+		`{"event\u0053ource":{"a":1}}`, `{ "errorCode" : { "a" : 1 } }`, `{"eventSource":"x","eventSource":{"a":1}}`,
+		`{"userIdentity":{"type":"Root","onBehalfOf":{"type":{"a":1}}}}`, `{"requestParameters":{"eventSource":{"a":1}}}`,
+		`{"userIdentity":{"type":"a"},"userIdentity":{"arn":{"b":2}}}`, `{"errorMessage":{"a":null}}`,
+	} {
+		f.Add(s)
+	}
+	whole, lazy := ecs.NewRecord(ecs.Options{}), ecs.NewRecord(ecs.Options{})
+	f.Fuzz(func(t *testing.T, raw string) {
+		if whole.Reset([]byte(raw)) != nil {
+			return
+		}
+		d, err := reader.NewDecoder(bytes.NewReader([]byte(`{"Records":[`+raw+`]}`)), reader.DecodeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		split, err := d.Next()
+		if err != nil || string(split) != raw {
+			return // not one record as the splitter reads it (white space around it, a value fastjson alone takes)
+		}
+		if err := lazy.ResetMembers(split, d.Index()); err != nil {
+			t.Fatalf("ResetMembers(%q): %v", raw, err)
+		}
+		a, b := ecs.MalformedReason(lazy.Malformed()), ecs.MalformedReason(whole.Malformed())
+		if a != b {
+			t.Fatalf("%q: member by member %q, whole %q", raw, a, b)
+		}
+	})
+}
