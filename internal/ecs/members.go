@@ -37,7 +37,9 @@ var errMember = errors.New("member does not parse")
 // first member and its next sibling (-1 for none). The record's JSON must
 // already be checked (the splitter does), and idx must stay unchanged until
 // the next reset. Offsets are checked when read: a bad one, or a value that
-// does not parse, reads as absent and makes Err report it.
+// does not parse, reads as absent and makes Err report it. A record holding
+// an object where CloudTrail writes a string resets without error, as with
+// Reset: Malformed reports it, and the scanner then evaluates no rule.
 func (r *Record) ResetMembers(raw []byte, idx []int32) error {
 	r.next()
 	r.err = nil
