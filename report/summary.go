@@ -88,8 +88,27 @@ func (o ObjectStats) NotReached() int64 {
 }
 
 // RecordStats counts records read, evaluated against the rules, dropped for
-// falling outside the window, and malformed.
-type RecordStats struct{ Read, Evaluated, OutsideWindow, Malformed int64 }
+// falling outside the window, and malformed. MalformedBy counts the
+// malformed records whose reason names a field, by reason ("userIdentity.type
+// is an object": an object where CloudTrail writes a string, which
+// Elasticsearch rejects); they are counted in Malformed too. Nil when there
+// are none.
+type RecordStats struct {
+	Read, Evaluated, OutsideWindow, Malformed int64
+	MalformedBy                               map[string]int64 `json:",omitempty"`
+}
+
+// AddMalformed counts one malformed record, under reason when it is not "".
+func (r *RecordStats) AddMalformed(reason string) {
+	r.Malformed++
+	if reason == "" {
+		return
+	}
+	if r.MalformedBy == nil {
+		r.MalformedBy = make(map[string]int64)
+	}
+	r.MalformedBy[reason]++
+}
 
 // ObjectFailure is an object that could not be read, and why: Reason for
 // people, Kind for machines (see reader.ErrorKind).
@@ -118,6 +137,12 @@ func (r *RecordStats) Add(o RecordStats) {
 	r.Evaluated += o.Evaluated
 	r.OutsideWindow += o.OutsideWindow
 	r.Malformed += o.Malformed
+	for reason, n := range o.MalformedBy {
+		if r.MalformedBy == nil {
+			r.MalformedBy = make(map[string]int64)
+		}
+		r.MalformedBy[reason] += n
+	}
 }
 
 // SortRuleCounts sorts rc by count, highest first, then by rule id.
@@ -228,6 +253,14 @@ func (s *Summary) WriteText(w io.Writer) error {
 		p(" (%.0f records/s)", float64(r.Read)/secs)
 	}
 	p("\n")
+	if len(r.MalformedBy) > 0 {
+		reasons := slices.Sorted(maps.Keys(r.MalformedBy))
+		parts := make([]string, len(reasons))
+		for i, why := range reasons {
+			parts[i] = fmt.Sprintf("%d %s", r.MalformedBy[why], Clean(why))
+		}
+		p("             malformed: %s\n", strings.Join(parts, ", "))
+	}
 
 	if s.Spilled.Runs > 0 {
 		p("  spilled:   %d sorted runs of aggregate state to the work directory (%s before compression)\n", s.Spilled.Runs, megabytes(s.Spilled.Bytes))
@@ -320,6 +353,8 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		Evaluated     int64 `json:"evaluated"`
 		OutsideWindow int64 `json:"outside_window"`
 		Malformed     int64 `json:"malformed"`
+		// MalformedBy: the malformed records whose reason names a field, by reason.
+		MalformedBy map[string]int64 `json:"malformed_by_reason"`
 	}
 	type newTerms struct {
 		RuleID        string  `json:"rule_id"`
@@ -379,7 +414,7 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		Failures:        make([]failure, len(s.Failures)),
 		BytesCompressed: s.BytesCompressed,
 		BytesRead:       s.BytesRead,
-		Records:         records{s.Records.Read, s.Records.Evaluated, s.Records.OutsideWindow, s.Records.Malformed},
+		Records:         records{s.Records.Read, s.Records.Evaluated, s.Records.OutsideWindow, s.Records.Malformed, s.Records.MalformedBy},
 		Findings:        s.Findings,
 		FindingsByRule:  make([]ruleCount, len(s.FindingsByRule)),
 		Output:          s.Output,
@@ -389,6 +424,9 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 	out.NewTerms = make([]newTerms, len(s.NewTerms))
 	for i, h := range s.NewTerms {
 		out.NewTerms[i] = newTerms{h.RuleID, h.RuleName, h.RuleSource, h.Source, jsonTime(h.HistoryFrom), jsonTime(h.DetectionFrom)}
+	}
+	if out.Records.MalformedBy == nil {
+		out.Records.MalformedBy = map[string]int64{}
 	}
 	if out.Objects.Skipped == nil {
 		out.Objects.Skipped = map[string]int64{}

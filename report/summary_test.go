@@ -29,8 +29,9 @@ func sampleSummary(complete bool, failures int, notReached int64) *Summary {
 		},
 		BytesCompressed: 8_000_000,
 		BytesRead:       80_000_000,
-		Records:         RecordStats{Read: 40_000, Evaluated: 39_000, OutsideWindow: 900, Malformed: 100},
-		Output:          "out.parquet",
+		Records: RecordStats{Read: 40_000, Evaluated: 39_000, OutsideWindow: 900, Malformed: 100,
+			MalformedBy: map[string]int64{"userIdentity.type is an object": 7, "eventSource holds an object in an array\x1b[2J": 2}},
+		Output: "out.parquet",
 	}
 	for i := range failures {
 		s.Failures = append(s.Failures, ObjectFailure{
@@ -132,6 +133,11 @@ func TestSummaryText(t *testing.T) {
 				t.Errorf("skipped by reason sums to %d, printed total %d", byReason, skipped)
 			}
 
+			// Malformed records whose reason names a field, by reason, cleaned.
+			if want := "malformed: 2 eventSource holds an object in an array\\x1b[2J, 7 userIdentity.type is an object\n"; !strings.Contains(out, want) {
+				t.Errorf("no line %q in:\n%s", want, out)
+			}
+
 			if got := strings.Contains(out, "INCOMPLETE"); got != !tt.complete {
 				t.Errorf("INCOMPLETE shown %t, want %t", got, !tt.complete)
 			}
@@ -194,10 +200,10 @@ func TestSummaryJSON(t *testing.T) {
 			URI    string `json:"uri"`
 			Reason string `json:"reason"`
 		} `json:"failures"`
-		BytesCompressed int64            `json:"bytes_compressed"`
-		BytesRead       int64            `json:"bytes_read"`
-		Records         map[string]int64 `json:"records"`
-		Findings        int64            `json:"findings"`
+		BytesCompressed int64          `json:"bytes_compressed"`
+		BytesRead       int64          `json:"bytes_read"`
+		Records         map[string]any `json:"records"`
+		Findings        int64          `json:"findings"`
 		FindingsByRule  []struct {
 			RuleID   string `json:"rule_id"`
 			RuleName string `json:"rule_name"`
@@ -253,7 +259,8 @@ func TestSummaryJSON(t *testing.T) {
 	if !reflect.DeepEqual(got.Rules, wantRules) {
 		t.Errorf("rules %v, want %v", got.Rules, wantRules)
 	}
-	wantRecords := map[string]int64{"read": 40000, "evaluated": 39000, "outside_window": 900, "malformed": 100}
+	wantRecords := map[string]any{"read": 40000.0, "evaluated": 39000.0, "outside_window": 900.0, "malformed": 100.0,
+		"malformed_by_reason": map[string]any{"userIdentity.type is an object": 7.0, "eventSource holds an object in an array\x1b[2J": 2.0}}
 	if !reflect.DeepEqual(got.Records, wantRecords) {
 		t.Errorf("records %v, want %v", got.Records, wantRecords)
 	}

@@ -473,6 +473,12 @@ func (w *worker) record(r *result, raw []byte, keys []int32, index int64) {
 		r.records.Malformed++
 		return
 	}
+	if err := rec.Malformed(); err != nil {
+		// An object where CloudTrail writes a string: Elasticsearch
+		// rejects the document, so no rule of any language sees it.
+		r.records.AddMalformed(ecs.MalformedReason(err))
+		return
+	}
 	t, ok := rec.EventTime()
 	win := w.cfg.Filter
 	if !ok && (!win.Since.IsZero() || !win.Until.IsZero()) {

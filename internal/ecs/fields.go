@@ -24,32 +24,35 @@ var staticFields = map[string]computeFunc{
 		return append(dst, Value{Kind: KindString, S: r.ingested})
 	},
 	"event.action":   keyword("eventName"),
-	"event.provider": keyword("eventSource"),
+	"event.provider": eventSource,
 	"event.id":       keyword("eventID"),
 	"cloud.region":   keyword("awsRegion"),
 	"cloud.service.name": func(r *Record, dst []Value) []Value {
-		s, ok := r.text("eventSource")
-		if !ok {
-			return dst
+		n := len(dst)
+		dst = eventSource(r, dst)
+		for i := n; i < len(dst); i++ {
+			dst[i].S = strings.TrimSuffix(dst[i].S, ".amazonaws.com")
 		}
-		return append(dst, Value{Kind: KindString, S: strings.TrimSuffix(s, ".amazonaws.com")})
+		return dst
 	},
 	"cloud.account.id": func(r *Record, dst []Value) []Value {
-		if s, ok := r.text("userIdentity", "accountId"); ok {
-			return append(dst, Value{Kind: KindString, S: s})
+		n := len(dst)
+		if dst = identityAccount(r, dst); len(dst) > n {
+			return dst
 		}
-		return keyword("recipientAccountId")(r, dst)
+		return recipientAccount(r, dst)
 	},
-	"source.address": keyword("sourceIPAddress"),
+	"source.address": sourceAddress,
 	"source.ip": func(r *Record, dst []Value) []Value {
-		s, ok := r.text("sourceIPAddress")
-		if !ok {
-			return dst
+		n := len(dst)
+		dst = sourceAddress(r, dst)
+		ips := dst[:n]
+		for _, v := range dst[n:] {
+			if a, err := netip.ParseAddr(v.S); err == nil && a.Zone() == "" {
+				ips = append(ips, v)
+			}
 		}
-		if a, err := netip.ParseAddr(s); err != nil || a.Zone() != "" {
-			return dst
-		}
-		return append(dst, Value{Kind: KindString, S: s})
+		return ips
 	},
 	"user_agent.original":                                                      keyword("userAgent"),
 	"aws.cloudtrail.error_code":                                                keyword("errorCode"),
@@ -123,8 +126,9 @@ var staticFields = map[string]computeFunc{
 		if r.who().service != "" {
 			return dst
 		}
-		if s, ok := r.text("userIdentity", "principalId"); ok {
-			return append(dst, Value{Kind: KindString, S: s})
+		n := len(dst)
+		if dst = principalID(r, dst); len(dst) > n {
+			return dst
 		}
 		if t, _ := r.textView("userIdentity", "type"); t == "IdentityCenterUser" {
 			return keyword("userIdentity", "onBehalfOf", "userId")(r, dst)
@@ -154,6 +158,16 @@ var staticFields = map[string]computeFunc{
 	"aws.cloudtrail.additional_eventdata":  objectString(objAdditional),
 	"aws.cloudtrail.service_event_details": objectString(objServiceEvent),
 }
+
+// The §1 keyword fields that other fields are derived from: a derived field
+// has a value per element of an array, as the keyword field it comes from.
+var (
+	eventSource      = keyword("eventSource")
+	sourceAddress    = keyword("sourceIPAddress")
+	principalID      = keyword("userIdentity", "principalId")
+	identityAccount  = keyword("userIdentity", "accountId")
+	recipientAccount = keyword("recipientAccountId")
+)
 
 // constant computes a field that always has the value s.
 func constant(s string) computeFunc {

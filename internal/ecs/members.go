@@ -37,7 +37,9 @@ var errMember = errors.New("member does not parse")
 // first member and its next sibling (-1 for none). The record's JSON must
 // already be checked (the splitter does), and idx must stay unchanged until
 // the next reset. Offsets are checked when read: a bad one, or a value that
-// does not parse, reads as absent and makes Err report it.
+// does not parse, reads as absent and makes Err report it. A record holding
+// an object where CloudTrail writes a string resets without error, as with
+// Reset: Malformed reports it, and the scanner then evaluates no rule.
 func (r *Record) ResetMembers(raw []byte, idx []int32) error {
 	r.next()
 	r.err = nil
@@ -192,17 +194,22 @@ func keyHash(k []byte) uint64 {
 
 // buildTops fills r.tops with the record's own members, the first of
 // duplicate keys; r.topsOK is false when a key holds escapes or white
-// space precedes a colon (find then answers).
+// space precedes a colon (find then answers). It also notes, for
+// Malformed, the members whose value is an object or an array
+// (noteComposite).
 func (r *Record) buildTops() {
-	r.topsGen, r.topsOK = r.gen, false
+	r.topsGen, r.topsOK, r.ncomp = r.gen, false, 0
 	idx, raw, n := r.idx, r.raw, len(r.idx)/ixWidth
 	for e, count := 0, 0; e >= 0 && n > 0; count++ {
 		if count == len(r.tops)/2 {
 			return // a record of a hundred members: not worth a table
 		}
 		k, c := int(idx[e*ixWidth+ixKey]), int(idx[e*ixWidth+ixColon])
-		if k&ixEscaped != 0 || k < 0 || c <= k+1 || c >= len(raw) || raw[c-1] != '"' {
+		if k&ixEscaped != 0 || k < 0 || c <= k+1 || c+1 >= len(raw) || raw[c-1] != '"' {
 			return
+		}
+		if v := raw[c+1]; v|0x20 == '{' || v <= ' ' { // '[' is '{' less 0x20
+			r.noteComposite(e, k, c)
 		}
 		key := raw[k+1 : c-1]
 		for i := keyHash(key); ; i = (i + 1) % uint64(len(r.tops)) {
@@ -222,6 +229,26 @@ func (r *Record) buildTops() {
 		e = next
 	}
 	r.topsOK = true
+}
+
+// noteComposite notes in r.comp the record's member e, whose key's quote
+// is at k and colon at c (checked by buildTops), when its value is an
+// object or an array and its key may be one Malformed checks (keySigs).
+// Out of buildTops' loop, which it would slow: only a few members of a
+// record have composite values.
+//
+//go:noinline
+func (r *Record) noteComposite(e, k, c int) {
+	if v := firstByte(r.raw, c+1); v != '{' && v != '[' {
+		return
+	}
+	if keySigs[levelTop]&(1<<keySig(r.raw[k+1:c-1])) == 0 {
+		return
+	}
+	if r.ncomp < len(r.comp) {
+		r.comp[r.ncomp] = int32(e)
+	}
+	r.ncomp++
 }
 
 // tableKey returns the key of member e of r.tops: buildTops admits only
@@ -383,6 +410,17 @@ func plainText(v []byte) (string, bool) {
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// firstByte returns the first byte from raw[i] on that is not white space,
+// 0 when there is none.
+func firstByte(raw []byte, i int) byte {
+	for ; i >= 0 && i < len(raw); i++ {
+		if c := raw[i]; !isSpace(c) {
+			return c
+		}
+	}
+	return 0
+}
 
 // unescapeKey returns the JSON string literal q (quotes included)
 // unescaped.

@@ -71,6 +71,11 @@ type Record struct {
 	tops    [128]topSlot      // the record's own members by key (findTop)
 	topsGen uint32            // the record tops was built for
 	topsOK  bool              // tops can answer
+	comp    [16]int32         // the record's members whose value is composite, for Malformed (buildTops)
+	ncomp   int               // how many buildTops found; more than len(comp): not all noted
+
+	typeGen uint32 // the record typeErr belongs to
+	typeErr error  // Malformed's answer
 }
 
 // slot caches one field's values for the record of generation gen.
@@ -115,6 +120,7 @@ func (r *Record) next() {
 		r.tops, r.topsGen = [128]topSlot{}, 0
 		r.objGen = [numObjs]uint32{}
 		r.flatGen = [numObjs]uint32{}
+		r.typeGen = 0
 		r.gen = 1
 	}
 	r.raw, r.root, r.lazy, r.err = nil, nil, false, nil

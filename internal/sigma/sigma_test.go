@@ -11,6 +11,7 @@ import (
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
 	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/reader"
 )
 
 // matchCase is one testdata/match/*.yml file: a rule, records it must
@@ -50,7 +51,7 @@ func TestMatch(t *testing.T) {
 			if r.Reason != "" || r.Detection == nil {
 				t.Fatalf("rule does not run: %s", r.Reason)
 			}
-			rec := ecs.NewRecord(ecs.Options{})
+			rec, lazy := ecs.NewRecord(ecs.Options{}), ecs.NewRecord(ecs.Options{})
 			for _, want := range []bool{true, false} {
 				recs := c.Match
 				if !want {
@@ -62,6 +63,21 @@ func TestMatch(t *testing.T) {
 					}
 					if got := r.Detection.Match(rec); got != want {
 						t.Errorf("Match(%s) = %v, want %v", raw, got, want)
+					}
+					// Read member by member, as the scanner reads it.
+					d, err := reader.NewDecoder(strings.NewReader(`{"Records":[`+raw+`]}`), reader.DecodeOptions{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					split, err := d.Next()
+					if err != nil {
+						t.Fatalf("split %s: %v", raw, err)
+					}
+					if err := lazy.ResetMembers(split, d.Index()); err != nil {
+						t.Fatalf("ResetMembers(%s): %v", raw, err)
+					}
+					if got := r.Detection.Match(lazy); got != want {
+						t.Errorf("Match(%s) read member by member = %v, want %v", raw, got, want)
 					}
 					if want {
 						checkConstraint(t, r.Detection, rec, raw)
