@@ -217,8 +217,13 @@ func TestSummaryJSON(t *testing.T) {
 			HistoryFrom   *string `json:"history_from"`
 			DetectionFrom *string `json:"detection_from"`
 		} `json:"new_terms_history"`
-		Output     string             `json:"output"`
-		Throughput map[string]float64 `json:"throughput"`
+		Output  string `json:"output"`
+		Spilled struct {
+			Runs  int   `json:"runs"`
+			Bytes int64 `json:"bytes"`
+		} `json:"spilled"`
+		NotEvaluated string             `json:"not_evaluated"`
+		Throughput   map[string]float64 `json:"throughput"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(buf.Bytes()))
 	dec.DisallowUnknownFields()
@@ -231,6 +236,9 @@ func TestSummaryJSON(t *testing.T) {
 	if len(got.NewTerms) != 1 || got.NewTerms[0].Source != "scan" || got.NewTerms[0].HistoryFrom == nil ||
 		*got.NewTerms[0].HistoryFrom != "2024-03-01T00:00:00Z" || *got.NewTerms[0].DetectionFrom != "2024-03-08T00:00:00Z" {
 		t.Errorf("new_terms_history = %+v", got.NewTerms)
+	}
+	if got.Spilled.Runs != 0 || got.Spilled.Bytes != 0 || got.NotEvaluated != "" {
+		t.Errorf("spilled %+v, not_evaluated %q: want none", got.Spilled, got.NotEvaluated)
 	}
 	if got.DurationSeconds != 4 {
 		t.Errorf("duration_seconds = %v, want 4", got.DurationSeconds)

@@ -18,7 +18,9 @@ const (
 
 // parseMemory reads --memory (256MiB, 2GiB, bare bytes) and, unless
 // GOMEMLIMIT says otherwise, sets the garbage collector's soft limit to
-// the same share of it as memoryLimit is of the default budget.
+// what the budget leaves once the binary's own pages (about 30 MiB
+// resident) and the heap's slack are counted: 80 MiB less, as memoryLimit
+// is at the default, and at least half of it.
 func parseMemory(s string) (int64, error) {
 	n, err := humanize.ParseBytes(s)
 	if err != nil {
@@ -28,7 +30,7 @@ func parseMemory(s string) (int64, error) {
 		return 0, usageErr("--memory %s: want at least 1MiB", s)
 	}
 	if tuneGC && os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(int64(n) / 256 * (memoryLimit >> 20))
+		debug.SetMemoryLimit(max(int64(n)/2, int64(n)-(256<<20-memoryLimit)))
 	}
 	return int64(n), nil
 }

@@ -2,9 +2,11 @@
 // byte-string values, held in one buffer up to a budget and spilled as
 // sorted runs to files in a work directory when it fills, then merged.
 //
-// Memory is the budget plus a read buffer per run merged at once (MaxFanIn
-// of them); more runs are merged in passes. Cost is n·log n in the records,
-// linear in the bytes: every record is written and read once per pass.
+// Memory is the budget: records in memory while adding; while merging, the
+// read buffers of the runs merged at once (as many as half the budget
+// holds, at most MaxFanIn); more runs are merged in passes. Cost is n·log n
+// in the records, linear in the bytes: every record is written and read
+// once per pass.
 package extsort
 
 import (
@@ -21,11 +23,14 @@ import (
 	"github.com/klauspost/compress/s2"
 )
 
-// MaxFanIn is the number of runs merged at once; readBuf the buffer each
-// of them reads through.
+// MaxFanIn is the most runs merged at once; blockSize the size of a run's
+// compressed blocks; runCost what reading one run holds in memory (a
+// compressed and a decoded block, a small read buffer, the current record).
 const (
-	MaxFanIn = 64
-	readBuf  = 64 << 10
+	MaxFanIn  = 64
+	blockSize = 64 << 10
+	readBuf   = 16 << 10
+	runCost   = 3*blockSize + readBuf
 )
 
 // ErrSpill wraps every failure to write or read a run: the work directory
@@ -40,12 +45,14 @@ type Sorter struct {
 	name   string
 	budget int
 
+	fanIn int
+
 	buf   []byte // key and value bytes of the records in memory
 	index []span // one per record in buf
 	runs   []string
 	n      int64 // records added
 	spills int   // runs written from memory
-	spilt  int64 // record bytes written to runs (before compression), every pass
+	spilt  int64 // record bytes spilt from memory (before compression)
 }
 
 type span struct{ off, klen, vlen uint32 }
@@ -56,7 +63,8 @@ const indexCost = 12
 // New returns a Sorter that keeps up to budget bytes in memory (at least
 // 4 KiB) and spills runs named name-*.run into dir.
 func New(dir, name string, budget int) *Sorter {
-	return &Sorter{dir: dir, name: name, budget: max(budget, 4<<10)}
+	budget = max(budget, 4<<10)
+	return &Sorter{dir: dir, name: name, budget: budget, fanIn: min(MaxFanIn, max(2, budget/2/runCost))}
 }
 
 // Add copies the record (key, val). It fails only when a spill fails.
@@ -84,8 +92,8 @@ func (s *Sorter) Add(key, val []byte) error {
 func (s *Sorter) Len() int64 { return s.n }
 
 // Runs returns the number of runs spilt from memory so far; SpiltBytes the
-// record bytes written to runs (before compression), every merge pass
-// included. Both stay after Close.
+// bytes of the records they held (before compression, merge passes not
+// counted): the part of the data that did not fit. Both stay after Close.
 func (s *Sorter) Runs() int         { return s.spills }
 func (s *Sorter) SpiltBytes() int64 { return s.spilt }
 
@@ -136,11 +144,11 @@ func (s *Sorter) Iter() (*Iter, error) {
 			return nil, err
 		}
 	}
-	// Merge in passes until MaxFanIn runs remain.
-	for len(s.runs) > MaxFanIn {
+	// Merge in passes until fanIn runs remain.
+	for len(s.runs) > s.fanIn {
 		var next []string
-		for i := 0; i < len(s.runs); i += MaxFanIn {
-			group := s.runs[i:min(i+MaxFanIn, len(s.runs))]
+		for i := 0; i < len(s.runs); i += s.fanIn {
+			group := s.runs[i:min(i+s.fanIn, len(s.runs))]
 			name, err := s.mergeRun(group)
 			if err != nil {
 				s.runs = append(next, s.runs[i:]...)
@@ -176,7 +184,6 @@ func (s *Sorter) mergeRun(runs []string) (string, error) {
 		w.Write(hdr[:n])
 		w.Write(m.key)
 		w.Write(m.val)
-		s.spilt += int64(n + len(m.key) + len(m.val))
 	}
 	err = m.err
 	if ferr := w.Close(); err == nil {
@@ -254,7 +261,7 @@ func (it *Iter) Close() {
 // identity strings, and writing a third of the bytes costs less than the
 // compression, most of all where the page cache's copy is slow.
 func newRunWriter(f *os.File) *s2.Writer {
-	return s2.NewWriter(f, s2.WriterConcurrency(1), s2.WriterBlockSize(readBuf))
+	return s2.NewWriter(f, s2.WriterConcurrency(1), s2.WriterBlockSize(blockSize))
 }
 
 // runReader reads one run.
@@ -306,7 +313,8 @@ func openMerge(runs []string) (*merger, error) {
 			m.close()
 			return nil, fmt.Errorf("%w: %w", ErrSpill, err)
 		}
-		r := &runReader{f: f, r: bufio.NewReaderSize(s2.NewReader(f), readBuf)}
+		zr := s2.NewReader(f, s2.ReaderMaxBlockSize(blockSize), s2.ReaderAllocBlock(blockSize))
+		r := &runReader{f: f, r: bufio.NewReaderSize(zr, readBuf)}
 		m.all = append(m.all, r)
 		ok, err := r.read()
 		if err != nil {

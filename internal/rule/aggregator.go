@@ -247,7 +247,8 @@ func (a *Aggregator) Flush(emit func(*report.Finding) error) (err error) {
 		return err
 	}
 	defer it.Close()
-	out := extsort.New(a.opts.Dir, "trailsweep-findings", a.opts.Memory)
+	// The events' merge and the findings share the budget.
+	out := extsort.New(a.opts.Dir, "trailsweep-findings", a.opts.Memory/2)
 	defer func() {
 		a.findingRuns, a.findingBytes = out.Runs(), out.SpiltBytes()
 		out.Close()
