@@ -60,7 +60,10 @@ func TestKillResumeAggregate(t *testing.T) {
 
 	out := filepath.Join(dir, "resumed.jsonl")
 	ck := filepath.Join(dir, "checkpoint")
-	args := append(common, "--out", out, "--checkpoint", ck)
+	// The resumed runs spill their aggregate state (a tiny --memory); the
+	// clean run keeps it in memory.
+	sum := filepath.Join(dir, "summary.json")
+	args := append(common, "--out", out, "--checkpoint", ck, "--memory", "1MiB", "--summary", sum)
 	// Every run reads its history span first: kill within a twentieth of
 	// a clean run after its first commit, so that ten kills land mid-scan.
 	parts := killRuns(t, bin, args, ck, out, cleanTime/20, 10)
@@ -69,6 +72,9 @@ func TestKillResumeAggregate(t *testing.T) {
 		t.Fatalf("final resume: %v\n%s", err, b)
 	} else if strings.Contains(string(b), "warning") {
 		t.Errorf("final resume warns:\n%s", b)
+	}
+	if runs := num(summaryOf(t, sum), "spilled", "runs"); runs < 2 {
+		t.Errorf("the final resume spilled %d runs: the spilled path did not run", runs)
 	}
 	got := sortedRows(t, out)
 	if d := duplicates(got); len(d) > 0 {
