@@ -42,12 +42,20 @@ type Sorter struct {
 
 	buf   []byte // key and value bytes of the records in memory
 	index []span // one per record in buf
-	runs  []string
+	runs  []run
 	n     int64 // records added
 	spilt int64 // bytes written to runs, every pass
 }
 
 type span struct{ off, klen, vlen uint32 }
+
+// run is a file of sorted records and how many it holds: reading it back
+// checks the count, so a run cut short at a block boundary (or emptied)
+// fails instead of losing its tail.
+type run struct {
+	name string
+	n    int64
+}
 
 // indexCost is what one record's span costs in memory.
 const indexCost = 12
@@ -100,7 +108,7 @@ func (s *Sorter) spill() error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrSpill, err)
 	}
-	s.runs = append(s.runs, f.Name())
+	s.runs = append(s.runs, run{name: f.Name(), n: int64(len(s.index))})
 	w := newRunWriter(f)
 	var hdr [2 * binary.MaxVarintLen32]byte
 	for _, sp := range s.index {
@@ -135,15 +143,15 @@ func (s *Sorter) Iter() (*Iter, error) {
 	}
 	// Merge in passes until MaxFanIn runs remain.
 	for len(s.runs) > MaxFanIn {
-		var next []string
+		var next []run
 		for i := 0; i < len(s.runs); i += MaxFanIn {
 			group := s.runs[i:min(i+MaxFanIn, len(s.runs))]
-			name, err := s.mergeRun(group)
+			r, err := s.mergeRun(group)
 			if err != nil {
 				s.runs = append(next, s.runs[i:]...)
 				return nil, err
 			}
-			next = append(next, name)
+			next = append(next, r)
 		}
 		s.runs = next
 	}
@@ -155,16 +163,17 @@ func (s *Sorter) Iter() (*Iter, error) {
 }
 
 // mergeRun merges runs into one new run and removes them.
-func (s *Sorter) mergeRun(runs []string) (string, error) {
+func (s *Sorter) mergeRun(runs []run) (run, error) {
 	m, err := openMerge(runs)
 	if err != nil {
-		return "", err
+		return run{}, err
 	}
 	defer m.close()
 	f, err := os.CreateTemp(s.dir, s.name+"-*.run")
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrSpill, err)
+		return run{}, fmt.Errorf("%w: %w", ErrSpill, err)
 	}
+	var nrec int64
 	w := newRunWriter(f)
 	var hdr [2 * binary.MaxVarintLen32]byte
 	for m.next() {
@@ -174,6 +183,7 @@ func (s *Sorter) mergeRun(runs []string) (string, error) {
 		w.Write(m.key)
 		w.Write(m.val)
 		s.spilt += int64(n + len(m.key) + len(m.val))
+		nrec++
 	}
 	err = m.err
 	if ferr := w.Close(); err == nil {
@@ -184,19 +194,22 @@ func (s *Sorter) mergeRun(runs []string) (string, error) {
 	}
 	if err != nil {
 		os.Remove(f.Name())
-		return "", fmt.Errorf("%w: %s: %w", ErrSpill, f.Name(), err)
+		if errors.Is(err, ErrSpill) { // a run merged from, named already
+			return run{}, err
+		}
+		return run{}, fmt.Errorf("%w: %s: %w", ErrSpill, f.Name(), err)
 	}
 	for _, r := range runs {
-		os.Remove(r)
+		os.Remove(r.name)
 	}
-	return f.Name(), nil
+	return run{name: f.Name(), n: nrec}, nil
 }
 
 // Close removes the Sorter's runs.
 func (s *Sorter) Close() error {
 	var errs []error
 	for _, r := range s.runs {
-		if err := os.Remove(r); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := os.Remove(r.name); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}
 	}
@@ -256,19 +269,26 @@ func newRunWriter(f *os.File) *s2.Writer {
 
 // runReader reads one run.
 type runReader struct {
-	f        *os.File
-	r        *bufio.Reader
-	key, val []byte
-	scratch  []byte
+	f         *os.File
+	r         *bufio.Reader
+	key, val  []byte
+	scratch   []byte
+	want, got int64 // records the run holds, records read
 }
 
 func (r *runReader) read() (bool, error) {
 	kl, err := binary.ReadUvarint(r.r)
 	if err == io.EOF {
+		if r.got != r.want {
+			return false, fmt.Errorf("%w: %d of its %d records", io.ErrUnexpectedEOF, r.got, r.want)
+		}
 		return false, nil
 	}
 	if err != nil {
 		return false, err
+	}
+	if r.got++; r.got > r.want {
+		return false, fmt.Errorf("more than the %d records written", r.want)
 	}
 	vl, err := binary.ReadUvarint(r.r)
 	if err != nil {
@@ -295,15 +315,16 @@ type merger struct {
 	err      error
 }
 
-func openMerge(runs []string) (*merger, error) {
+func openMerge(runs []run) (*merger, error) {
 	m := &merger{}
-	for _, name := range runs {
+	for _, rn := range runs {
+		name := rn.name
 		f, err := os.Open(name)
 		if err != nil {
 			m.close()
 			return nil, fmt.Errorf("%w: %w", ErrSpill, err)
 		}
-		r := &runReader{f: f, r: bufio.NewReaderSize(s2.NewReader(f), readBuf)}
+		r := &runReader{f: f, r: bufio.NewReaderSize(s2.NewReader(f), readBuf), want: rn.n}
 		m.all = append(m.all, r)
 		ok, err := r.read()
 		if err != nil {
