@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -96,6 +97,14 @@ sequence by user.name with maxspan=30m
   [any where event.action == "C"]
 '''
 `,
+		fmt.Sprintf(head, "seq-short") + `type = "eql"
+language = "eql"
+query = '''
+sequence by user.name with maxspan=5m
+  [any where event.action == "A"]
+  [any where event.action == "C"]
+'''
+`,
 		fmt.Sprintf(head, "seq-ip") + `type = "eql"
 language = "eql"
 query = '''
@@ -160,6 +169,8 @@ func propRecords(rng *rand.Rand, g propGen) []propRec {
 		return uri, i
 	}
 	span := time.Duration(g.days) * 24 * time.Hour
+	edges := []time.Duration{24 * time.Hour, 2 * time.Hour, time.Hour, 30 * time.Minute, 20 * time.Minute,
+		10 * time.Minute, 6 * time.Minute, 5 * time.Minute, 3 * time.Minute, -24 * time.Hour, -2 * time.Hour, -30 * time.Minute}
 	var out []propRec
 	add := func(t time.Time, doc mapDoc) {
 		r := propRec{t: t, doc: doc}
@@ -168,6 +179,13 @@ func propRecords(rng *rand.Rand, g propGen) []propRec {
 			r.history = true
 		case p < 3 && len(out) > 0: // the instant of an earlier record
 			r.t = out[rng.Intn(len(out))].t
+		case p < 5 && len(out) > 0:
+			// An earlier record's terms exactly a window, step, span or
+			// maxspan away: on the edges of the rules' intervals.
+			old := out[rng.Intn(len(out))]
+			r.doc = maps.Clone(old.doc)
+			r.doc["event.action"] = doc["event.action"]
+			r.t = old.t.Add(edges[rng.Intn(len(edges))])
 		}
 		r.uri, r.idx = place(r.history)
 		out = append(out, r)
