@@ -366,6 +366,7 @@ func TestAggregatorMatchesReference(t *testing.T) {
 					if mem > 0 && runs == 0 {
 						t.Errorf("no runs spilt with %d bytes of memory: the test does not exercise the spill", mem)
 					}
+					t.Logf("%d events, %d runs spilt", len(evs), runs)
 					if mem == 0 && runs != 0 {
 						t.Errorf("%d runs spilt with the default memory", runs)
 					}
