@@ -564,6 +564,7 @@ func TestAggregatorSpillFailure(t *testing.T) {
 		{"dir removed after spills", len(evs) / 2, removeDir},
 		{"dir removed before Flush", len(evs), removeDir},
 		{"dir a file before Flush", len(evs), fileForDir},
+		{"a run emptied before Flush", len(evs), emptyRun},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -605,6 +606,17 @@ func TestAggregatorSpillFailure(t *testing.T) {
 
 func removeDir(t *testing.T, dir string) {
 	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// emptyRun truncates a run to nothing, as a full disk or a cleaner could.
+func emptyRun(t *testing.T, dir string) {
+	runs, err := filepath.Glob(filepath.Join(dir, "*.run"))
+	if err != nil || len(runs) == 0 {
+		t.Fatalf("no runs in %s (%v)", dir, err)
+	}
+	if err := os.Truncate(runs[0], 0); err != nil {
 		t.Fatal(err)
 	}
 }
