@@ -246,7 +246,7 @@ func propEvents(rules []*Rule, recs []propRec) []Event {
 	return evs
 }
 
-// findingLess orders findings as Flush promises: event time, rule id,
+// findingCmp orders findings as Flush promises: event time, rule id,
 // object, record index, details.
 func findingCmp(x, y report.Finding) int {
 	if c := x.EventTime.Compare(y.EventTime); c != 0 {
