@@ -49,13 +49,21 @@ type Sorter struct {
 
 	buf   []byte // key and value bytes of the records in memory
 	index []span // one per record in buf
-	runs   []string
+	runs   []run
 	n      int64 // records added
 	spills int   // runs written from memory
 	spilt  int64 // record bytes spilt from memory (before compression)
 }
 
 type span struct{ off, klen, vlen uint32 }
+
+// run is a file of sorted records and how many it holds: reading it back
+// checks the count, so a run cut short at a block boundary (or emptied)
+// fails instead of losing its tail.
+type run struct {
+	name string
+	n    int64
+}
 
 // indexCost is what one record's span costs in memory.
 const indexCost = 12
@@ -110,7 +118,7 @@ func (s *Sorter) spill() error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrSpill, err)
 	}
-	s.runs = append(s.runs, f.Name())
+	s.runs = append(s.runs, run{name: f.Name(), n: int64(len(s.index))})
 	s.spills++
 	w := newRunWriter(f)
 	var hdr [2 * binary.MaxVarintLen32]byte
@@ -146,15 +154,15 @@ func (s *Sorter) Iter() (*Iter, error) {
 	}
 	// Merge in passes until fanIn runs remain.
 	for len(s.runs) > s.fanIn {
-		var next []string
+		var next []run
 		for i := 0; i < len(s.runs); i += s.fanIn {
 			group := s.runs[i:min(i+s.fanIn, len(s.runs))]
-			name, err := s.mergeRun(group)
+			r, err := s.mergeRun(group)
 			if err != nil {
 				s.runs = append(next, s.runs[i:]...)
 				return nil, err
 			}
-			next = append(next, name)
+			next = append(next, r)
 		}
 		s.runs = next
 	}
@@ -166,16 +174,17 @@ func (s *Sorter) Iter() (*Iter, error) {
 }
 
 // mergeRun merges runs into one new run and removes them.
-func (s *Sorter) mergeRun(runs []string) (string, error) {
+func (s *Sorter) mergeRun(runs []run) (run, error) {
 	m, err := openMerge(runs)
 	if err != nil {
-		return "", err
+		return run{}, err
 	}
 	defer m.close()
 	f, err := os.CreateTemp(s.dir, s.name+"-*.run")
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrSpill, err)
+		return run{}, fmt.Errorf("%w: %w", ErrSpill, err)
 	}
+	var nrec int64
 	w := newRunWriter(f)
 	var hdr [2 * binary.MaxVarintLen32]byte
 	for m.next() {
@@ -184,6 +193,7 @@ func (s *Sorter) mergeRun(runs []string) (string, error) {
 		w.Write(hdr[:n])
 		w.Write(m.key)
 		w.Write(m.val)
+		nrec++
 	}
 	err = m.err
 	if ferr := w.Close(); err == nil {
@@ -194,19 +204,22 @@ func (s *Sorter) mergeRun(runs []string) (string, error) {
 	}
 	if err != nil {
 		os.Remove(f.Name())
-		return "", fmt.Errorf("%w: %s: %w", ErrSpill, f.Name(), err)
+		if errors.Is(err, ErrSpill) { // a run merged from, named already
+			return run{}, err
+		}
+		return run{}, fmt.Errorf("%w: %s: %w", ErrSpill, f.Name(), err)
 	}
 	for _, r := range runs {
-		os.Remove(r)
+		os.Remove(r.name)
 	}
-	return f.Name(), nil
+	return run{name: f.Name(), n: nrec}, nil
 }
 
 // Close removes the Sorter's runs.
 func (s *Sorter) Close() error {
 	var errs []error
 	for _, r := range s.runs {
-		if err := os.Remove(r); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := os.Remove(r.name); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}
 	}
@@ -266,19 +279,26 @@ func newRunWriter(f *os.File) *s2.Writer {
 
 // runReader reads one run.
 type runReader struct {
-	f        *os.File
-	r        *bufio.Reader
-	key, val []byte
-	scratch  []byte
+	f         *os.File
+	r         *bufio.Reader
+	key, val  []byte
+	scratch   []byte
+	want, got int64 // records the run holds, records read
 }
 
 func (r *runReader) read() (bool, error) {
 	kl, err := binary.ReadUvarint(r.r)
 	if err == io.EOF {
+		if r.got != r.want {
+			return false, fmt.Errorf("%w: %d of its %d records", io.ErrUnexpectedEOF, r.got, r.want)
+		}
 		return false, nil
 	}
 	if err != nil {
 		return false, err
+	}
+	if r.got++; r.got > r.want {
+		return false, fmt.Errorf("more than the %d records written", r.want)
 	}
 	vl, err := binary.ReadUvarint(r.r)
 	if err != nil {
@@ -305,16 +325,17 @@ type merger struct {
 	err      error
 }
 
-func openMerge(runs []string) (*merger, error) {
+func openMerge(runs []run) (*merger, error) {
 	m := &merger{}
-	for _, name := range runs {
+	for _, rn := range runs {
+		name := rn.name
 		f, err := os.Open(name)
 		if err != nil {
 			m.close()
 			return nil, fmt.Errorf("%w: %w", ErrSpill, err)
 		}
 		zr := s2.NewReader(f, s2.ReaderMaxBlockSize(blockSize), s2.ReaderAllocBlock(blockSize))
-		r := &runReader{f: f, r: bufio.NewReaderSize(zr, readBuf)}
+		r := &runReader{f: f, r: bufio.NewReaderSize(zr, readBuf), want: rn.n}
 		m.all = append(m.all, r)
 		ok, err := r.read()
 		if err != nil {
