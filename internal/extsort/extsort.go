@@ -47,8 +47,8 @@ type Sorter struct {
 
 	fanIn int
 
-	buf   []byte // key and value bytes of the records in memory
-	index []span // one per record in buf
+	buf    []byte // key and value bytes of the records in memory
+	index  []span // one per record in buf
 	runs   []run
 	n      int64 // records added
 	spills int   // runs written from memory
