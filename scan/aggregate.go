@@ -1,7 +1,10 @@
 package scan
 
 import (
+	"time"
+
 	"github.com/trailsweep/trailsweep/internal/rule"
+	"github.com/trailsweep/trailsweep/reader"
 	"github.com/trailsweep/trailsweep/report"
 )
 
@@ -12,8 +15,54 @@ func flushAggregate(cfg Config, agg *rule.Aggregator, sum *report.Summary, byRul
 	if cfg.HistoryOnly {
 		return nil
 	}
-	sum.NewTerms = agg.HistorySpans()
-	err := agg.Flush(func(f *report.Finding) error { return writeFinding(sink, f, sum, byRule) })
+	sum.NewTerms = historySpans(agg)
+	err := agg.Flush(func(d *rule.Decision) error {
+		f, err := decisionFinding(d)
+		if err != nil {
+			return err
+		}
+		return writeFinding(sink, &f, sum, byRule)
+	})
 	sum.Spilled.Runs, sum.Spilled.Bytes = agg.Spilt()
 	return err
+}
+
+// historySpans is the summary's account of agg's new_terms history.
+func historySpans(agg *rule.Aggregator) []report.HistorySpan {
+	var out []report.HistorySpan
+	for _, h := range agg.HistorySpans() {
+		out = append(out, report.HistorySpan{RuleID: h.Rule.ID, RuleName: h.Rule.Name, RuleSource: h.Rule.Source,
+			Source: h.Source, HistoryFrom: h.HistoryFrom, DetectionFrom: h.DetectionFrom})
+	}
+	return out
+}
+
+// payload is the payload of an aggregate event: its finding, encoded, less
+// the SourceURI the event carries as its Source.
+func payload(f *report.Finding) []byte {
+	g := *f
+	g.SourceURI = ""
+	return report.AppendFinding(nil, &g)
+}
+
+// decisionFinding is the finding row of an aggregate rule's decision: the
+// finding its event carried, with the decision's details.
+func decisionFinding(d *rule.Decision) (report.Finding, error) {
+	var f report.Finding
+	if d.Payload == nil {
+		// Only events that can be decided carry a payload (rule.Reducer);
+		// should one without be decided, its row still names the rule and
+		// the record.
+		f = ruleFinding(d.Rule, bareFinding(reader.Object{URI: d.Source}, d.Time, d.Index))
+	} else if err := report.DecodeFinding(d.Payload, &f); err != nil {
+		return f, err
+	}
+	f.SourceURI, f.Details = d.Source, d.Details
+	return f, nil
+}
+
+// bareFinding is the finding of a record whose columns are not known: its
+// time and place.
+func bareFinding(o reader.Object, t time.Time, index int64) report.Finding {
+	return report.Finding{EventTime: t, SourceURI: o.URI, ObjectETag: o.ETag, RecordIndex: index}
 }

@@ -420,7 +420,7 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary, rules *rule.Se
 				}
 				rc.Add(&e.Findings[j])
 			}
-			evs, err := decodeEvents(e.Events, e.URI, e.ETag, byID)
+			evs, err := decodeEvents(e.Events, e.URI, byID)
 			if err != nil {
 				return fmt.Errorf("checkpoint %s: %s: %w", p.path, e.URI, err)
 			}
@@ -435,12 +435,16 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary, rules *rule.Se
 		}
 	}
 	// The aggregate rules, decided once over every object's events.
-	sum.NewTerms = agg.HistorySpans()
-	if err := agg.Flush(func(f *report.Finding) error {
-		if err := w.Write(f); err != nil {
+	sum.NewTerms = historySpans(agg)
+	if err := agg.Flush(func(d *rule.Decision) error {
+		f, err := decisionFinding(d)
+		if err != nil {
+			return err
+		}
+		if err := w.Write(&f); err != nil {
 			return fmt.Errorf("write findings: %w", err)
 		}
-		rc.Add(f)
+		rc.Add(&f)
 		return nil
 	}); err != nil {
 		return nil, err

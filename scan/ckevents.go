@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/trailsweep/trailsweep/internal/rule"
-	"github.com/trailsweep/trailsweep/report"
 )
 
 // errBadEvents is returned for stored events that appendEvents did not
@@ -16,8 +15,8 @@ var errBadEvents = errors.New("bad stored aggregate events")
 // appendEvents appends an object's aggregate events in the compact binary
 // form a checkpoint entry keeps: a count, then per event its rule's key,
 // time, term or group values, cardinality values, sequence steps, history
-// flag and finding (report.AppendFinding). The finding's SourceURI and
-// ObjectETag are left out: they are the entry's.
+// flag, record index, event id and payload (its finding, see payload). The
+// Source is the entry's.
 func appendEvents(b []byte, evs []rule.Event) []byte {
 	if len(evs) == 0 {
 		return b
@@ -46,19 +45,22 @@ func appendEvents(b []byte, evs []rule.Event) []byte {
 		} else {
 			b = append(b, 0)
 		}
-		f := e.Finding
-		f.SourceURI, f.ObjectETag = "", ""
-		enc := report.AppendFinding(nil, &f)
-		b = binary.AppendUvarint(b, uint64(len(enc)))
-		b = append(b, enc...)
+		b = binary.AppendVarint(b, e.Index)
+		str(e.ID)
+		if e.Payload == nil {
+			b = append(b, 0)
+		} else {
+			b = append(b, 1)
+			str(string(e.Payload))
+		}
 	}
 	return b
 }
 
-// decodeEvents reads what appendEvents wrote for the object uri with etag,
-// each event's rule looked up in rules; events of rules it lacks (a resume
+// decodeEvents reads what appendEvents wrote for the object uri, each
+// event's rule looked up in rules; events of rules it lacks (a resume
 // forced with another rule set) are dropped.
-func decodeEvents(b []byte, uri, etag string, rules map[string]*rule.Rule) ([]rule.Event, error) {
+func decodeEvents(b []byte, uri string, rules map[string]*rule.Rule) ([]rule.Event, error) {
 	if len(b) == 0 {
 		return nil, nil
 	}
@@ -115,10 +117,24 @@ func decodeEvents(b []byte, uri, etag string, rules map[string]*rule.Rule) ([]ru
 			return nil, errBadEvents
 		}
 		e.History, b = b[0] == 1, b[1:]
-		if err := report.DecodeFinding(bytes(), &e.Finding); err != nil || bad {
+		e.Source = uri
+		idx, k := binary.Varint(b)
+		if k <= 0 {
 			return nil, errBadEvents
 		}
-		e.Finding.SourceURI, e.Finding.ObjectETag = uri, etag
+		e.Index, b = idx, b[k:]
+		e.ID = string(bytes())
+		if len(b) == 0 {
+			return nil, errBadEvents
+		}
+		has := b[0] == 1
+		b = b[1:]
+		if has {
+			e.Payload = append([]byte{}, bytes()...)
+		}
+		if bad {
+			return nil, errBadEvents
+		}
 		if r != nil {
 			out = append(out, e)
 		}

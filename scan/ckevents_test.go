@@ -185,7 +185,7 @@ func TestCheckpointEventsRoundTrip(t *testing.T) {
 					return fmt.Errorf("%s: a finding of aggregate rule %s stored in a part", e.URI, f.RuleID)
 				}
 			}
-			evs, err := decodeEvents(e.Events, e.URI, e.ETag, byID)
+			evs, err := decodeEvents(e.Events, e.URI, byID)
 			if err != nil {
 				return err
 			}

@@ -96,10 +96,11 @@ func streamVerdicts(t testing.TB, w *worker, in io.Reader) []string {
 	}
 	var out []string
 	var r result // one object's, as in process
+	w.red.Begin("", nil)
 	for i := int64(0); ; i++ {
 		raw, err := dec.Next()
 		if err == io.EOF {
-			w.flushNewTerms(&r)
+			r.events = w.red.End()
 			return out
 		}
 		if err != nil {

@@ -86,9 +86,9 @@ func (c *Config) AggOptions(start time.Time) rule.AggOptions {
 	return rule.AggOptions{Start: start, Dir: c.WorkDir, Memory: int(c.memory() / 8)}
 }
 
-// ntSeenEntries is how many new_terms combinations the workers share (see
-// ntSeen): a sixteenth of the budget at about 128 bytes an entry.
-func (c *Config) ntSeenEntries() int { return int(c.memory() / 16 / 128) }
+// sharedEntries is how many new_terms combinations the workers share (see
+// rule.Shared): a sixteenth of the budget at about 128 bytes an entry.
+func (c *Config) sharedEntries() int { return int(c.memory() / 16 / 128) }
 
 // Progress is a snapshot of a running scan.
 type Progress struct {
@@ -206,14 +206,14 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 	g.Go(func() error { fetchWG.Wait(); close(toDecode); return nil })
 
 	// CPU workers: decode, split, match.
-	seen := newNTSeen(cfg.ntSeenEntries()) // new_terms combinations of committed objects (see ntSeen)
+	shared := rule.NewShared(cfg.sharedEntries()) // new_terms combinations of committed objects
 	var workWG sync.WaitGroup
 	for range cfg.Workers {
 		workWG.Add(1)
 		g.Go(func() error {
 			defer workWG.Done()
 			w := newWorker(cfg)
-			w.seen = seen
+			w.red = rule.NewReducer(shared, w, cfg.HistoryOnly)
 			for f := range toDecode {
 				r := w.process(f)
 				inflight.release(f.weight)
@@ -246,7 +246,9 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 					return fmt.Errorf("aggregate rules: %w", err)
 				}
 			}
-			seen.commit(&r)
+			if r.err == nil && r.obj.Skip == "" {
+				shared.Commit(r.events)
+			}
 			findingSlices.put(r.findings) // copied by the sink and the Aggregator
 			eventSlices.put(r.events)
 			if cfg.Progress != nil {
@@ -396,21 +398,28 @@ type worker struct {
 	baseValid bool
 	cols      []byte // scratch for recordColumns
 
-	nt   ntState // the current object's new_terms events (see aggEvents)
-	seen *ntSeen // shared: other objects' committed new_terms events
+	red *rule.Reducer // the aggregate events of the current object
+	cur struct {      // the current record, for Payload and EventID
+		obj   reader.Object
+		t     time.Time
+		index int64
+	}
 }
 
 func newWorker(cfg Config) *worker {
-	return &worker{
+	w := &worker{
 		cfg:  cfg,
 		rec:  ecs.NewRecord(ecs.Options{Ingested: cfg.Ingested}),
 		user: ecs.Lookup("user.name"),
 	}
+	w.red = rule.NewReducer(nil, w, cfg.HistoryOnly) // Run gives its workers a shared one
+	return w
 }
 
 // process decodes one fetched object and matches each of its records.
 func (w *worker) process(f fetched) result {
 	r := result{obj: f.obj, findings: findingSlices.get(), events: eventSlices.get()}
+	w.red.Begin(f.obj.URI, r.events)
 	if f.err != nil {
 		r.err = f.err
 		return r
@@ -459,7 +468,7 @@ func (w *worker) process(f fetched) result {
 		r.records.Read++
 		w.record(&r, raw, dec.Index(), index)
 	}
-	w.flushNewTerms(&r)
+	r.events = w.red.End()
 	r.bytesOut = dec.BytesOut()
 	return r
 }
@@ -499,11 +508,30 @@ func (w *worker) record(r *result, raw []byte, keys []int32, index int64) {
 	w.match = w.rules.MatchRecord(rec, w.match[:0])
 	for _, ru := range w.match {
 		if ru.Aggregate() {
-			w.aggEvents(r, ru, t, index)
+			w.cur.obj, w.cur.t, w.cur.index = r.obj, t, index
+			w.red.Add(ru, rec, t, index)
 		} else if !w.cfg.HistoryOnly {
 			r.findings = append(r.findings, w.finding(ru, r.obj, t, index))
 		}
 	}
+}
+
+var _ rule.Payloader = (*worker)(nil)
+
+// Payload is the payload of the current record's aggregate event for ru:
+// its finding.
+func (w *worker) Payload(ru *rule.Rule) []byte {
+	f := w.finding(ru, w.cur.obj, w.cur.t, w.cur.index)
+	return payload(&f)
+}
+
+// EventID is the current record's eventID.
+func (w *worker) EventID() string {
+	if !w.baseValid {
+		w.base = w.recordColumns(w.cur.obj, w.cur.t, w.cur.index)
+		w.baseValid = true
+	}
+	return w.base.EventID
 }
 
 // finding builds the row for one (rule, record) match.
@@ -512,7 +540,11 @@ func (w *worker) finding(ru *rule.Rule, o reader.Object, t time.Time, index int6
 		w.base = w.recordColumns(o, t, index)
 		w.baseValid = true
 	}
-	f := w.base
+	return ruleFinding(ru, w.base)
+}
+
+// ruleFinding is f with the columns of rule ru.
+func ruleFinding(ru *rule.Rule, f report.Finding) report.Finding {
 	f.RuleID = ru.ID
 	f.RuleName = ru.Name
 	f.RuleSource = ru.Source

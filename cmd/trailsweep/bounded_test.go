@@ -13,13 +13,13 @@ import (
 	"github.com/trailsweep/trailsweep/internal/gen"
 )
 
-// boundedRules are four new_terms rules and a threshold rule that every
+// boundedRules are five new_terms rules and a threshold rule that every
 // record feeds, keyed on values drawn from a large pool: their state grows
 // with the span and the number of distinct addresses.
 func boundedRules(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	for i, fields := range [][]string{{"source.ip"}, {"user.name", "source.ip"}, {"source.ip", "event.action"}, {"cloud.account.id", "source.ip"}} {
+	for i, fields := range [][]string{{"source.ip"}, {"user.name", "source.ip"}, {"source.ip", "event.action"}, {"cloud.account.id", "source.ip"}, {"source.ip", "cloud.region"}} {
 		quoted, _ := json.Marshal(fields)
 		body := fmt.Sprintf(`[rule]
 rule_id = "bounded-nt-%d"

@@ -263,7 +263,7 @@ func aggFeed(t *testing.T, r *Rule, recs []aggRecord, order []int, since time.Ti
 			t.Fatalf("record %s has no eventTime", rc.name)
 		}
 		f := report.Finding{RuleID: r.ID, EventTime: at, EventID: rc.name, SourceURI: "test", RecordIndex: int64(i)}
-		for _, e := range r.Events(rec, &f, rc.history, nil) {
+		for _, e := range testEvents(r, rec, &f, rc.history, nil) {
 			if err := a.Add(&e); err != nil {
 				t.Fatal(err)
 			}

@@ -9,7 +9,6 @@ import (
 	"github.com/trailsweep/trailsweep/internal/ecs"
 	"github.com/trailsweep/trailsweep/internal/eql"
 	"github.com/trailsweep/trailsweep/internal/kql"
-	"github.com/trailsweep/trailsweep/report"
 )
 
 // Aggregate rule kinds.
@@ -187,10 +186,11 @@ func relativeSpan(s string) (time.Duration, error) {
 	return eql.ParseDuration(rest)
 }
 
-// Event is what a scan worker hands the aggregator for one record that an
-// aggregate rule's query selected: the record's time, the values it groups
-// on, and the finding it would produce. History events (read only to build
-// new_terms history) never become findings.
+// Event is what a scan worker hands the Aggregator for one record that an
+// aggregate rule's query selected: the record's time and place, the values
+// it groups on, and the caller's payload (what the event becomes when
+// decided: its finding). History events (read only to build new_terms
+// history) are never decided.
 type Event struct {
 	Rule    *Rule
 	Time    time.Time
@@ -198,20 +198,10 @@ type Event struct {
 	Card    []string // threshold: one value per cardinality field ("" when absent)
 	Steps   uint64   // sequence: bit i set when the record matches step i
 	History bool
-	Finding report.Finding
-}
-
-// Events appends the aggregate events of one record d that r's query
-// matched: one per combination of values of the grouping fields (a record
-// lacking one of them yields none, as Elasticsearch's terms aggregations
-// skip it). f is the finding the record would produce.
-func (r *Rule) Events(d kql.Doc, f *report.Finding, history bool, dst []Event) []Event {
-	n := len(dst)
-	dst = r.EventsAt(d, f.EventTime, history, dst)
-	for i := n; i < len(dst); i++ {
-		dst[i].Finding = *f
-	}
-	return dst
+	Source  string // where the record was read (its object): orders events at one instant
+	Index   int64  // the record's position in Source
+	ID      string // sequences: the record's event id, listed in the decision's details
+	Payload []byte // opaque to the rule engine; nil for an event that cannot be decided
 }
 
 // combos appends ev once per combination of the values of fields.

@@ -2,6 +2,7 @@ package rule
 
 import (
 	"fmt"
+	"github.com/trailsweep/trailsweep/internal/kql"
 	"math/rand"
 	"reflect"
 	"testing"
@@ -39,7 +40,7 @@ func feed(t *testing.T, r *Rule, recs []rec, order []int, opts AggOptions) []rep
 			continue
 		}
 		f := report.Finding{RuleID: r.ID, EventTime: rc.t, EventID: fmt.Sprint("e", i), SourceURI: "x", RecordIndex: int64(i)}
-		for _, e := range r.Events(rc.doc, &f, false, nil) {
+		for _, e := range testEvents(r, rc.doc, &f, false, nil) {
 			if err := a.Add(&e); err != nil {
 				t.Fatal(err)
 			}
@@ -48,14 +49,45 @@ func feed(t *testing.T, r *Rule, recs []rec, order []int, opts AggOptions) []rep
 	return flushAll(t, a)
 }
 
-// flushAll returns every finding a's Flush emits.
+// flushAll returns the finding of every decision a's Flush emits (see
+// testEvents).
 func flushAll(t testing.TB, a *Aggregator) []report.Finding {
 	t.Helper()
 	var out []report.Finding
-	if err := a.Flush(func(f *report.Finding) error { out = append(out, *f); return nil }); err != nil {
+	if err := a.Flush(func(d *Decision) error {
+		out = append(out, decisionFinding(t, d))
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// testEvents appends the events of record d for r whose payload is the
+// finding f (as the scanner encodes its findings: report.AppendFinding
+// without the SourceURI, which is the event's Source).
+func testEvents(r *Rule, d kql.Doc, f *report.Finding, history bool, dst []Event) []Event {
+	n := len(dst)
+	dst = r.EventsAt(d, f.EventTime, history, dst)
+	g := *f
+	g.SourceURI = ""
+	p := report.AppendFinding(nil, &g)
+	for i := n; i < len(dst); i++ {
+		dst[i].Source, dst[i].Index, dst[i].ID, dst[i].Payload = f.SourceURI, f.RecordIndex, f.EventID, p
+	}
+	return dst
+}
+
+// decisionFinding is the finding a decision's payload holds, with its
+// details.
+func decisionFinding(t testing.TB, d *Decision) report.Finding {
+	t.Helper()
+	var f report.Finding
+	if err := report.DecodeFinding(d.Payload, &f); err != nil {
+		t.Fatalf("decision of %s at %s: payload: %v", d.Rule.ID, d.Time, err)
+	}
+	f.SourceURI, f.Details = d.Source, d.Details
+	return f
 }
 
 func check(t *testing.T, r *Rule, recs []rec, opts AggOptions, wantIDs []string) {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/trailsweep/trailsweep/internal/extsort"
-	"github.com/trailsweep/trailsweep/report"
 )
 
 // DefaultAggMemory is what an Aggregator keeps in memory when AggOptions
@@ -58,8 +57,8 @@ type Aggregator struct {
 	events   *extsort.Sorter
 	key, val []byte
 
-	findingRuns  int // spilt by Flush's sort of the findings
-	findingBytes int64
+	decisionRuns  int // spilt by Flush's sort of the decisions
+	decisionBytes int64
 }
 
 // NewAggregator returns an empty Aggregator.
@@ -81,10 +80,10 @@ func NewAggregator(opts AggOptions) *Aggregator {
 	}
 }
 
-// Spilt reports how many sorted runs the Aggregator's events and findings
+// Spilt reports how many sorted runs the Aggregator's events and decisions
 // spilled to the work directory, and the bytes they held before compression.
 func (a *Aggregator) Spilt() (runs int, bytes int64) {
-	return a.events.Runs() + a.findingRuns, a.events.SpiltBytes() + a.findingBytes
+	return a.events.Runs() + a.decisionRuns, a.events.SpiltBytes() + a.decisionBytes
 }
 
 // Close removes what the Aggregator spilled. Flush closes it too.
@@ -125,8 +124,8 @@ func (a *Aggregator) Add(e *Event) error {
 		k = extsort.AppendString(k, s)
 	}
 	k = appendTime(k, e.Time)
-	k = extsort.AppendString(k, e.Finding.SourceURI)
-	k = extsort.AppendInt64(k, e.Finding.RecordIndex)
+	k = extsort.AppendString(k, e.Source)
+	k = extsort.AppendInt64(k, e.Index)
 	if e.History {
 		k = append(k, 0)
 	} else {
@@ -138,14 +137,19 @@ func (a *Aggregator) Add(e *Event) error {
 		v = append(v, c...)
 	}
 	v = binary.AppendUvarint(v, e.Steps)
-	f := e.Finding
-	f.SourceURI = "" // in the key
-	v = report.AppendFinding(v, &f)
+	v = binary.AppendUvarint(v, uint64(len(e.ID)))
+	v = append(v, e.ID...)
+	if e.Payload != nil { // nil and empty apart
+		v = append(v, 1)
+		v = append(v, e.Payload...)
+	} else {
+		v = append(v, 0)
+	}
 	a.key, a.val = k, v
 	return a.events.Add(k, v)
 }
 
-// aggEvent is an event as Flush reads it back: its finding still encoded.
+// aggEvent is an event as Flush reads it back.
 type aggEvent struct {
 	time    time.Time
 	uri     string
@@ -153,7 +157,8 @@ type aggEvent struct {
 	history bool
 	card    []string
 	steps   uint64
-	payload []byte // report.AppendFinding, SourceURI left out
+	id      string // Event.ID
+	payload []byte // Event.Payload; nil for none
 }
 
 // before orders events by time, then by where they were read, history
@@ -178,13 +183,22 @@ func (e aggEvent) kept() aggEvent {
 	return e
 }
 
-func (e *aggEvent) finding() (report.Finding, error) {
-	var f report.Finding
-	if err := report.DecodeFinding(e.payload, &f); err != nil {
-		return f, err
-	}
-	f.SourceURI = e.uri
-	return f, nil
+// Decision is an aggregate rule's verdict: the event at which it fires,
+// with its payload, and why (Details, compact JSON: the new terms and the
+// history span, the threshold group, count and window, the sequence's
+// events).
+type Decision struct {
+	Rule    *Rule
+	Time    time.Time
+	Source  string
+	Index   int64
+	Payload []byte
+	Details string
+}
+
+// decide returns the Decision of r at e.
+func (e *aggEvent) decide(r *Rule, details string) *Decision {
+	return &Decision{Rule: r, Time: e.time, Source: e.uri, Index: e.index, Payload: e.payload, Details: details}
 }
 
 // decodeEvent reads an event back from the rest of its key (after the
@@ -222,7 +236,15 @@ func decodeEvent(rest, val []byte) (aggEvent, error) {
 	if k <= 0 {
 		return e, extsort.ErrBadKey
 	}
-	e.payload = val[k:]
+	val = val[k:]
+	l, k := binary.Uvarint(val)
+	if k <= 0 || uint64(len(val)-k) <= l {
+		return e, extsort.ErrBadKey
+	}
+	e.id = string(val[k : k+int(l)])
+	if val = val[k+int(l):]; val[0] == 1 {
+		e.payload = val[1:]
+	}
 	return e, nil
 }
 
@@ -232,11 +254,11 @@ type groupState interface {
 	finish() error
 }
 
-// Flush decides every aggregate rule and hands emit the findings, sorted by
-// event time, rule id, record position and details. The findings, too, go
+// Flush decides every aggregate rule and hands emit the decisions, sorted
+// by time, rule id, source, index and details. The decisions, too, go
 // through an external sort within the memory budget. It closes the
 // Aggregator.
-func (a *Aggregator) Flush(emit func(*report.Finding) error) (err error) {
+func (a *Aggregator) Flush(emit func(*Decision) error) (err error) {
 	defer func() {
 		if cerr := a.Close(); err == nil {
 			err = cerr
@@ -247,21 +269,28 @@ func (a *Aggregator) Flush(emit func(*report.Finding) error) (err error) {
 		return err
 	}
 	defer it.Close()
-	// The events' merge and the findings share the budget.
-	out := extsort.New(a.opts.Dir, "trailsweep-findings", a.opts.Memory/2)
+	// The events' merge and the decisions share the budget.
+	out := extsort.New(a.opts.Dir, "trailsweep-decisions", a.opts.Memory/2)
 	defer func() {
-		a.findingRuns, a.findingBytes = out.Runs(), out.SpiltBytes()
+		a.decisionRuns, a.decisionBytes = out.Runs(), out.SpiltBytes()
 		out.Close()
 	}()
-	var fk, fv []byte
-	put := func(f *report.Finding) error {
-		fk = appendTime(fk[:0], f.EventTime)
-		fk = extsort.AppendString(fk, f.RuleID)
-		fk = extsort.AppendString(fk, f.SourceURI)
-		fk = extsort.AppendInt64(fk, f.RecordIndex)
-		fk = extsort.AppendString(fk, f.Details)
-		fv = report.AppendFinding(fv[:0], f)
-		return out.Add(fk, fv)
+	var dk, dv []byte
+	put := func(d *Decision) error {
+		dk = appendTime(dk[:0], d.Time)
+		dk = extsort.AppendString(dk, d.Rule.ID)
+		dk = extsort.AppendString(dk, d.Source)
+		dk = extsort.AppendInt64(dk, d.Index)
+		dk = extsort.AppendString(dk, d.Details)
+		dv = binary.BigEndian.AppendUint32(dv[:0], a.index[d.Rule])
+		dv = extsort.AppendString(dv, d.Details)
+		if d.Payload != nil {
+			dv = append(dv, 1)
+			dv = append(dv, d.Payload...)
+		} else {
+			dv = append(dv, 0)
+		}
+		return out.Add(dk, dv)
 	}
 
 	start := a.opts.Start
@@ -320,24 +349,57 @@ func (a *Aggregator) Flush(emit func(*report.Finding) error) (err error) {
 		}
 	}
 
-	fit, err := out.Iter()
+	dit, err := out.Iter()
 	if err != nil {
 		return err
 	}
-	defer fit.Close()
-	for fit.Next() {
-		var f report.Finding
-		if err := report.DecodeFinding(fit.Value(), &f); err != nil {
-			return fmt.Errorf("aggregate findings: %w", err)
+	defer dit.Close()
+	for dit.Next() {
+		d, err := a.readDecision(dit.Key(), dit.Value())
+		if err != nil {
+			return fmt.Errorf("aggregate decisions: %w", err)
 		}
-		if err := emit(&f); err != nil {
+		if err := emit(&d); err != nil {
 			return err
 		}
 	}
-	return fit.Err()
+	return dit.Err()
 }
 
-func (a *Aggregator) newGroup(r *Rule, key []string, start time.Time, put func(*report.Finding) error) groupState {
+// readDecision reads back a decision from its key and value in Flush's
+// sort. Its payload is valid until the next.
+func (a *Aggregator) readDecision(k, v []byte) (Decision, error) {
+	var d Decision
+	var err error
+	if d.Time, k, err = readTime(k); err != nil {
+		return d, err
+	}
+	if k, err = extsort.SkipString(k); err != nil { // the rule id
+		return d, err
+	}
+	if d.Source, k, err = extsort.ReadString(k); err != nil {
+		return d, err
+	}
+	if d.Index, _, err = extsort.ReadInt64(k); err != nil {
+		return d, err
+	}
+	if len(v) < 4 || int(binary.BigEndian.Uint32(v)) >= len(a.rules) {
+		return d, extsort.ErrBadKey
+	}
+	d.Rule = a.rules[binary.BigEndian.Uint32(v)]
+	if d.Details, v, err = extsort.ReadString(v[4:]); err != nil {
+		return d, err
+	}
+	if len(v) == 0 {
+		return d, extsort.ErrBadKey
+	}
+	if v[0] == 1 {
+		d.Payload = v[1:]
+	}
+	return d, nil
+}
+
+func (a *Aggregator) newGroup(r *Rule, key []string, start time.Time, put func(*Decision) error) groupState {
 	switch r.agg.kind {
 	case aggNewTerms:
 		return &ntGroup{r: r, key: key, judgeFrom: start.Add(r.agg.window), source: a.opts.HistorySource, put: put}
@@ -355,26 +417,31 @@ func details(v any) string {
 
 func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-// HistorySpans returns, for each new_terms rule that saw events, the span
-// that only built its history and the time from which its events were
-// judged (the same bounds Flush applies), sorted by rule.
-func (a *Aggregator) HistorySpans() []report.HistorySpan {
+// HistorySpan is, for a new_terms rule, the span that only built its
+// history and the time from which its events were judged.
+type HistorySpan struct {
+	Rule          *Rule
+	Source        string // where history came from (AggOptions.HistorySource)
+	HistoryFrom   time.Time
+	DetectionFrom time.Time
+}
+
+// HistorySpans returns the HistorySpan of each new_terms rule that saw
+// events (the same bounds Flush applies), sorted by rule source and id.
+func (a *Aggregator) HistorySpans() []HistorySpan {
 	start := a.opts.Start
 	if start.IsZero() {
 		start = a.earliest
 	}
-	var out []report.HistorySpan
+	var out []HistorySpan
 	for r := range a.newTerms {
-		out = append(out, report.HistorySpan{
-			RuleID: r.ID, RuleName: r.Name, RuleSource: r.Source, Source: a.opts.HistorySource,
-			HistoryFrom: start, DetectionFrom: start.Add(r.agg.window),
-		})
+		out = append(out, HistorySpan{Rule: r, Source: a.opts.HistorySource, HistoryFrom: start, DetectionFrom: start.Add(r.agg.window)})
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].RuleSource != out[j].RuleSource {
-			return out[i].RuleSource < out[j].RuleSource
+		if out[i].Rule.Source != out[j].Rule.Source {
+			return out[i].Rule.Source < out[j].Rule.Source
 		}
-		return out[i].RuleID < out[j].RuleID
+		return out[i].Rule.ID < out[j].Rule.ID
 	})
 	return out
 }
@@ -388,7 +455,7 @@ type ntGroup struct {
 	key       []string
 	judgeFrom time.Time
 	source    string
-	put       func(*report.Finding) error
+	put       func(*Decision) error
 	prev      time.Time
 	seen      bool
 }
@@ -399,15 +466,11 @@ func (g *ntGroup) add(e *aggEvent) error {
 	if !fresh || e.history || e.time.Before(g.judgeFrom) {
 		return nil
 	}
-	f, err := e.finding()
-	if err != nil {
-		return fmt.Errorf("aggregate state: %w", err)
-	}
 	terms := map[string]string{}
 	for i, fl := range g.r.agg.fields {
 		terms[fl.Name] = g.key[i]
 	}
-	f.Details = details(map[string]any{
+	return g.put(e.decide(g.r, details(map[string]any{
 		"new_terms": terms,
 		"history": map[string]string{
 			"start":  rfc(e.time.Add(-g.r.agg.window)),
@@ -415,8 +478,7 @@ func (g *ntGroup) add(e *aggEvent) error {
 			"source": g.source,
 		},
 		"detection_from": rfc(g.judgeFrom),
-	})
-	return g.put(&f)
+	})))
 }
 
 func (g *ntGroup) finish() error { return nil }

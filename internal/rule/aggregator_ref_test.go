@@ -46,11 +46,11 @@ func refBefore(a, b *Event) bool {
 	if !a.Time.Equal(b.Time) {
 		return a.Time.Before(b.Time)
 	}
-	if a.Finding.SourceURI != b.Finding.SourceURI {
-		return a.Finding.SourceURI < b.Finding.SourceURI
+	if a.Source != b.Source {
+		return a.Source < b.Source
 	}
-	if a.Finding.RecordIndex != b.Finding.RecordIndex {
-		return a.Finding.RecordIndex < b.Finding.RecordIndex
+	if a.Index != b.Index {
+		return a.Index < b.Index
 	}
 	return a.History && !b.History
 }
@@ -273,7 +273,7 @@ func (a *refAggregator) flushNewTerms(r *Rule, m map[string]map[int64]*refNTBuck
 			for i, f := range spec.fields {
 				terms[f.Name] = e.Key[i]
 			}
-			f := e.Finding
+			f := refFinding(e)
 			f.Details = refDetails(map[string]any{
 				"new_terms": terms,
 				"history": map[string]string{
@@ -339,7 +339,7 @@ func refFlushThreshold(r *Rule, m map[string]map[int64]*refTHWindow, out []repor
 			if from > k*step-span {
 				d["counted_from"] = refRFC(time.Unix(0, from).UTC())
 			}
-			fd := f.trigger.Finding
+			fd := refFinding(f.trigger)
 			fd.Details = refDetails(d)
 			out = append(out, fd)
 		}
@@ -448,13 +448,13 @@ func refFlushSequence(r *Rule, evs []Event, out []report.Finding) []report.Findi
 			}
 			ids := make([]string, len(np.events))
 			for j, x := range np.events {
-				ids[j] = x.Finding.EventID
+				ids[j] = x.ID
 			}
 			by := map[string]string{}
 			for j, f := range spec.keys[0] {
 				by[f.Name] = e.Key[j]
 			}
-			f := e.Finding
+			f := refFinding(e)
 			f.Details = refDetails(map[string]any{
 				"sequence": map[string]any{"by": by, "event_ids": ids, "start": refRFC(np.events[0].Time)},
 			})
@@ -462,4 +462,14 @@ func refFlushSequence(r *Rule, evs []Event, out []report.Finding) []report.Findi
 		}
 	}
 	return out
+}
+
+// refFinding is the finding an event's payload holds (see testEvents).
+func refFinding(e *Event) report.Finding {
+	var f report.Finding
+	if err := report.DecodeFinding(e.Payload, &f); err != nil {
+		panic(err)
+	}
+	f.SourceURI = e.Source
+	return f
 }

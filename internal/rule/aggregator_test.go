@@ -240,7 +240,7 @@ func propEvents(rules []*Rule, recs []propRec) []Event {
 				continue
 			}
 			f := report.Finding{RuleID: r.ID, EventTime: rc.t, EventID: fmt.Sprint("e", i), SourceURI: rc.uri, RecordIndex: rc.idx}
-			evs = r.Events(rc.doc, &f, rc.history, evs)
+			evs = testEvents(r, rc.doc, &f, rc.history, evs)
 		}
 	}
 	return evs
@@ -419,11 +419,11 @@ func bruteNewTerms(rules []*Rule, evs []Event, opts AggOptions) []string {
 		}
 	}
 	earlier := func(o, e *Event) bool { // o before e at the same instant
-		if o.Finding.SourceURI != e.Finding.SourceURI {
-			return o.Finding.SourceURI < e.Finding.SourceURI
+		if o.Source != e.Source {
+			return o.Source < e.Source
 		}
-		if o.Finding.RecordIndex != e.Finding.RecordIndex {
-			return o.Finding.RecordIndex < e.Finding.RecordIndex
+		if o.Index != e.Index {
+			return o.Index < e.Index
 		}
 		return o.History && !e.History
 	}
@@ -454,7 +454,7 @@ func bruteNewTerms(rules []*Rule, evs []Event, opts AggOptions) []string {
 						continue next
 					}
 				}
-				out = append(out, fmt.Sprintf("%s|%s|%d|%q", r.ID, e.Finding.SourceURI, e.Finding.RecordIndex, jsonStrings(e.Key)))
+				out = append(out, fmt.Sprintf("%s|%s|%d|%q", r.ID, e.Source, e.Index, jsonStrings(e.Key)))
 			}
 		}
 	}
@@ -590,7 +590,7 @@ func TestAggregatorSpillFailure(t *testing.T) {
 			}
 			if err == nil {
 				emitted := 0
-				err = a.Flush(func(*report.Finding) error { emitted++; return nil })
+				err = a.Flush(func(*Decision) error { emitted++; return nil })
 				if emitted > 0 {
 					t.Errorf("Flush emitted %d findings and failed with %v", emitted, err)
 				}

@@ -1,12 +1,10 @@
 package rule
 
 import (
-	"fmt"
 	"math"
 	"sort"
 	"time"
 
-	"github.com/trailsweep/trailsweep/report"
 )
 
 // thGroup decides one threshold group from its events in time order.
@@ -23,7 +21,7 @@ import (
 type thGroup struct {
 	r       *Rule
 	key     []string
-	put     func(*report.Finding) error
+	put     func(*Decision) error
 	segs    []thSegment // in time order
 	pending []int64     // windows not yet decided, increasing
 	cut     int64
@@ -109,12 +107,7 @@ func (g *thGroup) decide(limit int64) error {
 		if from > k*step-span {
 			d["counted_from"] = rfc(time.Unix(0, from).UTC())
 		}
-		fd, err := f.trigger.finding()
-		if err != nil {
-			return fmt.Errorf("aggregate state: %w", err)
-		}
-		fd.Details = details(d)
-		if err := g.put(&fd); err != nil {
+		if err := g.put(f.trigger.decide(g.r, details(d))); err != nil {
 			return err
 		}
 	}
@@ -239,7 +232,7 @@ func (w *thWindow) fire(spec *aggSpec) (thFire, bool) {
 type seqGroup struct {
 	r     *Rule
 	key   []string
-	put   func(*report.Finding) error
+	put   func(*Decision) error
 	state []*partial
 }
 
@@ -273,24 +266,16 @@ func (g *seqGroup) add(e *aggEvent) error {
 		}
 		ids := make([]string, len(np.events))
 		for j := range np.events {
-			f, err := np.events[j].finding()
-			if err != nil {
-				return fmt.Errorf("aggregate state: %w", err)
-			}
-			ids[j] = f.EventID
+			ids[j] = np.events[j].id
 		}
 		by := map[string]string{}
 		for j, fl := range spec.keys[0] {
 			by[fl.Name] = g.key[j]
 		}
-		f, err := e.finding()
-		if err != nil {
-			return fmt.Errorf("aggregate state: %w", err)
-		}
-		f.Details = details(map[string]any{
+		d := e.decide(g.r, details(map[string]any{
 			"sequence": map[string]any{"by": by, "event_ids": ids, "start": rfc(np.events[0].time)},
-		})
-		if err := g.put(&f); err != nil {
+		}))
+		if err := g.put(d); err != nil {
 			return err
 		}
 	}

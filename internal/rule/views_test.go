@@ -46,14 +46,14 @@ value = 2
 			if !r.Match(rec) {
 				t.Fatalf("record %d: rule %s does not match", i, r.ID)
 			}
-			events = r.Events(rec, &report.Finding{RuleID: r.ID, RecordIndex: int64(i)}, false, events)
+			events = testEvents(r, rec, &report.Finding{RuleID: r.ID, RecordIndex: int64(i)}, false, events)
 		}
 	}
 	if len(events) != 2*n {
 		t.Fatalf("%d events, want %d", len(events), 2*n)
 	}
 	for _, e := range events {
-		i := int(e.Finding.RecordIndex)
+		i := int(e.Index)
 		user := fmt.Sprintf("user-%04d", i)
 		switch e.Rule {
 		case nt:

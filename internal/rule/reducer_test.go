@@ -1,0 +1,163 @@
+package rule
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/trailsweep/trailsweep/report"
+)
+
+// testPayloader is a Payloader over the current test record: its payload is
+// the finding testEvents would give it, and it counts what it built.
+type testPayloader struct {
+	f     report.Finding
+	built int
+}
+
+func (p *testPayloader) Payload(r *Rule) []byte {
+	p.built++
+	g := p.f
+	g.RuleID, g.SourceURI = r.ID, ""
+	return report.AppendFinding(nil, &g)
+}
+
+func (p *testPayloader) EventID() string { return p.f.EventID }
+
+// TestReducerMatchesEager: reducing each object's events (the earliest
+// event and the latest time per new_terms combination and bucket, no
+// payload when another committed object has an earlier event) gives the
+// decisions, details included, of keeping every event with its payload,
+// with records out of time order within objects; and it keeps fewer events
+// and builds fewer payloads.
+func TestReducerMatchesEager(t *testing.T) {
+	rules := []*Rule{
+		mustParse(t, fmt.Sprintf(head, "nt-user")+`type = "new_terms"
+query = "event.action: GetCallerIdentity"
+[rule.new_terms]
+field = "new_terms_fields"
+value = ["user.name"]
+[[rule.new_terms.history_window_start]]
+field = "history_window_start"
+value = "now-1h"
+`),
+		mustParse(t, fmt.Sprintf(head, "nt-user-region")+`type = "new_terms"
+query = "event.action: *"
+[rule.new_terms]
+field = "new_terms_fields"
+value = ["user.name", "cloud.region"]
+[[rule.new_terms.history_window_start]]
+field = "history_window_start"
+value = "now-30m"
+`),
+		mustParse(t, fmt.Sprintf(head, "th-user")+`type = "threshold"
+query = "event.action: GetCallerIdentity"
+[rule.threshold]
+field = ["user.name"]
+value = 5
+`),
+		mustParse(t, fmt.Sprintf(head, "seq")+`type = "eql"
+language = "eql"
+query = '''
+sequence by user.name with maxspan=10m
+  [any where event.action == "GetCallerIdentity"]
+  [any where event.action == "ListBuckets"]
+'''
+`),
+	}
+	type record struct {
+		t   time.Time
+		doc mapDoc
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var objects [][]record
+	for range 12 {
+		var recs []record
+		for range 80 {
+			name := fmt.Sprintf("user%d", rng.IntN(5))
+			if rng.IntN(8) == 0 {
+				name = fmt.Sprintf("rare%d", rng.IntN(30))
+			}
+			action := []string{"GetCallerIdentity", "GetCallerIdentity", "ListBuckets"}[rng.IntN(3)]
+			at := start.Add(time.Duration(rng.IntN(8*3600)) * time.Second) // shuffled within the object
+			recs = append(recs, record{at, mapDoc{"event.action": {action}, "user.name": {name},
+				"cloud.region": {[]string{"us-east-1", "eu-west-1"}[rng.IntN(2)]}}})
+		}
+		objects = append(objects, recs)
+	}
+	finding := func(o, i int, t time.Time) report.Finding {
+		return report.Finding{EventTime: t, EventID: fmt.Sprintf("o%d-r%d", o, i), SourceURI: fmt.Sprintf("obj%02d", o), RecordIndex: int64(i)}
+	}
+
+	eager := NewAggregator(AggOptions{Start: start, Dir: t.TempDir()})
+	nEager := 0
+	for o, recs := range objects {
+		for i, rc := range recs {
+			for _, r := range rules {
+				if r.Match(rc.doc) {
+					f := finding(o, i, rc.t)
+					f.RuleID = r.ID
+					for _, e := range testEvents(r, rc.doc, &f, false, nil) {
+						nEager++
+						if err := eager.Add(&e); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+			}
+		}
+	}
+
+	lazy := NewAggregator(AggOptions{Start: start, Dir: t.TempDir()})
+	shared := NewShared(1 << 16)
+	p := &testPayloader{}
+	x := NewReducer(shared, p, false)
+	nLazy := 0
+	for o, recs := range objects {
+		x.Begin(fmt.Sprintf("obj%02d", o), nil)
+		for i, rc := range recs {
+			p.f = finding(o, i, rc.t)
+			for _, r := range rules {
+				if r.Match(rc.doc) {
+					x.Add(r, rc.doc, rc.t, int64(i))
+				}
+			}
+		}
+		evs := x.End()
+		nLazy += len(evs)
+		for i := range evs {
+			if evs[i].Source != fmt.Sprintf("obj%02d", o) {
+				t.Fatalf("event of object %d with source %q", o, evs[i].Source)
+			}
+			if err := lazy.Add(&evs[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		shared.Commit(evs) // objects committed in order, as the scan's writer does
+	}
+
+	want, got := flushAll(t, eager), flushAll(t, lazy)
+	byRule := map[string]int{}
+	for _, f := range want {
+		byRule[f.RuleID]++
+	}
+	if len(byRule) != len(rules) {
+		t.Errorf("findings by rule %v: want every rule to fire", byRule)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("reduced: %d findings, every event: %d; they differ", len(got), len(want))
+		for i := range min(len(got), len(want)) {
+			if !reflect.DeepEqual(got[i], want[i]) {
+				t.Errorf("first difference at %d:\nreduced %+v\nevery   %+v", i, got[i], want[i])
+				break
+			}
+		}
+	}
+	if nLazy >= nEager || p.built >= nEager {
+		t.Errorf("reduced: %d events, %d payloads; every event: %d; want fewer", nLazy, p.built, nEager)
+	}
+	t.Logf("%d findings %v; events: reduced %d, every %d; payloads built %d", len(want), byRule, nLazy, nEager, p.built)
+}
