@@ -4,7 +4,6 @@ import (
 	"math"
 	"sort"
 	"time"
-
 )
 
 // thGroup decides one threshold group from its events in time order.
