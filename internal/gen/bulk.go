@@ -97,53 +97,14 @@ func Bulk(dir string, opts BulkOptions) (*BulkManifest, error) {
 	// Plan the files sequentially (sizes and names from the seed), then
 	// fill and compress them in parallel, each from its own seeded source.
 	plan := planBulk(opts)
-	type done struct {
-		records, json, gz int64
-		err               error
+	t, err := writeFiles(dir, len(plan), opts.Workers, func(i int, body *bytes.Buffer) (string, int) {
+		return plan[i].key, fillBulk(body, tpl, plan[i], opts)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bulk: %w", err)
 	}
-	results := make([]done, len(plan))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range opts.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var body bytes.Buffer
-			var out bytes.Buffer
-			zw, _ := gzip.NewWriterLevel(&out, gzip.DefaultCompression)
-			for i := range next {
-				p := plan[i]
-				body.Reset()
-				n := fillBulk(&body, tpl, p, opts)
-				out.Reset()
-				zw.Reset(&out)
-				_, _ = zw.Write(body.Bytes())
-				_ = zw.Close()
-				path := filepath.Join(dir, filepath.FromSlash(p.key))
-				err := os.MkdirAll(filepath.Dir(path), 0o755)
-				if err == nil {
-					err = os.WriteFile(path, out.Bytes(), 0o644)
-				}
-				results[i] = done{records: int64(n), json: int64(body.Len()), gz: int64(out.Len()), err: err}
-			}
-		}()
-	}
-	for i := range plan {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-
 	m := want
-	m.Objects = len(plan)
-	for _, r := range results {
-		if r.err != nil {
-			return nil, fmt.Errorf("bulk: %w", r.err)
-		}
-		m.Records += r.records
-		m.BytesJSON += r.json
-		m.BytesGzip += r.gz
-	}
+	m.Objects, m.Records, m.BytesJSON, m.BytesGzip = len(plan), t.records, t.json, t.gz
 	b, _ := json.MarshalIndent(m, "", "  ")
 	if err := os.WriteFile(manifestPath(dir), append(b, '\n'), 0o644); err != nil {
 		return nil, err
@@ -165,6 +126,59 @@ func ReadBulkManifest(dir string) (*BulkManifest, error) {
 }
 
 func manifestPath(dir string) string { return filepath.Clean(dir) + ".manifest.json" }
+
+// fileTotals add up the files writeFiles wrote.
+type fileTotals struct{ records, json, gz int64 }
+
+// writeFiles writes n gzip files under dir with workers goroutines: fill
+// writes file i's JSON to body and returns its key and record count. The
+// output does not depend on workers.
+func writeFiles(dir string, n, workers int, fill func(i int, body *bytes.Buffer) (key string, records int)) (fileTotals, error) {
+	type done struct {
+		fileTotals
+		err error
+	}
+	results := make([]done, n)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var body, out bytes.Buffer
+			zw, _ := gzip.NewWriterLevel(&out, gzip.DefaultCompression)
+			for i := range next {
+				body.Reset()
+				key, recs := fill(i, &body)
+				out.Reset()
+				zw.Reset(&out)
+				_, _ = zw.Write(body.Bytes())
+				_ = zw.Close()
+				path := filepath.Join(dir, filepath.FromSlash(key))
+				err := os.MkdirAll(filepath.Dir(path), 0o755)
+				if err == nil {
+					err = os.WriteFile(path, out.Bytes(), 0o644)
+				}
+				results[i] = done{fileTotals{int64(recs), int64(body.Len()), int64(out.Len())}, err}
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var t fileTotals
+	for _, r := range results {
+		if r.err != nil {
+			return t, r.err
+		}
+		t.records += r.records
+		t.json += r.json
+		t.gz += r.gz
+	}
+	return t, nil
+}
 
 // bulkFile is one planned object.
 type bulkFile struct {

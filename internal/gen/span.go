@@ -8,12 +8,8 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"runtime"
-	"sync"
 	"time"
-
-	"github.com/klauspost/compress/gzip"
 )
 
 // SpanOptions describe an organization tree that grows with its span: many
@@ -96,56 +92,18 @@ func Span(dir string, opts SpanOptions) (*SpanManifest, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
 	}
-	hours := opts.Days * 24
-	type done struct {
-		records, json, gz int64
-		err               error
+	t, err := writeFiles(dir, opts.Days*24*opts.Accounts, opts.Workers, func(i int, body *bytes.Buffer) (string, int) {
+		h, a := i/opts.Accounts, i%opts.Accounts
+		account := fmt.Sprintf("%012d", 100000000000+a*1000003)
+		hour := spanStart.Add(time.Duration(h) * time.Hour)
+		n := fillSpan(body, tpl, opts, account, hour, uint64(i))
+		return LogKey("", account, "us-east-1", hour.Add(time.Hour), pad(fmt.Sprintf("%d-%d", opts.Seed, i), 16)), n
+	})
+	if err != nil {
+		return nil, fmt.Errorf("span: %w", err)
 	}
-	results := make([]done, hours*opts.Accounts)
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range opts.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var body, out bytes.Buffer
-			zw, _ := gzip.NewWriterLevel(&out, gzip.DefaultCompression)
-			for i := range next {
-				h, a := i/opts.Accounts, i%opts.Accounts
-				account := fmt.Sprintf("%012d", 100000000000+a*1000003)
-				hour := spanStart.Add(time.Duration(h) * time.Hour)
-				body.Reset()
-				n := fillSpan(&body, tpl, opts, account, hour, uint64(i))
-				out.Reset()
-				zw.Reset(&out)
-				_, _ = zw.Write(body.Bytes())
-				_ = zw.Close()
-				key := LogKey("", account, "us-east-1", hour.Add(time.Hour), pad(fmt.Sprintf("%d-%d", opts.Seed, i), 16))
-				path := filepath.Join(dir, filepath.FromSlash(key))
-				err := os.MkdirAll(filepath.Dir(path), 0o755)
-				if err == nil {
-					err = os.WriteFile(path, out.Bytes(), 0o644)
-				}
-				results[i] = done{records: int64(n), json: int64(body.Len()), gz: int64(out.Len()), err: err}
-			}
-		}()
-	}
-	for i := range results {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-
 	m := want
-	m.Objects = len(results)
-	for _, r := range results {
-		if r.err != nil {
-			return nil, fmt.Errorf("span: %w", r.err)
-		}
-		m.Records += r.records
-		m.BytesJSON += r.json
-		m.BytesGzip += r.gz
-	}
+	m.Objects, m.Records, m.BytesJSON, m.BytesGzip = opts.Days*24*opts.Accounts, t.records, t.json, t.gz
 	b, _ := json.MarshalIndent(m, "", "  ")
 	if err := os.WriteFile(manifestPath(dir), append(b, '\n'), 0o644); err != nil {
 		return nil, err
