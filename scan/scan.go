@@ -166,8 +166,8 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 		defer close(toFetch)
 		for _, src := range cfg.Sources {
 			err := src.List(gctx, cfg.Filter, func(o reader.Object) error {
-				if o.Skip != "" {
-					return send(gctx, results, result{obj: o})
+				if o.Skip != "" || o.Err != nil { // never opened
+					return send(gctx, results, result{obj: o, err: o.Err})
 				}
 				return send(gctx, toFetch, job{src: src, obj: o})
 			})
