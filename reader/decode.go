@@ -743,7 +743,7 @@ func (d *Decoder) composite() error {
 	tOwn, tCur := int32(-2), int32(-1)
 	ents := d.ents
 	defer func() { d.own, d.cur, d.ents = own[:0], cur[:0], ents }()
-	lax := false // a record's grammar error is noted: only the structure is checked from there
+	lax := false    // a record's grammar error is noted: only the structure is checked from there
 	strBad := false // skipStr met a control character or a bad escape
 	for {
 		b := d.buf[:d.w]
@@ -954,7 +954,7 @@ func (d *Decoder) composite() error {
 						lax = true
 					}
 				}
-				stack = append(stack, c+2) // the matching close: '{'+2 == '}', '['+2 == ']'
+				stack = append(stack, c+2)           // the matching close: '{'+2 == '}', '['+2 == ']'
 				if d.capture && len(stack) > limit { // not indexed, nor saved
 					tOwn, tCur = -2, -1
 				} else if d.capture {
