@@ -144,14 +144,17 @@ func TestUnreadableFolder(t *testing.T) {
 	}
 }
 
-// limitedChild runs the CLI binary with its address space capped (so that
-// a scan that reads without bound fails fast instead of taking the
-// machine) and returns its exit code, stderr and peak RSS in MiB.
-func limitedChild(t *testing.T, bin string, args ...string) (int, string, float64) {
+// limitedChild runs the CLI binary with its address space capped at 1 GiB,
+// so that a scan that reads an object without bound fails (out of memory)
+// instead of taking the machine, and returns its exit code and stderr.
+// (The child's peak RSS from rusage is no measure here: Go starts children
+// with vfork, and Linux carries the parent's high-water mark into the
+// child's at exec, so a test process grown by earlier tests inflates it.)
+func limitedChild(t *testing.T, bin string, args ...string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "sh", append([]string{"-c", `ulimit -v 4194304 && exec "$0" "$@"`, bin}, args...)...)
+	cmd := exec.CommandContext(ctx, "sh", append([]string{"-c", `ulimit -v 1048576 && exec "$0" "$@"`, bin}, args...)...)
 	cmd.Env = append(os.Environ(), "GOMEMLIMIT=", "GOGC=")
 	var eb strings.Builder
 	cmd.Stderr = &eb
@@ -163,13 +166,12 @@ func limitedChild(t *testing.T, bin string, args ...string) (int, string, float6
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return code, eb.String(), float64(ru.Maxrss) / 1024
+	return code, eb.String()
 }
 
 // TestHugeAndSpecialFiles: an object stored larger than --max-object-bytes
 // (a 2 GiB sparse file) fails as object_too_large without being read into
-// memory; a FIFO in the tree is skipped as a special file and never opened;
+// memory (the scan runs in 1 GiB of address space); a FIFO in the tree is skipped as a special file and never opened;
 // /dev/zero named as the source is refused (special_file, exit 3) with the
 // summary printed. The other objects' findings are kept.
 func TestHugeAndSpecialFiles(t *testing.T) {
@@ -195,13 +197,9 @@ func TestHugeAndSpecialFiles(t *testing.T) {
 	}
 	dir := t.TempDir()
 	out, errs, sum := filepath.Join(dir, "f.jsonl"), filepath.Join(dir, "errors.jsonl"), filepath.Join(dir, "summary.json")
-	code, stderr, rss := limitedChild(t, bin, "scan", tree, "--max-object-bytes", "1000000", "--out", out, "--errors", errs, "--summary", sum)
-	t.Logf("peak RSS %.0f MiB", rss)
+	code, stderr := limitedChild(t, bin, "scan", tree, "--max-object-bytes", "1000000", "--out", out, "--errors", errs, "--summary", sum)
 	if code != 3 {
-		t.Fatalf("exit %d, want 3\n%s", code, stderr)
-	}
-	if rss > 200 {
-		t.Errorf("peak RSS %.0f MiB: the 2 GiB object was read into memory", rss)
+		t.Fatalf("exit %d, want 3 (within 1 GiB of address space)\n%s", code, stderr)
 	}
 	if got := eventIDs(t, out); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("findings %v, want %v", got, want)
@@ -218,7 +216,7 @@ func TestHugeAndSpecialFiles(t *testing.T) {
 		t.Errorf("%d stored bytes read: the huge object was read", b)
 	}
 
-	code, stderr, _ = limitedChild(t, bin, "scan", "/dev/zero", "--errors", errs, "--summary", sum)
+	code, stderr = limitedChild(t, bin, "scan", "/dev/zero", "--errors", errs, "--summary", sum)
 	if code != 3 || !strings.Contains(stderr, "not a regular file") {
 		t.Errorf("scan /dev/zero: exit %d, want 3 and the reason in the summary\n%s", code, stderr)
 	}
