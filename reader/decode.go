@@ -665,9 +665,15 @@ func (d *Decoder) peek(n int) []byte {
 // str skips the string starting at d.pos.
 func (d *Decoder) str() error {
 	i := d.pos + 1
+	bad := false
 	for {
-		j, ok := skipStr(d.buf[:d.w], i, &d.hi)
+		j, ok := skipStr(d.buf[:d.w], i, &d.hi, &bad)
 		if ok {
+			if bad {
+				if err := d.badGrammar(d.pos, "control character or bad escape in a string"); err != nil {
+					return err
+				}
+			}
 			d.pos = j
 			return nil
 		}
@@ -737,14 +743,21 @@ func (d *Decoder) composite() error {
 	tOwn, tCur := int32(-2), int32(-1)
 	ents := d.ents
 	defer func() { d.own, d.cur, d.ents = own[:0], cur[:0], ents }()
-	lax := false // a record's grammar error is noted: only the structure is checked from there
+	lax := false    // a record's grammar error is noted: only the structure is checked from there
+	strBad := false // skipStr met a control character or a bad escape
 	for {
 		b := d.buf[:d.w]
 		start := d.start // more() moves it, with the buffer
 		if inStr {
-			j, ok := skipStr(b, i, &h)
+			j, ok := skipStr(b, i, &h, &strBad)
 			i = j
 			inStr = !ok
+			if strBad && !lax {
+				if err := d.badGrammar(i, "control character or bad escape in a string"); err != nil {
+					return err
+				}
+				lax = true
+			}
 		}
 	scan:
 		for !inStr && i < len(b) {
@@ -895,7 +908,7 @@ func (d *Decoder) composite() error {
 					h |= x
 					q := x ^ (lowBits * '"')
 					s := x ^ (lowBits * '\\')
-					if m := ((q - lowBits) &^ q) | ((s - lowBits) &^ s); m&highBits != 0 {
+					if m := ((q - lowBits) &^ q) | ((s - lowBits) &^ s) | ((x - lowBits*0x20) &^ x); m&highBits != 0 {
 						j += bits.TrailingZeros64(m&highBits) >> 3
 						closed = b[j] == '"'
 						break
@@ -907,8 +920,14 @@ func (d *Decoder) composite() error {
 					lastEsc = false
 					continue
 				}
-				lastEsc = true // an escape, or the string goes on past the buffer
-				j, ok := skipStr(b, j, &h)
+				lastEsc = true // an escape, a control character, or the string goes on past the buffer
+				j, ok := skipStr(b, j, &h, &strBad)
+				if strBad && !lax {
+					if err := d.badGrammar(i, "control character or bad escape in a string"); err != nil {
+						return err
+					}
+					lax = true
+				}
 				i = j
 				if !ok {
 					inStr = true
@@ -921,11 +940,24 @@ func (d *Decoder) composite() error {
 					}
 					lax = true
 				}
-				if len(stack) == limit {
-					return d.errorf(ErrNotJSON, i, "nesting deeper than %d", limit)
+				if len(stack) >= limit {
+					// A record nested too deep is one bad record: its
+					// structure is still followed (a byte a level, and a
+					// record deeper than maxRec is longer than maxRec).
+					if !d.capture || len(stack) >= d.maxRec {
+						return d.errorf(ErrNotJSON, i, "nesting deeper than %d", max(limit, len(stack)))
+					}
+					if !lax {
+						if err := d.badGrammar(i, "nesting deeper than %d", limit); err != nil {
+							return err
+						}
+						lax = true
+					}
 				}
-				stack = append(stack, c+2) // the matching close: '{'+2 == '}', '['+2 == ']'
-				if d.capture {
+				stack = append(stack, c+2)           // the matching close: '{'+2 == '}', '['+2 == ']'
+				if d.capture && len(stack) > limit { // not indexed, nor saved
+					tOwn, tCur = -2, -1
+				} else if d.capture {
 					o := int32(-2) // arrays, and what is within them, are not indexed
 					if c == '{' {
 						if len(stack) == 1 {
@@ -960,16 +992,29 @@ func (d *Decoder) composite() error {
 					if tOwn != -2 && tCur >= 0 {
 						ents[int(tCur)*IndexWidth+IndexEnd] = int32(i - start)
 					}
-					tOwn, tCur = own[n], cur[n]
-					own, cur = own[:n], cur[:n]
+					if n < len(own) {
+						tOwn, tCur = own[n], cur[n]
+						own, cur = own[:n], cur[:n]
+					} else { // closing a container past the depth limit
+						tOwn, tCur = -2, -1
+					}
 				}
 				i++
 				if n == 0 {
 					d.pos = i
 					return nil
 				}
-			default:
-				return d.errorf(ErrNotJSON, i, "unexpected byte %#02x", c)
+			default: // a control character or non-ASCII byte outside strings
+				if !d.capture {
+					return d.errorf(ErrNotJSON, i, "unexpected byte %#02x", c)
+				}
+				if !lax {
+					if err := d.badGrammar(i, "unexpected byte %#02x", c); err != nil {
+						return err
+					}
+					lax = true
+				}
+				i++
 			}
 		}
 		var err error
@@ -1078,9 +1123,11 @@ const (
 
 // skipStr scans string contents from b[i] for the closing quote. It
 // returns the index after it and true, or, when b ends first, the index to
-// resume from (len(b), or a final backslash) and false. It ORs the bytes it
-// passes into *hi so callers know whether any were non-ASCII.
-func skipStr(b []byte, i int, hi *uint64) (int, bool) {
+// resume from (len(b), or a backslash whose escape b cuts) and false. It ORs
+// the bytes it passes into *hi so callers know whether any were non-ASCII,
+// and sets *bad on a control character (below 0x20, which JSON wants
+// escaped) or an escape JSON does not have (\q, \u00zz).
+func skipStr(b []byte, i int, hi *uint64, bad *bool) (int, bool) {
 	h := *hi
 	for {
 		for i+8 <= len(b) {
@@ -1089,8 +1136,8 @@ func skipStr(b []byte, i int, hi *uint64) (int, bool) {
 			q := x ^ (lowBits * '"')
 			s := x ^ (lowBits * '\\')
 			// The lowest set high bit marks the first byte equal to '"' or
-			// '\\' (borrows only run towards later bytes).
-			if m := ((q - lowBits) &^ q) | ((s - lowBits) &^ s); m&highBits != 0 {
+			// '\\', or below 0x20 (borrows only run towards later bytes).
+			if m := ((q - lowBits) &^ q) | ((s - lowBits) &^ s) | ((x - lowBits*0x20) &^ x); m&highBits != 0 {
 				i += bits.TrailingZeros64(m&highBits) >> 3
 				break
 			}
@@ -1098,7 +1145,7 @@ func skipStr(b []byte, i int, hi *uint64) (int, bool) {
 		}
 		for ; i < len(b); i++ {
 			c := b[i]
-			if c == '"' || c == '\\' {
+			if c == '"' || c == '\\' || c < 0x20 {
 				break
 			}
 			h |= uint64(c)
@@ -1107,18 +1154,47 @@ func skipStr(b []byte, i int, hi *uint64) (int, bool) {
 			*hi = h
 			return i, false
 		}
-		if b[i] == '"' {
+		switch b[i] {
+		case '"':
 			*hi = h
 			return i + 1, true
+		case '\\':
+		default: // a control character
+			*bad = true
+			i++
+			continue
 		}
 		if i+1 >= len(b) {
 			*hi = h
 			return i, false
 		}
 		h |= uint64(b[i+1]) // a non-ASCII byte after a backslash is checked too
-		i += 2              // an escape: skip the escaped byte, '"' or '\\' included
+		switch b[i+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		case 'u':
+			if i+6 > len(b) {
+				*hi = h
+				return i, false
+			}
+			if hex[b[i+2]]&hex[b[i+3]]&hex[b[i+4]]&hex[b[i+5]] == 0 {
+				*bad = true // rescanned from after the u: the four bytes may hold the '"'
+				break
+			}
+			i += 4
+		default:
+			*bad = true
+		}
+		i += 2 // an escape: skip the escaped byte, '"' or '\\' included
 	}
 }
+
+// hex is 1 for the bytes of hexadecimal digits.
+var hex = func() (t [256]byte) {
+	for _, c := range []byte("0123456789abcdefABCDEF") {
+		t[c] = 1
+	}
+	return t
+}()
 
 // more reads more input for a scan at index i and returns i moved to the
 // new buffer layout. The retained value (or, with none, buf[i:]) is kept;

@@ -33,7 +33,7 @@ func decodeAll(t testing.TB, r io.Reader, opts reader.DecodeOptions) (recs []str
 		switch {
 		case err == io.EOF:
 			return recs, soft, nil
-		case errors.Is(err, reader.ErrRecordTooLarge), errors.Is(err, reader.ErrInvalidUTF8):
+		case errors.Is(err, reader.ErrRecordTooLarge), errors.Is(err, reader.ErrInvalidUTF8), errors.Is(err, reader.ErrBadRecord):
 			soft = append(soft, err)
 		case err != nil:
 			return recs, soft, err
@@ -123,7 +123,7 @@ func TestDecoder(t *testing.T) {
 		{name: "missing comma", in: []byte(`{"Records":[` + r1 + r1 + `]}`), want: []string{r1}, err: reader.ErrNotJSON},
 		{name: "bad value", in: []byte(`{"x":?,"Records":[]}`), err: reader.ErrNotJSON},
 		{name: "bare key", in: []byte(`{x:1}`), err: reader.ErrNotJSON},
-		{name: "deep nesting", in: []byte(`[{"a":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}]`), err: reader.ErrNotJSON},
+		{name: "deep nesting outside records", in: []byte(`{"Records":[` + r1 + `],"a":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}`), want: []string{r1}, err: reader.ErrNotJSON},
 
 		{name: "digest", in: gz(t, digest), err: reader.ErrNotCloudTrail},
 		{name: "empty object", in: []byte(`{}`), err: reader.ErrNotCloudTrail},
@@ -135,6 +135,22 @@ func TestDecoder(t *testing.T) {
 		{name: "ndjson record too large", in: []byte(r1 + "\n" + `{"eventVersion":"` + strings.Repeat("x", 300) + `"}` + "\n" + r3),
 			opts: reader.DecodeOptions{MaxRecordBytes: 100}, want: []string{r1, r3}, soft: 1},
 		{name: "record at the limit", in: []byte(`[` + r1 + `]`), opts: reader.DecodeOptions{MaxRecordBytes: len(r1)}, want: []string{r1}},
+		// A record nested too deep, or with a raw control character or an
+		// escape JSON does not have, is one malformed record.
+		{name: "deep nesting", in: []byte(`[{"a":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `},` + r1 + `]`), want: []string{r1}, soft: 1},
+		{name: "deep objects", in: []byte(`[` + r1 + `,{"a":` + strings.Repeat(`{"b":`, 400) + `1` + strings.Repeat("}", 400) + `},` + r3 + `]`), want: []string{r1, r3}, soft: 1},
+		{name: "ndjson deep nesting", in: []byte(`{"eventVersion":"1","a":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + "}\n" + r1), want: []string{r1}, soft: 1},
+		{name: "tab in string", in: []byte("[{\"a\":\"x\ty\"}," + r1 + "]"), want: []string{r1}, soft: 1},
+		{name: "newline in key", in: []byte("[" + r1 + ",{\"a\nb\":1}," + r3 + "]"), want: []string{r1, r3}, soft: 1},
+		{name: "control in long string", in: []byte(`[{"a":"` + strings.Repeat("x", 100) + "\x01" + strings.Repeat("x", 100) + `"},` + r1 + `]`), want: []string{r1}, soft: 1},
+		{name: "control in member run", in: []byte(`[{"k":"v","l":"w\x1fw","m":"z"},` + r1 + `]`), want: []string{r1}, soft: 1},
+		{name: "control outside strings", in: []byte("[{\"a\":1,\x01\"b\":2}," + r1 + "]"), want: []string{r1}, soft: 1},
+		{name: "ndjson control in string", in: []byte("{\"eventVersion\":\"1\",\"a\":\"x\x00y\"}\n" + r1), want: []string{r1}, soft: 1},
+		{name: "bad escape", in: []byte(`[{"a":"\q"},` + r1 + `]`), want: []string{r1}, soft: 1},
+		{name: "bad unicode escape", in: []byte(`[{"a":"\u00zz"},` + r1 + `,{"b":"\u12"},{"c":"x\u"},` + r3 + `]`), want: []string{r1, r3}, soft: 3},
+		{name: "bad escape in long string", in: []byte(`[{"a":"` + strings.Repeat("x", 100) + `\x` + strings.Repeat("x", 100) + `"},` + r1 + `]`), want: []string{r1}, soft: 1},
+		{name: "every escape", in: []byte(`[{"eventVersion":"\"\\\/\b\f\n\r\t\u00AFz\uD83D\uDE00"}]`), want: []string{`{"eventVersion":"\"\\\/\b\f\n\r\t\u00AFz\uD83D\uDE00"}`}},
+		{name: "control in a value before records", in: []byte("{\"x\":\"a\tb\",\"Records\":[" + r1 + "]}"), err: reader.ErrNotJSON},
 		{name: "invalid utf-8", in: []byte("[{\"a\":\"\xff\xfe\"}," + r2 + "]"), want: []string{r2}, soft: 1},
 		{name: "gzip bomb", in: gz(t, `{"Records":[`+strings.Repeat(r1+",", 200_000)+r1+`]}`),
 			opts: reader.DecodeOptions{MaxObjectBytes: 1 << 20}, err: reader.ErrObjectTooLarge},

@@ -18,6 +18,8 @@ const (
 	SkipDigest  = "digest file"
 	SkipInsight = "insight file"
 	SkipNotLog  = "not a log file"
+	SkipSpecial = "special file" // a device, FIFO or socket in a local tree: never opened
+	SkipLoop    = "symlink loop" // a local folder reached again below itself through a link
 )
 
 // Key is an object key of the CloudTrail layout,

@@ -13,7 +13,8 @@ import (
 // ErrorKind names the kind of an object's failure, for machines: one of
 // corrupt_gzip, truncated, not_json, not_cloudtrail, record_too_large,
 // object_too_large, invalid_utf8, changed, throttled, server_error,
-// connection, short_body, not_found, access_denied, interrupted, or other.
+// connection, short_body, not_found, access_denied, special_file,
+// interrupted, or other.
 func ErrorKind(err error) string {
 	sentinels := []struct {
 		err  error
@@ -27,6 +28,7 @@ func ErrorKind(err error) string {
 		{ErrObjectTooLarge, "object_too_large"},
 		{ErrInvalidUTF8, "invalid_utf8"},
 		{ErrChanged, "changed"},
+		{ErrSpecialFile, "special_file"},
 		{ErrShortBody, "short_body"},
 		{io.ErrUnexpectedEOF, "short_body"},
 		{fs.ErrNotExist, "not_found"},

@@ -26,8 +26,14 @@ type Object struct {
 	LastModified time.Time
 
 	// Skip, when non-empty, says the object was listed but is not to be
-	// read, and why (SkipDigest, SkipInsight, SkipNotLog).
+	// read, and why (SkipDigest, SkipInsight, SkipNotLog, SkipSpecial,
+	// SkipLoop).
 	Skip string
+	// Err, when non-nil, says the listing found this entry but could not
+	// list or read it (an unreadable folder, a broken link, a device named
+	// as the source): the scan counts it as failed with this error and
+	// never opens it.
+	Err error
 }
 
 // Filter restricts a listing. Zero values mean no restriction.
@@ -60,6 +66,9 @@ var (
 var (
 	ErrNoSuchBucket  = errors.New("no such bucket")
 	ErrNoCredentials = errors.New("no aws credentials")
+	// ErrSpecialFile: a local source that is a device, FIFO or socket,
+	// refused rather than read without end.
+	ErrSpecialFile = errors.New("not a regular file")
 )
 
 // Open returns the source named by arg: "s3://bucket[/prefix]" is an S3

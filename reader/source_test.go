@@ -344,6 +344,9 @@ func TestListStops(t *testing.T) {
 	}
 }
 
+// TestLocalSymlinks: links are followed, to files and folders, the source
+// itself included; a loop is listed as skipped and a broken link as failed,
+// never dropped in silence.
 func TestLocalSymlinks(t *testing.T) {
 	dir, elsewhere := t.TempDir(), t.TempDir()
 	target := filepath.Join(elsewhere, "real.json.gz")
@@ -356,23 +359,54 @@ func TestLocalSymlinks(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(elsewhere, "sub", "inner.json"), []byte("[]"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for name, to := range map[string]string{"link.json.gz": target, "dirlink": filepath.Join(elsewhere, "sub"), "dangling.json": filepath.Join(elsewhere, "none")} {
+	links := map[string]string{
+		"link.json.gz":  target,
+		"dirlink":       filepath.Join(elsewhere, "sub"),
+		"dangling.json": filepath.Join(elsewhere, "none"),
+		"sub2":          filepath.Join(elsewhere, "sub"),
+		"loop":          dir, // the root again
+		"sub3":          "sub3/..",
+	}
+	for name, to := range links {
 		if err := os.Symlink(to, filepath.Join(dir, name)); err != nil {
 			t.Skipf("symlinks unsupported: %v", err)
 		}
 	}
-	src, err := reader.NewLocal(dir)
-	if err != nil {
+	if err := os.Symlink(dir, filepath.Join(elsewhere, "sub", "back")); err != nil { // a loop through two links
 		t.Fatal(err)
 	}
-	var got []string
-	if err := src.List(context.Background(), reader.Filter{}, func(o reader.Object) error {
-		got = append(got, fmt.Sprintf("%s %d", listed("", o), o.Size))
-		return nil
-	}); err != nil {
+	rootLink := filepath.Join(t.TempDir(), "rootlink")
+	if err := os.Symlink(dir, rootLink); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{fmt.Sprintf("link.json.gz %d", len(content(t, "real")))}; !equal(got, want) {
-		t.Errorf("listed %q, want %q", got, want)
+	for _, root := range []string{dir, rootLink} {
+		src, err := reader.NewLocal(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		if err := src.List(context.Background(), reader.Filter{}, func(o reader.Object) error {
+			s := fmt.Sprintf("%s %d", listed("", o), o.Size)
+			if o.Err != nil {
+				s = fmt.Sprintf("%s failed %s", o.Key, reader.ErrorKind(o.Err))
+			}
+			got = append(got, s)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{
+			"dangling.json failed not_found",
+			"dirlink/back (symlink loop) 0",
+			"dirlink/inner.json 2",
+			fmt.Sprintf("link.json.gz %d", len(content(t, "real"))),
+			"loop (symlink loop) 0",
+			"sub2/back (symlink loop) 0",
+			"sub2/inner.json 2",
+			"sub3 failed other", // too many levels of symbolic links
+		}
+		if !equal(got, want) {
+			t.Errorf("%s: listed %q, want %q", root, got, want)
+		}
 	}
 }

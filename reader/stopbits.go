@@ -3,7 +3,8 @@ package reader
 import "math/bits"
 
 // stopBits marks, one bit per byte of the decoder's buffer, the bytes a
-// string scan stops at ('"' and '\\') and the bytes with the high bit set
+// string scan stops at ('"', '\\' and control characters, which JSON
+// wants escaped) and the bytes with the high bit set
 // (non-ASCII), so that composite skips a string by finding the next set
 // bit instead of reading its bytes. Word k covers buf[64k:64k+64]. Built
 // with AVX2 where the CPU has it (stopBitsAVX2); without, composite scans
@@ -36,7 +37,7 @@ func (s *stopBits) update(buf []byte, from, to int) {
 	if rest := from + full<<6; rest < to {
 		var st, hi uint64
 		for i, c := range buf[rest:to] {
-			if c == '"' || c == '\\' {
+			if c == '"' || c == '\\' || c < 0x20 {
 				st |= 1 << i
 			}
 			if c >= 0x80 {

@@ -12,6 +12,9 @@ TEXT ·stopBitsAVX2(SB), NOSPLIT, $0-32
 	MOVQ $0x5c, AX
 	MOVQ AX, X1
 	VPBROADCASTB X1, Y1 // '\\'
+	MOVQ $0x1f, AX
+	MOVQ AX, X8
+	VPBROADCASTB X8, Y8 // the last control character
 
 loop:
 	TESTQ CX, CX
@@ -21,10 +24,16 @@ loop:
 	VPCMPEQB Y0, Y2, Y4
 	VPCMPEQB Y1, Y2, Y5
 	VPOR     Y4, Y5, Y4
+	VPMINUB  Y8, Y2, Y9 // min(c, 0x1f) == c: c < 0x20
+	VPCMPEQB Y9, Y2, Y9
+	VPOR     Y4, Y9, Y4
 	VPMOVMSKB Y4, AX
 	VPCMPEQB Y0, Y3, Y6
 	VPCMPEQB Y1, Y3, Y7
 	VPOR     Y6, Y7, Y6
+	VPMINUB  Y8, Y3, Y10
+	VPCMPEQB Y10, Y3, Y10
+	VPOR     Y6, Y10, Y6
 	VPMOVMSKB Y6, BX
 	SHLQ $32, BX
 	ORQ  BX, AX

@@ -298,7 +298,7 @@ type resumeSource struct {
 
 func (r *resumeSource) List(ctx context.Context, f reader.Filter, fn func(reader.Object) error) error {
 	return r.Source.List(ctx, f, func(o reader.Object) error {
-		if etag, ok := r.c.done[o.URI]; ok && o.Skip == "" && etag == o.ETag {
+		if etag, ok := r.c.done[o.URI]; ok && o.Skip == "" && o.Err == nil && etag == o.ETag {
 			r.c.resumed.Add(1)
 			return nil
 		}

@@ -166,8 +166,8 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 		defer close(toFetch)
 		for _, src := range cfg.Sources {
 			err := src.List(gctx, cfg.Filter, func(o reader.Object) error {
-				if o.Skip != "" {
-					return send(gctx, results, result{obj: o})
+				if o.Skip != "" || o.Err != nil { // never opened
+					return send(gctx, results, result{obj: o, err: o.Err})
 				}
 				return send(gctx, toFetch, job{src: src, obj: o})
 			})
@@ -183,17 +183,25 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 		cfg.MaxInFlight = min(DefaultMaxInFlight, cfg.memory()*3/16)
 	}
 	inflight := newInFlight(cfg.MaxInFlight)
+	maxStored := storedCap(cfg.Decode.MaxObjectBytes)
 	var fetchWG sync.WaitGroup
 	for range cfg.Concurrency {
 		fetchWG.Add(1)
 		g.Go(func() error {
 			defer fetchWG.Done()
 			for j := range toFetch {
+				if err := tooLarge(j.obj.Size, maxStored); err != nil {
+					// Failed as listed: neither opened nor weighed.
+					if err := send(gctx, toDecode, fetched{obj: j.obj, err: err}); err != nil {
+						return err
+					}
+					continue
+				}
 				weight, err := inflight.acquire(gctx, j.obj.Size)
 				if err != nil {
 					return err
 				}
-				f := fetch(gctx, j.src, j.obj)
+				f := fetch(gctx, j.src, j.obj, maxStored)
 				f.weight = weight
 				if err := send(gctx, toDecode, f); err != nil {
 					inflight.release(weight)
@@ -361,8 +369,31 @@ func send[T any](ctx context.Context, ch chan<- T, v T) error {
 	}
 }
 
-// fetch reads one object's stored bytes into a pooled buffer.
-func fetch(ctx context.Context, src reader.Source, o reader.Object) fetched {
+// storedCap returns the most stored bytes an object may have when it may
+// decompress to at most maxObject bytes (0: the decoder's default): plain
+// JSON is stored as it is, and gzip never stores more than the data plus
+// its framing (deflate's stored blocks: 5 bytes in 65,535; zlib's
+// deflateBound allows n/4096 more, and 1 KiB covers the headers).
+func storedCap(maxObject int64) int64 {
+	if maxObject <= 0 {
+		maxObject = reader.DefaultMaxObjectBytes
+	}
+	return maxObject + maxObject>>12 + 1<<10
+}
+
+// tooLarge returns an error wrapping reader.ErrObjectTooLarge when an object
+// of size stored bytes is over max.
+func tooLarge(size, max int64) error {
+	if size <= max {
+		return nil
+	}
+	return fmt.Errorf("%w: %d bytes stored, more than the max-object-bytes cap allows (%d)", reader.ErrObjectTooLarge, size, max)
+}
+
+// fetch reads one object's stored bytes into a pooled buffer, never more
+// than max of them: an object that turns out larger than listed fails as
+// soon as it passes max, holding no more than that in memory.
+func fetch(ctx context.Context, src reader.Source, o reader.Object, max int64) fetched {
 	rc, err := src.Open(ctx, o)
 	if err != nil {
 		return fetched{obj: o, err: err}
@@ -375,7 +406,11 @@ func fetch(ctx context.Context, src reader.Source, o reader.Object) fetched {
 		// of exactly the object's size doubles (and copies) at its end.
 		buf.Grow(int(o.Size) + bytes.MinRead)
 	}
-	if _, err := io.Copy(buf, rc); err != nil {
+	n, err := io.Copy(buf, io.LimitReader(rc, max+1))
+	if err == nil && n > max {
+		err = fmt.Errorf("%w: more than %d bytes stored, more than the max-object-bytes cap allows", reader.ErrObjectTooLarge, max)
+	}
+	if err != nil {
 		bufs.Put(buf)
 		return fetched{obj: o, err: fmt.Errorf("read %s: %w", o.URI, err)}
 	}
