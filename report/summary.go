@@ -40,6 +40,10 @@ type Summary struct {
 
 	Output string // where the findings went; "-" for stdout
 
+	// Memory is the process's budget (--memory) and its peak resident
+	// set, read from the OS when the scan ends (0 where it cannot be).
+	Memory MemoryStats
+
 	// Spilled is the aggregate state that did not fit in memory and went
 	// to the work directory: sorted runs, and their bytes before
 	// compression.
@@ -50,6 +54,9 @@ type Summary struct {
 	// directory); empty when everything read was evaluated.
 	NotEvaluated string
 }
+
+// MemoryStats are a budget and the peak resident set, in bytes.
+type MemoryStats struct{ Budget, PeakRSS int64 }
 
 // SpillStats counts what an external sort wrote to the work directory.
 type SpillStats struct {
@@ -262,6 +269,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 		p("             malformed: %s\n", strings.Join(parts, ", "))
 	}
 
+	if s.Memory.PeakRSS > 0 {
+		p("  memory:    peak RSS %.0f MiB of a %.0f MiB budget\n", float64(s.Memory.PeakRSS)/(1<<20), float64(s.Memory.Budget)/(1<<20))
+	}
 	if s.Spilled.Runs > 0 {
 		p("  spilled:   %d sorted runs of aggregate state to the work directory (%s before compression)\n", s.Spilled.Runs, megabytes(s.Spilled.Bytes))
 	}
@@ -375,6 +385,10 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		BytesReadPerSecond       float64 `json:"bytes_read_per_second"`
 		RecordsPerSecond         float64 `json:"records_per_second"`
 	}
+	type memory struct {
+		Budget  int64 `json:"budget_bytes"`
+		PeakRSS int64 `json:"peak_rss_bytes"`
+	}
 	type spilled struct {
 		Runs  int   `json:"runs"`
 		Bytes int64 `json:"bytes"`
@@ -395,6 +409,7 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		FindingsByRule  []ruleCount `json:"findings_by_rule"`
 		NewTerms        []newTerms  `json:"new_terms_history"`
 		Output          string      `json:"output"`
+		Memory          memory      `json:"memory"`
 		Spilled         spilled     `json:"spilled"`
 		NotEvaluated    string      `json:"not_evaluated,omitempty"`
 		Throughput      throughput  `json:"throughput"`
@@ -418,6 +433,7 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		Findings:        s.Findings,
 		FindingsByRule:  make([]ruleCount, len(s.FindingsByRule)),
 		Output:          s.Output,
+		Memory:          memory(s.Memory),
 		Spilled:         spilled(s.Spilled),
 		NotEvaluated:    s.NotEvaluated,
 	}

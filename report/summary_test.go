@@ -217,7 +217,11 @@ func TestSummaryJSON(t *testing.T) {
 			HistoryFrom   *string `json:"history_from"`
 			DetectionFrom *string `json:"detection_from"`
 		} `json:"new_terms_history"`
-		Output  string `json:"output"`
+		Output string `json:"output"`
+		Memory struct {
+			Budget  int64 `json:"budget_bytes"`
+			PeakRSS int64 `json:"peak_rss_bytes"`
+		} `json:"memory"`
 		Spilled struct {
 			Runs  int   `json:"runs"`
 			Bytes int64 `json:"bytes"`

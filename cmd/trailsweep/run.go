@@ -422,6 +422,7 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	if sf.out != "" && sf.out != "-" && (scanErr == nil || interrupted && ck == nil) {
 		sum.Output = sf.out
 	}
+	sum.Memory = report.MemoryStats{Budget: memory, PeakRSS: peakRSS()}
 	if !sf.quiet {
 		fmt.Fprintln(stderr)
 		_ = sum.WriteText(stderr)
