@@ -22,6 +22,8 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/trailsweep/trailsweep/internal/atomicfile"
+	"github.com/trailsweep/trailsweep/internal/lockfile"
 	"github.com/trailsweep/trailsweep/internal/rule"
 	"github.com/trailsweep/trailsweep/reader"
 	"github.com/trailsweep/trailsweep/report"
@@ -165,6 +167,7 @@ type Checkpoint struct {
 	dir  string
 	man  Manifest
 	opts CheckpointOptions
+	lock *lockfile.Lock // the directory's, held from OpenCheckpoint to Close
 
 	done         map[string]string // URI → ETag of objects done in earlier runs
 	resumed      atomic.Int64      // done objects listed again and skipped
@@ -191,7 +194,9 @@ type entry struct {
 	Events   []byte                `json:"events,omitempty"` // appendEvents
 }
 
-// OpenCheckpoint opens dir for the run m describes. A directory without a
+// OpenCheckpoint opens dir for the run m describes, holding its lock
+// (dir/lock) until Close: a directory another run holds is refused
+// (lockfile.ErrLocked, naming the holder). A directory without a
 // manifest starts a new run (ErrNoCheckpoint with Resume). A directory
 // holding a run is refused (ErrCheckpointExists) unless Resume, which
 // continues it, or Force, which discards it. Resuming with other sources,
@@ -209,7 +214,24 @@ func OpenCheckpoint(dir string, m Manifest, opts CheckpointOptions) (*Checkpoint
 	if opts.BatchAge <= 0 {
 		opts.BatchAge = time.Second
 	}
-	c := &Checkpoint{dir: dir, opts: opts, done: map[string]string{}, next: 1}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	lock, err := lockfile.Acquire(filepath.Join(dir, "lock"))
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	c := &Checkpoint{dir: dir, opts: opts, done: map[string]string{}, next: 1, lock: lock}
+	c, err = c.open(m)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Checkpoint) open(m Manifest) (*Checkpoint, error) {
+	dir, opts := c.dir, c.opts
 	old, err := readManifest(dir)
 	if errors.Is(err, ErrCheckpointVersion) && opts.Force && !opts.Resume {
 		old, err = &Manifest{}, nil // discarded below
@@ -244,7 +266,7 @@ func OpenCheckpoint(dir string, m Manifest, opts CheckpointOptions) (*Checkpoint
 	m.Complete = false
 	m.Counts = Counts{}
 	c.man = m
-	if err := os.MkdirAll(filepath.Join(dir, "parts"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, "parts"), 0o700); err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	if err := c.writeManifest(); err != nil {
@@ -340,7 +362,7 @@ func (c *Checkpoint) Flush() error {
 		return nil
 	}
 	name := filepath.Join(c.dir, "parts", fmt.Sprintf("%08d", c.next)+partExt)
-	if err := writeAtomic(name, partEncoder.EncodeAll(c.batch.Bytes(), nil)); err != nil {
+	if err := writeFile(name, partEncoder.EncodeAll(c.batch.Bytes(), nil)); err != nil {
 		return err
 	}
 	c.next++
@@ -479,7 +501,7 @@ func (c *Checkpoint) parts() ([]part, error) {
 	var ps []part
 	for _, de := range des {
 		name := de.Name()
-		if strings.HasSuffix(name, ".tmp") {
+		if atomicfile.IsTemp(name, "") || strings.HasSuffix(name, ".tmp") {
 			_ = os.Remove(filepath.Join(dir, name))
 			continue
 		}
@@ -558,39 +580,27 @@ func (c *Checkpoint) writeManifest() error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(c.dir, "manifest.json"), append(b, '\n'))
+	return writeFile(filepath.Join(c.dir, "manifest.json"), append(b, '\n'))
 }
 
 // partEncoder compresses parts: entries repeat their keys, rule names,
 // identities and the findings' record columns.
 var partEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
 
-// writeAtomic writes b to name through a fsynced temporary file renamed
-// into place, then fsyncs the directory: after a crash name holds either
-// its old content or b.
-func writeAtomic(name string, b []byte) error {
-	tmp := name + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
+// writeFile writes a checkpoint file atomically, readable by its owner only:
+// it holds findings and raw records.
+func writeFile(name string, b []byte) error {
+	if err := atomicfile.Write(name, b, 0o600); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, name)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if d, err := os.Open(filepath.Dir(name)); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
 	}
 	return nil
+}
+
+// Close releases the checkpoint directory's lock. It does nothing on a nil
+// Checkpoint.
+func (c *Checkpoint) Close() error {
+	if c == nil {
+		return nil
+	}
+	return c.lock.Release()
 }
