@@ -104,27 +104,39 @@ func (m *Manifest) differences(old *Manifest) []string {
 }
 
 // RulesHash is a digest of everything in a rule set that decides its
-// findings: each rule's id, name, source, type, language, query, severity,
-// risk score, ATT&CK mapping and whether it runs.
+// findings: each rule's whole definition (rule.Rule.Digest: its file's
+// bytes, so an edit of a Sigma detection, a threshold or new_terms fields
+// changes it), and the parsed settings that shape findings — id, name,
+// source, type, language, query, severity, risk score, ATT&CK mapping,
+// new_terms fields and history window, threshold, from/interval, overrides
+// and whether it runs — for rules built without a definition.
 func RulesHash(set *rule.Set) string {
 	type ruleKey struct {
-		ID, Name, Source, Type, Language, Query, Severity string
-		RiskScore                                         int
-		Tactics, Techniques                               []string
-		Supported                                         bool
+		ID, Name, Source, Type, Language, Query, Severity, Digest string
+		RiskScore                                                 int
+		Tactics, Techniques                                       []string
+		NewTermsFields                                            []string
+		HistoryWindowStart, From, Interval                        string
+		TimestampOverride, EventCategoryOverride                  string
+		Threshold                                                 *rule.Threshold
+		Supported                                                 bool
 	}
 	var keys []ruleKey
 	if set != nil {
 		for _, r := range set.All() {
-			keys = append(keys, ruleKey{r.ID, r.Name, r.Source, r.Type, r.Language, r.Query, r.Severity,
-				r.RiskScore, r.Tactics(), r.Techniques(), r.Supported})
+			keys = append(keys, ruleKey{r.ID, r.Name, r.Source, r.Type, r.Language, r.Query, r.Severity, r.Digest,
+				r.RiskScore, r.Tactics(), r.Techniques(), r.NewTermsFields, r.HistoryWindowStart, r.From, r.Interval,
+				r.TimestampOverride, r.EventCategoryOverride, r.Threshold, r.Supported})
 		}
 	}
 	sort.Slice(keys, func(i, j int) bool {
 		if keys[i].ID != keys[j].ID {
 			return keys[i].ID < keys[j].ID
 		}
-		return keys[i].Query < keys[j].Query
+		if keys[i].Query != keys[j].Query {
+			return keys[i].Query < keys[j].Query
+		}
+		return keys[i].Digest < keys[j].Digest
 	})
 	b, _ := json.Marshal(keys)
 	h := sha256.Sum256(b)

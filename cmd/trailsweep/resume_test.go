@@ -238,3 +238,57 @@ func TestCheckpointRules(t *testing.T) {
 		t.Fatalf("--force: exit %d\n%s", code, stderr)
 	}
 }
+
+// editedSigma is a Sigma rule whose detection the test edits.
+const editedSigma = `title: CloudTrail changed
+id: 11111111-2222-3333-4444-555555555555
+status: test
+logsource:
+  product: aws
+  service: cloudtrail
+detection:
+  selection:
+    eventSource: cloudtrail.amazonaws.com
+    eventName: DeleteTrail
+  condition: selection
+level: high
+`
+
+// TestResumeRefusesEditedRules: an edit of a rule's meaning that leaves its
+// query or condition string as it was — a Sigma detection, a threshold
+// value, new_terms fields — makes --resume refuse the rule set (exit 2),
+// as any other change of rules does.
+func TestResumeRefusesEditedRules(t *testing.T) {
+	tree := manyTree(6, 5)
+	logs := t.TempDir()
+	if err := gen.WriteTree(logs, tree.Files); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, file, rule, from, to string
+	}{
+		{"sigma detection", "trail.yml", editedSigma, "eventName: DeleteTrail", "eventName: PutEventSelectors"},
+		{"threshold value", "threshold.toml", aggRules["threshold.toml"], "value = 6", "value = 7"},
+		{"new_terms fields", "new_terms.toml", aggRules["new_terms.toml"], `value = ["user.name", "source.ip"]`, `value = ["user.name"]`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if !strings.Contains(c.rule, c.from) {
+				t.Fatalf("the rule lacks %q", c.from)
+			}
+			rules := writeRules(t, map[string]string{c.file: c.rule})
+			dir := t.TempDir()
+			args := []string{"scan", logs, "--rules", rules, "--out", filepath.Join(dir, "out.jsonl"), "--checkpoint", filepath.Join(dir, "ck"), "-q"}
+			if code, _, stderr := cli(t, args...); code != 0 {
+				t.Fatalf("first run: exit %d\n%s", code, stderr)
+			}
+			edited := strings.Replace(c.rule, c.from, c.to, 1)
+			if err := os.WriteFile(filepath.Join(rules, c.file), []byte(edited), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, _, stderr := cli(t, append(args, "--resume")...)
+			if code != 2 || !strings.Contains(stderr, "rule set") {
+				t.Errorf("resume after the edit: exit %d, want 2 and a message naming the rule set\n%s", code, stderr)
+			}
+		})
+	}
+}
