@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -290,5 +291,57 @@ func TestResumeRefusesEditedRules(t *testing.T) {
 				t.Errorf("resume after the edit: exit %d, want 2 and a message naming the rule set\n%s", code, stderr)
 			}
 		})
+	}
+}
+
+// TestOneRunPerCheckpoint: while a checkpointed scan runs (a child
+// process, slowed by one worker and one fetcher), a second scan on the same
+// checkpoint — resuming it — and a second scan writing the same output are
+// refused with exit 2, naming the holder; the first run's output is
+// complete.
+func TestOneRunPerCheckpoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildCLI(t)
+	tree := manyTree(600, 50)
+	logs := t.TempDir()
+	if err := gen.WriteTree(logs, tree.Files); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	clean := filepath.Join(dir, "clean.jsonl")
+	if code, _, stderr := cli(t, "scan", logs, "--out", clean, "-q"); code != 0 {
+		t.Fatalf("clean run: exit %d\n%s", code, stderr)
+	}
+	out, ck := filepath.Join(dir, "out.jsonl"), filepath.Join(dir, "ck")
+	args := []string{"scan", logs, "--out", out, "--checkpoint", ck, "-q"}
+	first := exec.Command(bin, append(args, "--workers", "1", "--concurrency", "1")...)
+	var stderr1 bytes.Buffer
+	first.Stderr = &stderr1
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); committed(ck) == 0 && time.Now().Before(deadline); {
+		time.Sleep(2 * time.Millisecond)
+	}
+	pid := fmt.Sprintf("pid %d", first.Process.Pid)
+	code, _, stderr := cli(t, append(args, "--resume")...)
+	if code != 2 || !strings.Contains(stderr, pid) {
+		t.Errorf("second run on the checkpoint: exit %d, want 2 and a message naming %q\n%s", code, pid, stderr)
+	}
+	code, _, stderr = cli(t, "scan", logs, "--out", out, "--checkpoint", filepath.Join(dir, "ck2"), "-q")
+	if code != 2 || !strings.Contains(stderr, pid) {
+		t.Errorf("second run on the output: exit %d, want 2 and a message naming %q\n%s", code, pid, stderr)
+	}
+	if committed(ck) == len(tree.Files) {
+		t.Log("the first run had committed every object before the second ran: the check is weaker")
+	}
+	if err := first.Wait(); err != nil {
+		t.Fatalf("first run: %v\n%s", err, stderr1.String())
+	}
+	equalRows(t, "first run", sortedRows(t, out), sortedRows(t, clean))
+	if _, err := os.Stat(filepath.Join(ck, "lock")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the lock file outlived its run: %v", err)
 	}
 }
