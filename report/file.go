@@ -65,9 +65,9 @@ func Create(path string, format Format, opts Options) (Writer, error) {
 		}
 		return &stream{enc: enc, c: f}, nil
 	}
-	target := path
-	if t, err := filepath.EvalSymlinks(path); err == nil {
-		target = t
+	target, err := atomicfile.Resolve(path)
+	if err != nil {
+		return nil, fmt.Errorf("create output %s: %w", path, err)
 	}
 	dir, base := filepath.Split(target)
 	lock, err := lockfile.Acquire(filepath.Join(dir, "."+base+".lock"))

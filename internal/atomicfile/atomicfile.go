@@ -28,12 +28,9 @@ type File struct {
 // perm. When path is a symbolic link, the file it points to is the one
 // replaced on Commit: the link is written through, not replaced.
 func Create(path string, perm os.FileMode) (*File, error) {
-	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
-		target, err := filepath.EvalSymlinks(path)
-		if err != nil {
-			return nil, fmt.Errorf("create %s: %w", path, err)
-		}
-		path = target
+	path, err := Resolve(path)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -49,6 +46,26 @@ func Create(path string, perm os.FileMode) (*File, error) {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
 	return &File{File: f, path: path}, nil
+}
+
+// Resolve follows path while it is a symbolic link, whether or not its
+// final target exists, and returns the name that is not a link.
+func Resolve(path string) (string, error) {
+	for range 40 {
+		fi, err := os.Lstat(path)
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			return path, nil
+		}
+		t, err := os.Readlink(path)
+		if err != nil {
+			return path, err
+		}
+		if !filepath.IsAbs(t) {
+			t = filepath.Join(filepath.Dir(path), t)
+		}
+		path = t
+	}
+	return path, fmt.Errorf("%s: too many levels of symbolic links", path)
 }
 
 // TempPrefix is the start of the temporary names of a file named base.
@@ -112,8 +129,9 @@ func Write(path string, data []byte, perm os.FileMode) error {
 // was killed before Commit or Abort. Only call it while no other process
 // can be writing path (under its lock).
 func RemoveStale(path string) error {
-	if t, err := filepath.EvalSymlinks(path); err == nil {
-		path = t
+	path, err := Resolve(path)
+	if err != nil {
+		return err
 	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
