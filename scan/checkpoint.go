@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -186,10 +187,20 @@ type Checkpoint struct {
 	rulesChanged bool              // resumed with --force and another rule set
 	next         int               // number of the next part
 
+	latest map[string]pos // URI → its latest entry (part number, line)
+	// After Start, committed findings go to out and aggregate events to
+	// agg as they are committed; Finish reads only the parts of earlier
+	// runs (numbered below started).
+	out     report.Writer
+	agg     *rule.Aggregator
+	started int // first part of this run once Start was called; else max
+	rc      report.RuleCounter
+	runSum  report.Summary // this run's committed objects, after Start
+
 	pending []report.Finding // findings of the current object
 	batch   bytes.Buffer     // encoded entries of the current batch
 	objects int              // entries in batch
-	started time.Time        // first entry of batch
+	opened  time.Time        // first entry of batch
 }
 
 var _ ObjectSink = (*Checkpoint)(nil)
@@ -233,7 +244,8 @@ func OpenCheckpoint(dir string, m Manifest, opts CheckpointOptions) (*Checkpoint
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
-	c := &Checkpoint{dir: dir, opts: opts, done: map[string]string{}, next: 1, lock: lock}
+	c := &Checkpoint{dir: dir, opts: opts, done: map[string]string{}, next: 1, lock: lock,
+		latest: map[string]pos{}, started: math.MaxInt}
 	c, err = c.open(m)
 	if err != nil {
 		lock.Release()
@@ -289,7 +301,10 @@ func (c *Checkpoint) open(m Manifest) (*Checkpoint, error) {
 		return nil, err
 	}
 	for _, p := range parts {
+		line := 0
 		if err := readPart(p.path, true, func(e *entry) error {
+			c.latest[e.URI] = pos{p.n, line}
+			line++
 			if e.Failure == nil {
 				c.done[e.URI] = e.ETag
 			} else {
@@ -352,19 +367,62 @@ func (c *Checkpoint) Object(r ObjectResult) error {
 	e := entry{URI: r.Object.URI, ETag: r.Object.ETag, Failure: r.Failure, BytesIn: r.BytesIn,
 		BytesOut: r.BytesOut, Records: r.Records, Findings: c.pending, Events: appendEvents(nil, r.Events)}
 	b, err := json.Marshal(&e)
-	c.pending = c.pending[:0]
 	if err != nil {
+		c.pending = c.pending[:0]
 		return err
 	}
+	c.latest[e.URI] = pos{c.next, c.objects}
+	if c.out != nil {
+		if err := c.tee(&r); err != nil {
+			c.pending = c.pending[:0]
+			return err
+		}
+	}
+	c.pending = c.pending[:0]
 	if c.objects == 0 {
-		c.started = time.Now()
+		c.opened = time.Now()
 	}
 	c.batch.Write(b)
 	c.batch.WriteByte('\n')
 	c.objects++
-	if c.objects >= c.opts.BatchObjects || c.batch.Len() >= c.opts.BatchBytes || time.Since(c.started) >= c.opts.BatchAge {
+	if c.objects >= c.opts.BatchObjects || c.batch.Len() >= c.opts.BatchBytes || time.Since(c.opened) >= c.opts.BatchAge {
 		return c.Flush()
 	}
+	return nil
+}
+
+// Start sends what this run commits from now on to the output as it is
+// committed: findings to w, aggregate events to agg, counts to Finish's
+// summary. Finish then reads only the parts of earlier runs: the run pays
+// no second pass over its own parts. w must be the writer Finish gets, and
+// be aborted unless Finish succeeds; agg the Aggregator it gets (not nil).
+func (c *Checkpoint) Start(w report.Writer, agg *rule.Aggregator) {
+	c.out, c.agg, c.started = w, agg, c.next
+}
+
+// tee writes the pending findings and r's events to the output and counts r.
+func (c *Checkpoint) tee(r *ObjectResult) error {
+	for i := range c.pending {
+		if err := c.out.Write(&c.pending[i]); err != nil {
+			return fmt.Errorf("write findings: %w", err)
+		}
+		c.rc.Add(&c.pending[i])
+	}
+	for i := range r.Events {
+		if err := c.agg.Add(&r.Events[i]); err != nil {
+			return fmt.Errorf("aggregate rules: %w", err)
+		}
+	}
+	s := &c.runSum
+	if r.Failure != nil {
+		s.Objects.Failed++
+		s.Failures = append(s.Failures, *r.Failure)
+	} else {
+		s.Objects.Scanned++
+	}
+	s.BytesCompressed += r.BytesIn
+	s.BytesRead += r.BytesOut
+	s.Records.Add(r.Records)
 	return nil
 }
 
@@ -402,6 +460,9 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary, rules *rule.Se
 	if len(c.pending) > 0 {
 		return nil, fmt.Errorf("checkpoint: %d findings written after the last object", len(c.pending))
 	}
+	if c.out != nil && (w != c.out || agg != c.agg) {
+		return nil, errors.New("checkpoint: Finish with another writer or aggregator than Start's")
+	}
 	if agg == nil {
 		agg = rule.NewAggregator(rule.AggOptions{Start: c.man.Window.Since})
 	}
@@ -410,33 +471,26 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary, rules *rule.Se
 	if err != nil {
 		return nil, err
 	}
-	type pos struct{ part, line int }
-	latest := map[string]pos{}
-	for i, p := range parts {
-		line := 0
-		if err := readPart(p.path, true, func(e *entry) error {
-			latest[e.URI] = pos{i, line}
-			line++
-			return nil
-		}); err != nil {
-			return nil, err
-		}
-	}
 	sum := *run
 	sum.Objects.Skipped = maps.Clone(run.Objects.Skipped)
 	if sum.Objects.Skipped == nil {
 		sum.Objects.Skipped = map[string]int64{}
 	}
-	sum.Objects.Scanned, sum.Objects.Failed = 0, 0
-	sum.Failures = nil
+	// This run's objects (after Start) are already in the output.
+	sum.Objects.Scanned, sum.Objects.Failed = c.runSum.Objects.Scanned, c.runSum.Objects.Failed
+	sum.Failures = slices.Clone(c.runSum.Failures)
 	sum.Records = report.RecordStats{}
-	sum.BytesCompressed, sum.BytesRead = 0, 0
-	var rc report.RuleCounter
-	for i, p := range parts {
+	sum.Records.Add(c.runSum.Records)
+	sum.BytesCompressed, sum.BytesRead = c.runSum.BytesCompressed, c.runSum.BytesRead
+	rc := c.rc
+	for _, p := range parts {
+		if p.n >= c.started {
+			break
+		}
 		line := 0
 		if err := readPart(p.path, false, func(e *entry) error {
 			defer func() { line++ }()
-			if latest[e.URI] != (pos{i, line}) {
+			if c.latest[e.URI] != (pos{p.n, line}) {
 				return nil
 			}
 			if e.Failure != nil {
@@ -480,6 +534,9 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary, rules *rule.Se
 		return nil, err
 	}
 	sum.Spilled.Runs, sum.Spilled.Bytes = agg.Spilt()
+	if !run.Started.IsZero() {
+		sum.Duration = time.Since(run.Started) // the assembly counts
+	}
 	sort.Slice(sum.Failures, func(i, j int) bool { return sum.Failures[i].URI < sum.Failures[j].URI })
 	sum.Objects.Listed = sum.Objects.Scanned + sum.Objects.Failed + sum.Objects.SkippedTotal()
 	sum.Findings = rc.Total()
@@ -501,6 +558,9 @@ type part struct {
 	n    int
 	path string
 }
+
+// pos is an entry's place: part number and line.
+type pos struct{ part, line int }
 
 // parts returns the committed parts in order, removing leftovers of a
 // commit that was interrupted.

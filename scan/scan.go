@@ -95,6 +95,7 @@ type Progress struct {
 	Listed, Done, Failed int64
 	BytesRead            int64
 	Findings             int64
+	Phase                string // after the scan: what is being done ("" while scanning)
 }
 
 // ErrInterrupted is returned (wrapped) when the context was cancelled before

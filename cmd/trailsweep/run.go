@@ -413,13 +413,20 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	cfg.Progress, finish = newProgress(stderr, sf.quiet)
 	var sink scan.Sink = w
 	if ck != nil {
-		sink = ck // findings go to the checkpoint, and to w once every object is done
+		// Findings go to the checkpoint, and to w as they are committed;
+		// w is kept only once every object is done.
+		sink = ck
+		ck.Start(w, cfg.Aggregator)
 	}
 	sum, scanErr := scan.Run(ctx, cfg, sink)
-	finish()
 	if ck != nil {
+		if cfg.Progress != nil && scanErr == nil {
+			cfg.Progress(scan.Progress{Phase: "writing the output", Listed: sum.Objects.Listed, Done: sum.Objects.Scanned,
+				Failed: sum.Objects.Failed, BytesRead: sum.BytesRead, Findings: sum.Findings})
+		}
 		sum, scanErr = finishCheckpoint(ck, w, set, cfg.Aggregator, sum, scanErr, stderr)
 	}
+	finish()
 	// Keep what was found, also when interrupted; a failed listing or writer
 	// leaves no output file under the final name. A file that cannot be
 	// written after the scan (disk full, a bad --summary) does not stop the
