@@ -298,16 +298,16 @@ type Results struct {
 	// The same ratios from runs made back to back in one round, the
 	// median over the rounds: on a shared machine whose speed drifts, the
 	// fastest runs of two rows may come from different moments.
-	MedianRatioFull float64  `json:"median_round_ratio_full_to_floor,omitempty"`
-	MedianScaling   float64  `json:"median_round_speedup_2_over_1_workers,omitempty"`
-	MedianRatioS3   float64  `json:"median_round_ratio_s3_to_s3_floor,omitempty"`
+	MedianRatioFull float64 `json:"median_round_ratio_full_to_floor,omitempty"`
+	MedianScaling   float64 `json:"median_round_speedup_2_over_1_workers,omitempty"`
+	MedianRatioS3   float64 `json:"median_round_ratio_s3_to_s3_floor,omitempty"`
 	// Checkpoint is the full scan with --checkpoint; its time over the
 	// full scan's in the same round (median of rounds), and the bytes the
 	// checkpoint directory holds at the end.
-	Checkpoint            Scan    `json:"scan_full_checkpoint"`
-	MedianRatioCheckpoint float64 `json:"median_round_ratio_checkpoint_to_full,omitempty"`
-	CheckpointBytes       int64   `json:"checkpoint_bytes,omitempty"`
-	Notes           []string `json:"notes,omitempty"`
+	Checkpoint            Scan     `json:"scan_full_checkpoint"`
+	MedianRatioCheckpoint float64  `json:"median_round_ratio_checkpoint_to_full,omitempty"`
+	CheckpointBytes       int64    `json:"checkpoint_bytes,omitempty"`
+	Notes                 []string `json:"notes,omitempty"`
 }
 
 // Median returns the median of xs (the mean of the middle two for an even
