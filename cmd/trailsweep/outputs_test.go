@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/trailsweep/trailsweep/internal/gen"
+	"github.com/trailsweep/trailsweep/reader"
 )
 
 // TestFailuresAfterScan: a findings file that cannot be written (disk full
@@ -103,5 +108,50 @@ func TestOutputPaths(t *testing.T) {
 	}
 	if fi, err := os.Stat(os.DevNull); err != nil || fi.Mode().IsRegular() {
 		t.Errorf("%s was replaced: %v %v", os.DevNull, fi, err)
+	}
+}
+
+// cancelAfter is a Source that cancels the scan when it opens its n-th
+// object, as a SIGINT would.
+type cancelAfter struct {
+	reader.Source
+	n      atomic.Int64
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Open(ctx context.Context, o reader.Object) (io.ReadCloser, error) {
+	if c.n.Add(-1) == 0 {
+		c.cancel()
+	}
+	return c.Source.Open(ctx, o)
+}
+
+// TestNotReached: a scan interrupted part-way counts the objects it listed
+// and never committed as not reached: listed = scanned + skipped + failed
+// + not reached, and not reached > 0.
+func TestNotReached(t *testing.T) {
+	tree := manyTree(100, 5)
+	logs := t.TempDir()
+	if err := gen.WriteTree(logs, tree.Files); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	wrapSource = func(s reader.Source) reader.Source {
+		c := &cancelAfter{Source: s, cancel: cancel}
+		c.n.Store(5)
+		return c
+	}
+	defer func() { wrapSource = nil }()
+	sumPath := filepath.Join(t.TempDir(), "s.json")
+	var so, se bytes.Buffer
+	code := run(ctx, []string{"scan", logs, "-q", "--workers", "1", "--concurrency", "1", "--out", filepath.Join(t.TempDir(), "f.jsonl"), "--summary", sumPath}, &so, &se)
+	if code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", code, se.String())
+	}
+	s := summaryOf(t, sumPath)
+	listed, nr := num(s, "objects", "listed"), num(s, "objects", "not_reached")
+	if nr <= 0 || listed != num(s, "objects", "scanned")+num(s, "objects", "skipped_total")+num(s, "objects", "failed")+nr {
+		t.Errorf("objects %v: want not_reached > 0 and the counts to add up", s["objects"])
 	}
 }

@@ -282,6 +282,13 @@ func TestResumeRefusesEditedRules(t *testing.T) {
 			if code, _, stderr := cli(t, args...); code != 0 {
 				t.Fatalf("first run: exit %d\n%s", code, stderr)
 			}
+			// Checkpoint files hold findings and records: the owner's only.
+			files, _ := filepath.Glob(filepath.Join(dir, "ck", "parts", "*"))
+			for _, f := range append(files, filepath.Join(dir, "ck", "manifest.json")) {
+				if fi, err := os.Stat(f); err != nil || fi.Mode().Perm() != 0o600 {
+					t.Errorf("%s: mode %v (%v), want 0600", f, fi.Mode(), err)
+				}
+			}
 			edited := strings.Replace(c.rule, c.from, c.to, 1)
 			if err := os.WriteFile(filepath.Join(rules, c.file), []byte(edited), 0o644); err != nil {
 				t.Fatal(err)
