@@ -413,10 +413,14 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	cfg.Progress, finish = newProgress(stderr, sf.quiet)
 	var sink scan.Sink = w
 	if ck != nil {
-		// Findings go to the checkpoint, and to w as they are committed;
-		// w is kept only once every object is done.
+		// Findings go to the checkpoint, and to w once every object is
+		// done: to a file's temporary name as they are committed (it is
+		// discarded unless every object gets done); to a stream, which
+		// cannot take rows back, only at the end.
 		sink = ck
-		ck.Start(w, cfg.Aggregator)
+		if revocable(sf.out) {
+			ck.Start(w, cfg.Aggregator)
+		}
 	}
 	sum, scanErr := scan.Run(ctx, cfg, sink)
 	if ck != nil {
@@ -472,6 +476,16 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 		return &exitError{code: exitFindings}
 	}
 	return nil
+}
+
+// revocable reports whether --out path is written under a temporary name
+// that Abort removes: a regular file, or one yet to be made.
+func revocable(path string) bool {
+	if path == "" || path == "-" {
+		return false
+	}
+	fi, err := os.Stat(path)
+	return err != nil || fi.Mode().IsRegular()
 }
 
 // checkPaths refuses output paths that would overwrite each other: --out,
