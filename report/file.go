@@ -1,11 +1,13 @@
 package report
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/trailsweep/trailsweep/internal/atomicfile"
+	"github.com/trailsweep/trailsweep/internal/lockfile"
 )
 
 // encoder writes findings in one format to an io.Writer it does not own.
@@ -30,11 +32,15 @@ func newEncoder(w io.Writer, format Format, opts Options) (encoder, error) {
 
 // Create opens a findings writer for path in the given format.
 //
-// For a file, the rows go to a temporary file ".<name>.tmp-XXXX" in the same
-// directory, created with mode 0600 (findings are sensitive); Close flushes,
-// fsyncs and renames it onto path, replacing any existing file, and Abort
-// removes it. Path "-" writes to os.Stdout, which Close flushes but never
-// closes and Abort cannot take back.
+// For a regular file (or a symbolic link to one, written through), it first
+// takes the lock ".<name>.lock" beside it (lockfile.ErrLocked when another
+// run holds it) and removes the temporary files a killed run left; the rows
+// go to a temporary file in the same directory, mode 0600 (findings are
+// sensitive), that Close flushes, fsyncs and renames onto path
+// (atomicfile), and Abort removes. Close and Abort release the lock. Path
+// "-" writes to os.Stdout, and a path that exists and is not a regular file
+// (/dev/stdout, a FIFO) is opened and written directly: Close flushes it,
+// Abort cannot take back what was written.
 func Create(path string, format Format, opts Options) (Writer, error) {
 	if path == Stdout {
 		enc, err := newEncoder(os.Stdout, format, opts)
@@ -43,24 +49,44 @@ func Create(path string, format Format, opts Options) (Writer, error) {
 		}
 		return &stream{enc: enc}, nil
 	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+	fi, err := os.Stat(path)
+	if err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("create output %s: is a directory", path)
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
+	if err == nil && !fi.Mode().IsRegular() {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, fmt.Errorf("create output %s: %w", path, err)
+		}
+		enc, err := newEncoder(f, format, opts)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		return &stream{enc: enc, c: f}, nil
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	target, err := atomicfile.Resolve(path)
 	if err != nil {
+		return nil, fmt.Errorf("create output %s: %w", path, err)
+	}
+	dir, base := filepath.Split(target)
+	lock, err := lockfile.Acquire(filepath.Join(dir, "."+base+".lock"))
+	if err != nil {
+		return nil, fmt.Errorf("output %s: %w", path, err)
+	}
+	_ = atomicfile.RemoveStale(target)
+	tmp, err := atomicfile.Create(path, 0o600)
+	if err != nil {
+		lock.Release()
 		return nil, fmt.Errorf("create output %s: %w", path, err)
 	}
 	enc, err := newEncoder(tmp, format, opts)
 	if err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
+		tmp.Abort()
+		lock.Release()
 		return nil, err
 	}
-	return &file{enc: enc, tmp: tmp, path: path}, nil
+	return &file{enc: enc, tmp: tmp, path: path, lock: lock}, nil
 }
 
 // NewJSONL returns a Writer of JSON lines to w. Close flushes but does not
@@ -76,9 +102,10 @@ func NewCSV(w io.Writer, opts Options) Writer { return &stream{enc: newCSVEncode
 // and leaves w holding an incomplete file.
 func NewParquet(w io.Writer, opts Options) Writer { return &stream{enc: newParquetEncoder(w, opts)} }
 
-// stream is a Writer over an io.Writer it does not own.
+// stream is a Writer over an io.Writer it does not own, or owns as c.
 type stream struct {
 	enc    encoder
+	c      io.Closer // closed by Close and Abort; nil when not owned
 	closed bool
 	err    error
 }
@@ -96,10 +123,18 @@ func (s *stream) Close() error {
 	}
 	s.closed = true
 	s.err = s.enc.finish()
+	if s.c != nil {
+		if err := s.c.Close(); s.err == nil {
+			s.err = err
+		}
+	}
 	return s.err
 }
 
 func (s *stream) Abort() error {
+	if !s.closed && s.c != nil {
+		s.c.Close()
+	}
 	s.closed = true
 	return nil
 }
@@ -107,8 +142,9 @@ func (s *stream) Abort() error {
 // file is a Writer to a temporary file renamed into place on Close.
 type file struct {
 	enc  encoder
-	tmp  *os.File
+	tmp  *atomicfile.File
 	path string
+	lock *lockfile.Lock
 	done bool
 	err  error
 }
@@ -123,33 +159,23 @@ func (w *file) Write(f *Finding) error {
 	return nil
 }
 
+// Close writes the trailer and commits the file; on error the temporary
+// file is removed and path keeps its old content.
 func (w *file) Close() error {
 	if w.done {
 		return w.err
 	}
 	w.done = true
-	w.err = w.commit()
+	defer w.lock.Release()
+	if err := w.enc.finish(); err != nil {
+		_ = w.tmp.Abort()
+		w.err = fmt.Errorf("write %s: %w", w.path, err)
+		return w.err
+	}
+	if err := w.tmp.Commit(); err != nil {
+		w.err = err
+	}
 	return w.err
-}
-
-func (w *file) commit() error {
-	name := w.tmp.Name()
-	err := w.enc.finish()
-	if err == nil {
-		err = w.tmp.Sync()
-	}
-	if cerr := w.tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(name, w.path)
-	}
-	if err != nil {
-		os.Remove(name)
-		return fmt.Errorf("write %s: %w", w.path, err)
-	}
-	syncDir(filepath.Dir(w.path))
-	return nil
 }
 
 func (w *file) Abort() error {
@@ -158,23 +184,9 @@ func (w *file) Abort() error {
 	}
 	w.done = true
 	w.err = ErrClosed
-	err := w.tmp.Close()
-	if rerr := os.Remove(w.tmp.Name()); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
-		err = rerr
-	}
-	if err != nil {
+	defer w.lock.Release()
+	if err := w.tmp.Abort(); err != nil {
 		return fmt.Errorf("abort %s: %w", w.path, err)
 	}
 	return nil
-}
-
-// syncDir makes a rename in dir durable where the platform allows it; errors
-// are ignored because some filesystems cannot fsync a directory.
-func syncDir(dir string) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	d.Sync()
-	d.Close()
 }

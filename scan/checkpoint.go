@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,6 +23,8 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/trailsweep/trailsweep/internal/atomicfile"
+	"github.com/trailsweep/trailsweep/internal/lockfile"
 	"github.com/trailsweep/trailsweep/internal/rule"
 	"github.com/trailsweep/trailsweep/reader"
 	"github.com/trailsweep/trailsweep/report"
@@ -102,27 +105,39 @@ func (m *Manifest) differences(old *Manifest) []string {
 }
 
 // RulesHash is a digest of everything in a rule set that decides its
-// findings: each rule's id, name, source, type, language, query, severity,
-// risk score, ATT&CK mapping and whether it runs.
+// findings: each rule's whole definition (rule.Rule.Digest: its file's
+// bytes, so an edit of a Sigma detection, a threshold or new_terms fields
+// changes it), and the parsed settings that shape findings — id, name,
+// source, type, language, query, severity, risk score, ATT&CK mapping,
+// new_terms fields and history window, threshold, from/interval, overrides
+// and whether it runs — for rules built without a definition.
 func RulesHash(set *rule.Set) string {
 	type ruleKey struct {
-		ID, Name, Source, Type, Language, Query, Severity string
-		RiskScore                                         int
-		Tactics, Techniques                               []string
-		Supported                                         bool
+		ID, Name, Source, Type, Language, Query, Severity, Digest string
+		RiskScore                                                 int
+		Tactics, Techniques                                       []string
+		NewTermsFields                                            []string
+		HistoryWindowStart, From, Interval                        string
+		TimestampOverride, EventCategoryOverride                  string
+		Threshold                                                 *rule.Threshold
+		Supported                                                 bool
 	}
 	var keys []ruleKey
 	if set != nil {
 		for _, r := range set.All() {
-			keys = append(keys, ruleKey{r.ID, r.Name, r.Source, r.Type, r.Language, r.Query, r.Severity,
-				r.RiskScore, r.Tactics(), r.Techniques(), r.Supported})
+			keys = append(keys, ruleKey{r.ID, r.Name, r.Source, r.Type, r.Language, r.Query, r.Severity, r.Digest,
+				r.RiskScore, r.Tactics(), r.Techniques(), r.NewTermsFields, r.HistoryWindowStart, r.From, r.Interval,
+				r.TimestampOverride, r.EventCategoryOverride, r.Threshold, r.Supported})
 		}
 	}
 	sort.Slice(keys, func(i, j int) bool {
 		if keys[i].ID != keys[j].ID {
 			return keys[i].ID < keys[j].ID
 		}
-		return keys[i].Query < keys[j].Query
+		if keys[i].Query != keys[j].Query {
+			return keys[i].Query < keys[j].Query
+		}
+		return keys[i].Digest < keys[j].Digest
 	})
 	b, _ := json.Marshal(keys)
 	h := sha256.Sum256(b)
@@ -165,16 +180,27 @@ type Checkpoint struct {
 	dir  string
 	man  Manifest
 	opts CheckpointOptions
+	lock *lockfile.Lock // the directory's, held from OpenCheckpoint to Close
 
 	done         map[string]string // URI → ETag of objects done in earlier runs
 	resumed      atomic.Int64      // done objects listed again and skipped
 	rulesChanged bool              // resumed with --force and another rule set
 	next         int               // number of the next part
 
+	latest map[string]pos // URI → its latest entry (part number, line)
+	// After Start, committed findings go to out and aggregate events to
+	// agg as they are committed; Finish reads only the parts of earlier
+	// runs (numbered below started).
+	out     report.Writer
+	agg     *rule.Aggregator
+	started int // first part of this run once Start was called; else max
+	rc      report.RuleCounter
+	runSum  report.Summary // this run's committed objects, after Start
+
 	pending []report.Finding // findings of the current object
 	batch   bytes.Buffer     // encoded entries of the current batch
 	objects int              // entries in batch
-	started time.Time        // first entry of batch
+	opened  time.Time        // first entry of batch
 }
 
 var _ ObjectSink = (*Checkpoint)(nil)
@@ -191,7 +217,9 @@ type entry struct {
 	Events   []byte                `json:"events,omitempty"` // appendEvents
 }
 
-// OpenCheckpoint opens dir for the run m describes. A directory without a
+// OpenCheckpoint opens dir for the run m describes, holding its lock
+// (dir/lock) until Close: a directory another run holds is refused
+// (lockfile.ErrLocked, naming the holder). A directory without a
 // manifest starts a new run (ErrNoCheckpoint with Resume). A directory
 // holding a run is refused (ErrCheckpointExists) unless Resume, which
 // continues it, or Force, which discards it. Resuming with other sources,
@@ -209,7 +237,25 @@ func OpenCheckpoint(dir string, m Manifest, opts CheckpointOptions) (*Checkpoint
 	if opts.BatchAge <= 0 {
 		opts.BatchAge = time.Second
 	}
-	c := &Checkpoint{dir: dir, opts: opts, done: map[string]string{}, next: 1}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	lock, err := lockfile.Acquire(filepath.Join(dir, "lock"))
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	c := &Checkpoint{dir: dir, opts: opts, done: map[string]string{}, next: 1, lock: lock,
+		latest: map[string]pos{}, started: math.MaxInt}
+	c, err = c.open(m)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Checkpoint) open(m Manifest) (*Checkpoint, error) {
+	dir, opts := c.dir, c.opts
 	old, err := readManifest(dir)
 	if errors.Is(err, ErrCheckpointVersion) && opts.Force && !opts.Resume {
 		old, err = &Manifest{}, nil // discarded below
@@ -244,7 +290,7 @@ func OpenCheckpoint(dir string, m Manifest, opts CheckpointOptions) (*Checkpoint
 	m.Complete = false
 	m.Counts = Counts{}
 	c.man = m
-	if err := os.MkdirAll(filepath.Join(dir, "parts"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, "parts"), 0o700); err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	if err := c.writeManifest(); err != nil {
@@ -255,7 +301,10 @@ func OpenCheckpoint(dir string, m Manifest, opts CheckpointOptions) (*Checkpoint
 		return nil, err
 	}
 	for _, p := range parts {
+		line := 0
 		if err := readPart(p.path, true, func(e *entry) error {
+			c.latest[e.URI] = pos{p.n, line}
+			line++
 			if e.Failure == nil {
 				c.done[e.URI] = e.ETag
 			} else {
@@ -318,19 +367,62 @@ func (c *Checkpoint) Object(r ObjectResult) error {
 	e := entry{URI: r.Object.URI, ETag: r.Object.ETag, Failure: r.Failure, BytesIn: r.BytesIn,
 		BytesOut: r.BytesOut, Records: r.Records, Findings: c.pending, Events: appendEvents(nil, r.Events)}
 	b, err := json.Marshal(&e)
-	c.pending = c.pending[:0]
 	if err != nil {
+		c.pending = c.pending[:0]
 		return err
 	}
+	c.latest[e.URI] = pos{c.next, c.objects}
+	if c.out != nil {
+		if err := c.tee(&r); err != nil {
+			c.pending = c.pending[:0]
+			return err
+		}
+	}
+	c.pending = c.pending[:0]
 	if c.objects == 0 {
-		c.started = time.Now()
+		c.opened = time.Now()
 	}
 	c.batch.Write(b)
 	c.batch.WriteByte('\n')
 	c.objects++
-	if c.objects >= c.opts.BatchObjects || c.batch.Len() >= c.opts.BatchBytes || time.Since(c.started) >= c.opts.BatchAge {
+	if c.objects >= c.opts.BatchObjects || c.batch.Len() >= c.opts.BatchBytes || time.Since(c.opened) >= c.opts.BatchAge {
 		return c.Flush()
 	}
+	return nil
+}
+
+// Start sends what this run commits from now on to the output as it is
+// committed: findings to w, aggregate events to agg, counts to Finish's
+// summary. Finish then reads only the parts of earlier runs: the run pays
+// no second pass over its own parts. w must be the writer Finish gets, and
+// be aborted unless Finish succeeds; agg the Aggregator it gets (not nil).
+func (c *Checkpoint) Start(w report.Writer, agg *rule.Aggregator) {
+	c.out, c.agg, c.started = w, agg, c.next
+}
+
+// tee writes the pending findings and r's events to the output and counts r.
+func (c *Checkpoint) tee(r *ObjectResult) error {
+	for i := range c.pending {
+		if err := c.out.Write(&c.pending[i]); err != nil {
+			return fmt.Errorf("write findings: %w", err)
+		}
+		c.rc.Add(&c.pending[i])
+	}
+	for i := range r.Events {
+		if err := c.agg.Add(&r.Events[i]); err != nil {
+			return fmt.Errorf("aggregate rules: %w", err)
+		}
+	}
+	s := &c.runSum
+	if r.Failure != nil {
+		s.Objects.Failed++
+		s.Failures = append(s.Failures, *r.Failure)
+	} else {
+		s.Objects.Scanned++
+	}
+	s.BytesCompressed += r.BytesIn
+	s.BytesRead += r.BytesOut
+	s.Records.Add(r.Records)
 	return nil
 }
 
@@ -340,7 +432,7 @@ func (c *Checkpoint) Flush() error {
 		return nil
 	}
 	name := filepath.Join(c.dir, "parts", fmt.Sprintf("%08d", c.next)+partExt)
-	if err := writeAtomic(name, partEncoder.EncodeAll(c.batch.Bytes(), nil)); err != nil {
+	if err := writeFile(name, partEncoder.EncodeAll(c.batch.Bytes(), nil)); err != nil {
 		return err
 	}
 	c.next++
@@ -368,6 +460,9 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary, rules *rule.Se
 	if len(c.pending) > 0 {
 		return nil, fmt.Errorf("checkpoint: %d findings written after the last object", len(c.pending))
 	}
+	if c.out != nil && (w != c.out || agg != c.agg) {
+		return nil, errors.New("checkpoint: Finish with another writer or aggregator than Start's")
+	}
 	if agg == nil {
 		agg = rule.NewAggregator(rule.AggOptions{Start: c.man.Window.Since})
 	}
@@ -376,33 +471,26 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary, rules *rule.Se
 	if err != nil {
 		return nil, err
 	}
-	type pos struct{ part, line int }
-	latest := map[string]pos{}
-	for i, p := range parts {
-		line := 0
-		if err := readPart(p.path, true, func(e *entry) error {
-			latest[e.URI] = pos{i, line}
-			line++
-			return nil
-		}); err != nil {
-			return nil, err
-		}
-	}
 	sum := *run
 	sum.Objects.Skipped = maps.Clone(run.Objects.Skipped)
 	if sum.Objects.Skipped == nil {
 		sum.Objects.Skipped = map[string]int64{}
 	}
-	sum.Objects.Scanned, sum.Objects.Failed = 0, 0
-	sum.Failures = nil
+	// This run's objects (after Start) are already in the output.
+	sum.Objects.Scanned, sum.Objects.Failed = c.runSum.Objects.Scanned, c.runSum.Objects.Failed
+	sum.Failures = slices.Clone(c.runSum.Failures)
 	sum.Records = report.RecordStats{}
-	sum.BytesCompressed, sum.BytesRead = 0, 0
-	var rc report.RuleCounter
-	for i, p := range parts {
+	sum.Records.Add(c.runSum.Records)
+	sum.BytesCompressed, sum.BytesRead = c.runSum.BytesCompressed, c.runSum.BytesRead
+	rc := c.rc
+	for _, p := range parts {
+		if p.n >= c.started {
+			break
+		}
 		line := 0
 		if err := readPart(p.path, false, func(e *entry) error {
 			defer func() { line++ }()
-			if latest[e.URI] != (pos{i, line}) {
+			if c.latest[e.URI] != (pos{p.n, line}) {
 				return nil
 			}
 			if e.Failure != nil {
@@ -450,6 +538,9 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary, rules *rule.Se
 		return nil, err
 	}
 	sum.Spilled.Runs, sum.Spilled.Bytes = agg.Spilt()
+	if !run.Started.IsZero() {
+		sum.Duration = time.Since(run.Started) // the assembly counts
+	}
 	sort.Slice(sum.Failures, func(i, j int) bool { return sum.Failures[i].URI < sum.Failures[j].URI })
 	sum.Objects.Listed = sum.Objects.Scanned + sum.Objects.Failed + sum.Objects.SkippedTotal()
 	sum.Findings = rc.Total()
@@ -472,6 +563,9 @@ type part struct {
 	path string
 }
 
+// pos is an entry's place: part number and line.
+type pos struct{ part, line int }
+
 // parts returns the committed parts in order, removing leftovers of a
 // commit that was interrupted.
 func (c *Checkpoint) parts() ([]part, error) {
@@ -483,7 +577,7 @@ func (c *Checkpoint) parts() ([]part, error) {
 	var ps []part
 	for _, de := range des {
 		name := de.Name()
-		if strings.HasSuffix(name, ".tmp") {
+		if atomicfile.IsTemp(name, "") || strings.HasSuffix(name, ".tmp") {
 			_ = os.Remove(filepath.Join(dir, name))
 			continue
 		}
@@ -562,39 +656,27 @@ func (c *Checkpoint) writeManifest() error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(c.dir, "manifest.json"), append(b, '\n'))
+	return writeFile(filepath.Join(c.dir, "manifest.json"), append(b, '\n'))
 }
 
 // partEncoder compresses parts: entries repeat their keys, rule names,
 // identities and the findings' record columns.
 var partEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
 
-// writeAtomic writes b to name through a fsynced temporary file renamed
-// into place, then fsyncs the directory: after a crash name holds either
-// its old content or b.
-func writeAtomic(name string, b []byte) error {
-	tmp := name + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
+// writeFile writes a checkpoint file atomically, readable by its owner only:
+// it holds findings and raw records.
+func writeFile(name string, b []byte) error {
+	if err := atomicfile.Write(name, b, 0o600); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, name)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if d, err := os.Open(filepath.Dir(name)); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
 	}
 	return nil
+}
+
+// Close releases the checkpoint directory's lock. It does nothing on a nil
+// Checkpoint.
+func (c *Checkpoint) Close() error {
+	if c == nil {
+		return nil
+	}
+	return c.lock.Release()
 }

@@ -280,6 +280,7 @@ func TestCheckpointAggregateResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Run 2: half the reads fail; it finishes with those objects failed.
+	ck.Close() // the killed run's lock is released by the kernel
 	ck, err = OpenCheckpoint(dir, m, CheckpointOptions{Resume: true, BatchObjects: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -301,6 +302,7 @@ func TestCheckpointAggregateResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Run 3 reads the failed objects; its output is the clean run's.
+	ck.Close()
 	ck, err = OpenCheckpoint(dir, m, CheckpointOptions{Resume: true, BatchObjects: 4})
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -95,6 +96,7 @@ type Progress struct {
 	Listed, Done, Failed int64
 	BytesRead            int64
 	Findings             int64
+	Phase                string // after the scan: what is being done ("" while scanning)
 }
 
 // ErrInterrupted is returned (wrapped) when the context was cancelled before
@@ -161,11 +163,15 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 	results := make(chan result, cfg.Workers*2)
 
 	// Objects listed but not to be read go straight to the writer.
-	// Listing: one producer, all sources in turn.
+	// Listing: one producer, all sources in turn. listed counts every
+	// object listed, committed or not: what an interrupted scan never
+	// committed is "not reached".
+	var listed atomic.Int64
 	g.Go(func() error {
 		defer close(toFetch)
 		for _, src := range cfg.Sources {
 			err := src.List(gctx, cfg.Filter, func(o reader.Object) error {
+				listed.Add(1)
 				if o.Skip != "" || o.Err != nil { // never opened
 					return send(gctx, results, result{obj: o, err: o.Err})
 				}
@@ -261,7 +267,7 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 			eventSlices.put(r.events)
 			if cfg.Progress != nil {
 				cfg.Progress(Progress{
-					Listed: sum.Objects.Listed, Done: sum.Objects.Scanned, Failed: sum.Objects.Failed,
+					Listed: listed.Load(), Done: sum.Objects.Scanned, Failed: sum.Objects.Failed,
 					BytesRead: sum.BytesRead, Findings: sum.Findings,
 				})
 			}
@@ -281,7 +287,10 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 	err := g.Wait()
 	sum.Duration = time.Since(start)
 	sum.FindingsByRule = byRule.Counts()
-	if ctx.Err() != nil {
+	sum.Objects.Listed = listed.Load()
+	// Interrupted: ctx (the signals) ended a scan that had not finished;
+	// a scan that finished, or failed on its own, is not.
+	if err != nil && ctx.Err() != nil {
 		sum.Complete = false
 		return sum, fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(ctx))
 	}
@@ -294,7 +303,6 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 
 // commit accounts for one object and writes its findings.
 func commit(sum *report.Summary, byRule *report.RuleCounter, sink Sink, r result) error {
-	sum.Objects.Listed++
 	switch {
 	case r.obj.Skip != "":
 		sum.Objects.Skipped[r.obj.Skip]++

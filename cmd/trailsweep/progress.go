@@ -31,6 +31,10 @@ func newProgress(stderr io.Writer, quiet bool) (update func(scan.Progress), fini
 		progressbar.OptionClearOnFinish(),
 	)
 	update = func(p scan.Progress) {
+		if p.Phase != "" {
+			bar.Describe(fmt.Sprintf("%s · objects %d read, %d failed · findings %d ·", p.Phase, p.Done, p.Failed, p.Findings))
+			return
+		}
 		bar.Describe(fmt.Sprintf("objects %d read, %d failed, %d listed · findings %d ·", p.Done, p.Failed, p.Listed, p.Findings))
 		_ = bar.Set64(p.BytesRead)
 	}

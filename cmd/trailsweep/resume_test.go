@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -236,5 +237,118 @@ func TestCheckpointRules(t *testing.T) {
 	// --force starts over.
 	if code, _, stderr := cli(t, append(base, "--force", "--since", "2026-11-21")...); code != 0 {
 		t.Fatalf("--force: exit %d\n%s", code, stderr)
+	}
+}
+
+// editedSigma is a Sigma rule whose detection the test edits.
+const editedSigma = `title: CloudTrail changed
+id: 11111111-2222-3333-4444-555555555555
+status: test
+logsource:
+  product: aws
+  service: cloudtrail
+detection:
+  selection:
+    eventSource: cloudtrail.amazonaws.com
+    eventName: DeleteTrail
+  condition: selection
+level: high
+`
+
+// TestResumeRefusesEditedRules: an edit of a rule's meaning that leaves its
+// query or condition string as it was — a Sigma detection, a threshold
+// value, new_terms fields — makes --resume refuse the rule set (exit 2),
+// as any other change of rules does.
+func TestResumeRefusesEditedRules(t *testing.T) {
+	tree := manyTree(6, 5)
+	logs := t.TempDir()
+	if err := gen.WriteTree(logs, tree.Files); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, file, rule, from, to string
+	}{
+		{"sigma detection", "trail.yml", editedSigma, "eventName: DeleteTrail", "eventName: PutEventSelectors"},
+		{"threshold value", "threshold.toml", aggRules["threshold.toml"], "value = 6", "value = 7"},
+		{"new_terms fields", "new_terms.toml", aggRules["new_terms.toml"], `value = ["user.name", "source.ip"]`, `value = ["user.name"]`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if !strings.Contains(c.rule, c.from) {
+				t.Fatalf("the rule lacks %q", c.from)
+			}
+			rules := writeRules(t, map[string]string{c.file: c.rule})
+			dir := t.TempDir()
+			args := []string{"scan", logs, "--rules", rules, "--out", filepath.Join(dir, "out.jsonl"), "--checkpoint", filepath.Join(dir, "ck"), "-q"}
+			if code, _, stderr := cli(t, args...); code != 0 {
+				t.Fatalf("first run: exit %d\n%s", code, stderr)
+			}
+			// Checkpoint files hold findings and records: the owner's only.
+			files, _ := filepath.Glob(filepath.Join(dir, "ck", "parts", "*"))
+			for _, f := range append(files, filepath.Join(dir, "ck", "manifest.json")) {
+				if fi, err := os.Stat(f); err != nil || fi.Mode().Perm() != 0o600 {
+					t.Errorf("%s: mode %v (%v), want 0600", f, fi.Mode(), err)
+				}
+			}
+			edited := strings.Replace(c.rule, c.from, c.to, 1)
+			if err := os.WriteFile(filepath.Join(rules, c.file), []byte(edited), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, _, stderr := cli(t, append(args, "--resume")...)
+			if code != 2 || !strings.Contains(stderr, "rule set") {
+				t.Errorf("resume after the edit: exit %d, want 2 and a message naming the rule set\n%s", code, stderr)
+			}
+		})
+	}
+}
+
+// TestOneRunPerCheckpoint: while a checkpointed scan runs (a child
+// process, slowed by one worker and one fetcher), a second scan on the same
+// checkpoint — resuming it — and a second scan writing the same output are
+// refused with exit 2, naming the holder; the first run's output is
+// complete.
+func TestOneRunPerCheckpoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildCLI(t)
+	tree := manyTree(600, 50)
+	logs := t.TempDir()
+	if err := gen.WriteTree(logs, tree.Files); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	clean := filepath.Join(dir, "clean.jsonl")
+	if code, _, stderr := cli(t, "scan", logs, "--out", clean, "-q"); code != 0 {
+		t.Fatalf("clean run: exit %d\n%s", code, stderr)
+	}
+	out, ck := filepath.Join(dir, "out.jsonl"), filepath.Join(dir, "ck")
+	args := []string{"scan", logs, "--out", out, "--checkpoint", ck, "-q"}
+	first := exec.Command(bin, append(args, "--workers", "1", "--concurrency", "1")...)
+	var stderr1 bytes.Buffer
+	first.Stderr = &stderr1
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); committed(ck) == 0 && time.Now().Before(deadline); {
+		time.Sleep(2 * time.Millisecond)
+	}
+	pid := fmt.Sprintf("pid %d", first.Process.Pid)
+	code, _, stderr := cli(t, append(args, "--resume")...)
+	if code != 2 || !strings.Contains(stderr, pid) {
+		t.Errorf("second run on the checkpoint: exit %d, want 2 and a message naming %q\n%s", code, pid, stderr)
+	}
+	code, _, stderr = cli(t, "scan", logs, "--out", out, "--checkpoint", filepath.Join(dir, "ck2"), "-q")
+	if code != 2 || !strings.Contains(stderr, pid) {
+		t.Errorf("second run on the output: exit %d, want 2 and a message naming %q\n%s", code, pid, stderr)
+	}
+	if committed(ck) == len(tree.Files) {
+		t.Log("the first run had committed every object before the second ran: the check is weaker")
+	}
+	if err := first.Wait(); err != nil {
+		t.Fatalf("first run: %v\n%s", err, stderr1.String())
+	}
+	equalRows(t, "first run", sortedRows(t, out), sortedRows(t, clean))
+	if _, err := os.Stat(filepath.Join(ck, "lock")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the lock file outlived its run: %v", err)
 	}
 }

@@ -1,19 +1,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/trailsweep/trailsweep/internal/atomicfile"
 	"github.com/trailsweep/trailsweep/internal/rule"
 	"github.com/trailsweep/trailsweep/internal/sigma"
 	"github.com/trailsweep/trailsweep/reader"
@@ -323,7 +325,13 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	if sf.workers < 0 {
 		return usageErr("--workers must not be negative")
 	}
+	if sf.maxRecord <= 0 || sf.maxObject <= 0 {
+		return usageErr("--max-record-bytes and --max-object-bytes must be positive")
+	}
 	if err := sf.rel.validate(); err != nil {
+		return err
+	}
+	if err := checkPaths(sf); err != nil {
 		return err
 	}
 	memory, err := parseMemory(sf.memory)
@@ -367,6 +375,7 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	if err != nil {
 		return err
 	}
+	defer ck.Close()
 
 	var w report.Writer
 	switch {
@@ -404,45 +413,62 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	cfg.Progress, finish = newProgress(stderr, sf.quiet)
 	var sink scan.Sink = w
 	if ck != nil {
-		sink = ck // findings go to the checkpoint, and to w once every object is done
+		// Findings go to the checkpoint, and to w once every object is
+		// done: to a file's temporary name as they are committed (it is
+		// discarded unless every object gets done); to a stream, which
+		// cannot take rows back, only at the end.
+		sink = ck
+		if revocable(sf.out) {
+			ck.Start(w, cfg.Aggregator)
+		}
 	}
 	sum, scanErr := scan.Run(ctx, cfg, sink)
-	finish()
 	if ck != nil {
+		if cfg.Progress != nil && scanErr == nil {
+			cfg.Progress(scan.Progress{Phase: "writing the output", Listed: sum.Objects.Listed, Done: sum.Objects.Scanned,
+				Failed: sum.Objects.Failed, BytesRead: sum.BytesRead, Findings: sum.Findings})
+		}
 		sum, scanErr = finishCheckpoint(ck, w, set, cfg.Aggregator, sum, scanErr, stderr)
 	}
+	finish()
 	// Keep what was found, also when interrupted; a failed listing or writer
-	// leaves no output file under the final name.
+	// leaves no output file under the final name. A file that cannot be
+	// written after the scan (disk full, a bad --summary) does not stop the
+	// others: each is written if it can be, the summary is printed in any
+	// case, and the exit code is 3.
 	interrupted := errors.Is(scanErr, scan.ErrInterrupted)
+	var writeErrs []error
 	if scanErr != nil && !interrupted || interrupted && ck != nil {
 		_ = w.Abort()
 	} else if err := w.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", sf.out, err)
-	}
-	if sf.out != "" && sf.out != "-" && (scanErr == nil || interrupted && ck == nil) {
+		writeErrs = append(writeErrs, fmt.Errorf("--out: %w", err))
+		sum.Complete = false
+	} else if sf.out != "" && sf.out != "-" {
 		sum.Output = sf.out
 	}
 	sum.Memory = report.MemoryStats{Budget: memory, PeakRSS: peakRSS()}
-	if !sf.quiet {
-		fmt.Fprintln(stderr)
-		_ = sum.WriteText(stderr)
-	}
 	if sf.summary != "" {
 		if err := writeSummary(sf.summary, sum); err != nil {
-			return err
+			writeErrs = append(writeErrs, err)
 		}
 	}
 	if sf.rel.errors != "" {
 		if err := writeErrors(sf.rel.errors, sum); err != nil {
-			return err
+			writeErrs = append(writeErrs, err)
 		}
+	}
+	if !sf.quiet || len(writeErrs) > 0 {
+		fmt.Fprintln(stderr)
+		_ = sum.WriteText(stderr)
 	}
 	switch {
 	case scanErr != nil && !interrupted:
 		if errors.Is(scanErr, reader.ErrNoSuchBucket) || errors.Is(scanErr, reader.ErrNoCredentials) {
 			return &exitError{code: exitUsage, err: scanErr}
 		}
-		return &exitError{code: exitIncomplete, err: scanErr}
+		return &exitError{code: exitIncomplete, err: errors.Join(append([]error{scanErr}, writeErrs...)...)}
+	case len(writeErrs) > 0:
+		return &exitError{code: exitIncomplete, err: errors.Join(writeErrs...)}
 	case interrupted:
 		return &exitError{code: exitIncomplete, err: errors.New("interrupted: the summary above is incomplete")}
 	case sum.Objects.Failed > 0:
@@ -453,16 +479,56 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	return nil
 }
 
+// revocable reports whether --out path is written under a temporary name
+// that Abort removes: a regular file, or one yet to be made.
+func revocable(path string) bool {
+	if path == "" || path == "-" {
+		return false
+	}
+	fi, err := os.Stat(path)
+	return err != nil || fi.Mode().IsRegular()
+}
+
+// checkPaths refuses output paths that would overwrite each other: --out,
+// --summary and --errors must name different files.
+func checkPaths(sf *scanFlags) error {
+	type named struct{ flag, path string }
+	var ps []named
+	for _, p := range []named{{"--out", sf.out}, {"--summary", sf.summary}, {"--errors", sf.rel.errors}} {
+		if p.path != "" && p.path != "-" {
+			ps = append(ps, p)
+		}
+	}
+	for i := range ps {
+		for j := i + 1; j < len(ps); j++ {
+			if samePath(ps[i].path, ps[j].path) {
+				return usageErr("%s and %s name the same file %s", ps[i].flag, ps[j].flag, ps[j].path)
+			}
+		}
+	}
+	return nil
+}
+
+// samePath reports whether a and b name one file: the same cleaned
+// absolute path, or the same existing file (links included).
+func samePath(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	ab, err2 := filepath.Abs(b)
+	if err1 == nil && err2 == nil && aa == ab {
+		return true
+	}
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
+}
+
+// writeSummary writes the summary as JSON to path, atomically.
 func writeSummary(path string, sum *report.Summary) error {
-	var b strings.Builder
+	var b bytes.Buffer
 	if err := sum.WriteJSON(&b); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
-		return fmt.Errorf("--summary: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.Write(path, b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("--summary: %w", err)
 	}
 	return nil

@@ -298,10 +298,16 @@ type Results struct {
 	// The same ratios from runs made back to back in one round, the
 	// median over the rounds: on a shared machine whose speed drifts, the
 	// fastest runs of two rows may come from different moments.
-	MedianRatioFull float64  `json:"median_round_ratio_full_to_floor,omitempty"`
-	MedianScaling   float64  `json:"median_round_speedup_2_over_1_workers,omitempty"`
-	MedianRatioS3   float64  `json:"median_round_ratio_s3_to_s3_floor,omitempty"`
-	Notes           []string `json:"notes,omitempty"`
+	MedianRatioFull float64 `json:"median_round_ratio_full_to_floor,omitempty"`
+	MedianScaling   float64 `json:"median_round_speedup_2_over_1_workers,omitempty"`
+	MedianRatioS3   float64 `json:"median_round_ratio_s3_to_s3_floor,omitempty"`
+	// Checkpoint is the full scan with --checkpoint; its time over the
+	// full scan's in the same round (median of rounds), and the bytes the
+	// checkpoint directory holds at the end.
+	Checkpoint            Scan     `json:"scan_full_checkpoint"`
+	MedianRatioCheckpoint float64  `json:"median_round_ratio_checkpoint_to_full,omitempty"`
+	CheckpointBytes       int64    `json:"checkpoint_bytes,omitempty"`
+	Notes                 []string `json:"notes,omitempty"`
 }
 
 // Median returns the median of xs (the mean of the middle two for an even
@@ -364,6 +370,7 @@ func (r *Results) Table(w io.Writer) {
 	scan("scan, seed rule", r.Seed, r.Floor)
 	scan("scan, every rule, 1 worker", r.OneWorker, r.Floor)
 	scan("scan, every rule, 2 workers", r.TwoWorkers, r.Floor)
+	scan("scan with --checkpoint", r.Checkpoint, r.Floor)
 	if r.BigTree.BytesJSON > 0 {
 		scan(fmt.Sprintf("scan, every rule, %.0f GB set", float64(r.BigTree.BytesJSON)/1e9), r.FullBig, r.Floor)
 	}
@@ -379,6 +386,10 @@ func (r *Results) Table(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "2 workers / 1 worker: %.2f× (target ≥ 1.8; median of rounds %.2f×; CPU seconds per byte, 2 vs 1: %.2f, 1.00 = no overhead from the second worker)   peak RSS: %.0f MiB (%.0f GB set: %.0f MiB; target ≤ 256)\n",
 		r.Scaling, r.MedianScaling, r.CPUScaling, r.Full.MaxRSSMiB, float64(r.BigTree.BytesJSON)/1e9, r.FullBig.MaxRSSMiB)
+	if r.Checkpoint.Seconds > 0 && r.Tree.BytesGzip > 0 {
+		fmt.Fprintf(w, "--checkpoint / none: %.2f× (target ≤ 1.15; median of rounds)   checkpoint %.1f MB = %.3f× the gzip input (target < 1)\n",
+			r.MedianRatioCheckpoint, float64(r.CheckpointBytes)/1e6, float64(r.CheckpointBytes)/float64(r.Tree.BytesGzip))
+	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
@@ -409,4 +420,20 @@ func CPUModel() string {
 		}
 	}
 	return ""
+}
+
+// DirBytes returns the total size of the regular files under dir.
+func DirBytes(dir string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		fi, err := d.Info()
+		if err == nil {
+			n += fi.Size()
+		}
+		return err
+	})
+	return n, err
 }

@@ -127,7 +127,7 @@ func TestBench(t *testing.T) {
 	// fastest run of each kept (all of them are in the results file): on a
 	// shared machine a run can be slowed by a quarter by its neighbours,
 	// and interleaving spreads that over the rows instead of one.
-	var roundFull, roundScaling []float64
+	var roundFull, roundScaling, roundCk []float64
 	for i := range repeat {
 		t.Logf("round %d of %d", i+1, repeat)
 		f := floor()
@@ -139,12 +139,23 @@ func TestBench(t *testing.T) {
 		two := scan("scan, every rule, 2 workers", dir, append(rules, "--workers", "2")...)
 		keepScan(&res.OneWorker, one)
 		keepScan(&res.TwoWorkers, two)
+		// The same scan with --checkpoint, in a fresh directory each round.
+		ck := filepath.Join(outDir, fmt.Sprintf("ckpt-%d", i))
+		withCk := scan("scan with --checkpoint", dir, append(rules, "--checkpoint", ck)...)
+		keepScan(&res.Checkpoint, withCk)
+		if n, err := DirBytes(ck); err == nil && (res.CheckpointBytes == 0 || n < res.CheckpointBytes) {
+			res.CheckpointBytes = n
+		}
+		if full.Seconds > 0 {
+			roundCk = append(roundCk, withCk.Seconds/full.Seconds)
+		}
 		roundFull = append(roundFull, Ratio(full.Throughput, f))
 		if one.MBps > 0 {
 			roundScaling = append(roundScaling, two.MBps/one.MBps)
 		}
 	}
 	res.MedianRatioFull, res.MedianScaling = Median(roundFull), Median(roundScaling)
+	res.MedianRatioCheckpoint = Median(roundCk)
 	if memGB > 0 {
 		bigDir, bigRef := tree(memGB)
 		res.BigTree = bigRef

@@ -33,6 +33,7 @@ func Adhoc(queries []string) ([]*Rule, error) {
 			Type:      "query",
 			Language:  "kuery",
 			Query:     q,
+			Digest:    digest([]byte(q)),
 			Severity:  "medium",
 			RiskScore: 47,
 			Supported: true,

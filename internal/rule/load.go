@@ -246,6 +246,7 @@ func Parse(path string, data []byte, source string) (*Rule, *LoadError) {
 		References:            fr.References,
 		Note:                  strings.TrimSpace(fr.Note),
 		Path:                  path,
+		Digest:                digest(data),
 	}
 	if fr.Query != nil {
 		r.Query = *fr.Query

@@ -251,6 +251,10 @@ func TestParseFields(t *testing.T) {
 		Path:                path,
 		Supported:           true,
 	}
+	if len(got.Digest) != 64 {
+		t.Errorf("Digest %q, want a hex SHA-256 of the file", got.Digest)
+	}
+	got.Digest = ""
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse:\ngot  %+v\nwant %+v", got, want)
 	}

@@ -9,6 +9,10 @@
 package rule
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
 	"github.com/trailsweep/trailsweep/internal/ecs"
 	"github.com/trailsweep/trailsweep/internal/kql"
 )
@@ -41,6 +45,11 @@ type Rule struct {
 	Note                                                  string
 
 	Path string // file it came from ("" for adhoc, "builtin:<name>" for built-ins)
+
+	// Digest is a SHA-256 (hex) of the whole definition the rule was
+	// parsed from: its file's bytes (and, for Sigma, the placeholder
+	// values), or an ad-hoc query. Any edit of the rule changes it.
+	Digest string
 
 	Supported bool
 	Reason    string // why the rule cannot run, when !Supported
@@ -163,3 +172,13 @@ func (r *Rule) Runnable() bool { return r.Supported && r.m != nil }
 // Key identifies a rule within a Set: its source and ID. IDs are unique
 // within one source only (SigmaHQ reuses some of Elastic's rule ids).
 func (r *Rule) Key() string { return r.Source + ":" + r.ID }
+
+// digest returns the hex SHA-256 of parts, each length-prefixed.
+func digest(parts ...[]byte) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:", len(p))
+		h.Write(p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

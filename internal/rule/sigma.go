@@ -1,6 +1,7 @@
 package rule
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -35,9 +36,15 @@ func ParseSigma(path string, data []byte, opts Options) ([]*Rule, *LoadError) {
 		}
 		return nil, le
 	}
+	// The placeholders' values are part of the definition: they change
+	// what |expand matches.
+	ph, _ := json.Marshal(opts.SigmaPlaceholders) // map keys sorted
+	d := digest(data, ph)
 	out := make([]*Rule, 0, len(srs))
 	for _, sr := range srs {
-		out = append(out, fromSigma(path, sr))
+		r := fromSigma(path, sr)
+		r.Digest = d
+		out = append(out, r)
 	}
 	return out, nil
 }

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/trailsweep/trailsweep/internal/gen"
+	"github.com/trailsweep/trailsweep/reader"
+)
+
+// TestFailuresAfterScan: a findings file that cannot be written (disk full
+// at the Parquet footer) or a --summary that cannot be written exits 3, not
+// as a usage error; every other file is still written, the summary is
+// printed on stderr even with -q, and no temporary file is left.
+func TestFailuresAfterScan(t *testing.T) {
+	tree := manyTree(60, 40)
+	logs := t.TempDir()
+	if err := gen.WriteTree(logs, tree.Files); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	check := func(t *testing.T, code int, stderr string) {
+		t.Helper()
+		if code != 3 || strings.Contains(stderr, "--help") || !strings.Contains(stderr, "trailsweep summary") {
+			t.Errorf("exit %d, want 3, the summary on stderr and no usage hint\n%s", code, stderr)
+		}
+	}
+	t.Run("disk full", func(t *testing.T) {
+		full := mountTmpfs(t, "16k", false)
+		sum, errs := filepath.Join(dir, "full.summary.json"), filepath.Join(dir, "full.errors.jsonl")
+		code, _, stderr := cli(t, "scan", logs, "--raw", "--out", filepath.Join(full, "f.parquet"), "--summary", sum, "--errors", errs, "-q")
+		check(t, code, stderr)
+		for _, p := range []string{sum, errs} {
+			if _, err := os.Stat(p); err != nil {
+				t.Errorf("not written: %v", err)
+			}
+		}
+		if names, _ := os.ReadDir(full); len(names) > 0 {
+			t.Errorf("left in the full file system: %v", names)
+		}
+	})
+	t.Run("summary unwritable", func(t *testing.T) {
+		out, errs := filepath.Join(dir, "u.jsonl"), filepath.Join(dir, "u.errors.jsonl")
+		code, _, stderr := cli(t, "scan", logs, "--out", out, "--summary", filepath.Join(dir, "no", "such", "s.json"), "--errors", errs, "-q")
+		check(t, code, stderr)
+		if len(sortedRows(t, out)) == 0 {
+			t.Error("no findings written")
+		}
+		if _, err := os.Stat(errs); err != nil {
+			t.Errorf("--errors not written: %v", err)
+		}
+	})
+}
+
+// TestOutputPaths: output paths are checked before the scan; a symbolic
+// link and a device are written through, not replaced; a stale temporary
+// file of the output is removed.
+func TestOutputPaths(t *testing.T) {
+	logs := sampleDir(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "f.jsonl")
+	for _, c := range [][]string{
+		{"--out", out, "--summary", out},
+		{"--out", out, "--errors", filepath.Join(dir, ".", "f.jsonl")},
+		{"--max-record-bytes", "0"},
+		{"--max-object-bytes", "-1"},
+	} {
+		if code, _, stderr := cli(t, append([]string{"scan", logs, "-q"}, c...)...); code != 2 {
+			t.Errorf("%v: exit %d, want 2\n%s", c, code, stderr)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a refused run wrote its output")
+	}
+
+	target := filepath.Join(dir, "target.jsonl")
+	link := filepath.Join(dir, "link.jsonl")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(dir, ".target.jsonl.tmp-123456")
+	if err := os.WriteFile(stale, []byte("left by a killed run"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := cli(t, "scan", logs, "--out", link, "-q"); code != 0 {
+		t.Fatalf("symlink: exit %d\n%s", code, stderr)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v %v", fi, err)
+	}
+	if len(sortedRows(t, target)) == 0 {
+		t.Error("the link's target holds no findings")
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("the stale temporary file is still there")
+	}
+	if fi, err := os.Stat(target); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("findings file mode %v (%v), want 0600", fi.Mode(), err)
+	}
+	if code, _, stderr := cli(t, "scan", logs, "--out", os.DevNull, "--format", "jsonl", "-q"); code != 0 {
+		t.Fatalf("%s: exit %d\n%s", os.DevNull, code, stderr)
+	}
+	if fi, err := os.Stat(os.DevNull); err != nil || fi.Mode().IsRegular() {
+		t.Errorf("%s was replaced: %v %v", os.DevNull, fi, err)
+	}
+}
+
+// cancelAfter is a Source that cancels the scan when it opens its n-th
+// object, as a SIGINT would.
+type cancelAfter struct {
+	reader.Source
+	n      atomic.Int64
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Open(ctx context.Context, o reader.Object) (io.ReadCloser, error) {
+	if c.n.Add(-1) == 0 {
+		c.cancel()
+	}
+	return c.Source.Open(ctx, o)
+}
+
+// TestNotReached: a scan interrupted part-way counts the objects it listed
+// and never committed as not reached: listed = scanned + skipped + failed
+// + not reached, and not reached > 0.
+func TestNotReached(t *testing.T) {
+	tree := manyTree(100, 5)
+	logs := t.TempDir()
+	if err := gen.WriteTree(logs, tree.Files); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	wrapSource = func(s reader.Source) reader.Source {
+		c := &cancelAfter{Source: s, cancel: cancel}
+		c.n.Store(5)
+		return c
+	}
+	defer func() { wrapSource = nil }()
+	sumPath := filepath.Join(t.TempDir(), "s.json")
+	var so, se bytes.Buffer
+	code := run(ctx, []string{"scan", logs, "-q", "--workers", "1", "--concurrency", "1", "--out", filepath.Join(t.TempDir(), "f.jsonl"), "--summary", sumPath}, &so, &se)
+	if code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", code, se.String())
+	}
+	s := summaryOf(t, sumPath)
+	listed, nr := num(s, "objects", "listed"), num(s, "objects", "not_reached")
+	if nr <= 0 || listed != num(s, "objects", "scanned")+num(s, "objects", "skipped_total")+num(s, "objects", "failed")+nr {
+		t.Errorf("objects %v: want not_reached > 0 and the counts to add up", s["objects"])
+	}
+}
