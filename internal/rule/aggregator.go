@@ -303,7 +303,7 @@ func (a *Aggregator) Flush(emit func(*Decision) error) (err error) {
 	)
 	for it.Next() {
 		k := it.Key()
-		if len(k) < 4 {
+		if len(k) < 4 || int(binary.BigEndian.Uint32(k)) >= len(a.rules) {
 			return fmt.Errorf("aggregate state: %w", extsort.ErrBadKey)
 		}
 		r := a.rules[binary.BigEndian.Uint32(k)]
