@@ -283,7 +283,6 @@ func (a *Aggregator) Flush(emit func(*Decision) error) (err error) {
 		dk = extsort.AppendInt64(dk, d.Index)
 		dk = extsort.AppendString(dk, d.Details)
 		dv = binary.BigEndian.AppendUint32(dv[:0], a.index[d.Rule])
-		dv = extsort.AppendString(dv, d.Details)
 		if d.Payload != nil {
 			dv = append(dv, 1)
 			dv = append(dv, d.Payload...)
@@ -380,21 +379,18 @@ func (a *Aggregator) readDecision(k, v []byte) (Decision, error) {
 	if d.Source, k, err = extsort.ReadString(k); err != nil {
 		return d, err
 	}
-	if d.Index, _, err = extsort.ReadInt64(k); err != nil {
+	if d.Index, k, err = extsort.ReadInt64(k); err != nil {
 		return d, err
 	}
-	if len(v) < 4 || int(binary.BigEndian.Uint32(v)) >= len(a.rules) {
+	if d.Details, _, err = extsort.ReadString(k); err != nil {
+		return d, err
+	}
+	if len(v) < 5 || int(binary.BigEndian.Uint32(v)) >= len(a.rules) {
 		return d, extsort.ErrBadKey
 	}
 	d.Rule = a.rules[binary.BigEndian.Uint32(v)]
-	if d.Details, v, err = extsort.ReadString(v[4:]); err != nil {
-		return d, err
-	}
-	if len(v) == 0 {
-		return d, extsort.ErrBadKey
-	}
-	if v[0] == 1 {
-		d.Payload = v[1:]
+	if v[4] == 1 {
+		d.Payload = v[5:]
 	}
 	return d, nil
 }
