@@ -68,7 +68,8 @@ const shortWindow = 62 * day
 //
 // Unless opts.NoSign is set, credentials are retrieved once here: when the
 // chain finds none (or the profile does not exist), the error wraps
-// ErrNoCredentials with the reason.
+// ErrNoCredentials with the reason. No error of NewS3, List or Open holds
+// credential material (see Redact).
 func NewS3(ctx context.Context, opts S3Options, bucket, prefix string) (*S3, error) {
 	// The SDK logs warnings to stderr by default; trailsweep reports errors
 	// itself, so nothing the SDK would print (request details included)
@@ -87,9 +88,9 @@ func NewS3(ctx context.Context, opts S3Options, bucket, prefix string) (*S3, err
 	if err != nil {
 		var pe config.SharedConfigProfileNotExistError
 		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%w: %w", ErrNoCredentials, err)
+			return nil, fmt.Errorf("%w: %w", ErrNoCredentials, RedactError(err))
 		}
-		return nil, fmt.Errorf("aws config: %w", err)
+		return nil, fmt.Errorf("aws config: %w", RedactError(err))
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
@@ -99,7 +100,7 @@ func NewS3(ctx context.Context, opts S3Options, bucket, prefix string) (*S3, err
 			return nil, fmt.Errorf("%w: no credential provider configured", ErrNoCredentials)
 		}
 		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrNoCredentials, err)
+			return nil, fmt.Errorf("%w: %w", ErrNoCredentials, RedactError(err))
 		}
 	}
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
@@ -276,7 +277,7 @@ func (l *lister) list(p string, delim bool, obj func(Object) error, cp func(stri
 			if isNoSuchBucket(err) {
 				return fmt.Errorf("s3 list s3://%s: %w", l.s.bucket, ErrNoSuchBucket)
 			}
-			return fmt.Errorf("s3 list %s: %w", p, err)
+			return fmt.Errorf("s3 list %s: %w", p, RedactError(err))
 		}
 		for _, o := range page.Contents {
 			if err := obj(l.s.object(o)); err != nil {
@@ -330,7 +331,7 @@ func (s *S3) Open(ctx context.Context, o Object) (io.ReadCloser, error) {
 		if isNoSuchBucket(err) {
 			return nil, fmt.Errorf("s3 get %s: %w", o.Key, ErrNoSuchBucket)
 		}
-		return nil, fmt.Errorf("s3 get %s: %w", o.Key, err)
+		return nil, fmt.Errorf("s3 get %s: %w", o.Key, RedactError(err))
 	}
 	return &body{ReadCloser: out.Body, key: o.Key}, nil
 }

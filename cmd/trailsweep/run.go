@@ -61,13 +61,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil && ee.code != exitFindings {
-			fmt.Fprintf(stderr, "trailsweep: %s\n", report.Clean(ee.err.Error()))
+			fmt.Fprintf(stderr, "trailsweep: %s\n", report.Clean(reader.Redact(ee.err.Error())))
 		}
 		return ee.code
 	}
 	// Anything cobra itself reports (unknown flag, bad value, missing
 	// argument) is a usage error.
-	fmt.Fprintf(stderr, "trailsweep: %s\n", report.Clean(err.Error()))
+	fmt.Fprintf(stderr, "trailsweep: %s\n", report.Clean(reader.Redact(err.Error())))
 	fmt.Fprintln(stderr, "Run 'trailsweep --help' for usage.")
 	return exitUsage
 }
