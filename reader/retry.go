@@ -81,12 +81,13 @@ func (r *Retrying) Open(ctx context.Context, o Object) (io.ReadCloser, error) {
 
 // Retryable reports whether err is a transient failure worth another
 // attempt: what the AWS SDK's standard retryer retries (throttling, 5xx,
-// connection errors, timeouts), plus a body cut short.
+// connection errors, timeouts), plus a body cut short and an S3 request
+// that timed out (ErrTimeout).
 func Retryable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
-	if errors.Is(err, ErrShortBody) || errors.Is(err, io.ErrUnexpectedEOF) {
+	if errors.Is(err, ErrShortBody) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, ErrTimeout) {
 		return true
 	}
 	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary

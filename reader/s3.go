@@ -27,6 +27,12 @@ type S3Options struct {
 	Endpoint  string // like --endpoint-url, e.g. "http://127.0.0.1:7070"
 	PathStyle bool   // address the bucket in the path, not the host name
 	NoSign    bool   // like --no-sign-request: anonymous requests, no credentials needed
+	// Timeout bounds each phase of every S3 request (listing and GET):
+	// connecting, waiting for the response headers, and waiting for body
+	// bytes while they are read. A request that times out fails with an
+	// error wrapping ErrTimeout, retried like other transient failures.
+	// 0 = DefaultS3Timeout.
+	Timeout time.Duration
 }
 
 // S3 is a Source over s3://bucket/prefix.
@@ -74,6 +80,10 @@ func NewS3(ctx context.Context, opts S3Options, bucket, prefix string) (*S3, err
 	// The SDK logs warnings to stderr by default; trailsweep reports errors
 	// itself, so nothing the SDK would print (request details included)
 	// reaches the terminal.
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultS3Timeout
+	}
 	lo := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{}), config.WithClientLogMode(0)}
 	if opts.Profile != "" {
 		lo = append(lo, config.WithSharedConfigProfile(opts.Profile))
@@ -95,6 +105,7 @@ func NewS3(ctx context.Context, opts S3Options, bucket, prefix string) (*S3, err
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
+	cfg.HTTPClient = newTimeoutClient(cfg.HTTPClient, timeout)
 	if !opts.NoSign {
 		if cfg.Credentials == nil {
 			return nil, fmt.Errorf("%w: no credential provider configured", ErrNoCredentials)

@@ -291,6 +291,7 @@ func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&sf.s3.Endpoint, "endpoint-url", "", "S3 endpoint URL (S3-compatible stores)")
 	f.BoolVar(&sf.s3.PathStyle, "s3-path-style", false, "use path-style S3 addressing")
 	f.BoolVar(&sf.s3.NoSign, "no-sign-request", false, "do not sign requests (public buckets)")
+	f.DurationVar(&sf.s3.Timeout, "s3-timeout", reader.DefaultS3Timeout, "S3 timeout for connecting, for the first byte of a response and for each wait for body data; a request that times out is retried")
 	f.IntVar(&sf.concurrency, "concurrency", 64, "concurrent S3 GETs")
 	f.IntVar(&sf.workers, "workers", 0, "CPU workers (default GOMAXPROCS)")
 	f.IntVar(&sf.maxRecord, "max-record-bytes", 8<<20, "largest record accepted; larger ones fail their object")
@@ -319,6 +320,9 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	}
 	if sf.concurrency < 1 {
 		return usageErr("--concurrency must be at least 1")
+	}
+	if sf.s3.Timeout <= 0 {
+		return usageErr("--s3-timeout must be positive")
 	}
 	if sf.workers < 0 {
 		return usageErr("--workers must not be negative")
