@@ -14,7 +14,7 @@ import (
 // ErrorKind names the kind of an object's failure, for machines: one of
 // corrupt_gzip, truncated, not_json, not_cloudtrail, record_too_large,
 // object_too_large, invalid_utf8, changed, throttled, server_error,
-// connection, timeout, short_body, not_found, access_denied, interrupted,
+// connection, timeout, checksum, short_body, not_found, access_denied, interrupted,
 // or other.
 func ErrorKind(err error) string {
 	sentinels := []struct {
@@ -30,6 +30,7 @@ func ErrorKind(err error) string {
 		{ErrInvalidUTF8, "invalid_utf8"},
 		{ErrChanged, "changed"},
 		{ErrTimeout, "timeout"},
+		{ErrChecksum, "checksum"},
 		{ErrShortBody, "short_body"},
 		{io.ErrUnexpectedEOF, "short_body"},
 		{fs.ErrNotExist, "not_found"},

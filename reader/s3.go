@@ -362,7 +362,24 @@ type body struct {
 func (b *body) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err != nil && err != io.EOF {
+		if isChecksumMismatch(err) {
+			err = checksumError{err}
+		}
 		err = fmt.Errorf("s3 get %s: %w", b.key, err)
 	}
 	return n, err
 }
+
+// isChecksumMismatch reports whether err is the AWS SDK's response checksum
+// validation failure. Its type is unexported (in an internal package of the
+// SDK), so its message identifies it.
+func isChecksumMismatch(err error) bool {
+	return strings.Contains(err.Error(), "checksum did not match")
+}
+
+// checksumError is the SDK's checksum validation failure, as ErrChecksum.
+type checksumError struct{ err error }
+
+func (e checksumError) Error() string        { return e.err.Error() }
+func (e checksumError) Unwrap() error        { return e.err }
+func (e checksumError) Is(target error) bool { return target == ErrChecksum }

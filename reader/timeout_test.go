@@ -106,3 +106,51 @@ func readAll(ctx context.Context, src reader.Source, o reader.Object) ([]byte, e
 	defer rc.Close()
 	return io.ReadAll(rc)
 }
+
+// TestS3ChecksumMismatch: a GET whose body arrives with a flipped byte
+// fails the SDK's checksum validation (CRC32, stored at upload): that is a
+// transient fault, retried, and the object is then read whole and right —
+// the bytes already delivered are taken back, not stitched to the retry.
+// A body corrupted every time fails with kind "checksum".
+func TestS3ChecksumMismatch(t *testing.T) {
+	srv := startS3(t)
+	once := &s3test.Stall{Match: "/a-0104.json.gz", Flip: true, Times: 1}
+	always := &s3test.Stall{Match: "/a-0105.json.gz", Flip: true, Times: -1}
+	proxy := srv.Proxy(t, once, always)
+	client := s3.New(srv.Client().Options(), func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(proxy.Endpoint)
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenSupported
+	})
+	src := reader.Retry(reader.NewS3Client(client, bucket, ""), reader.RetryOptions{Attempts: 3, Base: time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	key := "AWSLogs/111111111111/CloudTrail/us-east-1/2024/01/04/a-0104.json.gz"
+	var buf bytes.Buffer
+	rc, err := src.Open(ctx, reader.Object{Bucket: bucket, Key: key, URI: "s3://" + bucket + "/" + key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.Copy(&buf, rc) // as the scan reads an object: into a buffer
+	rc.Close()
+	if err != nil || !bytes.Equal(buf.Bytes(), content(t, key)) {
+		t.Errorf("read %d bytes, err %v (kind %s); want the object whole, after a retry", buf.Len(), err, reader.ErrorKind(err))
+	}
+	if proxy.Stalled(once) != 1 || src.Retries() != 1 {
+		t.Errorf("%d bodies flipped, %d retries; want 1 and 1", proxy.Stalled(once), src.Retries())
+	}
+
+	key = "AWSLogs/111111111111/CloudTrail/us-east-1/2024/01/05/a-0105.json.gz"
+	buf.Reset()
+	rc, err = src.Open(ctx, reader.Object{Bucket: bucket, Key: key, URI: "s3://" + bucket + "/" + key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.Copy(&buf, rc)
+	rc.Close()
+	if !errors.Is(err, reader.ErrChecksum) || reader.ErrorKind(err) != "checksum" || !strings.Contains(err.Error(), "after 3 attempts") {
+		t.Errorf("always corrupted: err %v (kind %s), want a checksum mismatch after 3 attempts", err, reader.ErrorKind(err))
+	}
+	if !reader.Retryable(err) {
+		t.Errorf("a checksum mismatch is not Retryable")
+	}
+}

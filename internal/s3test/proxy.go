@@ -13,9 +13,12 @@ import (
 // query) contains Match: before sending the response headers, or, with
 // Body, after the headers and half the body. It stalls the first Times
 // such requests (a negative Times: all of them) until the client gives up.
+// With Flip, the request is not stalled but answered whole with one byte
+// of the body (the one in the middle) flipped.
 type Stall struct {
 	Match string
 	Body  bool
+	Flip  bool
 	Times int
 
 	n int // requests stalled so far
@@ -78,7 +81,7 @@ func (p *Proxy) hang(r *http.Request) {
 
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := p.stall(r.URL.RequestURI())
-	if st != nil && !st.Body {
+	if st != nil && !st.Body && !st.Flip {
 		p.hang(r)
 		return
 	}
@@ -105,6 +108,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := io.ReadAll(resp.Body)
+	if st.Flip && len(body) > 0 {
+		body[len(body)/2] ^= 0x01
+		_, _ = w.Write(body)
+		return
+	}
 	_, _ = w.Write(body[:len(body)/2])
 	w.(http.Flusher).Flush()
 	p.hang(r)
