@@ -1,6 +1,9 @@
 package reader
 
-import "os"
+import (
+	"os"
+	"time"
+)
 
 // TRAILSWEEP_TEST_SWAR=1 runs the tests with strings scanned eight bytes at
 // a time, as on CPUs without AVX2 (make test does, for the decoder tests).
@@ -20,3 +23,6 @@ func SetStopBits(on bool) bool {
 	useStopBits = on && haveAVX2
 	return old
 }
+
+// TimeoutHTTPClient returns the HTTP client NewS3 uses, with timeouts d.
+func TimeoutHTTPClient(d time.Duration) *timeoutClient { return newTimeoutClient(nil, d) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"net"
 
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -13,8 +14,8 @@ import (
 // ErrorKind names the kind of an object's failure, for machines: one of
 // corrupt_gzip, truncated, not_json, not_cloudtrail, record_too_large,
 // object_too_large, invalid_utf8, changed, throttled, server_error,
-// connection, short_body, not_found, access_denied, special_file,
-// interrupted, or other.
+// connection, timeout, checksum, short_body, not_found, access_denied,
+// special_file, interrupted, or other.
 func ErrorKind(err error) string {
 	sentinels := []struct {
 		err  error
@@ -28,7 +29,8 @@ func ErrorKind(err error) string {
 		{ErrObjectTooLarge, "object_too_large"},
 		{ErrInvalidUTF8, "invalid_utf8"},
 		{ErrChanged, "changed"},
-		{ErrSpecialFile, "special_file"},
+// connection, timeout, checksum, short_body, not_found, access_denied,
+// special_file, interrupted, or other.
 		{ErrShortBody, "short_body"},
 		{io.ErrUnexpectedEOF, "short_body"},
 		{fs.ErrNotExist, "not_found"},
@@ -64,6 +66,10 @@ func ErrorKind(err error) string {
 		case s == 403:
 			return "access_denied"
 		}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return "timeout" // connecting
 	}
 	if Retryable(err) {
 		return "connection"

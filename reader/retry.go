@@ -1,6 +1,7 @@
 package reader
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,12 @@ var ErrShortBody = errors.New("body shorter than the listed size")
 // ErrChanged is an object whose bytes changed between two attempts to read
 // it: a retry cannot be stitched to what was already delivered.
 var ErrChanged = errors.New("object changed while being read")
+
+// ErrChecksum is a body that failed the AWS SDK's checksum validation (the
+// CRC the object was stored with): bytes were corrupted on the way. It is
+// transient, but the bytes already delivered are wrong, so a retry reads
+// the object again from its start (see Retrying.Open).
+var ErrChecksum = errors.New("checksum mismatch")
 
 // RetryOptions configure Retry.
 type RetryOptions struct {
@@ -71,6 +78,12 @@ func (r *Retrying) Retries() int64 { return r.retries.Load() }
 
 // Open opens o, retrying transient failures; reads of the result are
 // retried too (see Retry).
+//
+// A checksum mismatch (ErrChecksum) cannot be repaired by reading on from
+// where the body failed: the body's WriteTo, which io.Copy uses, repairs
+// it when it writes to a *bytes.Buffer, by truncating the buffer to where
+// the copy began and reading the object again from its start; a mismatch
+// met through Read is returned as it is.
 func (r *Retrying) Open(ctx context.Context, o Object) (io.ReadCloser, error) {
 	b := &retryBody{r: r, ctx: ctx, o: o, crc: crc32.NewIEEE()}
 	if err := b.reopen(nil); err != nil {
@@ -81,12 +94,13 @@ func (r *Retrying) Open(ctx context.Context, o Object) (io.ReadCloser, error) {
 
 // Retryable reports whether err is a transient failure worth another
 // attempt: what the AWS SDK's standard retryer retries (throttling, 5xx,
-// connection errors, timeouts), plus a body cut short.
+// connection errors, timeouts), plus a body cut short, an S3 request that
+// timed out (ErrTimeout) and a body that failed its checksum (ErrChecksum).
 func Retryable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
-	if errors.Is(err, ErrShortBody) || errors.Is(err, io.ErrUnexpectedEOF) {
+	if errors.Is(err, ErrShortBody) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, ErrTimeout) || errors.Is(err, ErrChecksum) {
 		return true
 	}
 	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
@@ -157,6 +171,15 @@ func (b *retryBody) Read(p []byte) (int, error) {
 			b.off += int64(n)
 			_, _ = b.crc.Write(p[:n])
 		}
+		if errors.Is(err, ErrChecksum) {
+			// Reading on cannot repair bytes already delivered: see WriteTo.
+			if b.attempt > 1 {
+				err = fmt.Errorf("%w (after %d attempts)", err, b.attempt)
+			}
+			b.rc.Close()
+			b.rc = errReader{err}
+			return n, err
+		}
 		if err == io.EOF && b.o.Size > 0 && b.off < b.o.Size {
 			err = fmt.Errorf("%s: %w: %d of %d bytes", b.o.URI, ErrShortBody, b.off, b.o.Size)
 		}
@@ -183,6 +206,30 @@ func (b *retryBody) retry(err error) error {
 		return err
 	}
 	return nil
+}
+
+// WriteTo copies the body to w. When w is a *bytes.Buffer, a checksum
+// mismatch is retried from the object's start: w is truncated to its length
+// before the copy and the object opened again, within the same attempts.
+func (b *retryBody) WriteTo(w io.Writer) (int64, error) {
+	buf, ok := w.(*bytes.Buffer)
+	start := 0
+	if ok {
+		start = buf.Len()
+	}
+	for {
+		n, err := io.Copy(w, struct{ io.Reader }{b})
+		if err == nil || !ok || !errors.Is(err, ErrChecksum) || b.attempt >= b.r.opts.Attempts {
+			return n, err
+		}
+		buf.Truncate(start)
+		b.off = 0
+		b.crc = crc32.NewIEEE()
+		if err := b.reopen(err); err != nil {
+			b.rc = errReader{err}
+			return 0, err
+		}
+	}
 }
 
 func (b *retryBody) Close() error { return b.rc.Close() }

@@ -27,6 +27,12 @@ type S3Options struct {
 	Endpoint  string // like --endpoint-url, e.g. "http://127.0.0.1:7070"
 	PathStyle bool   // address the bucket in the path, not the host name
 	NoSign    bool   // like --no-sign-request: anonymous requests, no credentials needed
+	// Timeout bounds each phase of every S3 request (listing and GET):
+	// connecting, waiting for the response headers, and waiting for body
+	// bytes while they are read. A request that times out fails with an
+	// error wrapping ErrTimeout, retried like other transient failures.
+	// 0 = DefaultS3Timeout.
+	Timeout time.Duration
 }
 
 // S3 is a Source over s3://bucket/prefix.
@@ -68,11 +74,16 @@ const shortWindow = 62 * day
 //
 // Unless opts.NoSign is set, credentials are retrieved once here: when the
 // chain finds none (or the profile does not exist), the error wraps
-// ErrNoCredentials with the reason.
+// ErrNoCredentials with the reason. No error of NewS3, List or Open holds
+// credential material (see Redact).
 func NewS3(ctx context.Context, opts S3Options, bucket, prefix string) (*S3, error) {
 	// The SDK logs warnings to stderr by default; trailsweep reports errors
 	// itself, so nothing the SDK would print (request details included)
 	// reaches the terminal.
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultS3Timeout
+	}
 	lo := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{}), config.WithClientLogMode(0)}
 	if opts.Profile != "" {
 		lo = append(lo, config.WithSharedConfigProfile(opts.Profile))
@@ -87,19 +98,20 @@ func NewS3(ctx context.Context, opts S3Options, bucket, prefix string) (*S3, err
 	if err != nil {
 		var pe config.SharedConfigProfileNotExistError
 		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%w: %w", ErrNoCredentials, err)
+			return nil, fmt.Errorf("%w: %w", ErrNoCredentials, RedactError(err))
 		}
-		return nil, fmt.Errorf("aws config: %w", err)
+		return nil, fmt.Errorf("aws config: %w", RedactError(err))
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
+	cfg.HTTPClient = newTimeoutClient(cfg.HTTPClient, timeout)
 	if !opts.NoSign {
 		if cfg.Credentials == nil {
 			return nil, fmt.Errorf("%w: no credential provider configured", ErrNoCredentials)
 		}
 		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrNoCredentials, err)
+			return nil, fmt.Errorf("%w: %w", ErrNoCredentials, RedactError(err))
 		}
 	}
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
@@ -276,7 +288,7 @@ func (l *lister) list(p string, delim bool, obj func(Object) error, cp func(stri
 			if isNoSuchBucket(err) {
 				return fmt.Errorf("s3 list s3://%s: %w", l.s.bucket, ErrNoSuchBucket)
 			}
-			return fmt.Errorf("s3 list %s: %w", p, err)
+			return fmt.Errorf("s3 list %s: %w", p, RedactError(err))
 		}
 		for _, o := range page.Contents {
 			if err := obj(l.s.object(o)); err != nil {
@@ -330,7 +342,7 @@ func (s *S3) Open(ctx context.Context, o Object) (io.ReadCloser, error) {
 		if isNoSuchBucket(err) {
 			return nil, fmt.Errorf("s3 get %s: %w", o.Key, ErrNoSuchBucket)
 		}
-		return nil, fmt.Errorf("s3 get %s: %w", o.Key, err)
+		return nil, fmt.Errorf("s3 get %s: %w", o.Key, RedactError(err))
 	}
 	return &body{ReadCloser: out.Body, key: o.Key}, nil
 }
@@ -350,7 +362,24 @@ type body struct {
 func (b *body) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err != nil && err != io.EOF {
+		if isChecksumMismatch(err) {
+			err = checksumError{err}
+		}
 		err = fmt.Errorf("s3 get %s: %w", b.key, err)
 	}
 	return n, err
 }
+
+// isChecksumMismatch reports whether err is the AWS SDK's response checksum
+// validation failure. Its type is unexported (in an internal package of the
+// SDK), so its message identifies it.
+func isChecksumMismatch(err error) bool {
+	return strings.Contains(err.Error(), "checksum did not match")
+}
+
+// checksumError is the SDK's checksum validation failure, as ErrChecksum.
+type checksumError struct{ err error }
+
+func (e checksumError) Error() string        { return e.err.Error() }
+func (e checksumError) Unwrap() error        { return e.err }
+func (e checksumError) Is(target error) bool { return target == ErrChecksum }

@@ -36,5 +36,5 @@ type ObjectResult struct {
 
 // failure describes an object's error for the summary.
 func failure(o reader.Object, err error) report.ObjectFailure {
-	return report.ObjectFailure{URI: o.URI, Reason: err.Error(), Kind: reader.ErrorKind(err)}
+	return report.ObjectFailure{URI: o.URI, Reason: reader.Redact(err.Error()), Kind: reader.ErrorKind(err)}
 }

@@ -63,13 +63,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil && ee.code != exitFindings {
-			fmt.Fprintf(stderr, "trailsweep: %s\n", report.Clean(ee.err.Error()))
+			fmt.Fprintf(stderr, "trailsweep: %s\n", report.Clean(reader.Redact(ee.err.Error())))
 		}
 		return ee.code
 	}
 	// Anything cobra itself reports (unknown flag, bad value, missing
 	// argument) is a usage error.
-	fmt.Fprintf(stderr, "trailsweep: %s\n", report.Clean(err.Error()))
+	fmt.Fprintf(stderr, "trailsweep: %s\n", report.Clean(reader.Redact(err.Error())))
 	fmt.Fprintln(stderr, "Run 'trailsweep --help' for usage.")
 	return exitUsage
 }
@@ -293,6 +293,7 @@ func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&sf.s3.Endpoint, "endpoint-url", "", "S3 endpoint URL (S3-compatible stores)")
 	f.BoolVar(&sf.s3.PathStyle, "s3-path-style", false, "use path-style S3 addressing")
 	f.BoolVar(&sf.s3.NoSign, "no-sign-request", false, "do not sign requests (public buckets)")
+	f.DurationVar(&sf.s3.Timeout, "s3-timeout", reader.DefaultS3Timeout, "S3 timeout for connecting, for the first byte of a response and for each wait for body data; a request that times out is retried")
 	f.IntVar(&sf.concurrency, "concurrency", 64, "concurrent S3 GETs")
 	f.IntVar(&sf.workers, "workers", 0, "CPU workers (default GOMAXPROCS)")
 	f.IntVar(&sf.maxRecord, "max-record-bytes", 8<<20, "largest record accepted; larger ones fail their object")
@@ -321,6 +322,9 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	}
 	if sf.concurrency < 1 {
 		return usageErr("--concurrency must be at least 1")
+	}
+	if sf.s3.Timeout <= 0 {
+		return usageErr("--s3-timeout must be positive")
 	}
 	if sf.workers < 0 {
 		return usageErr("--workers must not be negative")
