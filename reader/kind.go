@@ -29,8 +29,9 @@ func ErrorKind(err error) string {
 		{ErrObjectTooLarge, "object_too_large"},
 		{ErrInvalidUTF8, "invalid_utf8"},
 		{ErrChanged, "changed"},
-		// connection, timeout, checksum, short_body, not_found, access_denied,
-		// special_file, interrupted, or other.
+		{ErrSpecialFile, "special_file"},
+		{ErrTimeout, "timeout"},
+		{ErrChecksum, "checksum"},
 		{ErrShortBody, "short_body"},
 		{io.ErrUnexpectedEOF, "short_body"},
 		{fs.ErrNotExist, "not_found"},
