@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/trailsweep/trailsweep/internal/gen"
 	"github.com/trailsweep/trailsweep/reader"
@@ -112,15 +113,27 @@ func TestOutputPaths(t *testing.T) {
 }
 
 // cancelAfter is a Source that cancels the scan when it opens its n-th
-// object, as a SIGINT would.
+// object, as a SIGINT would, once the listing has handed the scan at least
+// two objects more (a busy machine may not have run the lister yet).
 type cancelAfter struct {
 	reader.Source
 	n      atomic.Int64
+	listed atomic.Int64
 	cancel context.CancelFunc
 }
 
+func (c *cancelAfter) List(ctx context.Context, f reader.Filter, fn func(reader.Object) error) error {
+	return c.Source.List(ctx, f, func(o reader.Object) error {
+		c.listed.Add(1)
+		return fn(o)
+	})
+}
+
 func (c *cancelAfter) Open(ctx context.Context, o reader.Object) (io.ReadCloser, error) {
-	if c.n.Add(-1) == 0 {
+	if n := c.n.Add(-1); n == 0 {
+		for deadline := time.Now().Add(10 * time.Second); c.listed.Load() < 7 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
 		c.cancel()
 	}
 	return c.Source.Open(ctx, o)
