@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -119,6 +120,12 @@ type ruleFlags struct {
 
 	statuses     []string // --status: Sigma rule statuses to keep
 	placeholders string   // --sigma-placeholders FILE
+
+	// needRules makes a load that leaves no rule to run a usage error
+	// naming what emptied it (scan sets it: never a silent empty hunt).
+	needRules bool
+	// loadErrs are the rule files that failed to load, for the summary.
+	loadErrs []string
 }
 
 func (rf *ruleFlags) add(cmd *cobra.Command) {
@@ -161,6 +168,7 @@ func (rf *ruleFlags) load(stderr io.Writer) (*rule.Set, error) {
 		loaded, errs := rule.LoadWith(rf.paths, opts)
 		for _, e := range errs {
 			fmt.Fprintf(stderr, "trailsweep: rule not loaded: %s\n", report.Clean(e.Error()))
+			rf.loadErrs = append(rf.loadErrs, e.Error())
 		}
 		if len(errs) > 0 && rf.strict {
 			return nil, usageErr("%d rule file(s) failed to load (--strict)", len(errs))
@@ -174,16 +182,31 @@ func (rf *ruleFlags) load(stderr io.Writer) (*rule.Set, error) {
 		}
 		rules = append(rules, adhoc...)
 	}
+	if rf.needRules && len(rules) == 0 {
+		return nil, usageErr("no rule to run: --rules %s loaded no rule (%d file(s) failed to load)",
+			strings.Join(rf.paths, ", "), len(rf.loadErrs))
+	}
+	loaded := rules
 	rules, err := rf.sel.apply(rules)
 	if err != nil {
 		return nil, err
 	}
+	if rf.needRules && len(rules) == 0 {
+		return nil, usageErr("no rule to run: %s selects none of the %d loaded rule(s)", rf.sel.sel.Emptied(loaded), len(loaded))
+	}
+	selected := len(rules)
 	if rules, err = rule.SelectStatus(rules, rf.statuses); err != nil {
 		return nil, usageErr("%w", err)
+	}
+	if rf.needRules && len(rules) == 0 {
+		return nil, usageErr("no rule to run: --status %s keeps none of the %d selected rule(s)", strings.Join(rf.statuses, ","), selected)
 	}
 	set, err := rule.NewSet(rules)
 	if err != nil {
 		return nil, usageErr("%w", err)
+	}
+	if rf.needRules && len(set.Runnable()) == 0 {
+		return nil, usageErr("no rule to run: none of the %d selected rule(s) is supported (trailsweep rules says why)", len(rules))
 	}
 	return set, nil
 }
@@ -280,6 +303,7 @@ func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	f := cmd.Flags()
 	sf.rules.add(cmd)
+	sf.rules.needRules = true
 	f.StringVar(&sf.since, "since", "", "event-time window start: RFC 3339, YYYY-MM-DD, or an age (90d, 12h)")
 	f.StringVar(&sf.until, "until", "", "event-time window end (exclusive; a bare date includes that whole day)")
 	f.StringSliceVar(&sf.accounts, "accounts", nil, "only these account ids (comma list), applied to the key path before any GET")
