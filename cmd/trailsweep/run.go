@@ -30,6 +30,7 @@ const (
 	exitFindings   = 1 // findings, only with --fail-on-findings
 	exitUsage      = 2 // usage or configuration error
 	exitIncomplete = 3 // the scan finished but some objects could not be read, or it was interrupted
+	exitNothing    = 4 // a source listed no object to read under the filters: nothing was hunted there
 )
 
 // version is set with -ldflags "-X main.version=…"; otherwise it comes from
@@ -382,12 +383,13 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 		return err
 	}
 
-	var sources []reader.Source
+	var sources, opened []reader.Source
 	for _, a := range args {
 		src, err := reader.Open(ctx, a, sf.s3)
 		if err != nil {
 			return &exitError{code: exitUsage, err: fmt.Errorf("source %s: %w", a, err)}
 		}
+		opened = append(opened, src)
 		if wrapSource != nil {
 			src = wrapSource(src)
 		}
@@ -432,6 +434,11 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 		cfg.Aggregator = rule.NewAggregator(cfg.AggOptions(since))
 	}
 	defer cfg.Aggregator.Close()
+	covs := make([]*covered, len(cfg.Sources)) // after the history scan, whose listing is not the scan's
+	for i, src := range cfg.Sources {
+		covs[i] = newCovered(src, opened[i])
+		cfg.Sources[i] = covs[i]
+	}
 	cfg.Sources = resumable(ck, cfg.Sources) // after the history scan, which reads done objects too
 	var finish func()
 	cfg.Progress, finish = newProgress(stderr, sf.quiet)
@@ -471,6 +478,10 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 		sum.Output = sf.out
 	}
 	sum.Memory = report.MemoryStats{Budget: memory, PeakRSS: peakRSS()}
+	nothing := fillCoverage(ctx, sum, sf, set, covs, scanErr == nil)
+	for _, w := range sum.Warnings {
+		fmt.Fprintf(stderr, "trailsweep: warning: %s\n", report.Clean(w))
+	}
 	if sf.summary != "" {
 		if err := writeSummary(sf.summary, sum); err != nil {
 			writeErrs = append(writeErrs, err)
@@ -497,6 +508,8 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 		return &exitError{code: exitIncomplete, err: errors.New("interrupted: the summary above is incomplete")}
 	case sum.Objects.Failed > 0:
 		return &exitError{code: exitIncomplete, err: fmt.Errorf("%d object(s) could not be read (listed above)", sum.Objects.Failed)}
+	case nothing:
+		return &exitError{code: exitNothing, err: errors.New("nothing matched the sources and filters (see the warnings above)")}
 	case sf.failOnFindings && sum.Findings > 0:
 		return &exitError{code: exitFindings}
 	}
