@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/trailsweep/trailsweep/internal/gen"
 )
 
 // TestAdhocRawField: a --query on a raw CloudTrail name used to run and
@@ -220,5 +222,23 @@ func TestNewTermsCannotFire(t *testing.T) {
 		if strings.Contains(stderr, line) != (len(c.want) > 0) {
 			t.Errorf("scan %v: %q in summary is %v:\n%s", c.args, line, !(len(c.want) > 0), stderr)
 		}
+	}
+}
+
+// TestNothingMatchedS3: an S3 prefix typo or a filter that lists nothing
+// warns and exits 4 too (what the bucket holds is not surveyed).
+func TestNothingMatchedS3(t *testing.T) {
+	srv := serveTree(t, "empty-hunt", gen.Sample())
+	for _, args := range [][]string{
+		{"s3://empty-hunt/AWSLog/"},
+		{"s3://empty-hunt/", "--regions", "US-EAST-1"},
+	} {
+		code, _, stderr := cli(t, append(append([]string{"scan", "-q"}, args...), s3Args(srv)...)...)
+		if code != 4 || !strings.Contains(stderr, "no log object listed") || !strings.Contains(stderr, "check the prefix") {
+			t.Errorf("scan %v: exit %d, want 4\n%s", args, code, stderr)
+		}
+	}
+	if code, _, stderr := cli(t, append([]string{"scan", "-q", "s3://empty-hunt/"}, s3Args(srv)...)...); code != 0 {
+		t.Errorf("scan s3://empty-hunt/: exit %d\n%s", code, stderr)
 	}
 }
