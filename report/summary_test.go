@@ -186,7 +186,7 @@ func TestSummaryJSON(t *testing.T) {
 	s.Coverage = Coverage{Events: TimeWindow{time.Date(2024, 3, 1, 0, 0, 5, 0, time.UTC), time.Date(2024, 3, 25, 0, 0, 0, 0, time.UTC)},
 		Accounts: SetLevels([]string{"111122223333"}, []string{"777788889999", "444455556666"}),
 		Days:     SetLevels(days, nil), Surveyed: true,
-		Skipped:  []SkippedObject{{URI: "s3://trail-bucket/d.json.gz", Reason: "digest file"}}}
+		Skipped: []SkippedObject{{URI: "s3://trail-bucket/d.json.gz", Reason: "digest file"}}}
 	s.Warnings = []string{"source x: no log object"}
 	s.NewTerms = []HistorySpan{{RuleID: "nt", RuleName: "new", RuleSource: "elastic", Source: "scan",
 		HistoryFrom: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), DetectionFrom: time.Date(2024, 3, 8, 0, 0, 0, 0, time.UTC)}}
