@@ -53,7 +53,76 @@ type Summary struct {
 	// aggregate rules, when their state could not spill to the work
 	// directory); empty when everything read was evaluated.
 	NotEvaluated string
+
+	// Version is the trailsweep version that ran the scan.
+	Version string
+	// Filters are the filters in force, as given on the command line.
+	Filters Filters
+	// Coverage is what the scan read and what it pruned.
+	Coverage Coverage
+	// Warnings are things that make the result less than it seems: a
+	// source that listed no log object (with what it does hold), new_terms
+	// rules that cannot fire on the span. Printed on stderr as they are
+	// found and again in the summary.
+	Warnings []string
 }
+
+// Filters are the filters in force: the key-path filters (--accounts,
+// --regions) and the rule selection flags, each as "--flag value".
+type Filters struct {
+	Accounts, Regions []string
+	Selection         []string
+}
+
+// AccountsNote says what --accounts filters, for the summary.
+const AccountsNote = "--accounts reads the account folder of the key path; findings show each record's recipientAccountId, which can differ (an organization trail, a delegated bucket)"
+
+// Coverage is what a scan read and pruned.
+type Coverage struct {
+	// Events is the span of the eventTime of the records read (zero when
+	// none had one).
+	Events TimeWindow
+	// Accounts, Regions and Days (day folders, as YYYY/MM/DD) are the
+	// layout folders the scan listed objects from, and those the source
+	// holds that the filters pruned (when the source's layout could be
+	// surveyed: local trees).
+	Accounts, Regions, Days Levels
+	// Skipped are the first MaxSkippedListed skipped objects, by name.
+	Skipped []SkippedObject
+	// Surveyed is false when what was pruned is unknown (an S3 source).
+	Surveyed bool
+}
+
+// Levels are the folders of one layout level scanned and pruned. The
+// lists are sorted; they may be nil while the counts are not (see
+// SetLevels).
+type Levels struct {
+	Scanned, Pruned         int
+	ScannedList, PrunedList []string
+}
+
+// MaxLevelList is how long a list of Levels is kept; beyond it only the
+// count is.
+const MaxLevelList = 20
+
+// SetLevels returns the Levels of scanned and pruned folders, keeping the
+// lists when they have at most MaxLevelList entries.
+func SetLevels(scanned, pruned []string) Levels {
+	l := Levels{Scanned: len(scanned), Pruned: len(pruned)}
+	if len(scanned) <= MaxLevelList {
+		l.ScannedList = slices.Sorted(slices.Values(scanned))
+	}
+	if len(pruned) <= MaxLevelList {
+		l.PrunedList = slices.Sorted(slices.Values(pruned))
+	}
+	return l
+}
+
+// SkippedObject is one object listed and not read, and why.
+type SkippedObject struct{ URI, Reason string }
+
+// MaxSkippedListed caps Coverage.Skipped.
+const MaxSkippedListed = 20
 
 // MemoryStats are a budget and the peak resident set, in bytes.
 type MemoryStats struct{ Budget, PeakRSS int64 }
@@ -68,8 +137,21 @@ type SpillStats struct {
 type TimeWindow struct{ Since, Until time.Time }
 
 // RuleStats counts rules: loaded from disk, runnable by this build, and
-// unsupported (skipped, with a warning elsewhere).
-type RuleStats struct{ Loaded, Runnable, Unsupported int }
+// unsupported (skipped, with a warning elsewhere). Silent are the runnable
+// rules that produced no finding and CannotFire the new_terms rules whose
+// history window is longer than the span scanned (they can produce none);
+// the id lists hold at most MaxRuleIDs. LoadErrors are the rule files that
+// failed to load, with why.
+type RuleStats struct {
+	Loaded, Runnable, Unsupported int
+
+	Silent, CannotFire       int
+	SilentIDs, CannotFireIDs []string
+	LoadErrors               []string
+}
+
+// MaxRuleIDs caps RuleStats.SilentIDs and CannotFireIDs.
+const MaxRuleIDs = 20
 
 // ObjectStats counts log objects. In a complete scan
 // Listed = Scanned + Failed + the sum of Skipped; an interrupted scan leaves
@@ -228,7 +310,56 @@ func (s *Summary) WriteText(w io.Writer) error {
 		p("  started:   %s\n", s.Started.UTC().Format(time.RFC3339))
 	}
 	p("  duration:  %s\n", s.Duration.Round(time.Millisecond))
+	if s.Version != "" {
+		p("  version:   trailsweep %s\n", Clean(s.Version))
+	}
+	if f := s.Filters; len(f.Accounts)+len(f.Regions)+len(f.Selection) > 0 {
+		var parts []string
+		if len(f.Accounts) > 0 {
+			parts = append(parts, "--accounts "+strings.Join(f.Accounts, ","))
+		}
+		if len(f.Regions) > 0 {
+			parts = append(parts, "--regions "+strings.Join(f.Regions, ","))
+		}
+		p("  filters:   %s\n", cleanJoin(append(parts, f.Selection...)))
+		if len(f.Accounts) > 0 {
+			p("             note: %s\n", AccountsNote)
+		}
+	}
 	p("  rules:     %d loaded, %d runnable, %d unsupported\n", s.Rules.Loaded, s.Rules.Runnable, s.Rules.Unsupported)
+	if n := s.Rules.CannotFire; n > 0 {
+		p("             cannot fire on this span: %d rules, use --history (new_terms history window longer than the span)%s\n", n, idList(s.Rules.CannotFireIDs, n))
+	}
+	if n := s.Rules.Silent; n > 0 {
+		p("             produced nothing: %d rules%s\n", n, idList(s.Rules.SilentIDs, n))
+	}
+	if n := len(s.Rules.LoadErrors); n > 0 {
+		p("             not loaded (%d):\n", n)
+		for i, e := range s.Rules.LoadErrors {
+			if i == maxTextFailures {
+				p("               ... and %d more\n", n-i)
+				break
+			}
+			p("               %s\n", Clean(e))
+		}
+	}
+	c := s.Coverage
+	if !c.Events.Since.IsZero() {
+		p("  events:    %s .. %s (first and last eventTime read)\n", bound(c.Events.Since), bound(c.Events.Until))
+	}
+	for _, l := range []struct {
+		name string
+		lv   Levels
+	}{{"accounts", c.Accounts}, {"regions", c.Regions}, {"days", c.Days}} {
+		if l.lv.Scanned == 0 && l.lv.Pruned == 0 {
+			continue
+		}
+		p("  %-10s %d scanned%s", l.name+":", l.lv.Scanned, levelList(l.lv.ScannedList, l.name == "days"))
+		if c.Surveyed {
+			p(", %d pruned%s", l.lv.Pruned, levelList(l.lv.PrunedList, l.name == "days"))
+		}
+		p("\n")
+	}
 
 	o := s.Objects
 	p("  objects:   %d listed = %d scanned + %d skipped + %d failed", o.Listed, o.Scanned, o.SkippedTotal(), o.Failed)
@@ -246,6 +377,12 @@ func (s *Summary) WriteText(w io.Writer) error {
 			parts[i] = fmt.Sprintf("%d %s", o.Skipped[r], Clean(r))
 		}
 		p("             skipped: %s\n", strings.Join(parts, ", "))
+		for _, so := range s.Coverage.Skipped {
+			p("               %s: %s\n", Clean(so.URI), Clean(so.Reason))
+		}
+		if n := o.SkippedTotal() - int64(len(s.Coverage.Skipped)); n > 0 && len(s.Coverage.Skipped) > 0 {
+			p("               ... and %d more\n", n)
+		}
 	}
 
 	secs := s.Duration.Seconds()
@@ -324,10 +461,34 @@ func (s *Summary) WriteText(w io.Writer) error {
 			p("    %s: %s\n", Clean(f.URI), Clean(f.Reason))
 		}
 	}
+	for _, w := range s.Warnings {
+		p("WARNING: %s\n", Clean(w))
+	}
 	if !s.Complete {
 		p("%s", incomplete)
 	}
 	return bw.Flush()
+}
+
+// idList formats ": a, b, c" for ids of n rules, or "" when ids is empty
+// or shorter than n (capped).
+func idList(ids []string, n int) string {
+	if len(ids) == 0 || len(ids) < n {
+		return ""
+	}
+	return ": " + cleanJoin(ids)
+}
+
+// levelList formats " (a, b)" for a short list of folders, or a day
+// range " (first .. last)" for days.
+func levelList(l []string, days bool) string {
+	switch {
+	case len(l) == 0:
+		return ""
+	case days && len(l) > 3:
+		return fmt.Sprintf(" (%s .. %s)", Clean(l[0]), Clean(l[len(l)-1]))
+	}
+	return " (" + cleanJoin(l) + ")"
 }
 
 // WriteJSON writes the summary as one JSON object with stable snake_case
@@ -341,9 +502,42 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		Until *string `json:"until"`
 	}
 	type rules struct {
-		Loaded      int `json:"loaded"`
-		Runnable    int `json:"runnable"`
-		Unsupported int `json:"unsupported"`
+		Loaded        int      `json:"loaded"`
+		Runnable      int      `json:"runnable"`
+		Unsupported   int      `json:"unsupported"`
+		Silent        int      `json:"silent"`
+		SilentIDs     []string `json:"silent_ids"`
+		CannotFire    int      `json:"cannot_fire"`
+		CannotFireIDs []string `json:"cannot_fire_ids"`
+		LoadErrors    []string `json:"load_errors"`
+	}
+	type filters struct {
+		Accounts  []string `json:"accounts"`
+		Regions   []string `json:"regions"`
+		Selection []string `json:"selection"`
+		Note      string   `json:"note,omitempty"`
+	}
+	type levels struct {
+		Scanned     int      `json:"scanned"`
+		Pruned      int      `json:"pruned"`
+		ScannedList []string `json:"scanned_list"`
+		PrunedList  []string `json:"pruned_list"`
+	}
+	type skipped struct {
+		URI    string `json:"uri"`
+		Reason string `json:"reason"`
+	}
+	type span struct {
+		First *string `json:"first"`
+		Last  *string `json:"last"`
+	}
+	type coverage struct {
+		Events   span      `json:"events"`
+		Accounts levels    `json:"accounts"`
+		Regions  levels    `json:"regions"`
+		Days     levels    `json:"days"`
+		Surveyed bool      `json:"surveyed"`
+		Skipped  []skipped `json:"skipped_objects"`
 	}
 	type objects struct {
 		Listed       int64            `json:"listed"`
@@ -413,6 +607,10 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		Spilled         spilled     `json:"spilled"`
 		NotEvaluated    string      `json:"not_evaluated,omitempty"`
 		Throughput      throughput  `json:"throughput"`
+		Version         string      `json:"version"`
+		Filters         filters     `json:"filters"`
+		Coverage        coverage    `json:"coverage"`
+		Warnings        []string    `json:"warnings"`
 	}
 	o := s.Objects
 	out := summary{
@@ -421,7 +619,8 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		DurationSeconds: s.Duration.Seconds(),
 		Complete:        s.Complete,
 		Window:          window{jsonTime(s.Window.Since), jsonTime(s.Window.Until)},
-		Rules:           rules{s.Rules.Loaded, s.Rules.Runnable, s.Rules.Unsupported},
+		Rules: rules{s.Rules.Loaded, s.Rules.Runnable, s.Rules.Unsupported, s.Rules.Silent, nonNil(s.Rules.SilentIDs),
+			s.Rules.CannotFire, nonNil(s.Rules.CannotFireIDs), nonNil(s.Rules.LoadErrors)},
 		Objects: objects{
 			Listed: o.Listed, Scanned: o.Scanned, Failed: o.Failed,
 			Skipped: o.Skipped, SkippedTotal: o.SkippedTotal(), NotReached: o.NotReached(),
@@ -436,6 +635,22 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		Memory:          memory(s.Memory),
 		Spilled:         spilled(s.Spilled),
 		NotEvaluated:    s.NotEvaluated,
+		Version:         s.Version,
+		Filters:         filters{nonNil(s.Filters.Accounts), nonNil(s.Filters.Regions), nonNil(s.Filters.Selection), ""},
+		Warnings:        nonNil(s.Warnings),
+	}
+	if len(s.Filters.Accounts) > 0 {
+		out.Filters.Note = AccountsNote
+	}
+	lv := func(l Levels) levels {
+		return levels{l.Scanned, l.Pruned, nonNil(l.ScannedList), nonNil(l.PrunedList)}
+	}
+	c := s.Coverage
+	out.Coverage = coverage{Events: span{jsonTime(c.Events.Since), jsonTime(c.Events.Until)},
+		Accounts: lv(c.Accounts), Regions: lv(c.Regions), Days: lv(c.Days), Surveyed: c.Surveyed,
+		Skipped: make([]skipped, len(c.Skipped))}
+	for i, so := range c.Skipped {
+		out.Coverage.Skipped[i] = skipped(so)
 	}
 	out.NewTerms = make([]newTerms, len(s.NewTerms))
 	for i, h := range s.NewTerms {

@@ -174,6 +174,20 @@ func TestSummaryJSON(t *testing.T) {
 	s := sampleSummary(false, 3, 19)
 	s.FindingsByRule = slices.Clone(s.FindingsByRule)
 	slices.Reverse(s.FindingsByRule) // the writer sorts
+	s.Version = "v1.2.3"
+	s.Filters = Filters{Accounts: []string{"111122223333"}, Selection: []string{"--min-severity high"}}
+	s.Rules.Silent, s.Rules.SilentIDs = 7, []string{"a", "b", "c", "d", "e", "f", "g"}
+	s.Rules.CannotFire, s.Rules.CannotFireIDs = 1, []string{"nt"}
+	s.Rules.LoadErrors = []string{"bad.toml: syntax"}
+	days := make([]string, 25)
+	for i := range days {
+		days[i] = fmt.Sprintf("2024/03/%02d", i+1)
+	}
+	s.Coverage = Coverage{Events: TimeWindow{time.Date(2024, 3, 1, 0, 0, 5, 0, time.UTC), time.Date(2024, 3, 25, 0, 0, 0, 0, time.UTC)},
+		Accounts: SetLevels([]string{"111122223333"}, []string{"777788889999", "444455556666"}),
+		Days:     SetLevels(days, nil), Surveyed: true,
+		Skipped: []SkippedObject{{URI: "s3://trail-bucket/d.json.gz", Reason: "digest file"}}}
+	s.Warnings = []string{"source x: no log object"}
 	s.NewTerms = []HistorySpan{{RuleID: "nt", RuleName: "new", RuleSource: "elastic", Source: "scan",
 		HistoryFrom: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), DetectionFrom: time.Date(2024, 3, 8, 0, 0, 0, 0, time.UTC)}}
 	var buf bytes.Buffer
@@ -189,7 +203,13 @@ func TestSummaryJSON(t *testing.T) {
 			Since *string `json:"since"`
 			Until *string `json:"until"`
 		} `json:"window"`
-		Rules   map[string]int `json:"rules"`
+		Rules struct {
+			Loaded, Runnable, Unsupported, Silent int
+			SilentIDs                             []string `json:"silent_ids"`
+			CannotFire                            int      `json:"cannot_fire"`
+			CannotFireIDs                         []string `json:"cannot_fire_ids"`
+			LoadErrors                            []string `json:"load_errors"`
+		} `json:"rules"`
 		Objects struct {
 			Listed, Scanned, Failed int64
 			Skipped                 map[string]int64
@@ -228,6 +248,24 @@ func TestSummaryJSON(t *testing.T) {
 		} `json:"spilled"`
 		NotEvaluated string             `json:"not_evaluated"`
 		Throughput   map[string]float64 `json:"throughput"`
+		Version      string             `json:"version"`
+		Filters      struct {
+			Accounts, Regions, Selection []string
+			Note                         string
+		} `json:"filters"`
+		Coverage struct {
+			Events struct {
+				First, Last *string
+			} `json:"events"`
+			Accounts, Regions, Days struct {
+				Scanned, Pruned int
+				ScannedList     []string `json:"scanned_list"`
+				PrunedList      []string `json:"pruned_list"`
+			}
+			Surveyed bool
+			Skipped  []struct{ URI, Reason string } `json:"skipped_objects"`
+		} `json:"coverage"`
+		Warnings []string `json:"warnings"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(buf.Bytes()))
 	dec.DisallowUnknownFields()
@@ -267,9 +305,24 @@ func TestSummaryJSON(t *testing.T) {
 	if len(got.Failures) != 3 || got.Failures[0].Reason != s.Failures[0].Reason {
 		t.Errorf("failures %+v, want the 3 as given (JSON keeps the exact text)", got.Failures)
 	}
-	wantRules := map[string]int{"loaded": 12, "runnable": 10, "unsupported": 2}
-	if !reflect.DeepEqual(got.Rules, wantRules) {
-		t.Errorf("rules %v, want %v", got.Rules, wantRules)
+	r := got.Rules
+	if r.Loaded != 12 || r.Runnable != 10 || r.Unsupported != 2 || r.Silent != 7 || len(r.SilentIDs) != 7 ||
+		r.CannotFire != 1 || !slices.Equal(r.CannotFireIDs, []string{"nt"}) || len(r.LoadErrors) != 1 {
+		t.Errorf("rules %+v", r)
+	}
+	if got.Version != "v1.2.3" || !slices.Equal(got.Filters.Accounts, []string{"111122223333"}) || got.Filters.Note == "" ||
+		!slices.Equal(got.Filters.Selection, []string{"--min-severity high"}) || len(got.Filters.Regions) != 0 {
+		t.Errorf("version %q, filters %+v", got.Version, got.Filters)
+	}
+	c := got.Coverage
+	if c.Events.First == nil || *c.Events.First != "2024-03-01T00:00:05Z" || c.Events.Last == nil || !c.Surveyed ||
+		c.Accounts.Scanned != 1 || c.Accounts.Pruned != 2 || !slices.Equal(c.Accounts.PrunedList, []string{"444455556666", "777788889999"}) ||
+		c.Days.Scanned != 25 || c.Days.ScannedList == nil || len(c.Days.ScannedList) != 0 ||
+		len(c.Skipped) != 1 || c.Skipped[0].Reason != "digest file" {
+		t.Errorf("coverage %+v", c)
+	}
+	if len(got.Warnings) != 1 {
+		t.Errorf("warnings %v", got.Warnings)
 	}
 	wantRecords := map[string]any{"read": 40000.0, "evaluated": 39000.0, "outside_window": 900.0, "malformed": 100.0,
 		"malformed_by_reason": map[string]any{"userIdentity.type is an object": 7.0, "eventSource holds an object in an array\x1b[2J": 2.0}}

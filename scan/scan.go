@@ -126,6 +126,7 @@ type result struct {
 	bytesIn  int64
 	bytesOut int64
 	records  report.RecordStats
+	span     report.TimeWindow // first and last eventTime read; zero when none
 	err      error
 }
 
@@ -306,6 +307,9 @@ func commit(sum *report.Summary, byRule *report.RuleCounter, sink Sink, r result
 	switch {
 	case r.obj.Skip != "":
 		sum.Objects.Skipped[r.obj.Skip]++
+		if len(sum.Coverage.Skipped) < report.MaxSkippedListed {
+			sum.Coverage.Skipped = append(sum.Coverage.Skipped, report.SkippedObject{URI: r.obj.URI, Reason: r.obj.Skip})
+		}
 		return nil
 	case r.err != nil:
 		sum.Objects.Failed++
@@ -316,6 +320,8 @@ func commit(sum *report.Summary, byRule *report.RuleCounter, sink Sink, r result
 	sum.BytesCompressed += r.bytesIn
 	sum.BytesRead += r.bytesOut
 	sum.Records.Add(r.records)
+	widen(&sum.Coverage.Events, r.span.Since)
+	widen(&sum.Coverage.Events, r.span.Until)
 	if err := writeFindings(sink, r.findings, sum, byRule); err != nil {
 		return err
 	}
@@ -331,6 +337,19 @@ func commit(sum *report.Summary, byRule *report.RuleCounter, sink Sink, r result
 		}
 	}
 	return nil
+}
+
+// widen extends the span w to include t; a zero t changes nothing.
+func widen(w *report.TimeWindow, t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	if w.Since.IsZero() || t.Before(w.Since) {
+		w.Since = t
+	}
+	if w.Until.IsZero() || t.After(w.Until) {
+		w.Until = t
+	}
 }
 
 // notEvaluated says which rules a failure of the aggregate state left
@@ -532,6 +551,9 @@ func (w *worker) record(r *result, raw []byte, keys []int32, index int64) {
 		return
 	}
 	t, ok := rec.EventTime()
+	if ok {
+		widen(&r.span, t)
+	}
 	win := w.cfg.Filter
 	if !ok && (!win.Since.IsZero() || !win.Until.IsZero()) {
 		r.records.Malformed++

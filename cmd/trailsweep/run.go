@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -29,6 +30,7 @@ const (
 	exitFindings   = 1 // findings, only with --fail-on-findings
 	exitUsage      = 2 // usage or configuration error
 	exitIncomplete = 3 // the scan finished but some objects could not be read, or it was interrupted
+	exitNothing    = 4 // a source listed no object to read under the filters: nothing was hunted there
 )
 
 // version is set with -ldflags "-X main.version=…"; otherwise it comes from
@@ -119,6 +121,12 @@ type ruleFlags struct {
 
 	statuses     []string // --status: Sigma rule statuses to keep
 	placeholders string   // --sigma-placeholders FILE
+
+	// needRules makes a load that leaves no rule to run a usage error
+	// naming what emptied it (scan sets it: never a silent empty hunt).
+	needRules bool
+	// loadErrs are the rule files that failed to load, for the summary.
+	loadErrs []string
 }
 
 func (rf *ruleFlags) add(cmd *cobra.Command) {
@@ -161,6 +169,7 @@ func (rf *ruleFlags) load(stderr io.Writer) (*rule.Set, error) {
 		loaded, errs := rule.LoadWith(rf.paths, opts)
 		for _, e := range errs {
 			fmt.Fprintf(stderr, "trailsweep: rule not loaded: %s\n", report.Clean(e.Error()))
+			rf.loadErrs = append(rf.loadErrs, e.Error())
 		}
 		if len(errs) > 0 && rf.strict {
 			return nil, usageErr("%d rule file(s) failed to load (--strict)", len(errs))
@@ -174,16 +183,31 @@ func (rf *ruleFlags) load(stderr io.Writer) (*rule.Set, error) {
 		}
 		rules = append(rules, adhoc...)
 	}
+	if rf.needRules && len(rules) == 0 {
+		return nil, usageErr("no rule to run: --rules %s loaded no rule (%d file(s) failed to load)",
+			strings.Join(rf.paths, ", "), len(rf.loadErrs))
+	}
+	loaded := rules
 	rules, err := rf.sel.apply(rules)
 	if err != nil {
 		return nil, err
 	}
+	if rf.needRules && len(rules) == 0 {
+		return nil, usageErr("no rule to run: %s selects none of the %d loaded rule(s)", rf.sel.sel.Emptied(loaded), len(loaded))
+	}
+	selected := len(rules)
 	if rules, err = rule.SelectStatus(rules, rf.statuses); err != nil {
 		return nil, usageErr("%w", err)
+	}
+	if rf.needRules && len(rules) == 0 {
+		return nil, usageErr("no rule to run: --status %s keeps none of the %d selected rule(s)", strings.Join(rf.statuses, ","), selected)
 	}
 	set, err := rule.NewSet(rules)
 	if err != nil {
 		return nil, usageErr("%w", err)
+	}
+	if rf.needRules && len(set.Runnable()) == 0 {
+		return nil, usageErr("no rule to run: none of the %d selected rule(s) is supported (trailsweep rules says why)", len(rules))
 	}
 	return set, nil
 }
@@ -280,6 +304,7 @@ func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	f := cmd.Flags()
 	sf.rules.add(cmd)
+	sf.rules.needRules = true
 	f.StringVar(&sf.since, "since", "", "event-time window start: RFC 3339, YYYY-MM-DD, or an age (90d, 12h)")
 	f.StringVar(&sf.until, "until", "", "event-time window end (exclusive; a bare date includes that whole day)")
 	f.StringSliceVar(&sf.accounts, "accounts", nil, "only these account ids (comma list), applied to the key path before any GET")
@@ -362,12 +387,13 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 		return err
 	}
 
-	var sources []reader.Source
+	var sources, opened []reader.Source
 	for _, a := range args {
 		src, err := reader.Open(ctx, a, sf.s3)
 		if err != nil {
 			return &exitError{code: exitUsage, err: fmt.Errorf("source %s: %w", a, err)}
 		}
+		opened = append(opened, src)
 		if wrapSource != nil {
 			src = wrapSource(src)
 		}
@@ -412,6 +438,11 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 		cfg.Aggregator = rule.NewAggregator(cfg.AggOptions(since))
 	}
 	defer cfg.Aggregator.Close()
+	covs := make([]*covered, len(cfg.Sources)) // after the history scan, whose listing is not the scan's
+	for i, src := range cfg.Sources {
+		covs[i] = newCovered(src, opened[i])
+		cfg.Sources[i] = covs[i]
+	}
 	cfg.Sources = resumable(ck, cfg.Sources) // after the history scan, which reads done objects too
 	var finish func()
 	cfg.Progress, finish = newProgress(stderr, sf.quiet)
@@ -451,6 +482,10 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 		sum.Output = sf.out
 	}
 	sum.Memory = report.MemoryStats{Budget: memory, PeakRSS: peakRSS()}
+	nothing := fillCoverage(ctx, sum, sf, set, covs, scanErr == nil)
+	for _, w := range sum.Warnings {
+		fmt.Fprintf(stderr, "trailsweep: warning: %s\n", report.Clean(w))
+	}
 	if sf.summary != "" {
 		if err := writeSummary(sf.summary, sum); err != nil {
 			writeErrs = append(writeErrs, err)
@@ -477,6 +512,8 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 		return &exitError{code: exitIncomplete, err: errors.New("interrupted: the summary above is incomplete")}
 	case sum.Objects.Failed > 0:
 		return &exitError{code: exitIncomplete, err: fmt.Errorf("%d object(s) could not be read (listed above)", sum.Objects.Failed)}
+	case nothing:
+		return &exitError{code: exitNothing, err: errors.New("nothing matched the sources and filters (see the warnings above)")}
 	case sf.failOnFindings && sum.Findings > 0:
 		return &exitError{code: exitFindings}
 	}

@@ -109,3 +109,24 @@ func runHistory(ctx context.Context, history string, cfg scan.Config, s3 reader.
 type discard struct{}
 
 func (discard) Write(*report.Finding) error { return nil }
+
+// selection returns the rule selection flags in force, as "--flag value".
+func (rf *ruleFlags) selection() []string {
+	s := rf.sel.sel
+	var out []string
+	add := func(flag string, vals ...string) {
+		for _, v := range vals {
+			if v != "" {
+				out = append(out, flag+" "+v)
+			}
+		}
+	}
+	add("--min-severity", s.MinSeverity)
+	add("--rule-id", s.IDs...)
+	add("--exclude-rule-id", s.ExcludeIDs...)
+	add("--tactic", s.Tactics...)
+	add("--technique", s.Techniques...)
+	add("--rule-type", s.Types...)
+	add("--status", rf.statuses...)
+	return out
+}

@@ -1,8 +1,11 @@
 package rule
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/trailsweep/trailsweep/internal/ecs"
 )
 
 // Adhoc turns KQL queries given on the command line (--query) into rules:
@@ -11,7 +14,11 @@ import (
 // "medium", since the user gave no severity and an explicit search is worth
 // more than a low-severity default.
 //
-// An empty query is refused: it would match every record.
+// An empty query is refused: it would match every record. So is a query on
+// a field the ECS view never produces (a raw CloudTrail name such as
+// sourceIPAddress, a typo): its conditions could never hold, and the error
+// names the ECS field to use when there is one. (A rule file with such a
+// field loads, and `rules lint` warns about it.)
 // A query that does not parse makes Adhoc fail with a *LoadError whose Path
 // is "--query N" and whose message gives the position inside the query, e.g.
 // `--query 2: query 1:14: unexpected ")"`.
@@ -25,6 +32,9 @@ func Adhoc(queries []string) ([]*Rule, error) {
 		m, err := compile(q)
 		if err != nil {
 			return nil, &LoadError{Path: "--query " + n, Msg: err.Error(), Err: err}
+		}
+		if msg := unknownField(m.Fields()); msg != "" {
+			return nil, &LoadError{Path: "--query " + n, Msg: msg}
 		}
 		rules = append(rules, &Rule{
 			ID:        "adhoc-" + n,
@@ -41,4 +51,19 @@ func Adhoc(queries []string) ([]*Rule, error) {
 		})
 	}
 	return rules, nil
+}
+
+// unknownField describes the first of fields the ECS view never produces,
+// with the ECS fields to use instead; "" when the view has them all.
+func unknownField(fields []ecs.Field) string {
+	for _, f := range fields {
+		if ecs.Known(f.Name) {
+			continue
+		}
+		if use := ecs.ForRaw(f.Name); len(use) > 0 {
+			return fmt.Sprintf("field %s is a raw CloudTrail name; queries read the ECS view: use %s", f.Name, strings.Join(use, " or "))
+		}
+		return fmt.Sprintf("field %s: the ECS view of a CloudTrail record never has it (see README, How faithful the ECS view is)", f.Name)
+	}
+	return ""
 }

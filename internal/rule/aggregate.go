@@ -284,3 +284,28 @@ func valueText(v ecs.Value) string {
 	}
 	return v.S
 }
+
+// HistoryWindow returns a runnable new_terms rule's history window (from
+// history_window_start), and 0 for any other rule.
+func (r *Rule) HistoryWindow() time.Duration {
+	if r.agg != nil && r.agg.kind == aggNewTerms {
+		return r.agg.window
+	}
+	return 0
+}
+
+// CannotFire returns the new_terms rules of rules that can report nothing
+// when the only history is the scanned span itself: an event is judged only
+// once a whole history window lies before it (see Aggregator), so a rule
+// whose window is at least span (the time from the span's start to its
+// exclusive end) never judges one. --history gives them the history they
+// need.
+func CannotFire(rules []*Rule, span time.Duration) []*Rule {
+	var out []*Rule
+	for _, r := range rules {
+		if w := r.HistoryWindow(); w > 0 && w >= span {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -3,6 +3,7 @@ package rule
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -39,12 +40,15 @@ func Select(rules []*Rule, sel Selection) ([]*Rule, error) {
 	}
 	ids := map[string]bool{}
 	tactics := map[string]bool{}
+	var techniques []string
 	for _, r := range rules {
 		ids[r.ID] = true
 		for _, t := range r.Threats {
-			tactics[strings.ToLower(t.Tactic.Name)] = true
-			tactics[strings.ToLower(t.Tactic.ID)] = true
+			tactics[tacticKey(t.Tactic.Name)] = true
+			tactics[tacticKey(t.Tactic.ID)] = true
+			delete(tactics, "")
 		}
+		techniques = append(techniques, r.Techniques()...)
 	}
 	for _, list := range [][]string{sel.IDs, sel.ExcludeIDs} {
 		for _, id := range list {
@@ -54,13 +58,16 @@ func Select(rules []*Rule, sel Selection) ([]*Rule, error) {
 		}
 	}
 	for _, t := range sel.Tactics {
-		if !tactics[strings.ToLower(t)] {
+		if !tactics[tacticKey(t)] {
 			return nil, fmt.Errorf("--tactic %q: no loaded rule maps to it (use a tactic name such as Persistence or an id such as TA0003)", t)
 		}
 	}
 	for _, t := range sel.Techniques {
 		if !techniqueID.MatchString(strings.ToUpper(t)) {
 			return nil, fmt.Errorf("--technique %q: want an ATT&CK id such as T1078 or T1078.004", t)
+		}
+		if !slices.ContainsFunc(techniques, func(id string) bool { return techniqueMatch(id, t) }) {
+			return nil, fmt.Errorf("--technique %q: no loaded rule maps to it or to a sub-technique of it", t)
 		}
 	}
 	for _, t := range sel.Types {
@@ -90,7 +97,10 @@ func (sel *Selection) selects(r *Rule, min int) bool {
 	if len(sel.Tactics) > 0 {
 		hit := false
 		for _, t := range r.Threats {
-			hit = hit || contains(sel.Tactics, t.Tactic.Name, true) || contains(sel.Tactics, t.Tactic.ID, true)
+			for _, want := range sel.Tactics {
+				k := tacticKey(want)
+				hit = hit || k != "" && (k == tacticKey(t.Tactic.Name) || k == tacticKey(t.Tactic.ID))
+			}
 		}
 		if !hit {
 			return false
@@ -100,8 +110,7 @@ func (sel *Selection) selects(r *Rule, min int) bool {
 		hit := false
 		for _, id := range r.Techniques() {
 			for _, want := range sel.Techniques {
-				want = strings.ToUpper(want)
-				hit = hit || id == want || strings.HasPrefix(id, want+".")
+				hit = hit || techniqueMatch(id, want)
 			}
 		}
 		if !hit {
@@ -118,4 +127,93 @@ func contains(list []string, s string, fold bool) bool {
 		}
 	}
 	return false
+}
+
+// techniqueMatch reports whether a rule's technique id is want or one of
+// its sub-techniques.
+func techniqueMatch(id, want string) bool {
+	want = strings.ToUpper(want)
+	return id == want || strings.HasPrefix(id, want+".")
+}
+
+// tacticIDs maps ATT&CK Enterprise tactic names, lower case, to their ids.
+// Elastic rules carry both; Sigma tags carry only the name
+// (attack.persistence), so a name and its id must select the same rules.
+// Sigma's attack.stealth and attack.defense-impairment (ATT&CK's later
+// split of Defense Evasion) count as Defense Evasion, TA0005.
+var tacticIDs = map[string]string{
+	"reconnaissance":       "ta0043",
+	"resource development": "ta0042",
+	"initial access":       "ta0001",
+	"execution":            "ta0002",
+	"persistence":          "ta0003",
+	"privilege escalation": "ta0004",
+	"defense evasion":      "ta0005",
+	"stealth":              "ta0005",
+	"defense impairment":   "ta0005",
+	"credential access":    "ta0006",
+	"discovery":            "ta0007",
+	"lateral movement":     "ta0008",
+	"collection":           "ta0009",
+	"exfiltration":         "ta0010",
+	"command and control":  "ta0011",
+	"impact":               "ta0040",
+}
+
+// tacticKey returns the key a tactic name or id is compared by: the
+// lower-case id for a known name (separators '-', '_' and ' ' alike, as
+// in Sigma's attack.privilege-escalation), else the lower-case text.
+// "" stays "" and matches nothing.
+func tacticKey(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return ""
+	}
+	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '-' || r == '_' || r == ' ' }), " ")
+	if id, ok := tacticIDs[s]; ok {
+		return id
+	}
+	return s
+}
+
+// Emptied names the parts of sel that leave none of rules, as flags
+// ("--technique T9999"): each part that alone selects no rule, or, when
+// each alone keeps some, all of them together. It returns "" when sel
+// selects some rule or rules is empty. Values must be valid (see Select).
+func (sel Selection) Emptied(rules []*Rule) string {
+	if len(rules) == 0 {
+		return ""
+	}
+	if out, err := Select(rules, sel); err != nil || len(out) > 0 {
+		return ""
+	}
+	var parts, alone []string
+	try := func(flag string, vals []string, one Selection) {
+		if len(vals) == 0 {
+			return
+		}
+		var fs []string
+		for _, v := range vals {
+			fs = append(fs, flag+" "+v)
+		}
+		part := strings.Join(fs, " ")
+		parts = append(parts, part)
+		if out, err := Select(rules, one); err == nil && len(out) == 0 {
+			alone = append(alone, part)
+		}
+	}
+	var min []string
+	if sel.MinSeverity != "" {
+		min = []string{sel.MinSeverity}
+	}
+	try("--min-severity", min, Selection{MinSeverity: sel.MinSeverity})
+	try("--rule-id", sel.IDs, Selection{IDs: sel.IDs})
+	try("--exclude-rule-id", sel.ExcludeIDs, Selection{ExcludeIDs: sel.ExcludeIDs})
+	try("--tactic", sel.Tactics, Selection{Tactics: sel.Tactics})
+	try("--technique", sel.Techniques, Selection{Techniques: sel.Techniques})
+	try("--rule-type", sel.Types, Selection{Types: sel.Types})
+	if len(alone) > 0 {
+		return strings.Join(alone, ", ")
+	}
+	return strings.Join(parts, " with ")
 }
