@@ -9,17 +9,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-)
 
-// sharedDir returns ../shared (beside the repository root) or skips the test.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("../shared not present: %v (conformance data lives beside the repository)", err)
-	}
-	return dir
-}
+	"github.com/trailsweep/trailsweep/internal/gen"
+)
 
 // coreFields are the fields ECS.md marks core, compared on every document:
 // equal values (as sets), absent when the expected document has none.
@@ -110,7 +102,7 @@ var drift = map[string]map[string]struct {
 }
 
 func TestConformance(t *testing.T) {
-	dir := filepath.Join(sharedDir(t), "conformance", "elastic-pipeline")
+	dir := gen.SharedDir(t, "conformance", "elastic-pipeline")
 	files, err := filepath.Glob(filepath.Join(dir, "*-expected.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no *-expected.json in %s (err %v)", dir, err)
