@@ -283,3 +283,39 @@ func texts(vals []Value) []string {
 	}
 	return out
 }
+
+// TestJavaMapCases checks the object strings of our own conformance-style
+// cases, testdata/javamap/*.json: a raw record and the text the pipeline's
+// java.util.HashMap prints for some fields, derived from Java (see each
+// file's note).
+func TestJavaMapCases(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "javamap", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata/javamap/*.json (%v)", err)
+	}
+	r := NewRecord(Options{})
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".json"), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c struct {
+				Record json.RawMessage
+				Fields map[string]string
+			}
+			if err := json.Unmarshal(data, &c); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Reset(c.Record); err != nil {
+				t.Fatalf("Reset: %v", err)
+			}
+			for name, want := range c.Fields {
+				got := texts(r.Values(Lookup(name)))
+				if len(got) != 1 || got[0] != want {
+					t.Errorf("%s =\n%q\nwant\n%q", name, got, want)
+				}
+			}
+		})
+	}
+}
