@@ -908,7 +908,7 @@ func (d *Decoder) composite() error {
 					h |= x
 					q := x ^ (lowBits * '"')
 					s := x ^ (lowBits * '\\')
-					if m := ((q - lowBits) &^ q) | ((s - lowBits) &^ s) | ((x - lowBits*0x20) &^ x); m&highBits != 0 {
+					if m := ((q - lowBits) | (s - lowBits) | (x - lowBits*0x20)) &^ x; m&highBits != 0 { // as skipStr
 						j += bits.TrailingZeros64(m&highBits) >> 3
 						closed = b[j] == '"'
 						break
@@ -1137,7 +1137,10 @@ func skipStr(b []byte, i int, hi *uint64, bad *bool) (int, bool) {
 			s := x ^ (lowBits * '\\')
 			// The lowest set high bit marks the first byte equal to '"' or
 			// '\\', or below 0x20 (borrows only run towards later bytes).
-			if m := ((q - lowBits) &^ q) | ((s - lowBits) &^ s) | ((x - lowBits*0x20) &^ x); m&highBits != 0 {
+			// One &^ x for the three: q, s and x have the same high bits
+			// ('"' and '\\' are ASCII), so this is
+			// (q-lowBits)&^q | (s-lowBits)&^s | (x-lowBits*0x20)&^x.
+			if m := ((q - lowBits) | (s - lowBits) | (x - lowBits*0x20)) &^ x; m&highBits != 0 {
 				i += bits.TrailingZeros64(m&highBits) >> 3
 				break
 			}

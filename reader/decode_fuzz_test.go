@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -204,10 +202,7 @@ func BenchmarkInflate(b *testing.B) {
 // sharedLogs returns the decompressed CloudTrail files of the shared
 // invictus-aws dataset, concatenated, or skips.
 func sharedLogs(tb testing.TB) []byte {
-	root := filepath.Join("..", "..", "shared", "datasets", "invictus-aws", "AWSLogs")
-	if _, err := os.Stat(root); err != nil {
-		tb.Skipf("../shared not present: %v", err)
-	}
+	root := gen.SharedDir(tb, "datasets", "invictus-aws", "AWSLogs")
 	logs, err := gen.LogFiles(root)
 	if err != nil {
 		tb.Fatal(err)

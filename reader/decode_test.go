@@ -13,6 +13,7 @@ import (
 	"testing/iotest"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/trailsweep/trailsweep/internal/gen"
 	"github.com/trailsweep/trailsweep/reader"
 )
 
@@ -306,10 +307,7 @@ func TestDecoderSourceError(t *testing.T) {
 // Every file of the shared datasets splits into the records encoding/json
 // finds in it.
 func TestDecoderSharedDatasets(t *testing.T) {
-	root := filepath.Join("..", "..", "shared", "datasets")
-	if _, err := os.Stat(root); err != nil {
-		t.Skipf("../shared not present: %v", err)
-	}
+	root := gen.SharedDir(t, "datasets")
 	files := 0
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".json.gz")) {

@@ -21,8 +21,8 @@ import (
 // present); "corpus" loads every rule of ../shared/rules when present.
 func BenchmarkWorker(b *testing.B) {
 	dir := filepath.Join(b.TempDir(), "tree")
-	datasets := "../../shared/datasets"
-	if _, err := os.Stat(datasets); err != nil {
+	datasets, err := gen.SharedPath("datasets")
+	if err != nil {
 		datasets = ""
 	}
 	m, err := gen.Bulk(dir, gen.BulkOptions{Bytes: 8 << 20, Seed: 1, Datasets: datasets})
@@ -87,12 +87,12 @@ func BenchmarkWorker(b *testing.B) {
 	b.Run("corpus", func(b *testing.B) {
 		var paths []string
 		for _, c := range []string{"elastic-aws", "sigma-aws"} {
-			if p := "../../shared/rules/" + c; exists(p) {
+			if p, err := gen.SharedPath("rules", c); err == nil {
 				paths = append(paths, p)
 			}
 		}
 		if len(paths) == 0 {
-			b.Skip("../shared/rules is absent")
+			gen.SharedDir(b, "rules")
 		}
 		loaded, _ := rule.Load(paths)
 		var rules []*rule.Rule
@@ -110,5 +110,3 @@ func BenchmarkWorker(b *testing.B) {
 		run(b, set)
 	})
 }
-
-func exists(p string) bool { _, err := os.Stat(p); return err == nil }

@@ -603,10 +603,7 @@ func TestRulesCommand(t *testing.T) {
 		t.Error("the built-in seed rule is not listed as supported")
 	}
 
-	corpus := filepath.Join("..", "..", "..", "shared", "rules", "elastic-aws")
-	if _, err := os.Stat(corpus); err != nil {
-		t.Skipf("../shared not present (%v): skipping the Elastic corpus listing", err)
-	}
+	corpus := gen.SharedDir(t, "rules", "elastic-aws")
 	code, stdout, stderr = cli(t, "rules", "--rules", corpus, "--json")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)

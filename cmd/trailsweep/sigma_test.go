@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/trailsweep/trailsweep/internal/gen"
 )
 
 // stratusSigma is what SigmaHQ's CloudTrail rules find in each Stratus Red
@@ -58,13 +60,7 @@ var stratusSigma = map[string][]string{
 // CloudTrail rules through the real CLI and compares the findings per
 // technique file with the hand-reviewed table above.
 func TestSigmaStratus(t *testing.T) {
-	rules, data := "../../../shared/rules/sigma-aws", "../../../shared/datasets/stratus-detonations"
-	if _, err := os.Stat(rules); err != nil {
-		t.Skip("../shared/rules/sigma-aws is absent")
-	}
-	if _, err := os.Stat(data); err != nil {
-		t.Skip("../shared/datasets/stratus-detonations is absent")
-	}
+	rules, data := gen.SharedDir(t, "rules", "sigma-aws"), gen.SharedDir(t, "datasets", "stratus-detonations")
 	out := filepath.Join(t.TempDir(), "f.jsonl")
 	code, _, stderr := cli(t, "scan", "-q", "--rules", rules, "--out", out, data)
 	if code != exitOK {

@@ -40,9 +40,8 @@ func TestBench(t *testing.T) {
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("%s: build it first (make build): %v", bin, err)
 	}
-	shared := filepath.Join(root, "..", "shared")
-	datasets := filepath.Join(shared, "datasets")
-	if _, err := os.Stat(datasets); err != nil {
+	datasets, err := gen.SharedPath("datasets")
+	if err != nil {
 		t.Logf("../shared/datasets is absent: built-in templates")
 		datasets = ""
 	}
@@ -70,8 +69,7 @@ func TestBench(t *testing.T) {
 
 	var rules []string
 	for _, c := range []string{"elastic-aws", "sigma-aws"} {
-		p := filepath.Join(shared, "rules", c)
-		if _, err := os.Stat(p); err == nil {
+		if p, err := gen.SharedPath("rules", c); err == nil {
 			rules = append(rules, "--rules", p)
 		}
 	}

@@ -155,8 +155,7 @@ func TestPasses(t *testing.T) {
 func profileRules(t *testing.T) *rule.Set {
 	var paths []string
 	for _, c := range []string{"elastic-aws", "sigma-aws"} {
-		p := filepath.Join("..", "..", "..", "shared", "rules", c)
-		if _, err := os.Stat(p); err == nil {
+		if p, err := gen.SharedPath("rules", c); err == nil {
 			paths = append(paths, p)
 		}
 	}

@@ -64,16 +64,14 @@ func TestBenchSpan(t *testing.T) {
 		}
 		days = append(days, d)
 	}
-	shared := filepath.Join(root, "..", "shared")
-	datasets := filepath.Join(shared, "datasets")
-	if _, err := os.Stat(datasets); err != nil {
+	datasets, err := gen.SharedPath("datasets")
+	if err != nil {
 		t.Logf("../shared/datasets is absent: built-in templates")
 		datasets = ""
 	}
 	var rules []string
 	for _, c := range []string{"elastic-aws", "sigma-aws"} {
-		p := filepath.Join(shared, "rules", c)
-		if _, err := os.Stat(p); err == nil {
+		if p, err := gen.SharedPath("rules", c); err == nil {
 			rules = append(rules, "--rules", p)
 		}
 	}

@@ -9,17 +9,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-)
 
-// sharedDir returns ../shared (beside the repository root) or skips the test.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("../shared not present: %v (conformance data lives beside the repository)", err)
-	}
-	return dir
-}
+	"github.com/trailsweep/trailsweep/internal/gen"
+)
 
 // coreFields are the fields ECS.md marks core, compared on every document:
 // equal values (as sets), absent when the expected document has none.
@@ -110,7 +102,7 @@ var drift = map[string]map[string]struct {
 }
 
 func TestConformance(t *testing.T) {
-	dir := filepath.Join(sharedDir(t), "conformance", "elastic-pipeline")
+	dir := gen.SharedDir(t, "conformance", "elastic-pipeline")
 	files, err := filepath.Glob(filepath.Join(dir, "*-expected.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no *-expected.json in %s (err %v)", dir, err)
@@ -290,4 +282,40 @@ func texts(vals []Value) []string {
 		out = append(out, v.S)
 	}
 	return out
+}
+
+// TestJavaMapCases checks the object strings of our own conformance-style
+// cases, testdata/javamap/*.json: a raw record and the text the pipeline's
+// java.util.HashMap prints for some fields, derived from Java (see each
+// file's note).
+func TestJavaMapCases(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "javamap", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata/javamap/*.json (%v)", err)
+	}
+	r := NewRecord(Options{})
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".json"), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c struct {
+				Record json.RawMessage
+				Fields map[string]string
+			}
+			if err := json.Unmarshal(data, &c); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Reset(c.Record); err != nil {
+				t.Fatalf("Reset: %v", err)
+			}
+			for name, want := range c.Fields {
+				got := texts(r.Values(Lookup(name)))
+				if len(got) != 1 || got[0] != want {
+					t.Errorf("%s =\n%q\nwant\n%q", name, got, want)
+				}
+			}
+		})
+	}
 }

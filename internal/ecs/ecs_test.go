@@ -129,6 +129,9 @@ func TestUserFields(t *testing.T) {
 		{"user authentication", `{"eventName":"UserAuthentication","userIdentity":{"type":"Unknown"},"additionalEventData":{"UserName":"bob","CredentialType":"PASSWORD"}}`, "user.name", []string{"bob"}},
 		{"moved out of string", `{"eventName":"UserAuthentication","additionalEventData":{"UserName":"bob","CredentialType":"PASSWORD"}}`, "aws.cloudtrail.additional_eventdata", []string{"{CredentialType=PASSWORD}"}},
 		{"moved out of flattened", `{"eventName":"UserAuthentication","additionalEventData":{"UserName":"bob","CredentialType":"PASSWORD"}}`, "aws.cloudtrail.flattened.additional_eventdata.UserName", nil},
+		// 13 raw keys with UserName, 12 left: the move keeps capacity 32
+		// (checked against java.util.HashMap); 16 would put q before a.
+		{"moved keeps capacity", `{"eventName":"UserAuthentication","additionalEventData":{"UserName":"bob","q":1,"a":1,"k0":1,"k1":1,"k2":1,"k3":1,"k4":1,"k5":1,"k6":1,"k7":1,"k8":1,"k9":1}}`, "aws.cloudtrail.additional_eventdata", []string{"{a=1, k0=1, k1=1, k2=1, k3=1, k4=1, k5=1, k6=1, k7=1, k8=1, k9=1, q=1}"}},
 		{"emptied prints braces", `{"eventName":"UserAuthentication","additionalEventData":{"UserName":"bob"}}`, "aws.cloudtrail.additional_eventdata", []string{"{}"}},
 		{"not moved when named", `{"eventName":"UserAuthentication","userIdentity":{"userName":"al"},"additionalEventData":{"UserName":"bob"}}`, "aws.cloudtrail.additional_eventdata", []string{"{UserName=bob}"}},
 		{"not moved for other events", `{"eventName":"CredentialChallenge","additionalEventData":{"UserName":"bob"}}`, "user.name", nil},
@@ -191,10 +194,11 @@ func TestHashMapString(t *testing.T) {
 	runFieldCases(t, []fieldCase{
 		// 'p' (112) lands in bucket 0, 'q' (113) and 'a' (97) share bucket 1 in insertion order.
 		{"bucket order", `{"requestParameters":{"q":"vq","a":"va","p":"vp"}}`, "aws.cloudtrail.request_parameters", []string{"{p=vp, q=vq, a=va}"}},
-		// 31 raw keys, 22 left: capacity 32 ('a' and 'A' in bucket 1, 'q' and 'Q' in 17).
-		// Counting the raw keys (capacity 64) would give {A=1, …, T=1, a=1, q=1}.
+		// 31 raw keys, 22 left: capacity 64, as the raw keys' puts left it
+		// (ECS.md §4; checked against java.util.HashMap). Counting the keys left
+		// (capacity 32) would give {a=1, A=1, …, P=1, q=1, Q=1, R=1, S=1, T=1}.
 		{"resize after cleanup", `{"requestParameters":{"q":1,"x1":null,"a":1,"Q":1,"x2":"","A":1,"B":1,"x3":"-","C":1,"D":1,"E":1,"x4":"none","F":1,"G":1,"H":1,"x5":{},"I":1,"J":1,"K":1,"x6":[],"L":1,"M":1,"N":1,"x7":{"y":null},"O":1,"P":1,"x8":[null,""],"R":1,"S":1,"x9":{"z":[{}]},"T":1}}`,
-			"aws.cloudtrail.request_parameters", []string{"{a=1, A=1, B=1, C=1, D=1, E=1, F=1, G=1, H=1, I=1, J=1, K=1, L=1, M=1, N=1, O=1, P=1, q=1, Q=1, R=1, S=1, T=1}"}},
+			"aws.cloudtrail.request_parameters", []string{"{A=1, B=1, C=1, D=1, E=1, F=1, G=1, H=1, I=1, J=1, K=1, L=1, M=1, N=1, O=1, P=1, Q=1, R=1, S=1, T=1, a=1, q=1}"}},
 		{"strings raw", `{"requestParameters":{"policy":"{\"Version\": \"2012\"}"}}`, "aws.cloudtrail.request_parameters", []string{`{policy={"Version": "2012"}}`}},
 		{"lists and nesting", `{"responseElements":{"items":[{"group":"all"}],"n":[1,2.5]}}`, "aws.cloudtrail.response_elements", []string{"{items=[{group=all}], n=[1, 2.5]}"}},
 		{"numbers", `{"requestParameters":{"i":3600,"d":1e10,"f":0.001,"s":0.0001,"w":1.0}}`, "aws.cloudtrail.request_parameters", []string{"{s=1.0E-4, d=1.0E10, f=0.001, w=1.0, i=3600}"}},

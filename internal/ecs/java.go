@@ -232,15 +232,18 @@ func (p *printer) value(v *fastjson.Value) bool {
 }
 
 // object appends o as a java.util.HashMap prints it: keys left after cleanup
-// in bucket order for the capacity that many puts give, insertion (JSON)
-// order within a bucket. A repeated key keeps its first position and takes
-// its last value, as Map.put does.
+// in bucket order, insertion (JSON) order within a bucket. The capacity is
+// the one the raw keys' puts gave, before cleanup (and the move of skip)
+// removed any: a HashMap never shrinks. A repeated key keeps its first
+// position and takes its last value, as Map.put does.
 func (p *printer) object(o *fastjson.Object, skip string) bool {
 	start := len(p.buf)
 	base := len(p.entries)
+	skipped := 0             // 1 when the key skip is in o
 	var index map[string]int // key → entry, only for large maps
 	o.Visit(func(k []byte, c *fastjson.Value) {
 		if skip != "" && string(k) == skip {
+			skipped = 1
 			return
 		}
 		vs := len(p.buf)
@@ -273,7 +276,7 @@ func (p *printer) object(o *fastjson.Object, skip string) bool {
 		p.entries = p.entries[:base]
 		return false
 	}
-	capacity := javaCapacity(len(live))
+	capacity := javaCapacity(len(p.entries) - base + skipped)
 	slices.SortStableFunc(live, func(a, b entry) int {
 		return javaBucket(a.hash, capacity) - javaBucket(b.hash, capacity)
 	})

@@ -60,10 +60,7 @@ func BenchmarkResetMembersHot(b *testing.B) {
 // malformed-object check: the difference is what the check costs a record.
 // SetBytes counts the records' bytes.
 func BenchmarkMalformedShared(b *testing.B) {
-	root := filepath.Join("..", "..", "..", "shared", "datasets")
-	if _, err := os.Stat(root); err != nil {
-		b.Skipf("../shared not present: %v", err)
-	}
+	root := gen.SharedDir(b, "datasets")
 	files, err := gen.LogFiles(root)
 	if err != nil {
 		b.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -22,8 +21,8 @@ import (
 // parse has, over the real CloudTrail datasets and the bundled sample.
 func TestResetMembersEqualsReset(t *testing.T) {
 	roots := []string{filepath.Join("..", "..", "testdata", "sample")}
-	if _, err := os.Stat(filepath.Join("..", "..", "..", "shared", "datasets")); err == nil {
-		roots = append(roots, filepath.Join("..", "..", "..", "shared", "datasets"))
+	if p, err := gen.SharedPath("datasets"); err == nil {
+		roots = append(roots, p)
 	} else {
 		t.Logf("../shared/datasets is absent: the bundled sample only")
 	}

@@ -6,15 +6,17 @@ import (
 	"testing"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/trailsweep/trailsweep/internal/gen"
 )
 
 // TestCorpus parses, prints, re-parses and compiles every EQL query of
 // Elastic's AWS rules.
 func TestCorpus(t *testing.T) {
-	dir := "../../../shared/rules/elastic-aws"
+	dir := gen.SharedDir(t, "rules", "elastic-aws")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.toml"))
 	if len(files) == 0 {
-		t.Skip("../shared/rules/elastic-aws is absent")
+		t.Fatalf("no rule in %s", dir)
 	}
 	n := 0
 	for _, path := range files {

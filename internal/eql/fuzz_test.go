@@ -9,6 +9,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
+	"github.com/trailsweep/trailsweep/internal/gen"
 )
 
 // fuzzSeeds are queries exercising every construct of the grammar.
@@ -35,7 +36,8 @@ func FuzzParse(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add(s)
 	}
-	files, _ := filepath.Glob("../../../shared/rules/elastic-aws/*.toml")
+	dir, _ := gen.SharedPath("rules", "elastic-aws") // seeds only: the fuzzer runs without them
+	files, _ := filepath.Glob(filepath.Join(dir, "*.toml"))
 	for _, p := range files {
 		var r struct {
 			Rule struct{ Language, Query string }

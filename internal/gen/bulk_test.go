@@ -37,15 +37,14 @@ func TestBulk(t *testing.T) {
 		set      string
 	}{
 		{"builtin", "", "builtin"},
-		{"datasets", "../../../shared/datasets", "datasets"},
+		{"datasets", "shared", "datasets"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.datasets != "" {
-				if _, err := os.Stat(tc.datasets); err != nil {
-					t.Skipf("../shared/datasets is absent: %v", err)
-				}
+			datasets := ""
+			if tc.datasets == "shared" {
+				datasets = SharedDir(t, "datasets")
 			}
-			opts := BulkOptions{Bytes: 3 << 20, Seed: 7, Datasets: tc.datasets, Workers: 3}
+			opts := BulkOptions{Bytes: 3 << 20, Seed: 7, Datasets: datasets, Workers: 3}
 			a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
 			ma, err := Bulk(a, opts)
 			if err != nil {

@@ -1,15 +1,13 @@
 package kql
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/BurntSushi/toml"
-)
 
-// sharedDir is ../shared beside the repository root.
-var sharedDir = filepath.Join("..", "..", "..", "shared")
+	"github.com/trailsweep/trailsweep/internal/gen"
+)
 
 // elasticRule is the part of an Elastic detection rule file the test reads.
 type elasticRule struct {
@@ -24,10 +22,7 @@ type elasticRule struct {
 // TestElasticRules parses and compiles every KQL query of the Elastic AWS
 // rules and checks that String reads back to the same tree.
 func TestElasticRules(t *testing.T) {
-	dir := filepath.Join(sharedDir, "rules", "elastic-aws")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("../shared not present: %v", err)
-	}
+	dir := gen.SharedDir(t, "rules", "elastic-aws")
 	files, err := filepath.Glob(filepath.Join(dir, "*.toml"))
 	if err != nil {
 		t.Fatal(err)

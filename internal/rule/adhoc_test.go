@@ -32,9 +32,6 @@ func TestAdhoc(t *testing.T) {
 }
 
 func TestAdhocBadQuery(t *testing.T) {
-	if !kqlLanded() {
-		t.Skip("internal/kql is still a stub: it accepts every query")
-	}
 	_, err := Adhoc([]string{`event.action: x`, `event.action: (x or )`})
 	if err == nil {
 		t.Fatal("no error for a bad query")

@@ -4,16 +4,15 @@ import (
 	"testing"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
+
+	"github.com/trailsweep/trailsweep/internal/gen"
 )
 
 // BenchmarkSetMatch measures matching the Elastic corpus plus the built-in
 // rules over the dataset records through the index, against the baseline of
 // evaluating every runnable rule. Both include building the ECS view.
 func BenchmarkSetMatch(b *testing.B) {
-	if !kqlLanded() || !ecsLanded() {
-		b.Skip("internal/kql or internal/ecs is still a stub")
-	}
-	loaded, errs := Load([]string{shared(b, "rules", "elastic-aws")})
+	loaded, errs := Load([]string{gen.SharedDir(b, "rules", "elastic-aws")})
 	if len(errs) > 0 {
 		b.Fatal(errs[0])
 	}

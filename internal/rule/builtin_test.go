@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/trailsweep/trailsweep/internal/gen"
 )
 
 const seedID = "5619545b-9738-408c-bdb5-a2807e19133e"
@@ -79,7 +81,7 @@ func TestBuiltinSeedMapping(t *testing.T) {
 // TestBuiltinSeedAgainstElastic compares the built-in seed rule with
 // Elastic's file: same detection, different words.
 func TestBuiltinSeedAgainstElastic(t *testing.T) {
-	path := filepath.Join(shared(t, "rules", "elastic-aws"), "persistence_lambda_event_source_mapping_created.toml")
+	path := filepath.Join(gen.SharedDir(t, "rules", "elastic-aws"), "persistence_lambda_event_source_mapping_created.toml")
 	el, lerr := Parse(path, mustRead(t, path), SourceElastic)
 	if lerr != nil {
 		t.Fatal(lerr)

@@ -29,16 +29,6 @@ import (
 	"github.com/trailsweep/trailsweep/internal/ecs"
 )
 
-// ecsLanded reports whether internal/ecs has its real view (the stub
-// returns no values).
-func ecsLanded() bool {
-	r := ecs.NewRecord(ecs.Options{})
-	if err := r.Reset([]byte(`{"eventSource":"iam.amazonaws.com"}`)); err != nil {
-		return false
-	}
-	return len(r.Values(ecs.Lookup("event.provider"))) == 1
-}
-
 type ruleCase struct {
 	pos    string // file:line
 	ruleID string
@@ -159,9 +149,6 @@ func TestRuleFiles(t *testing.T) {
 		}
 	}
 
-	if !kqlLanded() || !ecsLanded() {
-		t.Skip("internal/kql or internal/ecs is still a stub: cannot evaluate rules yet")
-	}
 	set, err := NewSet(rules)
 	if err != nil {
 		t.Fatal(err)

@@ -11,29 +11,12 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/trailsweep/trailsweep/internal/gen"
 	"github.com/trailsweep/trailsweep/internal/kql"
 )
 
-// shared returns ../shared (the read-only reference material beside the
-// repository) joined with elem, skipping the test when it is absent.
-func shared(t testing.TB, elem ...string) string {
-	t.Helper()
-	p := filepath.Join(append([]string{"..", "..", "..", "shared"}, elem...)...)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("../shared not present: %s is needed by this test (%v)", p, err)
-	}
-	return p
-}
-
-// kqlLanded reports whether internal/kql has its real parser (the stub
-// accepts anything and returns a nil tree).
-func kqlLanded() bool {
-	n, err := kql.Parse(`a: (`)
-	return n != nil || err != nil
-}
-
 func TestLoadElasticCorpus(t *testing.T) {
-	dir := shared(t, "rules", "elastic-aws")
+	dir := gen.SharedDir(t, "rules", "elastic-aws")
 	rules, errs := Load([]string{dir})
 	for _, e := range errs {
 		t.Errorf("load error: %v", e)
@@ -97,10 +80,6 @@ func TestLoadBroken(t *testing.T) {
 	}
 	sort.Strings(names)
 	wantNames := []string{"Good rule", "Nested good rule"}
-	if !kqlLanded() {
-		// The stub parser accepts the bad query too.
-		wantNames = []string{"Bad query", "Good rule", "Nested good rule"}
-	}
 	if !reflect.DeepEqual(names, wantNames) {
 		t.Errorf("loaded %q, want %q", names, wantNames)
 	}
@@ -113,19 +92,15 @@ func TestLoadBroken(t *testing.T) {
 		file      string
 		line, col int    // want, 0 = unknown, col -1 = any known column
 		contains  string // in Error()
-		skip      bool
 	}{
 		{file: "bad_toml.toml", line: 6, col: -1, contains: "bad_toml.toml:6:"},
 		{file: "missing.toml", contains: "missing.toml: [rule] has no rule_id, no name, no query"},
 		// The query starts on line 8 of the file; its error is on its line 2,
 		// at the ")" in column 38.
-		{file: "bad_query.toml", line: 9, col: 38, contains: `bad_query.toml:9:38: query 2:38: unexpected ")"`, skip: !kqlLanded()},
+		{file: "bad_query.toml", line: 9, col: 38, contains: `bad_query.toml:9:38: query 2:38: unexpected ")"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			if tt.skip {
-				t.Skip("internal/kql is still a stub: it accepts every query")
-			}
 			e := byFile[tt.file]
 			if e == nil {
 				t.Fatalf("no error for %s; errors: %v", tt.file, errs)
@@ -156,7 +131,7 @@ func TestLoadBroken(t *testing.T) {
 			t.Errorf("bad_query.toml: cause %T is not a *kql.ParseError", e.Err)
 		}
 	}
-	if n := len(errs); kqlLanded() && n != 3 || !kqlLanded() && n != 2 {
+	if n := len(errs); n != 3 {
 		t.Errorf("%d errors: %v", n, errs)
 	}
 }

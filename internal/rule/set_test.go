@@ -65,9 +65,6 @@ func TestNewSetDuplicate(t *testing.T) {
 }
 
 func TestSetMatch(t *testing.T) {
-	if !kqlLanded() {
-		t.Skip("internal/kql is still a stub: cannot evaluate rules yet")
-	}
 	rules := adhocRules(t,
 		`event.provider: "iam.amazonaws.com" and event.action: "CreateUser"`,          // 1: both exact
 		`event.provider: "lambda.amazonaws.com" and event.action: CreateEventSource*`, // 2: action prefix
@@ -159,12 +156,12 @@ func records(t testing.TB) [][]byte {
 			out = append(out, r)
 		}
 	}
-	stratus := shared(t, "datasets", "stratus-detonations")
+	stratus := gen.SharedDir(t, "datasets", "stratus-detonations")
 	files, _ := filepath.Glob(filepath.Join(stratus, "*.json"))
 	for _, f := range files {
 		add(mustRead(t, f), false)
 	}
-	invictus := shared(t, "datasets", "invictus-aws")
+	invictus := gen.SharedDir(t, "datasets", "invictus-aws")
 	logs, err := gen.LogFiles(invictus)
 	if err != nil {
 		t.Fatal(err)
@@ -184,10 +181,7 @@ func records(t testing.TB) [][]byte {
 // eventSource/eventName were swapped for names the rules pin, and CanMatch is
 // true whenever some rule matches.
 func TestSetEquivalence(t *testing.T) {
-	if !kqlLanded() || !ecsLanded() {
-		t.Skip("internal/kql or internal/ecs is still a stub: cannot evaluate rules yet")
-	}
-	loaded, errs := Load([]string{shared(t, "rules", "elastic-aws"), shared(t, "rules", "sigma-aws")})
+	loaded, errs := Load([]string{gen.SharedDir(t, "rules", "elastic-aws"), gen.SharedDir(t, "rules", "sigma-aws")})
 	if len(errs) > 0 {
 		t.Fatalf("load errors: %v", errs)
 	}
@@ -336,9 +330,6 @@ func ids(rules []*Rule) []string {
 // TestLocalPairs: a Local's candidate cache keeps pairs apart whose
 // provider and action concatenate to the same bytes.
 func TestLocalPairs(t *testing.T) {
-	if !kqlLanded() {
-		t.Skip("internal/kql is still a stub: cannot evaluate rules yet")
-	}
 	rules := adhocRules(t,
 		`event.provider: "ab" and event.action: "c"`,
 		`event.provider: "a" and event.action: "bc"`,

@@ -1,12 +1,12 @@
 package rule
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
+	"github.com/trailsweep/trailsweep/internal/gen"
 )
 
 const sigmaRule = `title: Trail stopped
@@ -110,10 +110,7 @@ func TestSelectStatus(t *testing.T) {
 // TestSigmaCorpusLoads: all 57 SigmaHQ CloudTrail rules load through Load
 // and run.
 func TestSigmaCorpusLoads(t *testing.T) {
-	dir := "../../../shared/rules/sigma-aws"
-	if _, err := os.Stat(dir); err != nil {
-		t.Skip("../shared/rules/sigma-aws is absent")
-	}
+	dir := gen.SharedDir(t, "rules", "sigma-aws")
 	rules, errs := Load([]string{dir})
 	if len(errs) > 0 {
 		t.Fatalf("load errors: %v", errs)

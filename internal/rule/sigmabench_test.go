@@ -4,13 +4,15 @@ import (
 	"testing"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
+
+	"github.com/trailsweep/trailsweep/internal/gen"
 )
 
 // BenchmarkSigmaMatch measures evaluating every runnable Sigma rule of
 // ../shared/rules/sigma-aws over the dataset records (no index: each rule
 // sees each record), ECS view included.
 func BenchmarkSigmaMatch(b *testing.B) {
-	loaded, _ := Load([]string{shared(b, "rules", "sigma-aws")})
+	loaded, _ := Load([]string{gen.SharedDir(b, "rules", "sigma-aws")})
 	var rules []*Rule
 	for _, r := range loaded {
 		if r.Runnable() {

@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
+	"github.com/trailsweep/trailsweep/internal/gen"
 	"github.com/trailsweep/trailsweep/internal/kql"
 	"github.com/trailsweep/trailsweep/reader"
 )
@@ -299,10 +300,10 @@ func TestPlaceholders(t *testing.T) {
 // TestCorpus loads SigmaHQ's CloudTrail rules: every one must compile and
 // run.
 func TestCorpus(t *testing.T) {
-	dir := "../../../shared/rules/sigma-aws"
+	dir := gen.SharedDir(t, "rules", "sigma-aws")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.yml"))
 	if len(files) == 0 {
-		t.Skip("../shared/rules/sigma-aws is absent")
+		t.Fatalf("no rule in %s", dir)
 	}
 	n := 0
 	for _, f := range files {
