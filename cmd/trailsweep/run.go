@@ -401,6 +401,11 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 		Memory:      memory,
 		WorkDir:     work,
 	}
+	// Findings reach w in output order, from the scan and from a
+	// checkpoint's earlier runs alike: the sort holds them (spilling
+	// beyond its share of the budget) and writes them all at Close.
+	sorted := report.NewSorted(w, cfg.SortOptions())
+	w = sorted
 	if cfg.Aggregator, err = runHistory(ctx, sf.history, cfg, sf.s3, stderr); err != nil {
 		return err
 	}
@@ -446,6 +451,9 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	} else if sf.out != "" && sf.out != "-" {
 		sum.Output = sf.out
 	}
+	runs, spilt := sorted.Spilt()
+	sum.Spilled.Runs += runs
+	sum.Spilled.Bytes += spilt
 	sum.Memory = report.MemoryStats{Budget: memory, PeakRSS: peakRSS()}
 	if sf.summary != "" {
 		if err := writeSummary(sf.summary, sum); err != nil {
