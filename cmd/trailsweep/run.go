@@ -380,7 +380,11 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	var w report.Writer
 	switch {
 	case sf.out == "":
-		w = report.NewTable(stdout)
+		names := make([]string, len(sources))
+		for i, src := range sources {
+			names[i] = src.String()
+		}
+		w = report.NewTable(stdout, names...)
 	case sf.out == "-":
 		w = report.NewJSONL(stdout, report.Options{Raw: sf.raw})
 	default:
