@@ -32,7 +32,7 @@ type Summary struct {
 	Records RecordStats
 
 	Findings       int64
-	FindingsByRule []RuleCount // the writers sort a copy: count desc, then id
+	FindingsByRule []RuleCount // the writers sort a copy: JSON by count desc, then id; text by severity first
 
 	// NewTerms says, per new_terms rule that saw events, which span only
 	// built history and from when events were judged.
@@ -135,6 +135,7 @@ type HistorySpan struct {
 type RuleCount struct {
 	RuleID, RuleName string
 	RuleSource       string // rule ids are unique within a source only
+	Severity         string
 	Count            int64
 }
 
@@ -162,6 +163,35 @@ func SortRuleCounts(rc []RuleCount) {
 	})
 }
 
+// severityRank orders severities, most severe first; unknown ones last.
+func severityRank(s string) int {
+	switch strings.ToLower(s) {
+	case "critical":
+		return 0
+	case "high":
+		return 1
+	case "medium":
+		return 2
+	case "low":
+		return 3
+	}
+	return 4
+}
+
+// sortBySeverity sorts rc by severity, most severe first, then as by
+// SortRuleCounts.
+func sortBySeverity(rc []RuleCount) {
+	slices.SortFunc(rc, func(a, b RuleCount) int {
+		if c := cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return strings.Compare(a.RuleID, b.RuleID)
+	})
+}
+
 // RuleCounter tallies findings by rule. The zero value is ready to use; it is
 // not safe for concurrent use.
 type RuleCounter struct {
@@ -177,7 +207,7 @@ func (c *RuleCounter) Add(f *Finding) {
 	key := f.RuleSource + ":" + f.RuleID
 	rc := c.byRule[key]
 	if rc == nil {
-		rc = &RuleCount{RuleID: f.RuleID, RuleName: f.RuleName, RuleSource: f.RuleSource}
+		rc = &RuleCount{RuleID: f.RuleID, RuleName: f.RuleName, RuleSource: f.RuleSource, Severity: f.Severity}
 		c.byRule[key] = rc
 	}
 	rc.Count++
@@ -207,7 +237,9 @@ const (
 // that may come from the input or the command line (sources, URIs, reasons,
 // rule names, the output path) goes through Clean. It shows how the listed
 // objects split into scanned, skipped (by reason), failed and not reached,
-// the failures with their reasons (at most 50, then how many more),
+// the findings per rule with its severity (by severity, then count: every
+// high and critical rule, the others up to 30 lines in all, then how many
+// more), the failures with their reasons (at most 50, then how many more),
 // throughput, and, when the scan is not complete, an INCOMPLETE banner at
 // the top and the bottom.
 func (s *Summary) WriteText(w io.Writer) error {
@@ -284,14 +316,20 @@ func (s *Summary) WriteText(w io.Writer) error {
 		p(" -> %s", Clean(out))
 	}
 	p("\n")
+	// By severity, then count; every high and critical rule is listed,
+	// the others up to maxTextRules lines in all.
 	rules := slices.Clone(s.FindingsByRule)
-	SortRuleCounts(rules)
+	sortBySeverity(rules)
 	for i, rc := range rules {
-		if i == maxTextRules {
-			p("    ... and %d more rules\n", len(rules)-i)
+		if i >= maxTextRules && severityRank(rc.Severity) > 1 {
+			p("    ... and %d more rules, none high or critical\n", len(rules)-i)
 			break
 		}
-		p("    %8d  %s  %s\n", rc.Count, Clean(rc.RuleID), Clean(rc.RuleName))
+		sev := rc.Severity
+		if sev == "" {
+			sev = "-"
+		}
+		p("    %8d  %-8s  %s  %s\n", rc.Count, Clean(sev), Clean(rc.RuleID), Clean(rc.RuleName))
 	}
 
 	// new_terms spans, one line per distinct (source, history, detection).
@@ -378,6 +416,7 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		RuleID     string `json:"rule_id"`
 		RuleName   string `json:"rule_name"`
 		RuleSource string `json:"rule_source,omitempty"`
+		Severity   string `json:"severity,omitempty"`
 		Count      int64  `json:"count"`
 	}
 	type throughput struct {
