@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"fmt"
 	"strings"
 	"testing"
 	"unicode"
@@ -90,8 +89,17 @@ func BenchmarkClean(b *testing.B) {
 
 func TestTable(t *testing.T) {
 	var buf bytes.Buffer
-	w := NewTable(&buf)
+	w := NewTable(&buf, "s3://trail-bucket/AWSLogs/", "s3://trail-bucket", "/var/log")
 	fs := sampleFindings(t)
+	long := fs[0]
+	long.RuleName = strings.Repeat("A very long rule name ", 10) + "\x1b[2J"
+	long.EventName = strings.Repeat("E", 300)
+	long.UserName = "東京" + strings.Repeat("🙂", 40) + "\x1b]0;title\x07"
+	long.ErrorCode = "Client.UnauthorizedOperation"
+	long.AccountID = strings.Repeat("9", 50)
+	long.AWSRegion = "\u202eevil-region-with-a-long-name"
+	long.SourceURI = "s3://trail-bucket/AWSLogs/" + strings.Repeat("deep/", 40) + "tail.json.gz"
+	fs = append(fs, long)
 	for i := range fs {
 		if err := w.Write(&fs[i]); err != nil {
 			t.Fatal(err)
@@ -107,36 +115,60 @@ func TestTable(t *testing.T) {
 	if len(lines) != 1+len(fs) {
 		t.Fatalf("got %d lines, want header + %d:\n%s", len(lines), len(fs), buf.String())
 	}
-	if !strings.HasPrefix(lines[0], "TIME") {
+	if got := strings.Fields(lines[0]); strings.Join(got, " ") != "TIME SEVERITY RULE ACCOUNT REGION EVENT OUTCOME PRINCIPAL LOCATION" {
 		t.Errorf("header %q", lines[0])
 	}
-	for i, line := range lines[1:] {
+	for i, line := range lines {
 		checkClean(t, "", line)
-		f := fs[i]
-		for _, want := range []string{
-			Clean(f.EventName), Clean(f.Severity), Clean(f.SourceIP),
-			Clean(fmt.Sprintf("%s#%d", f.SourceURI, f.RecordIndex)),
-		} {
-			if want != "" && !strings.Contains(line, want) {
-				t.Errorf("line %d %q lacks %q", i, line, want)
+		if n := width(line); n > TableWidth {
+			t.Errorf("line %d is %d columns wide, more than %d: %q", i, n, TableWidth, line)
+		}
+	}
+	// Each finding's values, in their columns.
+	for i, want := range [][]string{
+		{"2024-03-05T07:08:09Z ", "high ", "IAM Access Key Created …", "111122223333 ", "us-east-1 ", "CreateAccessKey ",
+			"success ", "mallory ", "…-1/2024/03/05/x.json.gz#0"},
+		{"- ", "low ", `ad hoc, "quoted"\nsecon…`, "- ", "eu-west-1 ", "GetObject ", "AccessDenied ", "-rolé 東京 🙂 ", " ct/file.json#41"},
+		{"2023-12-31T22:59:59Z ", "medium ", "Sigma rule ", "StopLogging ", "success ", " local.json#1099511627776"},
+		{"A very long rule name A…", "99999999999… ", `\u202eevil-re… `, "EEEEEEEEEEEEEEEEEEE… ", "Client.Unau… ",
+			"東京🙂🙂🙂🙂🙂…  ", " …/deep/deep/tail.json.gz#0"},
+	} {
+		for _, s := range want {
+			if !strings.Contains(lines[1+i], s) {
+				t.Errorf("line %d lacks %q: %q", 1+i, s, lines[1+i])
 			}
 		}
 	}
-	// Values the table must show, chosen per finding.
-	for i, want := range []string{
-		"2024-03-05T07:08:09Z", "IAM Access Key Created for Another User", "mallory",
-	} {
-		if !strings.Contains(lines[1], want) {
-			t.Errorf("line 1 (%d) lacks %q: %q", i, want, lines[1])
-		}
-	}
-	if !strings.Contains(lines[2], `ad hoc, "quoted"\nsecond line`) || !strings.Contains(lines[2], "-rolé 東京 🙂") {
-		t.Errorf("line 2 does not show the cleaned rule and user name: %q", lines[2])
-	}
-	if !strings.Contains(lines[3], "2023-12-31T22:59:59.123456Z") {
-		t.Errorf("line 3 event time not in UTC: %q", lines[3])
-	}
 	if fields := strings.Fields(lines[2]); fields[0] != "-" {
 		t.Errorf("line 2: unknown time shows as %q, want -", fields[0])
+	}
+	// An ARN when there is no user name.
+	buf.Reset()
+	w = NewTable(&buf)
+	f := fs[0]
+	f.UserName = ""
+	f.UserARN = "arn:aws:iam::1:user/x"
+	if err := w.Write(&f); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), " arn:aws:iam::1:… ") {
+		t.Errorf("no ARN as principal: %q", buf.String())
+	}
+}
+
+// TestRelative: locations are relative to the longest source holding them.
+func TestRelative(t *testing.T) {
+	srcs := []string{"s3://b/", "s3://b/AWSLogs/", "/data/logs", "one.json.gz"}
+	for _, tc := range [][2]string{
+		{"s3://b/AWSLogs/1/x.json.gz", "1/x.json.gz"},
+		{"s3://b/other/x.json.gz", "other/x.json.gz"},
+		{"/data/logs/a/b.json", "a/b.json"},
+		{"/data/logsx/b.json", "/data/logsx/b.json"},
+		{"one.json.gz", "one.json.gz"},
+		{"s3://c/x", "s3://c/x"},
+	} {
+		if got := relative(tc[0], srcs); got != tc[1] {
+			t.Errorf("relative(%q) = %q, want %q", tc[0], got, tc[1])
+		}
 	}
 }

@@ -32,7 +32,7 @@ type Summary struct {
 	Records RecordStats
 
 	Findings       int64
-	FindingsByRule []RuleCount // the writers sort a copy: count desc, then id
+	FindingsByRule []RuleCount // the writers sort a copy: JSON by count desc, then id; text by severity first
 
 	// NewTerms says, per new_terms rule that saw events, which span only
 	// built history and from when events were judged.
@@ -44,9 +44,9 @@ type Summary struct {
 	// set, read from the OS when the scan ends (0 where it cannot be).
 	Memory MemoryStats
 
-	// Spilled is the aggregate state that did not fit in memory and went
-	// to the work directory: sorted runs, and their bytes before
-	// compression.
+	// Spilled is the aggregate state and the findings (sorted into output
+	// order) that did not fit in memory and went to the work directory:
+	// sorted runs, and their bytes before compression.
 	Spilled SpillStats
 
 	// NotEvaluated says what the scan could not evaluate and why (the
@@ -217,6 +217,7 @@ type HistorySpan struct {
 type RuleCount struct {
 	RuleID, RuleName string
 	RuleSource       string // rule ids are unique within a source only
+	Severity         string
 	Count            int64
 }
 
@@ -244,6 +245,35 @@ func SortRuleCounts(rc []RuleCount) {
 	})
 }
 
+// severityRank orders severities, most severe first; unknown ones last.
+func severityRank(s string) int {
+	switch strings.ToLower(s) {
+	case "critical":
+		return 0
+	case "high":
+		return 1
+	case "medium":
+		return 2
+	case "low":
+		return 3
+	}
+	return 4
+}
+
+// sortBySeverity sorts rc by severity, most severe first, then as by
+// SortRuleCounts.
+func sortBySeverity(rc []RuleCount) {
+	slices.SortFunc(rc, func(a, b RuleCount) int {
+		if c := cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return strings.Compare(a.RuleID, b.RuleID)
+	})
+}
+
 // RuleCounter tallies findings by rule. The zero value is ready to use; it is
 // not safe for concurrent use.
 type RuleCounter struct {
@@ -259,7 +289,7 @@ func (c *RuleCounter) Add(f *Finding) {
 	key := f.RuleSource + ":" + f.RuleID
 	rc := c.byRule[key]
 	if rc == nil {
-		rc = &RuleCount{RuleID: f.RuleID, RuleName: f.RuleName, RuleSource: f.RuleSource}
+		rc = &RuleCount{RuleID: f.RuleID, RuleName: f.RuleName, RuleSource: f.RuleSource, Severity: f.Severity}
 		c.byRule[key] = rc
 	}
 	rc.Count++
@@ -289,7 +319,9 @@ const (
 // that may come from the input or the command line (sources, URIs, reasons,
 // rule names, the output path) goes through Clean. It shows how the listed
 // objects split into scanned, skipped (by reason), failed and not reached,
-// the failures with their reasons (at most 50, then how many more),
+// the findings per rule with its severity (by severity, then count: every
+// high and critical rule, the others up to 30 lines in all, then how many
+// more), the failures with their reasons (at most 50, then how many more),
 // throughput, and, when the scan is not complete, an INCOMPLETE banner at
 // the top and the bottom.
 func (s *Summary) WriteText(w io.Writer) error {
@@ -410,7 +442,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 		p("  memory:    peak RSS %.0f MiB of a %.0f MiB budget\n", float64(s.Memory.PeakRSS)/(1<<20), float64(s.Memory.Budget)/(1<<20))
 	}
 	if s.Spilled.Runs > 0 {
-		p("  spilled:   %d sorted runs of aggregate state to the work directory (%s before compression)\n", s.Spilled.Runs, megabytes(s.Spilled.Bytes))
+		p("  spilled:   %d sorted runs of aggregate state and findings to the work directory (%s before compression)\n", s.Spilled.Runs, megabytes(s.Spilled.Bytes))
 	}
 	p("  findings:  %d", s.Findings)
 	if s.Output != "" {
@@ -421,14 +453,20 @@ func (s *Summary) WriteText(w io.Writer) error {
 		p(" -> %s", Clean(out))
 	}
 	p("\n")
+	// By severity, then count; every high and critical rule is listed,
+	// the others up to maxTextRules lines in all.
 	rules := slices.Clone(s.FindingsByRule)
-	SortRuleCounts(rules)
+	sortBySeverity(rules)
 	for i, rc := range rules {
-		if i == maxTextRules {
-			p("    ... and %d more rules\n", len(rules)-i)
+		if i >= maxTextRules && severityRank(rc.Severity) > 1 {
+			p("    ... and %d more rules, none high or critical\n", len(rules)-i)
 			break
 		}
-		p("    %8d  %s  %s\n", rc.Count, Clean(rc.RuleID), Clean(rc.RuleName))
+		sev := rc.Severity
+		if sev == "" {
+			sev = "-"
+		}
+		p("    %8d  %-8s  %s  %s\n", rc.Count, Clean(sev), Clean(rc.RuleID), Clean(rc.RuleName))
 	}
 
 	// new_terms spans, one line per distinct (source, history, detection).
@@ -572,6 +610,7 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		RuleID     string `json:"rule_id"`
 		RuleName   string `json:"rule_name"`
 		RuleSource string `json:"rule_source,omitempty"`
+		Severity   string `json:"severity,omitempty"`
 		Count      int64  `json:"count"`
 	}
 	type throughput struct {

@@ -53,7 +53,7 @@ func TestRuleCounter(t *testing.T) {
 	for _, id := range []string{"b", "a", "c", "c", "b", "d"} {
 		c.Add(&Finding{RuleID: id, RuleName: "n" + id})
 	}
-	want := []RuleCount{{"b", "nb", "", 2}, {"c", "nc", "", 2}, {"a", "na", "", 1}, {"d", "nd", "", 1}}
+	want := []RuleCount{{"b", "nb", "", "", 2}, {"c", "nc", "", "", 2}, {"a", "na", "", "", 1}, {"d", "nd", "", "", 1}}
 	if got := c.Counts(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Counts() = %v, want %v", got, want)
 	}
@@ -362,5 +362,75 @@ func TestSummaryJSONEmpty(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), "MB/s") || strings.Contains(buf.String(), "INCOMPLETE") {
 		t.Errorf("zero-duration complete summary:\n%s", buf.String())
+	}
+}
+
+// TestSummaryRulesBySeverity: the text lists rules by severity, then count,
+// with their severity, and lists every high and critical rule however many
+// rules of lower severity are cut.
+func TestSummaryRulesBySeverity(t *testing.T) {
+	var c RuleCounter
+	add := func(id, sev string, n int) {
+		for range n {
+			c.Add(&Finding{RuleID: id, RuleName: "name of " + id, Severity: sev})
+		}
+	}
+	for i := range 40 {
+		add(fmt.Sprintf("low-%02d", i), "low", 100+i)
+	}
+	add("med", "medium", 50)
+	add("high-1", "high", 2)
+	add("high-2", "high", 5)
+	add("crit", "critical", 1)
+	s := Summary{Complete: true, Findings: c.Total(), FindingsByRule: c.Counts()}
+	var b bytes.Buffer
+	if err := s.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(b.String(), "\n") {
+		if strings.HasPrefix(l, "    ") {
+			lines = append(lines, strings.Join(strings.Fields(l), " "))
+		}
+	}
+	want := []string{
+		"1 critical crit name of crit",
+		"5 high high-2 name of high-2",
+		"2 high high-1 name of high-1",
+		"50 medium med name of med",
+		"139 low low-39 name of low-39",
+	}
+	if len(lines) < len(want) || !slices.Equal(lines[:len(want)], want) {
+		t.Fatalf("rule lines start %q, want %q", lines[:min(len(lines), len(want))], want)
+	}
+	if n := len(lines); n != maxTextRules+1 || lines[n-1] != "... and 14 more rules, none high or critical" {
+		t.Errorf("%d rule lines ending %q, want %d and the count of the rest", n, lines[n-1], maxTextRules+1)
+	}
+
+	// A severity from a rule file is shown cleaned.
+	var odd RuleCounter
+	odd.Add(&Finding{RuleID: "odd", Severity: "\x1b[31mweird"})
+	s = Summary{Complete: true, Findings: 1, FindingsByRule: odd.Counts()}
+	b.Reset()
+	if err := s.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "\x1b") || !strings.Contains(b.String(), `\x1b[31mweird  odd`) {
+		t.Errorf("severity not cleaned:\n%q", b.String())
+	}
+
+	// More high and critical rules than the cap: all listed.
+	var many RuleCounter
+	for i := range 45 {
+		many.Add(&Finding{RuleID: fmt.Sprintf("h%02d", i), Severity: "high"})
+	}
+	many.Add(&Finding{RuleID: "l", Severity: "low"})
+	s = Summary{Complete: true, Findings: many.Total(), FindingsByRule: many.Counts()}
+	b.Reset()
+	if err := s.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), " h44 ") || !strings.Contains(b.String(), "... and 1 more rules, none high or critical") {
+		t.Errorf("high rules hidden past the cap:\n%s", b.String())
 	}
 }

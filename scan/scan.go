@@ -87,6 +87,12 @@ func (c *Config) AggOptions(start time.Time) rule.AggOptions {
 	return rule.AggOptions{Start: start, Dir: c.WorkDir, Memory: int(c.memory() / 8)}
 }
 
+// SortOptions returns the options of the sort that puts findings in output
+// order (report.NewSorted): an eighth of the budget, spilling to WorkDir.
+func (c *Config) SortOptions() report.SortOptions {
+	return report.SortOptions{Dir: c.WorkDir, Memory: int(c.memory() / 8)}
+}
+
 // sharedEntries is how many new_terms combinations the workers share (see
 // rule.Shared): a sixteenth of the budget at about 128 bytes an entry.
 func (c *Config) sharedEntries() int { return int(c.memory() / 16 / 128) }

@@ -410,7 +410,11 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	var w report.Writer
 	switch {
 	case sf.out == "":
-		w = report.NewTable(stdout)
+		names := make([]string, len(sources))
+		for i, src := range sources {
+			names[i] = src.String()
+		}
+		w = report.NewTable(stdout, names...)
 	case sf.out == "-":
 		w = report.NewJSONL(stdout, report.Options{Raw: sf.raw})
 	default:
@@ -431,6 +435,11 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 		Memory:      memory,
 		WorkDir:     work,
 	}
+	// Findings reach w in output order, from the scan and from a
+	// checkpoint's earlier runs alike: the sort holds them (spilling
+	// beyond its share of the budget) and writes them all at Close.
+	sorted := report.NewSorted(w, cfg.SortOptions())
+	w = sorted
 	if cfg.Aggregator, err = runHistory(ctx, sf.history, cfg, sf.s3, stderr); err != nil {
 		return err
 	}
@@ -481,6 +490,9 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	} else if sf.out != "" && sf.out != "-" {
 		sum.Output = sf.out
 	}
+	runs, spilt := sorted.Spilt()
+	sum.Spilled.Runs += runs
+	sum.Spilled.Bytes += spilt
 	sum.Memory = report.MemoryStats{Budget: memory, PeakRSS: peakRSS()}
 	nothing := fillCoverage(ctx, sum, sf, set, covs, scanErr == nil)
 	for _, w := range sum.Warnings {

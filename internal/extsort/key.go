@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"time"
 )
 
 // Keys are built of fields whose byte order is their value's order, so that
@@ -97,4 +98,20 @@ func ReadInt64(b []byte) (int64, []byte, error) {
 		return 0, nil, ErrBadKey
 	}
 	return int64(binary.BigEndian.Uint64(b) ^ (1 << 63)), b[8:], nil
+}
+
+// AppendTime appends t in twelve bytes that order as instants do (seconds
+// as AppendInt64, then nanoseconds).
+func AppendTime(b []byte, t time.Time) []byte {
+	b = AppendInt64(b, t.Unix())
+	return binary.BigEndian.AppendUint32(b, uint32(t.Nanosecond()))
+}
+
+// ReadTime reads what AppendTime wrote at the start of b, in UTC.
+func ReadTime(b []byte) (time.Time, []byte, error) {
+	sec, b, err := ReadInt64(b)
+	if err != nil || len(b) < 4 {
+		return time.Time{}, nil, ErrBadKey
+	}
+	return time.Unix(sec, int64(binary.BigEndian.Uint32(b))).UTC(), b[4:], nil
 }

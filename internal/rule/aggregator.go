@@ -89,20 +89,6 @@ func (a *Aggregator) Spilt() (runs int, bytes int64) {
 // Close removes what the Aggregator spilled. Flush closes it too.
 func (a *Aggregator) Close() error { return a.events.Close() }
 
-// appendTime appends t in twelve bytes that order as instants do.
-func appendTime(b []byte, t time.Time) []byte {
-	b = extsort.AppendInt64(b, t.Unix())
-	return binary.BigEndian.AppendUint32(b, uint32(t.Nanosecond()))
-}
-
-func readTime(b []byte) (time.Time, []byte, error) {
-	sec, b, err := extsort.ReadInt64(b)
-	if err != nil || len(b) < 4 {
-		return time.Time{}, nil, extsort.ErrBadKey
-	}
-	return time.Unix(sec, int64(binary.BigEndian.Uint32(b))).UTC(), b[4:], nil
-}
-
 // Add takes one event. It fails only when its state cannot spill to the
 // work directory (extsort.ErrSpill).
 func (a *Aggregator) Add(e *Event) error {
@@ -123,7 +109,7 @@ func (a *Aggregator) Add(e *Event) error {
 	for _, s := range e.Key {
 		k = extsort.AppendString(k, s)
 	}
-	k = appendTime(k, e.Time)
+	k = extsort.AppendTime(k, e.Time)
 	k = extsort.AppendString(k, e.Source)
 	k = extsort.AppendInt64(k, e.Index)
 	if e.History {
@@ -206,7 +192,7 @@ func (e *aggEvent) decide(r *Rule, details string) *Decision {
 func decodeEvent(rest, val []byte) (aggEvent, error) {
 	var e aggEvent
 	var err error
-	if e.time, rest, err = readTime(rest); err != nil {
+	if e.time, rest, err = extsort.ReadTime(rest); err != nil {
 		return e, err
 	}
 	if e.uri, rest, err = extsort.ReadString(rest); err != nil {
@@ -277,7 +263,7 @@ func (a *Aggregator) Flush(emit func(*Decision) error) (err error) {
 	}()
 	var dk, dv []byte
 	put := func(d *Decision) error {
-		dk = appendTime(dk[:0], d.Time)
+		dk = extsort.AppendTime(dk[:0], d.Time)
 		dk = extsort.AppendString(dk, d.Rule.ID)
 		dk = extsort.AppendString(dk, d.Source)
 		dk = extsort.AppendInt64(dk, d.Index)
@@ -370,7 +356,7 @@ func (a *Aggregator) Flush(emit func(*Decision) error) (err error) {
 func (a *Aggregator) readDecision(k, v []byte) (Decision, error) {
 	var d Decision
 	var err error
-	if d.Time, k, err = readTime(k); err != nil {
+	if d.Time, k, err = extsort.ReadTime(k); err != nil {
 		return d, err
 	}
 	if k, err = extsort.SkipString(k); err != nil { // the rule id
