@@ -83,20 +83,20 @@ func childScan(t *testing.T, bin string, args ...string) (float64, map[string]an
 // bench measures it).
 func TestBoundedMemory(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the binary and scans 4 days of 100 accounts twice")
+		t.Skip("builds the binary and scans 5 days of 100 accounts twice")
 	}
 	bin := filepath.Join(t.TempDir(), "trailsweep")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v: %s", err, out)
 	}
 	tree := filepath.Join(t.TempDir(), "logs")
-	m, err := gen.Span(tree, gen.SpanOptions{Days: 4, Accounts: 100, IPs: 200_000, Seed: 11})
+	m, err := gen.Span(tree, gen.SpanOptions{Days: 5, Accounts: 100, IPs: 200_000, Seed: 11})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rules := boundedRules(t)
 	out := t.TempDir()
-	const budget = 64 // MiB
+	const budget = 96 // MiB
 	rss, sum := childScan(t, bin, tree, "--rules", rules, "--out", filepath.Join(out, "bounded.jsonl"), "--memory", fmt.Sprintf("%dMiB", budget))
 	refRSS, ref := childScan(t, bin, tree, "--rules", rules, "--out", filepath.Join(out, "memory.jsonl"), "--memory", "16GiB")
 
