@@ -177,14 +177,7 @@ func TestBench(t *testing.T) {
 	}
 
 	res.Table(os.Stdout)
-	b, _ := json.MarshalIndent(res, "", "  ")
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	fmt.Printf("results: %s\n", out)
+	writeResults(t, out, res)
 }
 
 // benchS3 serves the tree from versitygw on loopback and measures the S3
@@ -338,4 +331,17 @@ func keepScan(best *Scan, s Scan) {
 		*best = s
 	}
 	best.Repeats = runs
+}
+
+// writeResults writes res as indented JSON to out and says where.
+func writeResults(t *testing.T, out string, res any) {
+	t.Helper()
+	b, _ := json.MarshalIndent(res, "", "  ")
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("results: %s\n", out)
 }

@@ -4,7 +4,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -110,14 +109,7 @@ func TestBenchSpan(t *testing.T) {
 		res.Growth = res.Points[n-1].CPUPerGB / res.Points[0].CPUPerGB
 	}
 	res.Table(os.Stdout)
-	b, _ := json.MarshalIndent(res, "", "  ")
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	fmt.Printf("results: %s\n", out)
+	writeResults(t, out, res)
 }
 
 // Table writes the span series for people.
