@@ -86,7 +86,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newScanCmd(stdout, stderr), newRulesCmd(stdout, stderr), newVersionCmd(stdout))
+	root.AddCommand(newScanCmd(stdout, stderr), newRulesCmd(stdout, stderr), newExplainCmd(stdout, stderr), newVersionCmd(stdout))
 	return root
 }
 

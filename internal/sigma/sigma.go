@@ -243,8 +243,10 @@ func mapGet(n *yaml.Node, key string) *yaml.Node {
 // Detection is a compiled detection: a matcher over raw records. It is
 // immutable and safe for concurrent use.
 type Detection struct {
-	root  node
-	conds []string
+	root     node
+	searches map[string]node // by name, for Explain
+	names    []string        // the searches in file order
+	conds    []string
 	exprs []Expr
 	uses  []FieldUse
 }
@@ -338,7 +340,7 @@ func compileDetection(det *yaml.Node, opts Options) (*Detection, []FieldUse, err
 	if len(conds) == 0 {
 		return nil, nil, &Error{Line: det.Line, Col: det.Column, Msg: "detection has no condition"}
 	}
-	d := &Detection{}
+	d := &Detection{searches: searches, names: names}
 	var roots []node
 	for _, c := range conds {
 		if c.Kind != yaml.ScalarNode {
