@@ -247,8 +247,8 @@ type Detection struct {
 	searches map[string]node // by name, for Explain
 	names    []string        // the searches in file order
 	conds    []string
-	exprs []Expr
-	uses  []FieldUse
+	exprs    []Expr
+	uses     []FieldUse
 }
 
 // Uses returns every field condition of the detection, for lint.
