@@ -209,3 +209,51 @@ func TestTuningErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestExceptionsAggregate: an exception applies to the records before they
+// feed a threshold rule: an excepted record does not count towards it.
+func TestExceptionsAggregate(t *testing.T) {
+	dir := t.TempDir()
+	rulePath := filepath.Join(dir, "threshold.toml")
+	if err := os.WriteFile(rulePath, []byte(`[rule]
+rule_id = "tune-threshold"
+name = "Three GetObject by one user"
+type = "threshold"
+severity = "low"
+risk_score = 21
+query = "event.action: GetObject"
+from = "now-6m"
+interval = "5m"
+[rule.threshold]
+field = ["user.name"]
+value = 3
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 20, 9, 0, 10, 0, time.UTC)
+	alice := gen.IAMUser("111122223333", "alice", "AKIAALICE0000000000A")
+	var recs []gen.Record
+	for i, k := range []string{"k1", "k2", "k3"} {
+		recs = append(recs, gen.Event(alice, at.Add(time.Duration(i)*time.Second), "us-east-1", "s3.amazonaws.com", "GetObject", `{"bucketName":"b","key":"`+k+`"}`, ""))
+	}
+	tree := t.TempDir()
+	key := gen.LogKey("", "111122223333", "us-east-1", at, "agg")
+	if err := gen.WriteTree(tree, []gen.File{{Key: key, Body: gen.Gzip(gen.LogFile(recs...))}}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, _ := scanTuned(t, tree, "--rules", rulePath)
+	if len(got) != 1 {
+		t.Fatalf("without exceptions: findings %v, want one threshold finding", got)
+	}
+	exc := filepath.Join(dir, "exc.yaml")
+	if err := os.WriteFile(exc, []byte("- rule: tune-threshold\n  query: 'aws.cloudtrail.flattened.request_parameters.key: k2'\n  reason: a known job\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, sum, _ := scanTuned(t, tree, "--rules", rulePath, "--exceptions", exc)
+	if len(got) != 0 {
+		t.Errorf("with the exception: findings %v, want none (two events left, under the threshold)", got)
+	}
+	if sum.Tuning == nil || sum.Tuning.Suppressed != 1 || len(sum.Tuning.SuppressedByRule) != 1 || sum.Tuning.SuppressedByRule[0].RuleID != "tune-threshold" {
+		t.Errorf("tuning %+v, want one event of tune-threshold suppressed", sum.Tuning)
+	}
+}
