@@ -34,6 +34,10 @@ type Summary struct {
 	Findings       int64
 	FindingsByRule []RuleCount // the writers sort a copy: JSON by count desc, then id; text by severity first
 
+	// Tuning counts what --exclude and --exceptions dropped; nil when
+	// neither was given.
+	Tuning *TuningStats
+
 	// NewTerms says, per new_terms rule that saw events, which span only
 	// built history and from when events were judged.
 	NewTerms []HistorySpan
@@ -211,6 +215,25 @@ type HistorySpan struct {
 	RuleID, RuleName, RuleSource string
 	Source                       string // "scan" (the scan's first window) or "--history …"
 	HistoryFrom, DetectionFrom   time.Time
+}
+
+// TuningStats counts what the tuning of a scan dropped. Excluded records
+// (dropped by an --exclude before any rule saw them) are counted as
+// evaluated too; Suppressed are the matches an exception dropped — for an
+// aggregate rule, the records withheld from its aggregate.
+type TuningStats struct {
+	Excluded, Suppressed int64
+	Excludes             []TuningCount // per --exclude, in order
+	Exceptions           []TuningCount // per exception, in file order
+	SuppressedByRule     []RuleCount   // Suppressed, per rule
+}
+
+// TuningCount is one exclusion or exception and how many records (matches,
+// for an exception) it dropped. Rule is the exception's rule id or "*";
+// Origin is "--exclude" or the exception's FILE:LINE.
+type TuningCount struct {
+	Rule, Query, Reason, Origin string
+	Count                       int64
 }
 
 // RuleCount is the number of findings of one rule.
@@ -468,6 +491,28 @@ func (s *Summary) WriteText(w io.Writer) error {
 		}
 		p("    %8d  %-8s  %s  %s\n", rc.Count, Clean(sev), Clean(rc.RuleID), Clean(rc.RuleName))
 	}
+	if t := s.Tuning; t != nil {
+		p("  tuning:    %d records excluded, %d matches suppressed by exceptions\n", t.Excluded, t.Suppressed)
+		for _, x := range t.Excludes {
+			p("    %8d  --exclude %s\n", x.Count, Clean(x.Query))
+		}
+		for _, x := range t.Exceptions {
+			p("    %8d  exception %s rule %s: %s", x.Count, Clean(x.Origin), Clean(x.Rule), Clean(x.Query))
+			if x.Reason != "" {
+				p(" (%s)", Clean(x.Reason))
+			}
+			p("\n")
+		}
+		sup := slices.Clone(t.SuppressedByRule)
+		SortRuleCounts(sup)
+		for i, rc := range sup {
+			if i == maxTextRules {
+				p("    ... and %d more rules\n", len(sup)-i)
+				break
+			}
+			p("    %8d  suppressed  %s  %s\n", rc.Count, Clean(rc.RuleID), Clean(rc.RuleName))
+		}
+	}
 
 	// new_terms spans, one line per distinct (source, history, detection).
 	type span struct {
@@ -532,7 +577,8 @@ func levelList(l []string, days bool) string {
 // WriteJSON writes the summary as one JSON object with stable snake_case
 // keys: durations in seconds, times in RFC 3339 UTC (null when zero), lists
 // as arrays (never null), findings_by_rule sorted as by SortRuleCounts, and
-// every failure. Strings are written as they are; JSON escaping keeps them
+// every failure; tuning is null when the scan had no --exclude or
+// --exceptions. Strings are written as they are; JSON escaping keeps them
 // inert.
 func (s *Summary) WriteJSON(w io.Writer) error {
 	type window struct {
@@ -626,6 +672,20 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		Runs  int   `json:"runs"`
 		Bytes int64 `json:"bytes"`
 	}
+	type tuningCount struct {
+		Rule   string `json:"rule,omitempty"`
+		Query  string `json:"query"`
+		Reason string `json:"reason,omitempty"`
+		Origin string `json:"origin"`
+		Count  int64  `json:"count"`
+	}
+	type tuning struct {
+		Excluded         int64         `json:"excluded_records"`
+		Suppressed       int64         `json:"suppressed"`
+		Excludes         []tuningCount `json:"excludes"`
+		Exceptions       []tuningCount `json:"exceptions"`
+		SuppressedByRule []ruleCount   `json:"suppressed_by_rule"`
+	}
 	type summary struct {
 		Sources         []string    `json:"sources"`
 		Started         *string     `json:"started"`
@@ -640,6 +700,7 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		Records         records     `json:"records"`
 		Findings        int64       `json:"findings"`
 		FindingsByRule  []ruleCount `json:"findings_by_rule"`
+		Tuning          *tuning     `json:"tuning"`
 		NewTerms        []newTerms  `json:"new_terms_history"`
 		Output          string      `json:"output"`
 		Memory          memory      `json:"memory"`
@@ -708,6 +769,22 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 	SortRuleCounts(rcs)
 	for i, rc := range rcs {
 		out.FindingsByRule[i] = ruleCount(rc)
+	}
+	if t := s.Tuning; t != nil {
+		out.Tuning = &tuning{Excluded: t.Excluded, Suppressed: t.Suppressed,
+			Excludes: make([]tuningCount, len(t.Excludes)), Exceptions: make([]tuningCount, len(t.Exceptions)),
+			SuppressedByRule: make([]ruleCount, len(t.SuppressedByRule))}
+		for i, x := range t.Excludes {
+			out.Tuning.Excludes[i] = tuningCount(x)
+		}
+		for i, x := range t.Exceptions {
+			out.Tuning.Exceptions[i] = tuningCount(x)
+		}
+		sup := slices.Clone(t.SuppressedByRule)
+		SortRuleCounts(sup)
+		for i, rc := range sup {
+			out.Tuning.SuppressedByRule[i] = ruleCount(rc)
+		}
 	}
 	if secs := s.Duration.Seconds(); secs > 0 {
 		out.Throughput = throughput{

@@ -32,6 +32,10 @@ func sampleSummary(complete bool, failures int, notReached int64) *Summary {
 		Records: RecordStats{Read: 40_000, Evaluated: 39_000, OutsideWindow: 900, Malformed: 100,
 			MalformedBy: map[string]int64{"userIdentity.type is an object": 7, "eventSource holds an object in an array\x1b[2J": 2}},
 		Output: "out.parquet",
+		Tuning: &TuningStats{Excluded: 4, Suppressed: 3,
+			Excludes:         []TuningCount{{Query: "user.name: ci", Origin: "--exclude", Count: 4}},
+			Exceptions:       []TuningCount{{Rule: "*", Query: "source.ip: 10.0.0.0/8", Reason: "VPN\x1b[2J", Origin: "exc.yaml:2", Count: 3}},
+			SuppressedByRule: []RuleCount{{RuleID: "r-a", RuleName: "name of r-a", Count: 3}}},
 	}
 	for i := range failures {
 		s.Failures = append(s.Failures, ObjectFailure{
@@ -266,11 +270,33 @@ func TestSummaryJSON(t *testing.T) {
 			Skipped  []struct{ URI, Reason string } `json:"skipped_objects"`
 		} `json:"coverage"`
 		Warnings []string `json:"warnings"`
+		Tuning   struct {
+			Excluded   int64 `json:"excluded_records"`
+			Suppressed int64 `json:"suppressed"`
+			Excludes   []struct {
+				Query, Origin string
+				Count         int64
+			} `json:"excludes"`
+			Exceptions []struct {
+				Rule, Query, Reason, Origin string
+				Count                       int64
+			} `json:"exceptions"`
+			SuppressedByRule []struct {
+				RuleID   string `json:"rule_id"`
+				RuleName string `json:"rule_name"`
+				Count    int64  `json:"count"`
+			} `json:"suppressed_by_rule"`
+		} `json:"tuning"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(buf.Bytes()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&got); err != nil {
 		t.Fatalf("%v in:\n%s", err, buf.String())
+	}
+	if tu := got.Tuning; tu.Excluded != 4 || tu.Suppressed != 3 || len(tu.Excludes) != 1 || tu.Excludes[0].Count != 4 ||
+		len(tu.Exceptions) != 1 || tu.Exceptions[0].Origin != "exc.yaml:2" || tu.Exceptions[0].Reason != "VPN\x1b[2J" ||
+		len(tu.SuppressedByRule) != 1 || tu.SuppressedByRule[0].Count != 3 {
+		t.Errorf("tuning = %+v", tu)
 	}
 	if got.Complete == nil || *got.Complete {
 		t.Errorf("complete = %v, want false", got.Complete)

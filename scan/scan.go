@@ -39,6 +39,12 @@ type Config struct {
 	Sources []reader.Source
 	Filter  reader.Filter // Since/Until also filter records on eventTime
 	Rules   *rule.Set
+	// Tuning drops known-benign activity: records its exclusions match,
+	// before any rule sees them (counted as evaluated), and a rule's match
+	// on a record one of that rule's exceptions matches — for aggregate
+	// rules (new_terms, threshold, sequences) before the record feeds the
+	// aggregate. nil (or empty): nothing is dropped.
+	Tuning *rule.Tuning
 
 	Concurrency int // objects fetched at once (network-bound); default 64
 	Workers     int // decode and match goroutines (CPU-bound); default GOMAXPROCS
@@ -133,7 +139,15 @@ type result struct {
 	bytesOut int64
 	records  report.RecordStats
 	span     report.TimeWindow // first and last eventTime read; zero when none
+	tuned    []tuneHit         // what Config.Tuning dropped
 	err      error
+}
+
+// tuneHit is one record an exclusion dropped (rule nil) or one match an
+// exception dropped: indexes into Tuning.Excludes and Tuning.Exceptions.
+type tuneHit struct {
+	index int
+	rule  *rule.Rule
 }
 
 // Run scans every source and writes findings to sink. It returns the summary
@@ -157,6 +171,11 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 	sum.Window.Since, sum.Window.Until = cfg.Filter.Since, cfg.Filter.Until
 	for _, s := range cfg.Sources {
 		sum.Sources = append(sum.Sources, s.String())
+	}
+	if cfg.Tuning.Empty() {
+		cfg.Tuning = nil
+	} else {
+		sum.Tuning = newTuningStats(cfg.Tuning)
 	}
 	if cfg.Rules != nil {
 		sum.Rules.Loaded = len(cfg.Rules.All())
@@ -249,6 +268,7 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 
 	// The writer: the only goroutine that touches sum and sink.
 	var byRule report.RuleCounter
+	var suppressed report.RuleCounter
 	agg := cfg.Aggregator
 	if agg == nil {
 		agg = rule.NewAggregator(cfg.AggOptions(cfg.Filter.Since))
@@ -260,6 +280,9 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 		for r := range results {
 			if err := commit(sum, &byRule, sink, r); err != nil {
 				return err
+			}
+			if len(r.tuned) > 0 {
+				countTuned(sum.Tuning, &suppressed, r.tuned)
 			}
 			for i := 0; !sinkAggregates && i < len(r.events); i++ {
 				if err := agg.Add(&r.events[i]); err != nil {
@@ -294,6 +317,9 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 	err := g.Wait()
 	sum.Duration = time.Since(start)
 	sum.FindingsByRule = byRule.Counts()
+	if sum.Tuning != nil {
+		sum.Tuning.SuppressedByRule = suppressed.Counts()
+	}
 	sum.Objects.Listed = listed.Load()
 	// Interrupted: ctx (the signals) ended a scan that had not finished;
 	// a scan that finished, or failed on its own, is not.
@@ -576,7 +602,25 @@ func (w *worker) record(r *result, raw []byte, keys []int32, index int64) {
 	if w.rules == nil {
 		w.rules = w.cfg.Rules.Local() // the worker's own candidate cache: no lock per record
 	}
+	tune := w.cfg.Tuning
+	if tune != nil {
+		if i := tune.Excluded(rec); i >= 0 {
+			r.tuned = append(r.tuned, tuneHit{index: i})
+			return
+		}
+	}
 	w.match = w.rules.MatchRecord(rec, w.match[:0])
+	if tune != nil && len(w.match) > 0 {
+		kept := w.match[:0]
+		for _, ru := range w.match {
+			if i := tune.Excepted(ru, rec); i >= 0 {
+				r.tuned = append(r.tuned, tuneHit{index: i, rule: ru})
+				continue
+			}
+			kept = append(kept, ru)
+		}
+		w.match = kept
+	}
 	for _, ru := range w.match {
 		if ru.Aggregate() {
 			w.cur.obj, w.cur.t, w.cur.index = r.obj, t, index

@@ -86,7 +86,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newScanCmd(stdout, stderr), newRulesCmd(stdout, stderr), newVersionCmd(stdout))
+	root.AddCommand(newScanCmd(stdout, stderr), newRulesCmd(stdout, stderr), newExplainCmd(stdout, stderr), newVersionCmd(stdout))
 	return root
 }
 
@@ -282,6 +282,8 @@ type scanFlags struct {
 	maxRecord            int
 	maxObject            int64
 	quiet                bool
+	excludes             []string         // --exclude KQL
+	exceptions           string           // --exceptions FILE
 	history              string           // --history WINDOW|PATH for new_terms rules
 	memory, workDir      string           // --memory SIZE, --work-dir DIR
 	rel                  reliabilityFlags // --retries, --checkpoint, --resume, --force, --errors
@@ -325,6 +327,8 @@ func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.Int64Var(&sf.maxObject, "max-object-bytes", 2<<30, "largest decompressed object accepted (gzip bombs)")
 	f.BoolVar(&sf.failOnFindings, "fail-on-findings", false, "exit 1 when there are findings")
 	f.BoolVarP(&sf.quiet, "quiet", "q", false, "print no summary on stderr")
+	f.StringArrayVar(&sf.excludes, "exclude", nil, "KQL over the ECS view: drop matching records before any rule sees them, repeatable")
+	f.StringVar(&sf.exceptions, "exceptions", "", "YAML file of exceptions: a list of {rule: ID|*, query: KQL, reason: text}; a match of that rule on a record the query matches is dropped")
 	f.StringVar(&sf.history, "history", "", "new_terms history: a window before --since (30d) or a path/s3:// URI read as history only")
 	f.StringVar(&sf.memory, "memory", "256MiB", "memory budget of the whole process (512MiB, 2GiB); aggregate rules' state beyond its share spills to --work-dir")
 	f.StringVar(&sf.workDir, "work-dir", "", "where state that does not fit in --memory spills, in a folder of its own removed at the end (default: the OS temporary directory)")
@@ -386,6 +390,10 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	if err != nil {
 		return err
 	}
+	tuning, err := loadTuning(sf.excludes, sf.exceptions, set, stderr)
+	if err != nil {
+		return err
+	}
 
 	var sources, opened []reader.Source
 	for _, a := range args {
@@ -401,7 +409,7 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 		sources = append(sources, src)
 	}
 
-	ck, err := sf.rel.openCheckpoint(sf, args, set, format, &since, &until, stderr)
+	ck, err := sf.rel.openCheckpoint(sf, args, set, tuning, format, &since, &until, stderr)
 	if err != nil {
 		return err
 	}
@@ -428,6 +436,7 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 		Sources:     sources,
 		Filter:      reader.Filter{Since: since, Until: until, Accounts: sf.accounts, Regions: sf.regions},
 		Rules:       set,
+		Tuning:      tuning,
 		Concurrency: sf.concurrency,
 		Workers:     sf.workers,
 		Raw:         sf.raw,

@@ -16,6 +16,8 @@ import (
 type Matcher struct {
 	root   cond
 	fields []ecs.Field
+	q      *EventQuery // what Compile was given, for Explain
+	catF   string      // the field the category compares with; "" for any
 }
 
 // Match reports whether d satisfies the query.
@@ -42,7 +44,7 @@ func (m *Matcher) Constraint(field string) (kql.Constraint, bool) { return m.roo
 // negation of the positive test, they do the same.
 func Compile(q *EventQuery, categoryField string) (*Matcher, error) {
 	c := &compiler{seen: map[string]bool{}}
-	m := &Matcher{}
+	m := &Matcher{q: q}
 	root, err := c.cond(q.Cond)
 	if err != nil {
 		return nil, err
@@ -53,6 +55,7 @@ func Compile(q *EventQuery, categoryField string) (*Matcher, error) {
 		}
 		cat := &cmpCond{op: "==", l: c.field(categoryField), r: litVal{vs: []ecs.Value{{Kind: ecs.KindString, S: q.Category}}}}
 		root = andCond{cat, root}
+		m.catF = categoryField
 	}
 	m.root, m.fields = root, c.fields
 	return m, nil

@@ -43,7 +43,7 @@ func Compile(n Node) (*Matcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Matcher{root: root, fields: c.fields}, nil
+	return &Matcher{root: root, fields: c.fields, ast: n}, nil
 }
 
 type compiler struct {

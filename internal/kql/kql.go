@@ -43,6 +43,7 @@ type Doc interface {
 type Matcher struct {
 	root   expr
 	fields []ecs.Field
+	ast    Node // what Compile was given, for Explain
 }
 
 // Match reports whether d satisfies the query.

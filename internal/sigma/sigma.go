@@ -243,10 +243,12 @@ func mapGet(n *yaml.Node, key string) *yaml.Node {
 // Detection is a compiled detection: a matcher over raw records. It is
 // immutable and safe for concurrent use.
 type Detection struct {
-	root  node
-	conds []string
-	exprs []Expr
-	uses  []FieldUse
+	root     node
+	searches map[string]node // by name, for Explain
+	names    []string        // the searches in file order
+	conds    []string
+	exprs    []Expr
+	uses     []FieldUse
 }
 
 // Uses returns every field condition of the detection, for lint.
@@ -338,7 +340,7 @@ func compileDetection(det *yaml.Node, opts Options) (*Detection, []FieldUse, err
 	if len(conds) == 0 {
 		return nil, nil, &Error{Line: det.Line, Col: det.Column, Msg: "detection has no condition"}
 	}
-	d := &Detection{}
+	d := &Detection{searches: searches, names: names}
 	var roots []node
 	for _, c := range conds {
 		if c.Kind != yaml.ScalarNode {
