@@ -154,7 +154,8 @@ func (s *S3) followRegion(err error) bool {
 func (s *S3) String() string { return "s3://" + s.bucket + "/" + s.prefix }
 
 // List lists the objects under the prefix that f admits; see S3.
-// A missing bucket yields an error wrapping ErrNoSuchBucket.
+// A missing bucket yields an error wrapping ErrNoSuchBucket; refused
+// credentials and an unreachable endpoint a *ListError.
 func (s *S3) List(ctx context.Context, f Filter, fn func(Object) error) error {
 	l := &lister{s: s, ctx: ctx, w: newWindow(f), fn: fn}
 	p := s.prefix
@@ -287,6 +288,9 @@ func (l *lister) list(p string, delim bool, obj func(Object) error, cp func(stri
 		if err != nil {
 			if isNoSuchBucket(err) {
 				return fmt.Errorf("s3 list s3://%s: %w", l.s.bucket, ErrNoSuchBucket)
+			}
+			if le := l.s.listError(p, err); le != nil {
+				return le
 			}
 			return fmt.Errorf("s3 list %s: %w", p, RedactError(err))
 		}

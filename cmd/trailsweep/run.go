@@ -472,6 +472,12 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	// others: each is written if it can be, the summary is printed in any
 	// case, and the exit code is 3.
 	interrupted := errors.Is(scanErr, scan.ErrInterrupted)
+	sum.Interrupted = interrupted
+	// A source that cannot be listed at all (no such bucket, refused
+	// credentials, an endpoint that cannot be reached) is a configuration
+	// error: one line says so, without an empty summary before it.
+	setup := scanErr != nil && !interrupted && isSetupErr(scanErr)
+	quietSummary := setup && sum.Objects.Listed == 0
 	var writeErrs []error
 	if scanErr != nil && !interrupted || interrupted && ck != nil {
 		_ = w.Abort()
@@ -484,7 +490,9 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	sum.Memory = report.MemoryStats{Budget: memory, PeakRSS: peakRSS()}
 	nothing := fillCoverage(ctx, sum, sf, set, covs, scanErr == nil)
 	for _, w := range sum.Warnings {
-		fmt.Fprintf(stderr, "trailsweep: warning: %s\n", report.Clean(w))
+		if !quietSummary {
+			fmt.Fprintf(stderr, "trailsweep: warning: %s\n", report.Clean(w))
+		}
 	}
 	if sf.summary != "" {
 		if err := writeSummary(sf.summary, sum); err != nil {
@@ -496,15 +504,18 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 			writeErrs = append(writeErrs, err)
 		}
 	}
-	if !sf.quiet || len(writeErrs) > 0 {
+	if (!sf.quiet || len(writeErrs) > 0) && !quietSummary {
 		fmt.Fprintln(stderr)
 		_ = sum.WriteText(stderr)
 	}
 	switch {
-	case scanErr != nil && !interrupted:
-		if errors.Is(scanErr, reader.ErrNoSuchBucket) || errors.Is(scanErr, reader.ErrNoCredentials) {
-			return &exitError{code: exitUsage, err: scanErr}
+	case setup:
+		var le *reader.ListError
+		if errors.As(scanErr, &le) {
+			scanErr = le // it names the bucket and prefix itself
 		}
+		return &exitError{code: exitUsage, err: errors.Join(append([]error{scanErr}, writeErrs...)...)}
+	case scanErr != nil && !interrupted:
 		return &exitError{code: exitIncomplete, err: errors.Join(append([]error{scanErr}, writeErrs...)...)}
 	case len(writeErrs) > 0:
 		return &exitError{code: exitIncomplete, err: errors.Join(writeErrs...)}
@@ -518,6 +529,17 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 		return &exitError{code: exitFindings}
 	}
 	return nil
+}
+
+// isSetupErr reports whether err says a source cannot be read at all for a
+// reason the user must fix: exit 2, like a bad flag.
+func isSetupErr(err error) bool {
+	for _, s := range []error{reader.ErrNoSuchBucket, reader.ErrNoCredentials, reader.ErrAccessRefused, reader.ErrUnreachable} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // revocable reports whether --out path is written under a temporary name
