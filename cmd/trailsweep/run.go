@@ -71,9 +71,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	// Anything cobra itself reports (unknown flag, bad value, missing
 	// argument) is a usage error.
-	fmt.Fprintf(stderr, "trailsweep: %s\n", report.Clean(reader.Redact(err.Error())))
+	fmt.Fprintf(stderr, "trailsweep: %s\n", cleanLines(reader.Redact(err.Error())))
 	fmt.Fprintln(stderr, "Run 'trailsweep --help' for usage.")
 	return exitUsage
+}
+
+// cleanLines is report.Clean line by line: the newlines of a message of
+// several lines (cobra's "Did you mean this?") stay newlines and its tabs
+// become two spaces.
+func cleanLines(msg string) string {
+	lines := strings.Split(strings.TrimRight(msg, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = report.Clean(strings.ReplaceAll(l, "\t", "  "))
+	}
+	return strings.Join(lines, "\n")
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
@@ -82,7 +93,9 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		Short:         "Run detection rules over AWS CloudTrail logs in S3 or on disk",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       buildVersion(),
 	}
+	root.SetVersionTemplate("trailsweep {{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.CompletionOptions.DisableDefaultCmd = true
@@ -591,7 +604,7 @@ func writeSummary(path string, sum *report.Summary) error {
 	if err := sum.WriteJSON(&b); err != nil {
 		return err
 	}
-	if err := atomicfile.Write(path, b.Bytes(), 0o644); err != nil {
+	if err := atomicfile.Write(path, b.Bytes(), 0o666); err != nil {
 		return fmt.Errorf("--summary: %w", err)
 	}
 	return nil

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestOutputModes: findings, --summary and --errors files are created as
+// os.Create creates files, 0666 less the umask (before: findings 0600,
+// the others 0644 whatever the umask).
+func TestOutputModes(t *testing.T) {
+	old := syscall.Umask(0o027)
+	t.Cleanup(func() { syscall.Umask(old) })
+	dir := t.TempDir()
+	logs := sampleDir(t)
+	for _, ext := range []string{".jsonl", ".csv", ".parquet"} {
+		out, sum, errs := filepath.Join(dir, "f"+ext), filepath.Join(dir, "s"+ext+".json"), filepath.Join(dir, "e"+ext+".jsonl")
+		if code, _, stderr := cli(t, "scan", logs, "--out", out, "--summary", sum, "--errors", errs, "-q"); code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		for _, f := range []string{out, sum, errs} {
+			if fi, err := os.Stat(f); err != nil || fi.Mode().Perm() != 0o640 {
+				t.Errorf("%s: mode %v (%v), want 0640 under umask 027", filepath.Base(f), fi.Mode(), err)
+			}
+		}
+	}
+}
+
+// TestVersionFlag: trailsweep --version prints what trailsweep version
+// prints (before: unknown flag, exit 2).
+func TestVersionFlag(t *testing.T) {
+	code, flag, stderr := cli(t, "--version")
+	_, cmd, _ := cli(t, "version")
+	if code != 0 || flag != cmd || !strings.HasPrefix(flag, "trailsweep ") || stderr != "" {
+		t.Errorf("--version: exit %d, stdout %q (version: %q), stderr %q", code, flag, cmd, stderr)
+	}
+}
+
+// TestDidYouMean: a mistyped command's suggestion is printed on lines of
+// its own (before: one line with literal \n and \t).
+func TestDidYouMean(t *testing.T) {
+	code, stdout, stderr := cli(t, "scna")
+	want := "trailsweep: unknown command \"scna\" for \"trailsweep\"\n\nDid you mean this?\n  scan\nRun 'trailsweep --help' for usage.\n"
+	if code != 2 || stdout != "" || stderr != want {
+		t.Errorf("exit %d, stdout %q, stderr %q, want %q", code, stdout, stderr, want)
+	}
+}
