@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -345,6 +346,12 @@ func (s *S3) Open(ctx context.Context, o Object) (io.ReadCloser, error) {
 	if err != nil {
 		if isNoSuchBucket(err) {
 			return nil, fmt.Errorf("s3 get %s: %w", o.Key, ErrNoSuchBucket)
+		}
+		// A GET is one attempt (getAttempts): the SDK's "exceeded maximum
+		// number of attempts, 1" would contradict Retry's count.
+		var me *retry.MaxAttemptsError
+		if errors.As(err, &me) {
+			err = me.Err
 		}
 		return nil, fmt.Errorf("s3 get %s: %w", o.Key, RedactError(err))
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/trailsweep/trailsweep/internal/s3test"
 )
 
 // TestOutputModes: findings, --summary and --errors files are created as
@@ -46,5 +48,31 @@ func TestDidYouMean(t *testing.T) {
 	want := "trailsweep: unknown command \"scna\" for \"trailsweep\"\n\nDid you mean this?\n  scan\nRun 'trailsweep --help' for usage.\n"
 	if code != 2 || stdout != "" || stderr != want {
 		t.Errorf("exit %d, stdout %q, stderr %q, want %q", code, stdout, stderr, want)
+	}
+}
+
+// TestAttemptsOnce: an S3 object that fails every attempt says how many
+// attempts it took once, on stderr and in --errors (before, the SDK's
+// "exceeded maximum number of attempts, 1" of each single GET came before
+// trailsweep's "(after 3 attempts)").
+func TestAttemptsOnce(t *testing.T) {
+	fastRetries(t)
+	tree := manyTree(2, 5)
+	srv := serveTree(t, "retried", tree)
+	proxy := srv.Proxy(t, &s3test.Stall{Match: "/" + tree.Files[0].Key, Times: -1})
+	errs := filepath.Join(t.TempDir(), "errors.jsonl")
+	code, _, stderr := cli(t, "scan", "s3://retried", "--errors", errs, "--endpoint-url", proxy.Endpoint, "--s3-path-style",
+		"--region", srv.Region, "--s3-timeout", "200ms", "--retries", "3")
+	if code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", code, stderr)
+	}
+	lines := readErrors(t, errs)
+	if len(lines) != 1 {
+		t.Fatalf("%d error lines, want 1: %v", len(lines), lines)
+	}
+	for _, s := range []string{stderr, lines[0]["reason"]} {
+		if n := strings.Count(s, "attempts"); n != 1 || !strings.Contains(s, "(after 3 attempts)") {
+			t.Errorf("%d mentions of attempts, want one \"(after 3 attempts)\":\n%s", n, s)
+		}
 	}
 }
