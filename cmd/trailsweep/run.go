@@ -322,10 +322,10 @@ func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&sf.until, "until", "", "event-time window end (exclusive; a bare date includes that whole day)")
 	f.StringSliceVar(&sf.accounts, "accounts", nil, "only these account ids (comma list), applied to the key path before any GET")
 	f.StringSliceVar(&sf.regions, "regions", nil, "only these regions (comma list), applied to the key path before any GET")
-	f.StringVar(&sf.out, "out", "", "findings file; format from the extension .parquet .csv .jsonl; '-' = JSONL to stdout (default: a table on stdout)")
+	f.StringVar(&sf.out, "out", "", "findings file; format from the extension .parquet .csv .jsonl; '-' = stdout, JSONL unless --format (default: a table on stdout)")
 	f.StringVar(&sf.format, "format", "", "parquet|csv|jsonl, overrides the extension")
 	f.BoolVar(&sf.raw, "raw", false, "also write each matching record's raw JSON")
-	f.StringVar(&sf.summary, "summary", "", "also write the summary as JSON to this file")
+	f.StringVar(&sf.summary, "summary", "", "also write the summary as JSON to this file; '-' = stdout (the findings table then goes to stderr)")
 	f.StringVar(&sf.s3.Profile, "profile", "", "AWS profile, as the AWS CLI means it")
 	f.StringVar(&sf.s3.Region, "region", "", "AWS region for S3 requests")
 	f.StringVar(&sf.s3.Endpoint, "endpoint-url", "", "S3 endpoint URL (S3-compatible stores)")
@@ -372,6 +372,9 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	}
 	if err := sf.rel.validate(); err != nil {
 		return err
+	}
+	if sf.summary == report.Stdout && sf.out == report.Stdout {
+		return usageErr("--summary - and --out - both want stdout: give one of them a file")
 	}
 	if err := checkPaths(sf); err != nil {
 		return err
@@ -422,10 +425,20 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 
 	var w report.Writer
 	switch {
+	case sf.out == "" && sf.summary == report.Stdout:
+		w = report.NewTable(stderr) // stdout holds the summary's JSON alone
 	case sf.out == "":
 		w = report.NewTable(stdout)
-	case sf.out == "-":
-		w = report.NewJSONL(stdout, report.Options{Raw: sf.raw})
+	case sf.out == report.Stdout:
+		opts := report.Options{Raw: sf.raw}
+		switch format {
+		case report.CSV:
+			w = report.NewCSV(stdout, opts)
+		case report.Parquet:
+			w = report.NewParquet(stdout, opts)
+		default:
+			w = report.NewJSONL(stdout, opts)
+		}
 	default:
 		w, err = report.Create(sf.out, format, report.Options{Raw: sf.raw})
 		if err != nil {
@@ -507,7 +520,11 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 			fmt.Fprintf(stderr, "trailsweep: warning: %s\n", report.Clean(w))
 		}
 	}
-	if sf.summary != "" {
+	if sf.summary == report.Stdout {
+		if err := sum.WriteJSON(stdout); err != nil {
+			writeErrs = append(writeErrs, fmt.Errorf("--summary: %w", err))
+		}
+	} else if sf.summary != "" {
 		if err := writeSummary(sf.summary, sum); err != nil {
 			writeErrs = append(writeErrs, err)
 		}

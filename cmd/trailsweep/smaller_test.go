@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/csv"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,5 +76,33 @@ func TestAttemptsOnce(t *testing.T) {
 		if n := strings.Count(s, "attempts"); n != 1 || !strings.Contains(s, "(after 3 attempts)") {
 			t.Errorf("%d mentions of attempts, want one \"(after 3 attempts)\":\n%s", n, s)
 		}
+	}
+}
+
+// TestStdoutFormats: --out - honours --format (before: JSONL whatever
+// --format said); --summary - writes the summary's JSON alone to stdout,
+// the findings table going to stderr; --summary - with --out - exits 2.
+func TestStdoutFormats(t *testing.T) {
+	logs := sampleDir(t)
+	code, stdout, stderr := cli(t, "scan", logs, "--out", "-", "--format", "csv", "-q")
+	if code != 0 || !strings.HasPrefix(stdout, "rule_id,rule_name,") {
+		t.Errorf("--out - --format csv: exit %d, stdout %.80q\n%s", code, stdout, stderr)
+	}
+	if recs, err := csv.NewReader(strings.NewReader(stdout)).ReadAll(); err != nil || len(recs) < 2 {
+		t.Errorf("--out - --format csv: %d records, %v", len(recs), err)
+	}
+
+	code, stdout, stderr = cli(t, "scan", logs, "--summary", "-", "-q")
+	var sum map[string]any
+	if err := json.Unmarshal([]byte(stdout), &sum); code != 0 || err != nil || sum["findings"].(float64) == 0 {
+		t.Errorf("--summary -: exit %d, stdout is not the summary (%v):\n%s", code, err, stdout)
+	}
+	if !strings.Contains(stderr, "AWS Lambda Event Source Mapping Creation") {
+		t.Errorf("--summary -: the findings table is not on stderr:\n%s", stderr)
+	}
+
+	code, stdout, stderr = cli(t, "scan", logs, "--summary", "-", "--out", "-")
+	if code != 2 || stdout != "" || !strings.Contains(stderr, "both want stdout") {
+		t.Errorf("--summary - --out -: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
