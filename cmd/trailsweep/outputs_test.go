@@ -155,7 +155,7 @@ func TestNotReached(t *testing.T) {
 	defer func() { wrapSource = nil }()
 	sumPath := filepath.Join(t.TempDir(), "s.json")
 	var so, se bytes.Buffer
-	code := run(ctx, []string{"scan", logs, "-q", "--workers", "1", "--concurrency", "1", "--out", filepath.Join(t.TempDir(), "f.jsonl"), "--summary", sumPath}, &so, &se)
+	code := run(ctx, []string{"scan", logs, "-q", "--workers", "1", "--concurrency", "1", "--out", filepath.Join(t.TempDir(), "f.jsonl"), "--summary", sumPath}, strings.NewReader(""), &so, &se)
 	if code != 3 {
 		t.Fatalf("exit %d, want 3\n%s", code, se.String())
 	}

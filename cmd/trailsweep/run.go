@@ -54,9 +54,10 @@ func usageErr(format string, a ...any) error {
 }
 
 // run is the whole CLI: it parses args, runs the command and maps the outcome
-// to an exit code. Tests call it in-process.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRoot(stdout, stderr)
+// to an exit code. Tests call it in-process. stdin is read by a scan of the
+// source "-".
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRoot(stdin, stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -87,7 +88,7 @@ func cleanLines(msg string) string {
 	return strings.Join(lines, "\n")
 }
 
-func newRoot(stdout, stderr io.Writer) *cobra.Command {
+func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "trailsweep",
 		Short:         "Run detection rules over AWS CloudTrail logs in S3 or on disk",
@@ -99,7 +100,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newScanCmd(stdout, stderr), newRulesCmd(stdout, stderr), newVersionCmd(stdout))
+	root.AddCommand(newScanCmd(stdin, stdout, stderr), newRulesCmd(stdout, stderr), newVersionCmd(stdout))
+	addHelp(root)
 	return root
 }
 
@@ -300,7 +302,7 @@ type scanFlags struct {
 	rel                  reliabilityFlags // --retries, --checkpoint, --resume, --force, --errors
 }
 
-func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
+func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	var sf scanFlags
 	cmd := &cobra.Command{
 		Use:   "scan [flags] SOURCE...",
@@ -312,7 +314,7 @@ func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runScan(cmd.Context(), &sf, args, stdout, stderr)
+			return runScan(cmd.Context(), &sf, args, stdin, stdout, stderr)
 		},
 	}
 	f := cmd.Flags()
@@ -345,7 +347,7 @@ func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
 	return cmd
 }
 
-func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr io.Writer) error {
+func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	now := time.Now()
 	since, err := parseTime(sf.since, now, false)
 	if err != nil {
@@ -404,9 +406,15 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	}
 
 	var sources, opened []reader.Source
+	stdins := 0
 	for _, a := range args {
-		src, err := reader.Open(ctx, a, sf.s3)
-		if err != nil {
+		var src reader.Source
+		if a == "-" {
+			if stdins++; stdins > 1 {
+				return usageErr("source - (stdin) is given twice")
+			}
+			src = reader.NewStream("-", stdin)
+		} else if src, err = reader.Open(ctx, a, sf.s3); err != nil {
 			return &exitError{code: exitUsage, err: fmt.Errorf("source %s: %w", a, err)}
 		}
 		opened = append(opened, src)

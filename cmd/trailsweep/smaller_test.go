@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -104,5 +108,53 @@ func TestStdoutFormats(t *testing.T) {
 	code, stdout, stderr = cli(t, "scan", logs, "--summary", "-", "--out", "-")
 	if code != 2 || stdout != "" || !strings.Contains(stderr, "both want stdout") {
 		t.Errorf("--summary - --out -: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// TestHelp: every command's --help gives an example and the exit codes
+// (before: neither).
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"scan", "--help"}, {"rules", "--help"}, {"rules", "lint", "--help"}, {"version", "--help"}} {
+		code, stdout, stderr := cli(t, args...)
+		if code != 0 || stderr != "" {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+		for _, want := range []string{"Examples:\n  trailsweep ", "Exit codes:\n  0  ", "\n  2  "} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("%v: no %q in\n%s", args, want, stdout)
+			}
+		}
+	}
+}
+
+// TestStdinSource: "-" as a source reads one log object (gzip or not) from
+// stdin (before: "-" was a local path that does not exist, exit 2).
+func TestStdinSource(t *testing.T) {
+	dir := sampleDir(t)
+	var file string
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if strings.HasSuffix(p, "20261121T2215Z_aB3cD4eF5gH6iJ7k.json.gz") {
+			file = p
+		}
+		return err
+	})
+	body, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want, _ := cli(t, "scan", file, "--out", "-", "-q")
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"scan", "-", "--out", "-"}, bytes.NewReader(body), &out, &errb)
+	if code != 0 || out.Len() == 0 {
+		t.Fatalf("exit %d, %d bytes of findings\n%s", code, out.Len(), errb.String())
+	}
+	// The same findings as the file's, but for where they came from.
+	etag := regexp.MustCompile(`"object_etag":"[^"]*",`)
+	got := strings.ReplaceAll(etag.ReplaceAllString(out.String(), ""), `"source_uri":"-"`, `"source_uri":"`+file+`"`)
+	if want = etag.ReplaceAllString(want, ""); got != want {
+		t.Errorf("findings from stdin:\n%s\nwant:\n%s", got, want)
+	}
+	if !strings.Contains(errb.String(), "1 listed = 1 scanned") {
+		t.Errorf("summary:\n%s", errb.String())
 	}
 }
