@@ -158,3 +158,16 @@ func TestStdinSource(t *testing.T) {
 		t.Errorf("summary:\n%s", errb.String())
 	}
 }
+
+// TestRulesTwice: the same rules reached twice (a folder given twice, a
+// file and its folder) load once (before: "duplicate rule id X: f and f",
+// exit 2).
+func TestRulesTwice(t *testing.T) {
+	dir := filepath.Join("..", "..", "internal", "rule", "builtin")
+	abs, _ := filepath.Abs(dir)
+	_, want, _ := cli(t, "rules", "--rules", dir, "--json")
+	code, got, stderr := cli(t, "rules", "--rules", dir, "--rules", abs, "--rules", filepath.Join(dir, "cloudtrail_logging_impaired.toml"), "--json")
+	if code != 0 || got != want || stderr != "" {
+		t.Errorf("exit %d, stderr %q; rules differ: %v", code, stderr, got != want)
+	}
+}
