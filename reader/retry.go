@@ -127,10 +127,7 @@ func (b *retryBody) reopen(cause error) error {
 	for {
 		if cause != nil {
 			if !Retryable(cause) || b.attempt >= b.r.opts.Attempts {
-				if b.attempt > 1 {
-					return fmt.Errorf("%w (after %d attempts)", cause, b.attempt)
-				}
-				return cause
+				return afterAttempts(cause, b.attempt)
 			}
 			b.r.retries.Add(1)
 			if err := sleep(b.ctx, b.r.backoff(b.attempt)); err != nil {
@@ -173,9 +170,7 @@ func (b *retryBody) Read(p []byte) (int, error) {
 		}
 		if errors.Is(err, ErrChecksum) {
 			// Reading on cannot repair bytes already delivered: see WriteTo.
-			if b.attempt > 1 {
-				err = fmt.Errorf("%w (after %d attempts)", err, b.attempt)
-			}
+			err = afterAttempts(err, b.attempt)
 			b.rc.Close()
 			b.rc = errReader{err}
 			return n, err
@@ -254,6 +249,27 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	}
+}
+
+// attemptsError is a final error after more than one attempt; its message
+// says how many, once.
+type attemptsError struct {
+	err error
+	n   int
+}
+
+func (e *attemptsError) Error() string { return fmt.Sprintf("%v (after %d attempts)", e.err, e.n) }
+func (e *attemptsError) Unwrap() error { return e.err }
+
+// afterAttempts returns err saying it came after n attempts, when n > 1
+// and err does not already say so (a final error read again, or met again
+// by a later retry, keeps the count it was given).
+func afterAttempts(err error, n int) error {
+	var ae *attemptsError
+	if n <= 1 || errors.As(err, &ae) {
+		return err
+	}
+	return &attemptsError{err: err, n: n}
 }
 
 type eofReader struct{}

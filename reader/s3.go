@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -154,7 +155,8 @@ func (s *S3) followRegion(err error) bool {
 func (s *S3) String() string { return "s3://" + s.bucket + "/" + s.prefix }
 
 // List lists the objects under the prefix that f admits; see S3.
-// A missing bucket yields an error wrapping ErrNoSuchBucket.
+// A missing bucket yields an error wrapping ErrNoSuchBucket; refused
+// credentials and an unreachable endpoint a *ListError.
 func (s *S3) List(ctx context.Context, f Filter, fn func(Object) error) error {
 	l := &lister{s: s, ctx: ctx, w: newWindow(f), fn: fn}
 	p := s.prefix
@@ -288,6 +290,9 @@ func (l *lister) list(p string, delim bool, obj func(Object) error, cp func(stri
 			if isNoSuchBucket(err) {
 				return fmt.Errorf("s3 list s3://%s: %w", l.s.bucket, ErrNoSuchBucket)
 			}
+			if le := l.s.listError(p, err); le != nil {
+				return le
+			}
 			return fmt.Errorf("s3 list %s: %w", p, RedactError(err))
 		}
 		for _, o := range page.Contents {
@@ -341,6 +346,12 @@ func (s *S3) Open(ctx context.Context, o Object) (io.ReadCloser, error) {
 	if err != nil {
 		if isNoSuchBucket(err) {
 			return nil, fmt.Errorf("s3 get %s: %w", o.Key, ErrNoSuchBucket)
+		}
+		// A GET is one attempt (getAttempts): the SDK's "exceeded maximum
+		// number of attempts, 1" would contradict Retry's count.
+		var me *retry.MaxAttemptsError
+		if errors.As(err, &me) {
+			err = me.Err
 		}
 		return nil, fmt.Errorf("s3 get %s: %w", o.Key, RedactError(err))
 	}

@@ -35,8 +35,8 @@ func newEncoder(w io.Writer, format Format, opts Options) (encoder, error) {
 // For a regular file (or a symbolic link to one, written through), it first
 // takes the lock ".<name>.lock" beside it (lockfile.ErrLocked when another
 // run holds it) and removes the temporary files a killed run left; the rows
-// go to a temporary file in the same directory, mode 0600 (findings are
-// sensitive), that Close flushes, fsyncs and renames onto path
+// go to a temporary file in the same directory, mode 0666 less the umask
+// (as os.Create makes files; the summary and --errors get the same), that Close flushes, fsyncs and renames onto path
 // (atomicfile), and Abort removes. Close and Abort release the lock. Path
 // "-" writes to os.Stdout, and a path that exists and is not a regular file
 // (/dev/stdout, a FIFO) is opened and written directly: Close flushes it,
@@ -75,7 +75,7 @@ func Create(path string, format Format, opts Options) (Writer, error) {
 		return nil, fmt.Errorf("output %s: %w", path, err)
 	}
 	_ = atomicfile.RemoveStale(target)
-	tmp, err := atomicfile.Create(path, 0o600)
+	tmp, err := atomicfile.Create(path, 0o666)
 	if err != nil {
 		lock.Release()
 		return nil, fmt.Errorf("create output %s: %w", path, err)

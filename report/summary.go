@@ -18,7 +18,11 @@ type Summary struct {
 	Sources  []string
 	Started  time.Time
 	Duration time.Duration
-	Complete bool // false when the scan was interrupted
+	Complete bool // false when the scan did not read everything it listed
+	// Interrupted: a signal (SIGINT, SIGTERM) ended the scan before it
+	// finished; an incomplete scan that is not interrupted stopped on an
+	// error (a listing, a write).
+	Interrupted bool
 
 	Window  TimeWindow
 	Rules   RuleStats
@@ -351,7 +355,10 @@ func (s *Summary) WriteText(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
 
-	const incomplete = "INCOMPLETE: the scan was interrupted; findings and counts cover only part of the input.\n"
+	incomplete := "INCOMPLETE: the scan stopped on an error; findings and counts cover only part of the input.\n"
+	if s.Interrupted {
+		incomplete = "INCOMPLETE: the scan was interrupted; findings and counts cover only part of the input.\n"
+	}
 	if !s.Complete {
 		p("%s", incomplete)
 	}
@@ -691,6 +698,7 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		Started         *string     `json:"started"`
 		DurationSeconds float64     `json:"duration_seconds"`
 		Complete        bool        `json:"complete"`
+		Interrupted     bool        `json:"interrupted"`
 		Window          window      `json:"window"`
 		Rules           rules       `json:"rules"`
 		Objects         objects     `json:"objects"`
@@ -718,6 +726,7 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		Started:         jsonTime(s.Started),
 		DurationSeconds: s.Duration.Seconds(),
 		Complete:        s.Complete,
+		Interrupted:     s.Interrupted,
 		Window:          window{jsonTime(s.Window.Since), jsonTime(s.Window.Until)},
 		Rules: rules{s.Rules.Loaded, s.Rules.Runnable, s.Rules.Unsupported, s.Rules.Silent, nonNil(s.Rules.SilentIDs),
 			s.Rules.CannotFire, nonNil(s.Rules.CannotFireIDs), nonNil(s.Rules.LoadErrors)},

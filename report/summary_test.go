@@ -203,6 +203,7 @@ func TestSummaryJSON(t *testing.T) {
 		Started         string   `json:"started"`
 		DurationSeconds float64  `json:"duration_seconds"`
 		Complete        *bool    `json:"complete"`
+		Interrupted     *bool    `json:"interrupted"`
 		Window          struct {
 			Since *string `json:"since"`
 			Until *string `json:"until"`

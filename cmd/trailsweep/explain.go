@@ -17,7 +17,6 @@ import (
 	"github.com/trailsweep/trailsweep/internal/ecs"
 	"github.com/trailsweep/trailsweep/internal/rule"
 	"github.com/trailsweep/trailsweep/reader"
-	"github.com/trailsweep/trailsweep/report"
 )
 
 // explainFlags are the explain command's settings.
@@ -254,12 +253,3 @@ func jsonString(s string) []byte {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
-// cleanLines is report.Clean of each line of s: log values and rule text
-// are untrusted, the line breaks are ours.
-func cleanLines(s string) string {
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = report.Clean(l)
-	}
-	return strings.Join(lines, "\n")
-}

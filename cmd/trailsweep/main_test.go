@@ -27,7 +27,7 @@ import (
 func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), args, &out, &errb)
+	code = run(context.Background(), args, strings.NewReader(""), &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -639,7 +639,7 @@ func TestInterrupted(t *testing.T) {
 	cancel()
 	out := filepath.Join(t.TempDir(), "f.jsonl")
 	var so, se bytes.Buffer
-	code := run(ctx, []string{"scan", sampleDir(t), "--out", out}, &so, &se)
+	code := run(ctx, []string{"scan", sampleDir(t), "--out", out}, strings.NewReader(""), &so, &se)
 	if code != 3 {
 		t.Errorf("exit %d, want 3\n%s", code, se.String())
 	}

@@ -152,7 +152,7 @@ func writeErrors(path string, sum *report.Summary) error {
 			return err
 		}
 	}
-	if err := atomicfile.Write(path, b.Bytes(), 0o644); err != nil {
+	if err := atomicfile.Write(path, b.Bytes(), 0o666); err != nil {
 		return fmt.Errorf("--errors: %w", err)
 	}
 	return nil

@@ -54,9 +54,10 @@ func usageErr(format string, a ...any) error {
 }
 
 // run is the whole CLI: it parses args, runs the command and maps the outcome
-// to an exit code. Tests call it in-process.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRoot(stdout, stderr)
+// to an exit code. Tests call it in-process. stdin is read by a scan of the
+// source "-".
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRoot(stdin, stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -71,22 +72,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	// Anything cobra itself reports (unknown flag, bad value, missing
 	// argument) is a usage error.
-	fmt.Fprintf(stderr, "trailsweep: %s\n", report.Clean(reader.Redact(err.Error())))
+	fmt.Fprintf(stderr, "trailsweep: %s\n", cleanLines(strings.TrimRight(reader.Redact(err.Error()), "\n")))
 	fmt.Fprintln(stderr, "Run 'trailsweep --help' for usage.")
 	return exitUsage
 }
 
-func newRoot(stdout, stderr io.Writer) *cobra.Command {
+// cleanLines is report.Clean line by line: the newlines of a message of
+// several lines (cobra's "Did you mean this?") stay newlines and its tabs
+// become two spaces.
+func cleanLines(msg string) string {
+	lines := strings.Split(msg, "\n")
+	for i, l := range lines {
+		lines[i] = report.Clean(strings.ReplaceAll(l, "\t", "  "))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "trailsweep",
 		Short:         "Run detection rules over AWS CloudTrail logs in S3 or on disk",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       buildVersion(),
 	}
+	root.SetVersionTemplate("trailsweep {{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newScanCmd(stdout, stderr), newRulesCmd(stdout, stderr), newExplainCmd(stdout, stderr), newVersionCmd(stdout))
+	root.AddCommand(newScanCmd(stdin, stdout, stderr), newRulesCmd(stdout, stderr), newExplainCmd(stdout, stderr), newVersionCmd(stdout))
+	addHelp(root)
 	return root
 }
 
@@ -289,7 +304,7 @@ type scanFlags struct {
 	rel                  reliabilityFlags // --retries, --checkpoint, --resume, --force, --errors
 }
 
-func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
+func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	var sf scanFlags
 	cmd := &cobra.Command{
 		Use:   "scan [flags] SOURCE...",
@@ -301,7 +316,7 @@ func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runScan(cmd.Context(), &sf, args, stdout, stderr)
+			return runScan(cmd.Context(), &sf, args, stdin, stdout, stderr)
 		},
 	}
 	f := cmd.Flags()
@@ -311,10 +326,10 @@ func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&sf.until, "until", "", "event-time window end (exclusive; a bare date includes that whole day)")
 	f.StringSliceVar(&sf.accounts, "accounts", nil, "only these account ids (comma list), applied to the key path before any GET")
 	f.StringSliceVar(&sf.regions, "regions", nil, "only these regions (comma list), applied to the key path before any GET")
-	f.StringVar(&sf.out, "out", "", "findings file; format from the extension .parquet .csv .jsonl; '-' = JSONL to stdout (default: a table on stdout)")
+	f.StringVar(&sf.out, "out", "", "findings file; format from the extension .parquet .csv .jsonl; '-' = stdout, JSONL unless --format (default: a table on stdout)")
 	f.StringVar(&sf.format, "format", "", "parquet|csv|jsonl, overrides the extension")
 	f.BoolVar(&sf.raw, "raw", false, "also write each matching record's raw JSON")
-	f.StringVar(&sf.summary, "summary", "", "also write the summary as JSON to this file")
+	f.StringVar(&sf.summary, "summary", "", "also write the summary as JSON to this file; '-' = stdout (the findings table then goes to stderr)")
 	f.StringVar(&sf.s3.Profile, "profile", "", "AWS profile, as the AWS CLI means it")
 	f.StringVar(&sf.s3.Region, "region", "", "AWS region for S3 requests")
 	f.StringVar(&sf.s3.Endpoint, "endpoint-url", "", "S3 endpoint URL (S3-compatible stores)")
@@ -336,7 +351,7 @@ func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
 	return cmd
 }
 
-func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr io.Writer) error {
+func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	now := time.Now()
 	since, err := parseTime(sf.since, now, false)
 	if err != nil {
@@ -363,6 +378,9 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	}
 	if err := sf.rel.validate(); err != nil {
 		return err
+	}
+	if sf.summary == report.Stdout && sf.out == report.Stdout {
+		return usageErr("--summary - and --out - both want stdout: give one of them a file")
 	}
 	if err := checkPaths(sf); err != nil {
 		return err
@@ -396,9 +414,15 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	}
 
 	var sources, opened []reader.Source
+	stdins := 0
 	for _, a := range args {
-		src, err := reader.Open(ctx, a, sf.s3)
-		if err != nil {
+		var src reader.Source
+		if a == "-" {
+			if stdins++; stdins > 1 {
+				return usageErr("source - (stdin) is given twice")
+			}
+			src = reader.NewStream("-", stdin)
+		} else if src, err = reader.Open(ctx, a, sf.s3); err != nil {
 			return &exitError{code: exitUsage, err: fmt.Errorf("source %s: %w", a, err)}
 		}
 		opened = append(opened, src)
@@ -416,15 +440,25 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	defer ck.Close()
 
 	var w report.Writer
+	names := make([]string, len(sources))
+	for i, src := range sources {
+		names[i] = src.String()
+	}
 	switch {
+	case sf.out == "" && sf.summary == report.Stdout:
+		w = report.NewTable(stderr, names...) // stdout holds the summary's JSON alone
 	case sf.out == "":
-		names := make([]string, len(sources))
-		for i, src := range sources {
-			names[i] = src.String()
-		}
 		w = report.NewTable(stdout, names...)
-	case sf.out == "-":
-		w = report.NewJSONL(stdout, report.Options{Raw: sf.raw})
+	case sf.out == report.Stdout:
+		opts := report.Options{Raw: sf.raw}
+		switch format {
+		case report.CSV:
+			w = report.NewCSV(stdout, opts)
+		case report.Parquet:
+			w = report.NewParquet(stdout, opts)
+		default:
+			w = report.NewJSONL(stdout, opts)
+		}
 	default:
 		w, err = report.Create(sf.out, format, report.Options{Raw: sf.raw})
 		if err != nil {
@@ -490,6 +524,12 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	// others: each is written if it can be, the summary is printed in any
 	// case, and the exit code is 3.
 	interrupted := errors.Is(scanErr, scan.ErrInterrupted)
+	sum.Interrupted = interrupted
+	// A source that cannot be listed at all (no such bucket, refused
+	// credentials, an endpoint that cannot be reached) is a configuration
+	// error: one line says so, without an empty summary before it.
+	setup := scanErr != nil && !interrupted && isSetupErr(scanErr)
+	quietSummary := setup && sum.Objects.Listed == 0
 	var writeErrs []error
 	if scanErr != nil && !interrupted || interrupted && ck != nil {
 		_ = w.Abort()
@@ -505,9 +545,15 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 	sum.Memory = report.MemoryStats{Budget: memory, PeakRSS: peakRSS()}
 	nothing := fillCoverage(ctx, sum, sf, set, covs, scanErr == nil)
 	for _, w := range sum.Warnings {
-		fmt.Fprintf(stderr, "trailsweep: warning: %s\n", report.Clean(w))
+		if !quietSummary {
+			fmt.Fprintf(stderr, "trailsweep: warning: %s\n", report.Clean(w))
+		}
 	}
-	if sf.summary != "" {
+	if sf.summary == report.Stdout {
+		if err := sum.WriteJSON(stdout); err != nil {
+			writeErrs = append(writeErrs, fmt.Errorf("--summary: %w", err))
+		}
+	} else if sf.summary != "" {
 		if err := writeSummary(sf.summary, sum); err != nil {
 			writeErrs = append(writeErrs, err)
 		}
@@ -517,15 +563,18 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 			writeErrs = append(writeErrs, err)
 		}
 	}
-	if !sf.quiet || len(writeErrs) > 0 {
+	if (!sf.quiet || len(writeErrs) > 0) && !quietSummary {
 		fmt.Fprintln(stderr)
 		_ = sum.WriteText(stderr)
 	}
 	switch {
-	case scanErr != nil && !interrupted:
-		if errors.Is(scanErr, reader.ErrNoSuchBucket) || errors.Is(scanErr, reader.ErrNoCredentials) {
-			return &exitError{code: exitUsage, err: scanErr}
+	case setup:
+		var le *reader.ListError
+		if errors.As(scanErr, &le) {
+			scanErr = le // it names the bucket and prefix itself
 		}
+		return &exitError{code: exitUsage, err: errors.Join(append([]error{scanErr}, writeErrs...)...)}
+	case scanErr != nil && !interrupted:
 		return &exitError{code: exitIncomplete, err: errors.Join(append([]error{scanErr}, writeErrs...)...)}
 	case len(writeErrs) > 0:
 		return &exitError{code: exitIncomplete, err: errors.Join(writeErrs...)}
@@ -539,6 +588,17 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdout, stderr i
 		return &exitError{code: exitFindings}
 	}
 	return nil
+}
+
+// isSetupErr reports whether err says a source cannot be read at all for a
+// reason the user must fix: exit 2, like a bad flag.
+func isSetupErr(err error) bool {
+	for _, s := range []error{reader.ErrNoSuchBucket, reader.ErrNoCredentials, reader.ErrAccessRefused, reader.ErrUnreachable} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // revocable reports whether --out path is written under a temporary name
@@ -590,7 +650,7 @@ func writeSummary(path string, sum *report.Summary) error {
 	if err := sum.WriteJSON(&b); err != nil {
 		return err
 	}
-	if err := atomicfile.Write(path, b.Bytes(), 0o644); err != nil {
+	if err := atomicfile.Write(path, b.Bytes(), 0o666); err != nil {
 		return fmt.Errorf("--summary: %w", err)
 	}
 	return nil

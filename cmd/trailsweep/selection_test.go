@@ -22,13 +22,13 @@ func TestSelectionFlags(t *testing.T) {
 	}
 	for _, args := range bad {
 		var out, errb bytes.Buffer
-		if code := run(context.Background(), append([]string{"rules"}, args...), &out, &errb); code != 2 {
+		if code := run(context.Background(), append([]string{"rules"}, args...), strings.NewReader(""), &out, &errb); code != 2 {
 			t.Errorf("rules %v: exit %d, want 2 (stderr %q)", args, code, errb.String())
 		}
 	}
 	count := func(args ...string) int {
 		var out, errb bytes.Buffer
-		if code := run(context.Background(), append([]string{"rules", "--json"}, args...), &out, &errb); code != 0 {
+		if code := run(context.Background(), append([]string{"rules", "--json"}, args...), strings.NewReader(""), &out, &errb); code != 0 {
 			t.Fatalf("rules %v: exit %d: %s", args, code, errb.String())
 		}
 		var infos []map[string]any

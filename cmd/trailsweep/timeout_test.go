@@ -79,6 +79,6 @@ func TestS3Timeouts(t *testing.T) {
 // runCtx runs the CLI in-process under ctx.
 func runCtx(ctx context.Context, args ...string) (code int, stderr string) {
 	var out, errb bytes.Buffer
-	code = run(ctx, args, &out, &errb)
+	code = run(ctx, args, strings.NewReader(""), &out, &errb)
 	return code, errb.String()
 }

@@ -11,8 +11,10 @@ package atomicfile
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -25,7 +27,8 @@ type File struct {
 }
 
 // Create opens a temporary file for path, in path's directory, with mode
-// perm. When path is a symbolic link, the file it points to is the one
+// perm less the process's umask, as os.OpenFile creates files (0o666
+// gives what os.Create would; 0o600 keeps a file private). When path is a symbolic link, the file it points to is the one
 // replaced on Commit: the link is written through, not replaced.
 func Create(path string, perm os.FileMode) (*File, error) {
 	path, err := Resolve(path)
@@ -36,16 +39,25 @@ func Create(path string, perm os.FileMode) (*File, error) {
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, TempPrefix(base)+"*")
+	f, err := createTemp(dir, TempPrefix(base), perm)
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return nil, fmt.Errorf("create %s: %w", path, err)
-	}
 	return &File{File: f, path: path}, nil
+}
+
+// createTemp is os.CreateTemp with a mode: the kernel applies the umask to
+// perm (os.CreateTemp always asks for 0600).
+func createTemp(dir, prefix string, perm os.FileMode) (*os.File, error) {
+	for range 1000 {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		return f, err
+	}
+	return nil, errors.New("no unused temporary name")
 }
 
 // Resolve follows path while it is a symbolic link, whether or not its
@@ -112,7 +124,7 @@ func (f *File) Abort() error {
 	return err
 }
 
-// Write writes data to path atomically with mode perm.
+// Write writes data to path atomically with mode perm less the umask.
 func Write(path string, data []byte, perm os.FileMode) error {
 	f, err := Create(path, perm)
 	if err != nil {

@@ -44,7 +44,8 @@ func (e *LoadError) Unwrap() error { return e.Err }
 // *.yaml files, in lexical order. A named file is loaded as Sigma when its
 // name ends in .yml or .yaml, as Elastic TOML otherwise.
 //
-// Every file that loads is returned, runnable or not; every file that does
+// A file reached by several paths (a folder given twice, a file and its
+// folder, a link) is loaded once. Every file that loads is returned, runnable or not; every file that does
 // not is reported as a *LoadError and the others still load. Whether any
 // error is fatal is the caller's decision.
 func Load(paths []string) ([]*Rule, []*LoadError) { return LoadWith(paths, Options{}) }
@@ -55,7 +56,16 @@ func LoadWith(paths []string, opts Options) ([]*Rule, []*LoadError) {
 		rules []*Rule
 		errs  []*LoadError
 	)
+	loaded := map[string]bool{} // each file once, however many paths reach it
 	loadFile := func(path string) {
+		if real, err := filepath.EvalSymlinks(path); err == nil {
+			if real, err = filepath.Abs(real); err == nil {
+				if loaded[real] {
+					return
+				}
+				loaded[real] = true
+			}
+		}
 		data, err := os.ReadFile(path)
 		if err != nil {
 			errs = append(errs, &LoadError{Path: path, Msg: err.Error(), Err: err})
