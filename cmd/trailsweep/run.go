@@ -31,6 +31,7 @@ const (
 	exitUsage      = 2 // usage or configuration error
 	exitIncomplete = 3 // the scan finished but some objects could not be read, or it was interrupted
 	exitNothing    = 4 // a source listed no object to read under the filters: nothing was hunted there
+	exitIntegrity  = 5 // verify: a log or digest is modified, deleted, moved, missing or unverifiable, or a chain has a gap
 )
 
 // version is set with -ldflags "-X main.version=…"; otherwise it comes from
@@ -64,7 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
-		if ee.err != nil && ee.code != exitFindings {
+		if ee.err != nil && ee.code != exitFindings && ee.code != exitIntegrity {
 			fmt.Fprintf(stderr, "trailsweep: %s\n", report.Clean(reader.Redact(ee.err.Error())))
 		}
 		return ee.code
@@ -86,7 +87,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newScanCmd(stdout, stderr), newRulesCmd(stdout, stderr), newVersionCmd(stdout))
+	root.AddCommand(newScanCmd(stdout, stderr), newRulesCmd(stdout, stderr), newVerifyCmd(stdout, stderr), newVersionCmd(stdout))
 	return root
 }
 
