@@ -459,6 +459,9 @@ func load(ctx context.Context, d *digest, keys Keys, sigs map[string]SignatureRe
 	}
 	d.d = dg
 	d.chain = Chain(dg.Object)
+	if p := filepath.FromSlash(dg.Object); d.base != "" && strings.HasSuffix(d.obj.URI, string(filepath.Separator)+p) {
+		d.base = strings.TrimSuffix(d.obj.URI, p) // the folder standing for the bucket may be below the source
+	}
 	if ms, ok := d.src.(MetadataSource); ok {
 		md, err := ms.Metadata(ctx, d.obj)
 		if err != nil {
