@@ -54,16 +54,3 @@ func (m *Manifest) Marshal() ([]byte, error) {
 	b, err := json.MarshalIndent(m, "", "  ")
 	return append(b, '\n'), err
 }
-
-// signature returns the record for a digest's key.
-func (m *Manifest) signature(key string) (SignatureRecord, bool) {
-	if m == nil {
-		return SignatureRecord{}, false
-	}
-	for _, s := range m.Signatures {
-		if s.Key == key {
-			return s, true
-		}
-	}
-	return SignatureRecord{}, false
-}
