@@ -394,3 +394,26 @@ type checksumError struct{ err error }
 func (e checksumError) Error() string        { return e.err.Error() }
 func (e checksumError) Unwrap() error        { return e.err }
 func (e checksumError) Is(target error) bool { return target == ErrChecksum }
+
+// Metadata returns the object's user metadata (x-amz-meta-*), names
+// lowercased without the prefix: where CloudTrail puts a digest's
+// signature. A missing object yields an error ErrorKind calls not_found.
+func (s *S3) Metadata(ctx context.Context, o Object) (map[string]string, error) {
+	bucket := o.Bucket
+	if bucket == "" {
+		bucket = s.bucket
+	}
+	in := &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(o.Key)}
+	out, err := s.client.Load().HeadObject(ctx, in)
+	if err != nil && s.followRegion(err) {
+		out, err = s.client.Load().HeadObject(ctx, in)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("s3 head %s: %w", o.Key, RedactError(err))
+	}
+	md := make(map[string]string, len(out.Metadata))
+	for k, v := range out.Metadata {
+		md[strings.ToLower(k)] = v
+	}
+	return md, nil
+}

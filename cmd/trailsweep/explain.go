@@ -252,4 +252,3 @@ func jsonString(s string) []byte {
 	_ = enc.Encode(s)
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
-

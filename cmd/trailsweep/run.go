@@ -31,6 +31,7 @@ const (
 	exitUsage      = 2 // usage or configuration error
 	exitIncomplete = 3 // the scan finished but some objects could not be read, or it was interrupted
 	exitNothing    = 4 // a source listed no object to read under the filters: nothing was hunted there
+	exitIntegrity  = 5 // verify: a log or digest is modified, deleted, moved, missing or unverifiable, or a chain has a gap
 )
 
 // version is set with -ldflags "-X main.version=…"; otherwise it comes from
@@ -65,7 +66,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
-		if ee.err != nil && ee.code != exitFindings {
+		if ee.err != nil && ee.code != exitFindings && ee.code != exitIntegrity {
 			fmt.Fprintf(stderr, "trailsweep: %s\n", report.Clean(reader.Redact(ee.err.Error())))
 		}
 		return ee.code
@@ -100,7 +101,8 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newScanCmd(stdin, stdout, stderr), newRulesCmd(stdout, stderr), newExplainCmd(stdout, stderr), newVersionCmd(stdout))
+	root.AddCommand(newScanCmd(stdin, stdout, stderr), newRulesCmd(stdout, stderr), newExplainCmd(stdout, stderr),
+		newVerifyCmd(stdout, stderr), newVersionCmd(stdout))
 	addHelp(root)
 	return root
 }

@@ -215,6 +215,18 @@ func (s *Server) Put(t testing.TB, bucket, key string, body []byte) {
 	}
 }
 
+// PutMeta stores an object with user metadata (sent as x-amz-meta-NAME)
+// or fails the test.
+func (s *Server) PutMeta(t testing.TB, bucket, key string, body []byte, meta map[string]string) {
+	t.Helper()
+	_, err := s.client.PutObject(context.Background(), &s3.PutObjectInput{
+		Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body), Metadata: meta,
+	})
+	if err != nil {
+		t.Fatalf("s3test: put s3://%s/%s: %v", bucket, key, err)
+	}
+}
+
 // Env points the AWS SDK's default chain at the server's credentials for
 // the rest of the test, for code that builds its own client (the CLI run
 // in-process): it sets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and

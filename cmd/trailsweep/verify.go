@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trailsweep/trailsweep/internal/atomicfile"
+	"github.com/trailsweep/trailsweep/reader"
+	"github.com/trailsweep/trailsweep/internal/verify"
+)
+
+// verifyFlags are the flags of verify.
+type verifyFlags struct {
+	since, until      string
+	accounts, regions []string
+	s3                reader.S3Options
+	publicKeys        string // --public-keys FILE
+	signatures        string // --signatures FILE
+	saveSignatures    string // --save-signatures FILE
+	concurrency       int
+}
+
+func newVerifyCmd(stdout, stderr io.Writer) *cobra.Command {
+	var vf verifyFlags
+	cmd := &cobra.Command{
+		Use:   "verify [flags] SOURCE...",
+		Short: "Verify log files against CloudTrail's signed digest chains, offline",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErr("verify needs at least one SOURCE: s3://bucket[/prefix] or a directory")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runVerify(cmd.Context(), &vf, args, stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&vf.since, "since", "", "window start: RFC 3339, YYYY-MM-DD, or an age (90d, 12h)")
+	f.StringVar(&vf.until, "until", "", "window end (exclusive; a bare date includes that whole day)")
+	f.StringSliceVar(&vf.accounts, "accounts", nil, "only these account ids (comma list)")
+	f.StringSliceVar(&vf.regions, "regions", nil, "only these regions (comma list)")
+	f.StringVar(&vf.publicKeys, "public-keys", "", "CloudTrail public keys: the JSON `aws cloudtrail list-public-keys` prints (required)")
+	f.StringVar(&vf.signatures, "signatures", "", "digest signatures saved by --save-signatures, for a local copy (which has no S3 metadata)")
+	f.StringVar(&vf.saveSignatures, "save-signatures", "", "write the digests' signatures (S3 metadata) and chain heads to this file, for a later offline verify of a copy")
+	f.StringVar(&vf.s3.Profile, "profile", "", "AWS profile, as the AWS CLI means it")
+	f.StringVar(&vf.s3.Region, "region", "", "AWS region for S3 requests")
+	f.StringVar(&vf.s3.Endpoint, "endpoint-url", "", "S3 endpoint URL (S3-compatible stores)")
+	f.BoolVar(&vf.s3.PathStyle, "s3-path-style", false, "use path-style S3 addressing")
+	f.BoolVar(&vf.s3.NoSign, "no-sign-request", false, "do not sign requests (public buckets)")
+	f.DurationVar(&vf.s3.Timeout, "s3-timeout", reader.DefaultS3Timeout, "S3 timeout for connecting, for the first byte and for each wait for body data")
+	f.IntVar(&vf.concurrency, "concurrency", 16, "objects read at once")
+	return cmd
+}
+
+func runVerify(ctx context.Context, vf *verifyFlags, args []string, stdout, stderr io.Writer) error {
+	now := time.Now()
+	since, err := parseTime(vf.since, now, false)
+	if err != nil {
+		return usageErr("--since: %w", err)
+	}
+	until, err := parseTime(vf.until, now, true)
+	if err != nil {
+		return usageErr("--until: %w", err)
+	}
+	if !since.IsZero() && !until.IsZero() && !since.Before(until) {
+		return usageErr("--since %s is not before --until %s", since.Format(time.RFC3339), until.Format(time.RFC3339))
+	}
+	if vf.concurrency < 1 {
+		return usageErr("--concurrency must be at least 1")
+	}
+	if vf.publicKeys == "" {
+		return usageErr("verify needs --public-keys FILE (aws cloudtrail list-public-keys --start-time … > FILE)")
+	}
+	b, err := os.ReadFile(vf.publicKeys)
+	if err != nil {
+		return usageErr("--public-keys: %w", err)
+	}
+	keys, err := verify.ParseKeys(b)
+	if err != nil {
+		return usageErr("--public-keys %s: %w", vf.publicKeys, err)
+	}
+	cfg := verify.Config{
+		Filter:      reader.Filter{Since: since, Until: until, Accounts: vf.accounts, Regions: vf.regions},
+		Keys:        keys,
+		Concurrency: vf.concurrency,
+	}
+	if vf.signatures != "" {
+		b, err := os.ReadFile(vf.signatures)
+		if err != nil {
+			return usageErr("--signatures: %w", err)
+		}
+		if cfg.Signatures, err = verify.ParseManifest(b); err != nil {
+			return usageErr("--signatures %s: %w", vf.signatures, err)
+		}
+	}
+	for _, a := range args {
+		src, err := reader.Open(ctx, a, vf.s3)
+		if err != nil {
+			return usageErr("source %s: %w", a, err)
+		}
+		cfg.Sources = append(cfg.Sources, src)
+	}
+	res, err := verify.Run(ctx, cfg)
+	if err != nil {
+		return &exitError{code: exitIncomplete, err: fmt.Errorf("verify: %w", err)}
+	}
+	if err := res.WriteText(stdout); err != nil {
+		return err
+	}
+	for _, e := range res.Errors {
+		fmt.Fprintf(stderr, "trailsweep: cannot read %s\n", e)
+	}
+	if vf.saveSignatures != "" {
+		m := res.Manifest
+		m.Source = fmt.Sprint(args)
+		m.Created = now.UTC().Format(time.RFC3339)
+		data, err := m.Marshal()
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.Write(vf.saveSignatures, data, 0o644); err != nil {
+			return usageErr("--save-signatures: %w", err)
+		}
+		if len(m.Signatures) == 0 {
+			fmt.Fprintln(stderr, "trailsweep: --save-signatures: no digest signature found (local sources have no S3 metadata)")
+		}
+	}
+	switch {
+	case !res.OK():
+		return &exitError{code: exitIntegrity, err: errors.New("not verified")}
+	case len(res.Errors) > 0:
+		return &exitError{code: exitIncomplete, err: fmt.Errorf("%d object(s) could not be read", len(res.Errors))}
+	}
+	return nil
+}

@@ -1,0 +1,526 @@
+// Package verify checks CloudTrail log files against CloudTrail's signed
+// digest files, offline: it walks every digest chain in a window and
+// reports each log file as verified, modified, deleted or unverified, each
+// digest as valid, moved, modified, missing or with an invalid signature,
+// and each gap in a chain.
+//
+// Data flows from reader to here; this package imports neither scan nor
+// report.
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/trailsweep/trailsweep/reader"
+)
+
+// Log statuses.
+const (
+	LogVerified   = "verified"
+	LogModified   = "modified"
+	LogDeleted    = "deleted"
+	LogUnverified = "unverified"
+)
+
+// Digest statuses.
+const (
+	DigestValid            = "valid"
+	DigestSignatureInvalid = "signature invalid"
+	DigestMoved            = "moved"
+	DigestModified         = "modified"
+	DigestMissing          = "missing"
+)
+
+// MetadataSource is a Source whose objects carry user metadata (S3): the
+// digest signature lives there. Names are lowercase, without x-amz-meta-.
+type MetadataSource interface {
+	Metadata(ctx context.Context, o reader.Object) (map[string]string, error)
+}
+
+var _ MetadataSource = (*reader.S3)(nil)
+
+// Config is one verification.
+type Config struct {
+	Sources []reader.Source
+	Filter  reader.Filter
+	Keys    Keys
+	// Signatures, when set, supplies the signatures of digests whose
+	// source has no metadata (a local copy), and the chain heads.
+	Signatures *Manifest
+	// Concurrency bounds the objects read at once; 0 = 16.
+	Concurrency int
+}
+
+// LogResult is the verdict on one log file.
+type LogResult struct {
+	URI    string
+	Status string
+	Detail string // why, for anything but verified
+	Digest string // the digest that references it, if any
+}
+
+// DigestResult is the verdict on one digest.
+type DigestResult struct {
+	URI    string
+	Chain  string
+	Status string
+	Detail string
+	Start  string // digestStartTime, as written
+	End    string // digestEndTime
+}
+
+// Gap is a break in a chain: no digest covers [From, To].
+type Gap struct {
+	Chain    string
+	From, To string
+}
+
+// Result is a whole verification.
+type Result struct {
+	Logs    []LogResult
+	Digests []DigestResult
+	Gaps    []Gap
+	// Errors are objects that could not be read (other than not found).
+	Errors []string
+	// Manifest holds what S3 metadata gave: the evidence to save.
+	Manifest Manifest
+}
+
+// OK reports whether everything verified: no flagged log or digest, no gap.
+func (r *Result) OK() bool {
+	for _, l := range r.Logs {
+		if l.Status != LogVerified {
+			return false
+		}
+	}
+	for _, d := range r.Digests {
+		if d.Status != DigestValid {
+			return false
+		}
+	}
+	return len(r.Gaps) == 0
+}
+
+// digest is one listed digest object during a run.
+type digest struct {
+	src    reader.Source
+	obj    reader.Object
+	base   string // local sources: the folder that stands for the bucket; "" for S3
+	d      *Digest
+	hash   string
+	chain  string
+	sig    *SignatureRecord // from metadata or the signatures file
+	sigErr error            // result of checking sig
+	status string
+	detail string
+	vouch  bool // its signature verified: its logFiles count
+}
+
+// Run verifies the objects of cfg.Sources that cfg.Filter admits.
+// It lists digests one day beyond the window's end, since a log delivered
+// late in the window is referenced by a digest delivered after it.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 16
+	}
+	sigs := map[string]SignatureRecord{}
+	if cfg.Signatures != nil {
+		for _, s := range cfg.Signatures.Signatures {
+			sigs[s.Key] = s
+		}
+	}
+	f := cfg.Filter
+	lastLogDay := time.Time{}
+	if !f.Until.IsZero() {
+		lastLogDay = f.Until.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+		f.Until = f.Until.Add(24 * time.Hour)
+	}
+	res := &Result{Manifest: Manifest{Version: 1}}
+	var digests []*digest
+	type listed struct {
+		src reader.Source
+		obj reader.Object
+	}
+	var logs []listed
+	for _, src := range cfg.Sources {
+		_, isMeta := src.(MetadataSource)
+		err := src.List(ctx, f, func(o reader.Object) error {
+			if o.Err != nil {
+				res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", o.URI, o.Err))
+				return nil
+			}
+			switch o.Skip {
+			case "":
+				if k, ok := reader.ParseKey(o.Key); ok && !lastLogDay.IsZero() && k.Day.After(lastLogDay) {
+					return nil // listed for its digests only
+				}
+				logs = append(logs, listed{src, o})
+			case reader.SkipDigest:
+				if strings.HasSuffix(o.Key, ".json.gz") {
+					d := &digest{src: src, obj: o}
+					if !isMeta {
+						d.base = strings.TrimSuffix(o.URI, filepath.FromSlash(o.Key))
+					}
+					digests = append(digests, d)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	// Read, hash and check each digest on its own.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cfg.Concurrency)
+	var mu sync.Mutex
+	for _, d := range digests {
+		g.Go(func() error {
+			err := load(gctx, d, cfg.Keys, sigs)
+			if err != nil && gctx.Err() == nil {
+				mu.Lock()
+				res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", d.obj.URI, err))
+				mu.Unlock()
+				return nil
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+
+	// Local digests that moved locate the logs from a digest that did not.
+	bases := map[reader.Source]string{}
+	for _, d := range digests {
+		if d.d != nil && d.base != "" && d.status != DigestMoved {
+			bases[d.src] = d.base
+		}
+	}
+	for _, d := range digests {
+		if d.d != nil && d.status == DigestMoved && d.base != "" {
+			if b, ok := bases[d.src]; ok {
+				d.base = b
+			}
+		}
+	}
+
+	// Walk each chain from its newest digest back.
+	byKey := map[string]*digest{}
+	chains := map[string][]*digest{}
+	for _, d := range digests {
+		if d.d == nil {
+			continue
+		}
+		byKey[d.d.Object] = d
+		chains[d.chain] = append(chains[d.chain], d)
+	}
+	var missing []DigestResult
+	for name, chain := range chains {
+		sort.Slice(chain, func(i, j int) bool { return chain[i].d.End().After(chain[j].d.End()) })
+		for i, s := range chain {
+			if s.d.PrevObject == nil || *s.d.PrevObject == "" {
+				if i+1 < len(chain) {
+					res.Gaps = append(res.Gaps, Gap{Chain: name, From: chain[i+1].d.EndTime, To: s.d.StartTime})
+				}
+				continue
+			}
+			if !s.vouch {
+				continue // an unauthenticated successor proves nothing about its predecessor
+			}
+			p, ok := byKey[*s.d.PrevObject]
+			if !ok {
+				prev := locate(s, deref(s.d.PrevBucket), *s.d.PrevObject)
+				if exists(ctx, s.src, prev) {
+					continue // outside the window
+				}
+				from := "?"
+				if i+1 < len(chain) {
+					from = chain[i+1].d.EndTime
+				}
+				missing = append(missing, DigestResult{URI: prev.URI, Chain: name, Status: DigestMissing,
+					Detail: "referenced as previous digest by " + s.d.Object, Start: from, End: s.d.StartTime})
+				continue
+			}
+			link(p, s, cfg.Keys)
+		}
+	}
+	for _, h := range headsOf(cfg.Signatures) {
+		if _, ok := byKey[h.Key]; ok || !inWindow(h.Key, f) {
+			continue
+		}
+		missing = append(missing, DigestResult{URI: h.Key, Chain: h.Chain, Status: DigestMissing,
+			Detail: "newest digest of its chain in the signatures file", End: h.EndTime})
+	}
+
+	// Check every log a vouching digest references.
+	type logState struct {
+		LogResult
+		src reader.Source
+		obj reader.Object
+		ref LogRef
+	}
+	refs := map[string]*logState{}
+	var order []*logState
+	for _, d := range digests {
+		if d.d == nil || !d.vouch {
+			continue
+		}
+		for _, r := range d.d.LogFiles {
+			o := locate(d, r.Bucket, r.Object)
+			if _, seen := refs[o.URI]; seen {
+				continue
+			}
+			ls := &logState{LogResult: LogResult{URI: o.URI, Digest: d.obj.URI}, src: d.src, obj: o, ref: r}
+			refs[o.URI] = ls
+			order = append(order, ls)
+		}
+	}
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(cfg.Concurrency)
+	for _, ls := range order {
+		g.Go(func() error {
+			h, err := hashObject(gctx, ls.src, ls.obj)
+			switch {
+			case err != nil && reader.ErrorKind(err) == "not_found":
+				ls.Status, ls.Detail = LogDeleted, "listed in a valid digest, object missing"
+			case err != nil:
+				if gctx.Err() != nil {
+					return gctx.Err()
+				}
+				ls.Status, ls.Detail = LogUnverified, "cannot read: "+err.Error()
+				mu.Lock()
+				res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", ls.URI, err))
+				mu.Unlock()
+			case !strings.EqualFold(h, ls.ref.HashValue):
+				ls.Status, ls.Detail = LogModified, fmt.Sprintf("sha256 %s, digest says %s", h, ls.ref.HashValue)
+			default:
+				ls.Status = LogVerified
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for _, ls := range order {
+		res.Logs = append(res.Logs, ls.LogResult)
+	}
+	for _, l := range logs {
+		if _, ok := refs[filepath.Clean(l.obj.URI)]; ok {
+			continue
+		}
+		if _, ok := refs[l.obj.URI]; ok {
+			continue
+		}
+		res.Logs = append(res.Logs, LogResult{URI: l.obj.URI, Status: LogUnverified, Detail: "no valid digest references it"})
+	}
+
+	for _, d := range digests {
+		dr := DigestResult{URI: d.obj.URI, Chain: d.chain, Status: d.status, Detail: d.detail}
+		if d.d != nil {
+			dr.Start, dr.End = d.d.StartTime, d.d.EndTime
+		}
+		res.Digests = append(res.Digests, dr)
+	}
+	res.Digests = append(res.Digests, missing...)
+	res.sort()
+	for _, d := range digests {
+		if d.d != nil && d.sig != nil && d.base == "" {
+			res.Manifest.Signatures = append(res.Manifest.Signatures, *d.sig)
+		}
+	}
+	for name, chain := range chains {
+		if h := chain[0]; h.base == "" {
+			res.Manifest.Heads = append(res.Manifest.Heads, Head{Chain: name, Bucket: h.d.Bucket, Key: h.d.Object, EndTime: h.d.EndTime})
+		}
+	}
+	return res, nil
+}
+
+func (r *Result) sort() {
+	sort.Slice(r.Logs, func(i, j int) bool { return r.Logs[i].URI < r.Logs[j].URI })
+	sort.Slice(r.Digests, func(i, j int) bool { return r.Digests[i].URI < r.Digests[j].URI })
+	sort.Slice(r.Gaps, func(i, j int) bool {
+		if r.Gaps[i].Chain != r.Gaps[j].Chain {
+			return r.Gaps[i].Chain < r.Gaps[j].Chain
+		}
+		return r.Gaps[i].From < r.Gaps[j].From
+	})
+	sort.Strings(r.Errors)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func headsOf(m *Manifest) []Head {
+	if m == nil {
+		return nil
+	}
+	return m.Heads
+}
+
+// inWindow reports whether a key's delivery day is one the filter lists.
+func inWindow(key string, f reader.Filter) bool {
+	k, ok := reader.ParseKey(key)
+	if !ok {
+		return false
+	}
+	if len(f.Accounts) > 0 && !contains(f.Accounts, k.Account) || len(f.Regions) > 0 && !contains(f.Regions, k.Region) {
+		return false
+	}
+	day := 24 * time.Hour
+	if !f.Since.IsZero() && k.Day.Before(f.Since.UTC().Truncate(day).Add(-day)) {
+		return false
+	}
+	return f.Until.IsZero() || !k.Day.After(f.Until.UTC().Truncate(day).Add(day))
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// locate returns the object at bucket/key as seen from digest d's source:
+// in S3 the key itself; in a local copy, the same key below the folder
+// that stands for the bucket.
+func locate(d *digest, bucket, key string) reader.Object {
+	if d.base == "" {
+		if bucket == "" {
+			bucket = d.obj.Bucket
+		}
+		return reader.Object{URI: "s3://" + bucket + "/" + key, Bucket: bucket, Key: key}
+	}
+	p := filepath.Clean(d.base + string(filepath.Separator) + filepath.FromSlash(key))
+	return reader.Object{URI: p, Key: key}
+}
+
+// exists reports whether o can be opened (false only when it is not found).
+func exists(ctx context.Context, src reader.Source, o reader.Object) bool {
+	rc, err := src.Open(ctx, o)
+	if err != nil {
+		return reader.ErrorKind(err) != "not_found"
+	}
+	rc.Close()
+	return true
+}
+
+func hashObject(ctx context.Context, src reader.Source, o reader.Object) (string, error) {
+	rc, err := src.Open(ctx, o)
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	return HashStream(rc)
+}
+
+// load reads, hashes and parses one digest, finds its signature (S3
+// metadata, else the signatures file) and checks it.
+func load(ctx context.Context, d *digest, keys Keys, sigs map[string]SignatureRecord) error {
+	rc, err := d.src.Open(ctx, d.obj)
+	if err != nil {
+		return err
+	}
+	raw, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		return err
+	}
+	d.chain = Chain(d.obj.Key)
+	body, err := Gunzip(raw)
+	if err != nil {
+		d.status, d.detail = DigestModified, "not gzip: "+err.Error()
+		return nil
+	}
+	d.hash = Hash(body)
+	dg, err := ParseDigest(body)
+	if err != nil {
+		d.status, d.detail = DigestModified, err.Error()
+		return nil
+	}
+	d.d = dg
+	d.chain = Chain(dg.Object)
+	if p := filepath.FromSlash(dg.Object); d.base != "" && strings.HasSuffix(d.obj.URI, string(filepath.Separator)+p) {
+		d.base = strings.TrimSuffix(d.obj.URI, p) // the folder standing for the bucket may be below the source
+	}
+	if ms, ok := d.src.(MetadataSource); ok {
+		md, err := ms.Metadata(ctx, d.obj)
+		if err != nil {
+			return err
+		}
+		if s := md["signature"]; s != "" {
+			d.sig = &SignatureRecord{Bucket: d.obj.Bucket, Key: d.obj.Key, Signature: s,
+				Algorithm: md["signature-algorithm"], Fingerprint: dg.Fingerprint}
+		}
+	} else if s, ok := sigs[dg.Object]; ok {
+		d.sig = &s
+	}
+	if d.sig == nil {
+		d.sigErr = ErrNoSignature
+	} else {
+		d.sigErr = keys.Verify(dg.Fingerprint, dg.End(), d.sig.Algorithm, dg.StringToSign(d.hash), d.sig.Signature)
+	}
+	d.judge()
+	return nil
+}
+
+// judge sets the status from the signature check and the location.
+func (d *digest) judge() {
+	d.vouch = d.sigErr == nil
+	switch {
+	case d.sigErr != nil:
+		d.status, d.detail = DigestSignatureInvalid, d.sigErr.Error()
+	case !d.inPlace():
+		d.status, d.detail = DigestMoved, "digest says s3://"+d.d.Bucket+"/"+d.d.Object
+	default:
+		d.status, d.detail = DigestValid, ""
+	}
+}
+
+// inPlace reports whether the digest is where its fields say it was
+// delivered. A local copy has no bucket: its path must end in the key.
+func (d *digest) inPlace() bool {
+	if d.base == "" {
+		return d.obj.Bucket == d.d.Bucket && d.obj.Key == d.d.Object
+	}
+	return d.obj.Key == d.d.Object || strings.HasSuffix(d.obj.Key, "/"+d.d.Object)
+}
+
+// link checks predecessor p against its authenticated successor s, whose
+// previousDigestHashValue and previousDigestSignature commit to p.
+func link(p, s *digest, keys Keys) {
+	switch {
+	case s.d.PrevHash != nil && !strings.EqualFold(*s.d.PrevHash, p.hash):
+		p.vouch = false
+		p.status, p.detail = DigestModified, fmt.Sprintf("sha256 %s, next digest says %s", p.hash, *s.d.PrevHash)
+	case s.d.PrevSignature == nil:
+	case p.sig == nil || errors.Is(p.sigErr, ErrNoSignature):
+		// Only the newest digest needs its own signature: the chain gives the rest.
+		p.sig = &SignatureRecord{Bucket: p.d.Bucket, Key: p.d.Object, Signature: *s.d.PrevSignature,
+			Algorithm: p.d.Algorithm, Fingerprint: p.d.Fingerprint}
+		p.sigErr = keys.Verify(p.d.Fingerprint, p.d.End(), p.d.Algorithm, p.d.StringToSign(p.hash), p.sig.Signature)
+		p.judge()
+	case !strings.EqualFold(p.sig.Signature, *s.d.PrevSignature):
+		p.vouch = false
+		p.status, p.detail = DigestSignatureInvalid, "signature differs from the next digest's previousDigestSignature"
+	}
+}
