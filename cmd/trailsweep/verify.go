@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailsweep/trailsweep/internal/atomicfile"
-	"github.com/trailsweep/trailsweep/reader"
 	"github.com/trailsweep/trailsweep/internal/verify"
+	"github.com/trailsweep/trailsweep/reader"
 )
 
 // verifyFlags are the flags of verify.
