@@ -23,7 +23,7 @@ func (l listing) List(_ context.Context, _ reader.Filter, fn func(reader.Object)
 	return nil
 }
 func (listing) Open(context.Context, reader.Object) (io.ReadCloser, error) { panic("opened") }
-func (listing) String() string                                            { return "listing" }
+func (listing) String() string                                             { return "listing" }
 
 // genListing is an organization trail's listing as gen lays it out: 12
 // accounts, 3 regions, 10 days, 2 files a unit, and
