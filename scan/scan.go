@@ -339,7 +339,7 @@ func commit(sum *report.Summary, byRule *report.RuleCounter, sink Sink, r result
 	switch {
 	case r.obj.Skip != "":
 		sum.Objects.Skipped[r.obj.Skip]++
-		if len(sum.Coverage.Skipped) < report.MaxSkippedListed {
+		if len(sum.Coverage.Skipped) < report.MaxSkippedListed && r.obj.Skip != reader.SkipOtherShard {
 			sum.Coverage.Skipped = append(sum.Coverage.Skipped, report.SkippedObject{URI: r.obj.URI, Reason: r.obj.Skip})
 		}
 		return nil

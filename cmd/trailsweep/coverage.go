@@ -39,7 +39,7 @@ func newCovered(src, raw reader.Source) *covered {
 // List lists the source, observing each object.
 func (c *covered) List(ctx context.Context, f reader.Filter, fn func(reader.Object) error) error {
 	return c.Source.List(ctx, f, func(o reader.Object) error {
-		if o.Skip == "" {
+		if o.Skip == "" || o.Skip == reader.SkipOtherShard { // the hunt reads it, this shard or another
 			c.toRead++
 		}
 		if k, ok := reader.ParseKey(filepath.ToSlash(o.URI)); ok && k.Kind == reader.KindLog && o.Skip == "" {

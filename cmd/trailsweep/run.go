@@ -101,8 +101,8 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newScanCmd(stdin, stdout, stderr), newRulesCmd(stdout, stderr), newExplainCmd(stdout, stderr),
-		newVerifyCmd(stdout, stderr), newVersionCmd(stdout))
+	root.AddCommand(newScanCmd(stdin, stdout, stderr), newReduceCmd(stdout, stderr), newRulesCmd(stdout, stderr),
+		newExplainCmd(stdout, stderr), newVerifyCmd(stdout, stderr), newVersionCmd(stdout))
 	addHelp(root)
 	return root
 }
@@ -304,6 +304,7 @@ type scanFlags struct {
 	history              string           // --history WINDOW|PATH for new_terms rules
 	memory, workDir      string           // --memory SIZE, --work-dir DIR
 	rel                  reliabilityFlags // --retries, --checkpoint, --resume, --force, --errors
+	shard                shardFlags       // --shard, --shards, --stage
 }
 
 func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -350,6 +351,7 @@ func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&sf.memory, "memory", "256MiB", "memory budget of the whole process (512MiB, 2GiB); aggregate rules' state beyond its share spills to --work-dir")
 	f.StringVar(&sf.workDir, "work-dir", "", "where state that does not fit in --memory spills, in a folder of its own removed at the end (default: the OS temporary directory)")
 	sf.rel.add(cmd)
+	sf.shard.add(cmd)
 	return cmd
 }
 
@@ -387,6 +389,13 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 	if err := checkPaths(sf); err != nil {
 		return err
 	}
+	spec, sharded, err := sf.shard.spec(os.Getenv)
+	if err != nil {
+		return err
+	}
+	if sharded && sf.rel.checkpoint != "" {
+		return usageErr("--checkpoint with a sharded scan is not supported yet: re-run the shard instead (it replaces its output and stage file)")
+	}
 	memory, err := parseMemory(sf.memory)
 	if err != nil {
 		return err
@@ -414,6 +423,13 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 	if err != nil {
 		return err
 	}
+	if sharded && sf.shard.stage == "" && hasAggregate(set) {
+		return usageErr("shard %s: aggregate rules (new_terms, threshold, EQL sequences) need --stage DIR, decided by trailsweep reduce", spec)
+	}
+	shardOf := func(src reader.Source) reader.Source { return src }
+	if sharded {
+		shardOf = func(src reader.Source) reader.Source { return reader.Shard(src, spec) }
+	}
 
 	var sources, opened []reader.Source
 	stdins := 0
@@ -428,6 +444,7 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 			return &exitError{code: exitUsage, err: fmt.Errorf("source %s: %w", a, err)}
 		}
 		opened = append(opened, src)
+		src = shardOf(src)
 		if wrapSource != nil {
 			src = wrapSource(src)
 		}
@@ -485,13 +502,30 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 	// beyond its share of the budget) and writes them all at Close.
 	sorted := report.NewSorted(w, cfg.SortOptions())
 	w = sorted
-	if cfg.Aggregator, err = runHistory(ctx, sf.history, cfg, sf.s3, stderr); err != nil {
+	hcfg, aggOpts, err := historyPlan(ctx, sf.history, cfg, sf.s3, shardOf)
+	if err != nil {
 		return err
 	}
-	if cfg.Aggregator == nil {
-		cfg.Aggregator = rule.NewAggregator(cfg.AggOptions(since))
-	}
+	cfg.Aggregator = rule.NewAggregator(aggOpts)
 	defer cfg.Aggregator.Close()
+	// A shard stages its aggregate events, history included, for reduce,
+	// and writes only its per-record findings.
+	var stage *scan.Stage
+	var sink scan.Sink = w
+	if sf.shard.stage != "" {
+		stage, err = scan.CreateStage(sf.shard.stage, scan.StageHeader{Shard: spec.Index, Shards: spec.Count, Sources: args,
+			Window: scan.Window{Since: since, Until: until}, Accounts: sf.accounts, Regions: sf.regions,
+			RulesHash: scan.RulesHash(set), AggStart: aggOpts.Start, HistorySource: aggOpts.HistorySource}, w)
+		if err != nil {
+			_ = w.Abort()
+			return usageErr("--stage: %w", err)
+		}
+		defer stage.Abort() // after Commit, it does nothing
+		sink = stage
+	}
+	if err := runHistory(ctx, sf.history, hcfg, cfg.Aggregator, sink, stderr); err != nil {
+		return err
+	}
 	covs := make([]*covered, len(cfg.Sources)) // after the history scan, whose listing is not the scan's
 	for i, src := range cfg.Sources {
 		covs[i] = newCovered(src, opened[i])
@@ -500,7 +534,6 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 	cfg.Sources = resumable(ck, cfg.Sources) // after the history scan, which reads done objects too
 	var finish func()
 	cfg.Progress, finish = newProgress(stderr, sf.quiet)
-	var sink scan.Sink = w
 	if ck != nil {
 		// Findings go to the checkpoint, and to w once every object is
 		// done: to a file's temporary name as they are committed (it is
@@ -533,6 +566,14 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 	setup := scanErr != nil && !interrupted && isSetupErr(scanErr)
 	quietSummary := setup && sum.Objects.Listed == 0
 	var writeErrs []error
+	if stage != nil && scanErr == nil {
+		// Only a shard that read its whole share stages: reduce refuses a
+		// hunt with a shard missing rather than decide on part of it.
+		if err := stage.Commit(sum); err != nil {
+			writeErrs = append(writeErrs, fmt.Errorf("--stage: %w", err))
+			sum.Complete = false
+		}
+	}
 	if scanErr != nil && !interrupted || interrupted && ck != nil {
 		_ = w.Abort()
 	} else if err := w.Close(); err != nil {

@@ -1,0 +1,406 @@
+package scan
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/trailsweep/trailsweep/internal/atomicfile"
+	"github.com/trailsweep/trailsweep/internal/rule"
+	"github.com/trailsweep/trailsweep/report"
+)
+
+// Stage errors; the CLI maps them to a usage exit code.
+var (
+	ErrStageIncomplete = errors.New("stage is missing shards")
+	ErrStageMismatch   = errors.New("stage files were made with other settings")
+)
+
+// stageVersion is the layout of a stage file.
+const stageVersion = 1
+
+// stageMagic starts every stage file, before the zstd stream.
+const stageMagic = "trailsweep-stage\n"
+
+// StageHeader describes the shard that wrote a stage file: what it scanned
+// (every shard of a hunt must agree, and reduce checks it) and how its
+// aggregate events are to be decided.
+type StageHeader struct {
+	Version       int       `json:"version"`
+	Shard         int       `json:"shard"`
+	Shards        int       `json:"shards"`
+	Sources       []string  `json:"sources"`
+	Window        Window    `json:"window"` // the resolved --since/--until
+	Accounts      []string  `json:"accounts"`
+	Regions       []string  `json:"regions"`
+	RulesHash     string    `json:"rules_hash"`
+	AggStart      time.Time `json:"agg_start"`      // rule.AggOptions.Start: --since, or the --history span's start
+	HistorySource string    `json:"history_source"` // rule.AggOptions.HistorySource
+	Created       time.Time `json:"created"`
+}
+
+// StageName is the file name of shard i of n in a stage directory.
+func StageName(i, n int) string { return fmt.Sprintf("shard-%05d-of-%05d.events.zst", i, n) }
+
+// Stage is the ObjectSink of one shard of a sharded hunt: it passes
+// per-record findings to the shard's own sink and writes each object's
+// aggregate events, with its URI, to the shard's stage file, for Reduce.
+// Because it is an ObjectSink, Run writes no aggregate findings: a shard's
+// would be partial. The file appears under its final name only on Commit
+// (atomically, replacing a previous run's); a run that does not commit
+// leaves the previous file, or none.
+type Stage struct {
+	sink Sink
+	f    *atomicfile.File
+	zw   *zstd.Encoder
+	buf  []byte
+}
+
+var _ ObjectSink = (*Stage)(nil)
+
+// CreateStage starts the stage file of shard h.Shard of h.Shards in dir
+// (created if needed); findings go to sink.
+func CreateStage(dir string, h StageHeader, sink Sink) (*Stage, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("stage: %w", err)
+	}
+	f, err := atomicfile.Create(filepath.Join(dir, StageName(h.Shard, h.Shards)), 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("stage: %w", err)
+	}
+	h.Version = stageVersion
+	if h.Created.IsZero() {
+		h.Created = time.Now().UTC()
+	}
+	hb, err := json.Marshal(&h)
+	if err != nil {
+		_ = f.Abort()
+		return nil, err
+	}
+	if _, err := f.WriteString(stageMagic); err != nil {
+		_ = f.Abort()
+		return nil, fmt.Errorf("stage: %w", err)
+	}
+	zw, err := zstd.NewWriter(f, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		_ = f.Abort()
+		return nil, err
+	}
+	s := &Stage{sink: sink, f: f, zw: zw}
+	s.record("", hb)
+	return s, s.flush()
+}
+
+// record appends one record: the URI, then the bytes, each after its length.
+func (s *Stage) record(uri string, b []byte) {
+	s.buf = binary.AppendUvarint(s.buf, uint64(len(uri)))
+	s.buf = append(s.buf, uri...)
+	s.buf = binary.AppendUvarint(s.buf, uint64(len(b)))
+	s.buf = append(s.buf, b...)
+}
+
+func (s *Stage) flush() error {
+	if _, err := s.zw.Write(s.buf); err != nil {
+		return fmt.Errorf("stage: %w", err)
+	}
+	s.buf = s.buf[:0]
+	return nil
+}
+
+// Write passes f to the shard's sink.
+func (s *Stage) Write(f *report.Finding) error { return s.sink.Write(f) }
+
+// Object stages r's aggregate events, if any.
+func (s *Stage) Object(r ObjectResult) error {
+	if len(r.Events) == 0 {
+		return nil
+	}
+	s.record(r.Object.URI, appendEvents(nil, r.Events))
+	if len(s.buf) < 1<<16 {
+		return nil
+	}
+	return s.flush()
+}
+
+// Commit ends the file with the shard's totals and puts it in place.
+func (s *Stage) Commit(sum *report.Summary) error {
+	cb, err := json.Marshal(countsOf(sum))
+	if err != nil {
+		return err
+	}
+	s.record("", cb) // the trailer: a record without URI after the header
+	if err := s.flush(); err != nil {
+		_ = s.f.Abort()
+		return err
+	}
+	if err := s.zw.Close(); err != nil {
+		_ = s.f.Abort()
+		return fmt.Errorf("stage: %w", err)
+	}
+	if err := s.f.Commit(); err != nil {
+		return fmt.Errorf("stage: %w", err)
+	}
+	return nil
+}
+
+// Abort removes the unfinished file; the previous one, if any, stays.
+func (s *Stage) Abort() error {
+	s.zw.Close()
+	return s.f.Abort()
+}
+
+// countsOf is the totals of a summary.
+func countsOf(sum *report.Summary) Counts {
+	var skipped int64
+	for _, n := range sum.Objects.Skipped {
+		skipped += n
+	}
+	return Counts{Listed: sum.Objects.Listed, Scanned: sum.Objects.Scanned, Skipped: skipped, Failed: sum.Objects.Failed,
+		Read: sum.Records.Read, Evaluated: sum.Records.Evaluated, OutsideWindow: sum.Records.OutsideWindow,
+		Malformed: sum.Records.Malformed, Findings: sum.Findings}
+}
+
+// stageFile is a stage file read: its header, and its totals.
+type stageFile struct {
+	path   string
+	head   StageHeader
+	counts Counts
+}
+
+// readStage reads the stage file at path, calling fn (when not nil) with
+// each object's URI and events; it fails on a file cut short.
+func readStage(path string, fn func(uri string, events []byte) error) (*stageFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("stage: %w", err)
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<16)
+	magic := make([]byte, len(stageMagic))
+	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != stageMagic {
+		return nil, fmt.Errorf("stage %s: not a stage file", path)
+	}
+	zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+	if err != nil {
+		return nil, fmt.Errorf("stage %s: %w", path, err)
+	}
+	defer zr.Close()
+	r := bufio.NewReaderSize(zr, 1<<16)
+	var b []byte
+	next := func() (string, []byte, error) {
+		n, err := binary.ReadUvarint(r)
+		if err != nil {
+			return "", nil, err
+		}
+		uri := make([]byte, n)
+		if _, err := io.ReadFull(r, uri); err != nil {
+			return "", nil, err
+		}
+		if n, err = binary.ReadUvarint(r); err != nil {
+			return "", nil, err
+		}
+		b = slices.Grow(b[:0], int(n))[:n]
+		_, err = io.ReadFull(r, b)
+		return string(uri), b, err
+	}
+	bad := func(err error) error {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("stage %s: %w", path, err)
+	}
+	sf := &stageFile{path: path}
+	uri, hb, err := next()
+	if err != nil || uri != "" {
+		return nil, bad(err)
+	}
+	if err := json.Unmarshal(hb, &sf.head); err != nil {
+		return nil, bad(err)
+	}
+	if sf.head.Version != stageVersion {
+		return nil, fmt.Errorf("stage %s: format %d, this trailsweep reads format %d", path, sf.head.Version, stageVersion)
+	}
+	for {
+		uri, b, err := next()
+		if err != nil {
+			return nil, bad(err)
+		}
+		if uri == "" {
+			if err := json.Unmarshal(b, &sf.counts); err != nil {
+				return nil, bad(err)
+			}
+			if _, err := r.ReadByte(); err != io.EOF {
+				return nil, bad(errors.New("data after the trailer"))
+			}
+			return sf, nil
+		}
+		if fn == nil {
+			continue
+		}
+		if err := fn(uri, b); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// ReduceConfig is the reduction of a sharded hunt's stage.
+type ReduceConfig struct {
+	Dir   string    // the stage directory
+	Rules *rule.Set // the hunt's rules: the same as every shard's
+	// Memory and WorkDir bound the Aggregator as Config's bound a scan's.
+	Memory  int64
+	WorkDir string
+}
+
+// Reduce decides the aggregate rules of a sharded hunt over every shard's
+// staged events and writes their findings to sink: the rows a single scan
+// of the same sources would have added to the shards' per-record ones,
+// details included. It first checks that the stage holds each shard of one
+// hunt exactly once (ErrStageIncomplete) and that every shard ran with the
+// same sources, window, filters and rules as cfg.Rules (ErrStageMismatch).
+// The summary's counts are the totals of the shards.
+func Reduce(ctx context.Context, cfg ReduceConfig, sink Sink) (*report.Summary, error) {
+	start := time.Now()
+	files, err := stageFiles(cfg)
+	if err != nil {
+		return nil, err
+	}
+	h := files[0].head
+	c := Config{Memory: cfg.Memory, WorkDir: cfg.WorkDir}
+	opts := c.AggOptions(h.AggStart)
+	opts.HistorySource = h.HistorySource
+	agg := rule.NewAggregator(opts)
+	defer agg.Close()
+	sum := &report.Summary{Started: start.UTC(), Complete: true, Sources: h.Sources}
+	sum.Window.Since, sum.Window.Until = h.Window.Since, h.Window.Until
+	sum.Objects.Skipped = map[string]int64{}
+	if cfg.Rules != nil {
+		sum.Rules.Loaded = len(cfg.Rules.All())
+		sum.Rules.Runnable = len(cfg.Rules.Runnable())
+		sum.Rules.Unsupported = sum.Rules.Loaded - sum.Rules.Runnable
+	}
+	byKey := aggregateRules(cfg.Rules)
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			sum.Complete = false
+			return sum, fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(ctx))
+		}
+		_, err := readStage(f.path, func(uri string, b []byte) error {
+			evs, err := decodeEvents(b, uri, byKey)
+			if err != nil {
+				return fmt.Errorf("stage %s: %s: %w", f.path, uri, err)
+			}
+			for i := range evs {
+				if err := agg.Add(&evs[i]); err != nil {
+					return fmt.Errorf("aggregate rules: %w", err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			sum.Complete = false
+			return sum, err
+		}
+		n := f.counts
+		sum.Objects.Listed, sum.Objects.Scanned, sum.Objects.Failed = n.Listed, sum.Objects.Scanned+n.Scanned, sum.Objects.Failed+n.Failed
+		sum.Records.Read += n.Read
+		sum.Records.Evaluated += n.Evaluated
+		sum.Records.OutsideWindow += n.OutsideWindow
+		sum.Records.Malformed += n.Malformed
+	}
+	var byRule report.RuleCounter
+	sum.NewTerms = historySpans(agg)
+	err = agg.Flush(func(d *rule.Decision) error {
+		f, err := decisionFinding(d)
+		if err != nil {
+			return err
+		}
+		return writeFinding(sink, &f, sum, &byRule)
+	})
+	sum.Spilled.Runs, sum.Spilled.Bytes = agg.Spilt()
+	sum.FindingsByRule = byRule.Counts()
+	sum.Duration = time.Since(start)
+	if err != nil {
+		sum.Complete = false
+		return sum, fmt.Errorf("aggregate rules: %w", err)
+	}
+	return sum, nil
+}
+
+// stageFiles reads the headers of the stage files in cfg.Dir and checks
+// that they are the shards of one hunt, each once, run with cfg.Rules.
+func stageFiles(cfg ReduceConfig) ([]*stageFile, error) {
+	des, err := os.ReadDir(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("stage: %w", err)
+	}
+	var files []*stageFile
+	for _, de := range des {
+		var i, n int
+		name := de.Name()
+		if _, err := fmt.Sscanf(name, "shard-%05d-of-%05d.events.zst", &i, &n); err != nil || StageName(i, n) != name {
+			continue
+		}
+		f, err := readStage(filepath.Join(cfg.Dir, name), nil)
+		if err != nil {
+			return nil, err
+		}
+		if f.head.Shard != i || f.head.Shards != n {
+			return nil, fmt.Errorf("%w: %s holds shard %d/%d", ErrStageMismatch, name, f.head.Shard, f.head.Shards)
+		}
+		files = append(files, f)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%w: no stage file (shard-I-of-N.events.zst) in %s", ErrStageIncomplete, cfg.Dir)
+	}
+	n := files[0].head.Shards
+	have := make([]bool, n)
+	want, _ := json.Marshal(settings(files[0].head))
+	for _, f := range files {
+		if f.head.Shards != n {
+			return nil, fmt.Errorf("%w: %s is one of %d shards, %s one of %d (remove the stage files of the other hunt)",
+				ErrStageMismatch, filepath.Base(f.path), f.head.Shards, filepath.Base(files[0].path), n)
+		}
+		have[f.head.Shard] = true
+		if got, _ := json.Marshal(settings(f.head)); string(got) != string(want) {
+			return nil, fmt.Errorf("%w: %s ran with %s, %s with %s (a relative --since resolves when each shard starts: give dates)",
+				ErrStageMismatch, filepath.Base(f.path), got, filepath.Base(files[0].path), want)
+		}
+	}
+	var missing []string
+	for i, ok := range have {
+		if !ok {
+			missing = append(missing, fmt.Sprint(i))
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%w: %d of %d shards have no stage file in %s: %s", ErrStageIncomplete, len(missing), n, cfg.Dir, strings.Join(missing, ", "))
+	}
+	if h := RulesHash(cfg.Rules); h != files[0].head.RulesHash {
+		return nil, fmt.Errorf("%w: the shards ran with another rule set (give reduce the shards' rule flags)", ErrStageMismatch)
+	}
+	return files, nil
+}
+
+// settings is what every shard of a hunt must share.
+func settings(h StageHeader) any {
+	return struct {
+		Sources           []string
+		Window            Window
+		Accounts, Regions []string
+		RulesHash         string
+		AggStart          time.Time
+		HistorySource     string
+	}{h.Sources, h.Window, h.Accounts, h.Regions, h.RulesHash, h.AggStart, h.HistorySource}
+}
