@@ -14,8 +14,8 @@ import (
 
 	"github.com/trailsweep/trailsweep/internal/gen"
 	"github.com/trailsweep/trailsweep/internal/s3test"
-	"github.com/trailsweep/trailsweep/reader"
 	"github.com/trailsweep/trailsweep/internal/verify"
+	"github.com/trailsweep/trailsweep/reader"
 )
 
 var (
