@@ -47,6 +47,7 @@ func AppendFinding(b []byte, f *Finding) []byte {
 		str(s)
 	}
 	b = binary.AppendVarint(b, f.RecordIndex)
+	str(f.Integrity)
 	str(f.Raw)
 	return b
 }
@@ -71,6 +72,7 @@ func DecodeFinding(b []byte, f *Finding) error {
 		*p = d.str()
 	}
 	f.RecordIndex = d.varint()
+	f.Integrity = d.str()
 	f.Raw = d.str()
 	if d.bad || len(d.b) != 0 {
 		return ErrBadEncoding

@@ -65,6 +65,7 @@ func (e *csvEncoder) encode(f *Finding) error {
 	text(f.SourceURI)
 	text(f.ObjectETag)
 	e.row = append(e.row, strconv.FormatInt(f.RecordIndex, 10))
+	text(f.Integrity)
 	if e.raw {
 		text(f.Raw)
 	}

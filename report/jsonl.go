@@ -39,6 +39,7 @@ type jsonRow struct {
 	SourceURI         string     `json:"source_uri"`
 	ObjectETag        string     `json:"object_etag"`
 	RecordIndex       int64      `json:"record_index"`
+	Integrity         string     `json:"integrity"`
 	Raw               any        `json:"raw,omitempty"` // nil without Options.Raw
 }
 
@@ -90,6 +91,7 @@ func (e *jsonlEncoder) encode(f *Finding) error {
 		SourceURI:         f.SourceURI,
 		ObjectETag:        f.ObjectETag,
 		RecordIndex:       f.RecordIndex,
+		Integrity:         f.Integrity,
 	}
 	if !f.EventTime.IsZero() {
 		t := f.EventTime.UTC()

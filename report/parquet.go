@@ -57,6 +57,7 @@ type parquetRow struct {
 	SourceURI         string     `parquet:"source_uri"`
 	ObjectETag        string     `parquet:"object_etag"`
 	RecordIndex       int64      `parquet:"record_index"`
+	Integrity         string     `parquet:"integrity,dict"`
 }
 
 // parquetRawRow is the Parquet schema with Options.Raw: parquetRow plus a
@@ -74,7 +75,7 @@ func (r *parquetRow) size() int {
 		len(r.AWSRegion) + len(r.AccountID) + len(r.UserIdentityType) + len(r.UserARN) +
 		len(r.UserName) + len(r.AccessKeyID) + len(r.SourceIP) + len(r.UserAgent) +
 		len(r.ErrorCode) + len(r.ErrorMessage) + len(r.RequestParameters) +
-		len(r.ResponseElements) + len(r.Details) + len(r.SourceURI) + len(r.ObjectETag)
+		len(r.ResponseElements) + len(r.Details) + len(r.SourceURI) + len(r.ObjectETag) + len(r.Integrity)
 	for _, s := range r.Tactics {
 		n += len(s)
 	}
@@ -114,6 +115,7 @@ func (r *parquetRow) set(f *Finding) {
 		SourceURI:         validUTF8(f.SourceURI),
 		ObjectETag:        validUTF8(f.ObjectETag),
 		RecordIndex:       f.RecordIndex,
+		Integrity:         f.Integrity,
 	}
 	for _, s := range f.Tactics {
 		tactics = append(tactics, validUTF8(s))

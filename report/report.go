@@ -59,8 +59,20 @@ type Finding struct {
 	ObjectETag  string
 	RecordIndex int64 // 0-based position of the record in its object
 
+	// Integrity is the state of the record's log file under scan --verify:
+	// IntegrityVerified, IntegrityModified or IntegrityUnverified; empty
+	// without --verify.
+	Integrity string
+
 	Raw string // the record as read; written only with Options.Raw
 }
+
+// Integrity states of a finding's log file (scan --verify).
+const (
+	IntegrityVerified   = "verified"
+	IntegrityModified   = "modified"
+	IntegrityUnverified = "unverified"
+)
 
 // columns is the column order shared by every format.
 var columns = []string{
@@ -69,7 +81,7 @@ var columns = []string{
 	"aws_region", "account_id", "user_identity_type", "user_arn", "user_name",
 	"access_key_id", "source_ip", "user_agent", "error_code", "error_message",
 	"request_parameters", "response_elements", "details", "source_uri", "object_etag",
-	"record_index",
+	"record_index", "integrity",
 }
 
 // Columns returns the output column names in order; raw adds the trailing

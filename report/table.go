@@ -21,20 +21,33 @@ var tableColumns = []struct {
 	{"EVENT", 20}, {"OUTCOME", 12}, {"PRINCIPAL", 16}, {"LOCATION", 0},
 }
 
+// tableColumnsVerified are tableColumns with INTEGRITY before LOCATION, for
+// findings of scan --verify.
+var tableColumnsVerified = append(append(tableColumns[:len(tableColumns)-1:len(tableColumns)-1],
+	struct {
+		name  string
+		width int
+	}{"INTEGRITY", 10}), tableColumns[len(tableColumns)-1])
+
 // table is the terminal listing returned by NewTable.
 type table struct {
 	w       io.Writer
 	sources []string
 	header  bool
-	closed  bool
-	line    []byte
+	cols    []struct {
+		name  string
+		width int
+	}
+	closed bool
+	line   []byte
 }
 
 // NewTable returns a Writer that prints one line per finding to w, for a
 // terminal, after a header line printed with the first finding: time (UTC,
 // to the second), severity, rule name (or id), account, region, event name,
 // outcome ("success", or the error code of a failed call), principal (user
-// name, else ARN) and location: the object relative to the longest of
+// name, else ARN), integrity (when the first finding has one: scan --verify)
+// and location: the object relative to the longest of
 // sources (as the sources' String gives them) that holds it, then
 // "#record_index". Every value goes through Clean, then is cut to its
 // column with an ellipsis (the location loses its start, the others their
@@ -50,8 +63,12 @@ func (t *table) Write(f *Finding) error {
 	}
 	if !t.header {
 		t.header = true
-		names := make([]string, len(tableColumns))
-		for i, c := range tableColumns {
+		t.cols = tableColumns
+		if f.Integrity != "" {
+			t.cols = tableColumnsVerified
+		}
+		names := make([]string, len(t.cols))
+		for i, c := range t.cols {
 			names[i] = c.name
 		}
 		if _, err := t.w.Write(t.format(names)); err != nil {
@@ -75,8 +92,11 @@ func (t *table) Write(f *Finding) error {
 		tm = f.EventTime.UTC().Format("2006-01-02T15:04:05Z")
 	}
 	loc := relative(f.SourceURI, t.sources) + "#" + strconv.FormatInt(f.RecordIndex, 10)
-	_, err := t.w.Write(t.format([]string{tm, f.Severity, rule, f.AccountID, f.AWSRegion,
-		f.EventName, outcome, principal, loc}))
+	cells := []string{tm, f.Severity, rule, f.AccountID, f.AWSRegion, f.EventName, outcome, principal, loc}
+	if len(t.cols) == len(tableColumnsVerified) {
+		cells = append(cells[:len(cells)-1], f.Integrity, loc)
+	}
+	_, err := t.w.Write(t.format(cells))
 	return err
 }
 
@@ -85,9 +105,9 @@ func (t *table) Write(f *Finding) error {
 func (t *table) format(cells []string) []byte {
 	b := t.line[:0]
 	used := 0
-	for i, c := range tableColumns {
+	for i, c := range t.cols {
 		s := cell(cells[i])
-		last := i == len(tableColumns)-1
+		last := i == len(t.cols)-1
 		w := c.width
 		if last {
 			w = TableWidth - used
