@@ -104,15 +104,16 @@ type Decoder struct {
 	gz       bool
 
 	buf      []byte
-	pos      int   // next unread byte
-	w        int   // end of the data in buf
-	start    int   // start of the value being retained
-	retain   bool  // keep buf[start:] across reads
-	overflow bool  // the retained value outgrew maxRec and was let go
-	recOff   int64 // stream offset of the value being retained
-	base     int64 // stream offset of buf[0]
-	out      int64 // decompressed bytes read
-	rerr     error // sticky read error, io.EOF at the end
+	pos      int       // next unread byte
+	w        int       // end of the data in buf
+	start    int       // start of the value being retained
+	retain   bool      // keep buf[start:] across reads
+	overflow bool      // the retained value outgrew maxRec and was let go
+	recOff   int64     // stream offset of the value being retained
+	base     int64     // stream offset of buf[0]
+	out      int64     // decompressed bytes read
+	rerr     error     // sticky read error, io.EOF at the end
+	hash     io.Writer // gets every decompressed byte read (HashTo)
 
 	capture bool         // index the record's members; grammar errors spare the stream
 	bad     *DecodeError // the grammar error of the record being read
@@ -183,6 +184,7 @@ func (d *Decoder) Reset(r io.Reader) error {
 	}
 	d.pos, d.w, d.start, d.base, d.out = 0, 0, 0, 0, 0
 	d.retain, d.overflow, d.rerr, d.err = false, false, nil, nil
+	d.hash = nil
 	d.state, d.inRecords, d.values, d.hi = stTop, false, 0, 0
 	d.useSB, d.sb.n = useStopBits, 0
 	if br, ok := r.(*bytes.Reader); ok {
@@ -231,6 +233,44 @@ func (d *Decoder) startGzip(r io.Reader) error {
 	}
 	d.src = d.zr
 	return nil
+}
+
+// HashTo makes d write every decompressed byte it reads to h (a hash.Hash,
+// whose Write never fails), in order from the start of the stream: call it
+// after NewDecoder or Reset, before Next. Reset forgets h. With Drain after
+// the last record, h has seen the whole decompressed stream.
+func (d *Decoder) HashTo(h io.Writer) { d.hash = h }
+
+// Drain reads what is left of the decompressed stream, for HashTo, also
+// after a decoding error: it returns nil once the stream ended cleanly, and
+// the read error (corrupt or truncated gzip, a failing source, more than
+// MaxObjectBytes) otherwise.
+func (d *Decoder) Drain() error {
+	if d.w == len(d.buf) {
+		d.buf = append(d.buf, make([]byte, minRead)...)
+	}
+	for zero := 0; d.rerr == nil; {
+		n, err := d.src.Read(d.buf[d.w:])
+		if zero += 1; n > 0 {
+			zero = 0
+		} else if zero > 100 {
+			err = io.ErrNoProgress
+		}
+		if d.hash != nil && n > 0 {
+			d.hash.Write(d.buf[d.w : d.w+n])
+		}
+		d.out += int64(n)
+		switch {
+		case d.out > d.maxObj:
+			d.rerr = &DecodeError{Err: ErrObjectTooLarge, Reason: fmt.Sprintf("more than %d bytes decompressed", d.maxObj), Offset: d.maxObj}
+		case err != nil:
+			d.rerr = d.readErr(err)
+		}
+	}
+	if d.rerr == io.EOF {
+		return nil
+	}
+	return d.rerr
 }
 
 // BytesIn returns the number of bytes read from the input so far
@@ -1233,6 +1273,9 @@ func (d *Decoder) more(i int) (int, error) {
 	}
 	for tries := 0; ; tries++ {
 		n, err := d.src.Read(d.buf[d.w:])
+		if d.hash != nil && n > 0 {
+			d.hash.Write(d.buf[d.w : d.w+n])
+		}
 		if d.useSB && n > 0 {
 			d.sb.update(d.buf, d.w, d.w+n)
 		}
