@@ -126,10 +126,36 @@ type digest struct {
 	vouch  bool // its signature verified: its logFiles count
 }
 
-// Run verifies the objects of cfg.Sources that cfg.Filter admits.
-// It lists digests one day beyond the window's end, since a log delivered
-// late in the window is referenced by a digest delivered after it.
-func Run(ctx context.Context, cfg Config) (*Result, error) {
+// Session verifies in step with a scan that reads the logs itself: the
+// scan hands it each digest it lists (Digest) and each log's hash as it
+// decodes it (Log); Finish lists the digests delivered up to a day after
+// the window, walks the chains and judges the logs. A Session never reads
+// a log: a log a valid digest lists that the scan did not read is only
+// checked to exist (deleted when it does not, left out when it does).
+// Its methods are safe for concurrent use.
+type Session struct {
+	cfg  Config
+	sigs map[string]SignatureRecord
+	read bool // Run: hash the logs nobody hashed
+
+	mu      sync.Mutex
+	seen    map[string]bool // digest URIs
+	digests []*digest
+	logs    []given
+	errs    []string
+}
+
+// given is a log listed, and with a scan, its hash.
+type given struct {
+	src  reader.Source
+	obj  reader.Object
+	hash string // "" when not hashed
+	err  error  // why it could not be read
+}
+
+// NewSession returns a Session for cfg; cfg.Sources are the sources the
+// scan lists, in its order, undecorated (Digest reads their metadata).
+func NewSession(cfg Config) *Session {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 16
 	}
@@ -139,24 +165,70 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			sigs[s.Key] = s
 		}
 	}
+	return &Session{cfg: cfg, sigs: sigs, seen: map[string]bool{}}
+}
+
+// Digest reads and checks digest o, listed by cfg.Sources[i]. A digest
+// that cannot be read is recorded in the result's Errors; only ctx's end
+// is returned.
+func (s *Session) Digest(ctx context.Context, i int, o reader.Object) error {
+	if !strings.HasSuffix(o.Key, ".json.gz") {
+		return nil
+	}
+	src := s.cfg.Sources[i]
+	s.mu.Lock()
+	if s.seen[o.URI] {
+		s.mu.Unlock()
+		return nil
+	}
+	s.seen[o.URI] = true
+	s.mu.Unlock()
+	d := &digest{src: src, obj: o}
+	if _, isMeta := src.(MetadataSource); !isMeta {
+		d.base = strings.TrimSuffix(o.URI, filepath.FromSlash(o.Key))
+	}
+	err := load(ctx, d, s.cfg.Keys, s.sigs)
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.errs = append(s.errs, fmt.Sprintf("%s: %v", o.URI, err))
+	}
+	s.digests = append(s.digests, d)
+	return nil
+}
+
+// Log records log o of cfg.Sources[i] as read by the scan: sha256 is the
+// hex SHA-256 of its decompressed bytes, or err why it has none.
+func (s *Session) Log(i int, o reader.Object, sha256 string, err error) {
+	s.mu.Lock()
+	s.logs = append(s.logs, given{src: s.cfg.Sources[i], obj: o, hash: sha256, err: err})
+	s.mu.Unlock()
+}
+
+// Run verifies the objects of cfg.Sources that cfg.Filter admits.
+// It lists digests one day beyond the window's end, since a log delivered
+// late in the window is referenced by a digest delivered after it.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	s := NewSession(cfg)
+	s.read = true
 	f := cfg.Filter
 	lastLogDay := time.Time{}
 	if !f.Until.IsZero() {
 		lastLogDay = f.Until.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
 		f.Until = f.Until.Add(24 * time.Hour)
 	}
-	res := &Result{Manifest: Manifest{Version: 1}}
-	var digests []*digest
 	type listed struct {
-		src reader.Source
+		i   int
 		obj reader.Object
 	}
-	var logs []listed
-	for _, src := range cfg.Sources {
-		_, isMeta := src.(MetadataSource)
+	var digests []listed
+	for i, src := range s.cfg.Sources {
 		err := src.List(ctx, f, func(o reader.Object) error {
 			if o.Err != nil {
-				res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", o.URI, o.Err))
+				s.errs = append(s.errs, fmt.Sprintf("%s: %v", o.URI, o.Err))
 				return nil
 			}
 			switch o.Skip {
@@ -164,15 +236,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				if k, ok := reader.ParseKey(o.Key); ok && !lastLogDay.IsZero() && k.Day.After(lastLogDay) {
 					return nil // listed for its digests only
 				}
-				logs = append(logs, listed{src, o})
+				s.logs = append(s.logs, given{src: src, obj: o})
 			case reader.SkipDigest:
-				if strings.HasSuffix(o.Key, ".json.gz") {
-					d := &digest{src: src, obj: o}
-					if !isMeta {
-						d.base = strings.TrimSuffix(o.URI, filepath.FromSlash(o.Key))
-					}
-					digests = append(digests, d)
-				}
+				digests = append(digests, listed{i, o})
 			}
 			return nil
 		})
@@ -183,23 +249,53 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	// Read, hash and check each digest on its own.
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(cfg.Concurrency)
-	var mu sync.Mutex
+	g.SetLimit(s.cfg.Concurrency)
 	for _, d := range digests {
-		g.Go(func() error {
-			err := load(gctx, d, cfg.Keys, sigs)
-			if err != nil && gctx.Err() == nil {
-				mu.Lock()
-				res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", d.obj.URI, err))
-				mu.Unlock()
-				return nil
-			}
-			return err
-		})
+		g.Go(func() error { return s.Digest(gctx, d.i, d.obj) })
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	return s.judge(ctx)
+}
+
+// Finish lists the digests delivered from the window's last day to a day
+// after it (a log's digest comes up to an hour after it), then judges
+// every digest and log as Run does.
+func (s *Session) Finish(ctx context.Context) (*Result, error) {
+	if f := s.cfg.Filter; !f.Until.IsZero() {
+		f.Since = f.Until.UTC().Truncate(24 * time.Hour)
+		f.Until = f.Until.Add(24 * time.Hour)
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(s.cfg.Concurrency)
+		for i, src := range s.cfg.Sources {
+			err := src.List(ctx, f, func(o reader.Object) error {
+				if o.Err == nil && o.Skip == reader.SkipDigest {
+					g.Go(func() error { return s.Digest(gctx, i, o) })
+				}
+				return nil
+			})
+			if err != nil {
+				_ = g.Wait()
+				return nil, err
+			}
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+	}
+	return s.judge(ctx)
+}
+
+// judge walks the chains of the digests read and judges every log.
+func (s *Session) judge(ctx context.Context) (*Result, error) {
+	cfg, f := s.cfg, s.cfg.Filter
+	if !f.Until.IsZero() {
+		f.Until = f.Until.Add(24 * time.Hour)
+	}
+	res := &Result{Manifest: Manifest{Version: 1}, Errors: s.errs}
+	digests := s.digests
+	var mu sync.Mutex
 
 	// Local digests that moved locate the logs from a digest that did not.
 	bases := map[reader.Source]string{}
@@ -287,13 +383,32 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			order = append(order, ls)
 		}
 	}
-	g, gctx = errgroup.WithContext(ctx)
+	byURI := map[string]*given{}
+	for i := range s.logs {
+		l := &s.logs[i]
+		byURI[l.obj.URI] = l
+		byURI[filepath.Clean(l.obj.URI)] = l
+	}
+	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Concurrency)
 	for _, ls := range order {
 		g.Go(func() error {
-			h, err := hashObject(gctx, ls.src, ls.obj)
+			var h string
+			var err error
+			gv, ok := byURI[ls.URI]
 			switch {
-			case err != nil && reader.ErrorKind(err) == "not_found":
+			case ok && (gv.hash != "" || gv.err != nil):
+				h, err = gv.hash, gv.err
+			case ok || s.read:
+				h, err = hashObject(gctx, ls.src, ls.obj)
+			case exists(gctx, ls.src, ls.obj):
+				ls.Status = "" // not part of the scan
+				return nil
+			default:
+				err = fmt.Errorf("%w", errNotFound)
+			}
+			switch {
+			case err != nil && (errors.Is(err, errNotFound) || reader.ErrorKind(err) == "not_found"):
 				ls.Status, ls.Detail = LogDeleted, "listed in a valid digest, object missing"
 			case err != nil:
 				if gctx.Err() != nil {
@@ -315,9 +430,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	for _, ls := range order {
-		res.Logs = append(res.Logs, ls.LogResult)
+		if ls.Status != "" {
+			res.Logs = append(res.Logs, ls.LogResult)
+		}
 	}
-	for _, l := range logs {
+	for _, l := range s.logs {
 		if _, ok := refs[filepath.Clean(l.obj.URI)]; ok {
 			continue
 		}
@@ -360,6 +477,9 @@ func (r *Result) sort() {
 	})
 	sort.Strings(r.Errors)
 }
+
+// errNotFound: a log a valid digest lists that no listing held.
+var errNotFound = errors.New("not found")
 
 func deref(s *string) string {
 	if s == nil {
