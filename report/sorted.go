@@ -30,7 +30,14 @@ type Sorted struct {
 	val    []byte
 	closed bool
 	err    error // Close's result
+	// integrity, when set, gives each finding's Integrity from its
+	// SourceURI as Close writes it.
+	integrity func(sourceURI string) string
 }
+
+// SetIntegrity makes Close set each finding's Integrity to fn(SourceURI):
+// a log's integrity is known only once the scan has read every digest.
+func (s *Sorted) SetIntegrity(fn func(sourceURI string) string) { s.integrity = fn }
 
 var _ Writer = (*Sorted)(nil)
 
@@ -89,6 +96,9 @@ func (s *Sorted) drain() error {
 	for it.Next() {
 		if err := decodeSorted(it.Key(), it.Value(), &f); err != nil {
 			return err
+		}
+		if s.integrity != nil {
+			f.Integrity = s.integrity(f.SourceURI)
 		}
 		if err := s.w.Write(&f); err != nil {
 			return err

@@ -68,11 +68,25 @@ type Summary struct {
 	Filters Filters
 	// Coverage is what the scan read and what it pruned.
 	Coverage Coverage
+	// Integrity is what scan --verify found; nil without it.
+	Integrity *IntegrityStats
+
 	// Warnings are things that make the result less than it seems: a
 	// source that listed no log object (with what it does hold), new_terms
 	// rules that cannot fire on the span. Printed on stderr as they are
 	// found and again in the summary.
 	Warnings []string
+}
+
+// IntegrityStats are the log files of a scan --verify per state
+// (verified, modified, deleted, unverified), the digests per state, the
+// gaps, and the modified and deleted logs by name.
+type IntegrityStats struct {
+	Logs     map[string]int64 `json:"logs"`
+	Digests  map[string]int64 `json:"digests"`
+	Gaps     int              `json:"gaps"`
+	Modified []string         `json:"modified"`
+	Deleted  []string         `json:"deleted"`
 }
 
 // Filters are the filters in force: the key-path filters (--accounts,
@@ -368,6 +382,17 @@ func (s *Summary) WriteText(w io.Writer) error {
 	p("trailsweep summary\n")
 	p("  sources:   %s\n", cleanJoin(s.Sources))
 	p("  window:    %s .. %s\n", bound(s.Window.Since), bound(s.Window.Until))
+	if in := s.Integrity; in != nil {
+		p("  integrity: logs %d verified, %d modified, %d deleted, %d unverified; digests %d valid of %d; gaps %d\n",
+			in.Logs["verified"], in.Logs["modified"], in.Logs["deleted"], in.Logs["unverified"],
+			in.Digests["valid"], sumCounts(in.Digests), in.Gaps)
+		for _, u := range in.Modified {
+			p("    modified: %s\n", Clean(u))
+		}
+		for _, u := range in.Deleted {
+			p("    deleted:  %s\n", Clean(u))
+		}
+	}
 	if !s.Started.IsZero() {
 		p("  started:   %s\n", s.Started.UTC().Format(time.RFC3339))
 	}
@@ -694,31 +719,32 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		SuppressedByRule []ruleCount   `json:"suppressed_by_rule"`
 	}
 	type summary struct {
-		Sources         []string    `json:"sources"`
-		Started         *string     `json:"started"`
-		DurationSeconds float64     `json:"duration_seconds"`
-		Complete        bool        `json:"complete"`
-		Interrupted     bool        `json:"interrupted"`
-		Window          window      `json:"window"`
-		Rules           rules       `json:"rules"`
-		Objects         objects     `json:"objects"`
-		Failures        []failure   `json:"failures"`
-		BytesCompressed int64       `json:"bytes_compressed"`
-		BytesRead       int64       `json:"bytes_read"`
-		Records         records     `json:"records"`
-		Findings        int64       `json:"findings"`
-		FindingsByRule  []ruleCount `json:"findings_by_rule"`
-		Tuning          *tuning     `json:"tuning"`
-		NewTerms        []newTerms  `json:"new_terms_history"`
-		Output          string      `json:"output"`
-		Memory          memory      `json:"memory"`
-		Spilled         spilled     `json:"spilled"`
-		NotEvaluated    string      `json:"not_evaluated,omitempty"`
-		Throughput      throughput  `json:"throughput"`
-		Version         string      `json:"version"`
-		Filters         filters     `json:"filters"`
-		Coverage        coverage    `json:"coverage"`
-		Warnings        []string    `json:"warnings"`
+		Sources         []string        `json:"sources"`
+		Started         *string         `json:"started"`
+		DurationSeconds float64         `json:"duration_seconds"`
+		Complete        bool            `json:"complete"`
+		Interrupted     bool            `json:"interrupted"`
+		Window          window          `json:"window"`
+		Rules           rules           `json:"rules"`
+		Objects         objects         `json:"objects"`
+		Failures        []failure       `json:"failures"`
+		BytesCompressed int64           `json:"bytes_compressed"`
+		BytesRead       int64           `json:"bytes_read"`
+		Records         records         `json:"records"`
+		Findings        int64           `json:"findings"`
+		FindingsByRule  []ruleCount     `json:"findings_by_rule"`
+		Tuning          *tuning         `json:"tuning"`
+		NewTerms        []newTerms      `json:"new_terms_history"`
+		Output          string          `json:"output"`
+		Memory          memory          `json:"memory"`
+		Spilled         spilled         `json:"spilled"`
+		NotEvaluated    string          `json:"not_evaluated,omitempty"`
+		Throughput      throughput      `json:"throughput"`
+		Version         string          `json:"version"`
+		Filters         filters         `json:"filters"`
+		Coverage        coverage        `json:"coverage"`
+		Integrity       *IntegrityStats `json:"integrity,omitempty"`
+		Warnings        []string        `json:"warnings"`
 	}
 	o := s.Objects
 	out := summary{
@@ -746,6 +772,7 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		NotEvaluated:    s.NotEvaluated,
 		Version:         s.Version,
 		Filters:         filters{nonNil(s.Filters.Accounts), nonNil(s.Filters.Regions), nonNil(s.Filters.Selection), ""},
+		Integrity:       s.Integrity,
 		Warnings:        nonNil(s.Warnings),
 	}
 	if len(s.Filters.Accounts) > 0 {
@@ -836,4 +863,12 @@ func cleanJoin(ss []string) string {
 // megabytes formats n bytes in decimal megabytes.
 func megabytes(n int64) string {
 	return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+}
+
+func sumCounts(m map[string]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
 }

@@ -11,8 +11,11 @@ package scan
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"runtime"
 	"strings"
@@ -75,6 +78,18 @@ type Config struct {
 
 	// Progress, when set, is called from the writer goroutine after each object.
 	Progress func(p Progress)
+
+	// Verify, when set, checks log integrity in the same pass: the
+	// fetchers hand it each digest listed (still counted as skipped), and
+	// the workers each log's SHA-256, hashed as it is decompressed.
+	Verify Verifier
+}
+
+// Verifier checks log integrity alongside a scan (verify.Session). Its
+// methods are called concurrently; source is the index in Config.Sources.
+type Verifier interface {
+	Digest(ctx context.Context, source int, o reader.Object) error
+	Log(source int, o reader.Object, sha256 string, err error)
 }
 
 // DefaultMemory is a scan's budget when Config.Memory is zero.
@@ -120,11 +135,13 @@ var ErrInterrupted = errors.New("scan interrupted")
 type job struct {
 	src reader.Source
 	obj reader.Object
+	i   int // index of src in Config.Sources
 }
 
 // fetched is a fetched object waiting for a CPU worker.
 type fetched struct {
 	obj    reader.Object
+	i      int // index of the source in Config.Sources
 	body   *bytes.Buffer
 	err    error
 	weight int64 // held in the in-flight bound until decoded
@@ -195,13 +212,16 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 	var listed atomic.Int64
 	g.Go(func() error {
 		defer close(toFetch)
-		for _, src := range cfg.Sources {
+		for i, src := range cfg.Sources {
 			err := src.List(gctx, cfg.Filter, func(o reader.Object) error {
 				listed.Add(1)
+				if o.Skip == reader.SkipDigest && o.Err == nil && cfg.Verify != nil {
+					return send(gctx, toFetch, job{src: src, obj: o, i: i}) // read by Verify
+				}
 				if o.Skip != "" || o.Err != nil { // never opened
 					return send(gctx, results, result{obj: o, err: o.Err})
 				}
-				return send(gctx, toFetch, job{src: src, obj: o})
+				return send(gctx, toFetch, job{src: src, obj: o, i: i})
 			})
 			if err != nil {
 				return fmt.Errorf("list %s: %w", src, err)
@@ -222,9 +242,18 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 		g.Go(func() error {
 			defer fetchWG.Done()
 			for j := range toFetch {
+				if j.obj.Skip != "" { // a digest, for Verify
+					if err := cfg.Verify.Digest(gctx, j.i, j.obj); err != nil {
+						return err
+					}
+					if err := send(gctx, toDecode, fetched{obj: j.obj}); err != nil {
+						return err
+					}
+					continue
+				}
 				if err := tooLarge(j.obj.Size, maxStored); err != nil {
 					// Failed as listed: neither opened nor weighed.
-					if err := send(gctx, toDecode, fetched{obj: j.obj, err: err}); err != nil {
+					if err := send(gctx, toDecode, fetched{obj: j.obj, i: j.i, err: err}); err != nil {
 						return err
 					}
 					continue
@@ -234,7 +263,7 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 					return err
 				}
 				f := fetch(gctx, j.src, j.obj, maxStored)
-				f.weight = weight
+				f.weight, f.i = weight, j.i
 				if err := send(gctx, toDecode, f); err != nil {
 					inflight.release(weight)
 					return err
@@ -482,6 +511,7 @@ type worker struct {
 	rec   *ecs.Record
 	match []*rule.Rule
 	rules *rule.Local // cfg.Rules, with this worker's cache
+	hash  hash.Hash   // SHA-256 of each log's decompressed bytes, with cfg.Verify
 	user  ecs.Field
 	dec   *reader.Decoder // reused through Reset: its buffers and gzip reader
 	body  bytes.Reader
@@ -513,9 +543,15 @@ func newWorker(cfg Config) *worker {
 // process decodes one fetched object and matches each of its records.
 func (w *worker) process(f fetched) result {
 	r := result{obj: f.obj, findings: findingSlices.get(), events: eventSlices.get()}
+	if f.obj.Skip != "" { // a digest Verify read
+		return r
+	}
 	w.red.Begin(f.obj.URI, r.events)
 	if f.err != nil {
 		r.err = f.err
+		if w.cfg.Verify != nil {
+			w.cfg.Verify.Log(f.i, f.obj, "", f.err)
+		}
 		return r
 	}
 	defer bufs.Put(f.body)
@@ -529,9 +565,19 @@ func (w *worker) process(f fetched) result {
 	}
 	if err != nil {
 		r.err = err
+		if w.cfg.Verify != nil {
+			w.cfg.Verify.Log(f.i, f.obj, "", err)
+		}
 		return r
 	}
 	dec := w.dec
+	if w.cfg.Verify != nil {
+		if w.hash == nil {
+			w.hash = sha256.New()
+		}
+		w.hash.Reset()
+		dec.HashTo(w.hash)
+	}
 	var index int64
 	for ; ; index++ {
 		raw, err := dec.Next()
@@ -563,6 +609,13 @@ func (w *worker) process(f fetched) result {
 		w.record(&r, raw, dec.Index(), index)
 	}
 	r.events = w.red.End()
+	if w.cfg.Verify != nil {
+		if err := dec.Drain(); err != nil {
+			w.cfg.Verify.Log(f.i, f.obj, "", err)
+		} else {
+			w.cfg.Verify.Log(f.i, f.obj, hex.EncodeToString(w.hash.Sum(nil)), nil)
+		}
+	}
 	r.bytesOut = dec.BytesOut()
 	return r
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/trailsweep/trailsweep/internal/atomicfile"
 	"github.com/trailsweep/trailsweep/internal/rule"
 	"github.com/trailsweep/trailsweep/internal/sigma"
+	"github.com/trailsweep/trailsweep/internal/verify"
 	"github.com/trailsweep/trailsweep/reader"
 	"github.com/trailsweep/trailsweep/report"
 	"github.com/trailsweep/trailsweep/scan"
@@ -305,6 +306,9 @@ type scanFlags struct {
 	memory, workDir      string           // --memory SIZE, --work-dir DIR
 	rel                  reliabilityFlags // --retries, --checkpoint, --resume, --force, --errors
 	shard                shardFlags       // --shard, --shards, --stage
+	verify               bool             // --verify
+	publicKeys           string           // --public-keys FILE
+	signatures           string           // --signatures FILE
 }
 
 func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -350,6 +354,9 @@ func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&sf.history, "history", "", "new_terms history: a window before --since (30d) or a path/s3:// URI read as history only")
 	f.StringVar(&sf.memory, "memory", "256MiB", "memory budget of the whole process (512MiB, 2GiB); aggregate rules' state beyond its share spills to --work-dir")
 	f.StringVar(&sf.workDir, "work-dir", "", "where state that does not fit in --memory spills, in a folder of its own removed at the end (default: the OS temporary directory)")
+	f.BoolVar(&sf.verify, "verify", false, "also check each log against CloudTrail's signed digests, in the same pass: an integrity column on every finding")
+	f.StringVar(&sf.publicKeys, "public-keys", "", "with --verify: CloudTrail public keys, the JSON `aws cloudtrail list-public-keys` prints")
+	f.StringVar(&sf.signatures, "signatures", "", "with --verify: digest signatures saved by verify --save-signatures, for a local copy")
 	sf.rel.add(cmd)
 	sf.shard.add(cmd)
 	return cmd
@@ -395,6 +402,10 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 	}
 	if sharded && sf.rel.checkpoint != "" {
 		return usageErr("--checkpoint with a sharded scan is not supported yet: re-run the shard instead (it replaces its output and stage file)")
+	}
+	vcfg, err := verifyConfig(sf)
+	if err != nil {
+		return err
 	}
 	memory, err := parseMemory(sf.memory)
 	if err != nil {
@@ -532,6 +543,12 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 		cfg.Sources[i] = covs[i]
 	}
 	cfg.Sources = resumable(ck, cfg.Sources) // after the history scan, which reads done objects too
+	var sess *verify.Session
+	if vcfg != nil {
+		vcfg.Sources, vcfg.Filter = opened, cfg.Filter
+		sess = verify.NewSession(*vcfg)
+		cfg.Verify = sess
+	}
 	var finish func()
 	cfg.Progress, finish = newProgress(stderr, sf.quiet)
 	if ck != nil {
@@ -572,6 +589,11 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 		if err := stage.Commit(sum); err != nil {
 			writeErrs = append(writeErrs, fmt.Errorf("--stage: %w", err))
 			sum.Complete = false
+		}
+	}
+	if sess != nil && scanErr == nil {
+		if err := finishVerify(ctx, sess, sorted, sum, stderr); err != nil {
+			scanErr = err
 		}
 	}
 	if scanErr != nil && !interrupted || interrupted && ck != nil {

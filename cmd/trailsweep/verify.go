@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,6 +14,7 @@ import (
 	"github.com/trailsweep/trailsweep/internal/atomicfile"
 	"github.com/trailsweep/trailsweep/internal/verify"
 	"github.com/trailsweep/trailsweep/reader"
+	"github.com/trailsweep/trailsweep/report"
 )
 
 // verifyFlags are the flags of verify.
@@ -138,5 +140,82 @@ func runVerify(ctx context.Context, vf *verifyFlags, args []string, stdout, stde
 	case len(res.Errors) > 0:
 		return &exitError{code: exitIncomplete, err: fmt.Errorf("%d object(s) could not be read", len(res.Errors))}
 	}
+	return nil
+}
+
+// verifyConfig checks scan's --verify flags and reads the keys and
+// signatures; nil without --verify.
+func verifyConfig(sf *scanFlags) (*verify.Config, error) {
+	if !sf.verify {
+		if sf.publicKeys != "" || sf.signatures != "" {
+			return nil, usageErr("--public-keys and --signatures need --verify")
+		}
+		return nil, nil
+	}
+	if sf.publicKeys == "" {
+		return nil, usageErr("--verify needs --public-keys FILE (aws cloudtrail list-public-keys --start-time … > FILE)")
+	}
+	if sf.rel.checkpoint != "" || sf.shard.stage != "" || sf.shard.shard != "" {
+		return nil, usageErr("--verify with --checkpoint or a sharded scan is not supported yet")
+	}
+	b, err := os.ReadFile(sf.publicKeys)
+	if err != nil {
+		return nil, usageErr("--public-keys: %w", err)
+	}
+	cfg := &verify.Config{Concurrency: sf.concurrency}
+	if cfg.Keys, err = verify.ParseKeys(b); err != nil {
+		return nil, usageErr("--public-keys %s: %w", sf.publicKeys, err)
+	}
+	if sf.signatures != "" {
+		b, err := os.ReadFile(sf.signatures)
+		if err != nil {
+			return nil, usageErr("--signatures: %w", err)
+		}
+		if cfg.Signatures, err = verify.ParseManifest(b); err != nil {
+			return nil, usageErr("--signatures %s: %w", sf.signatures, err)
+		}
+	}
+	return cfg, nil
+}
+
+// finishVerify judges the logs once the scan has read them and every
+// digest, gives each finding its log's integrity, and counts the states in
+// the summary.
+func finishVerify(ctx context.Context, sess *verify.Session, sorted *report.Sorted, sum *report.Summary, stderr io.Writer) error {
+	res, err := sess.Finish(ctx)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	state := map[string]string{}
+	in := &report.IntegrityStats{Logs: map[string]int64{}, Digests: map[string]int64{}, Gaps: len(res.Gaps),
+		Modified: []string{}, Deleted: []string{}}
+	for _, l := range res.Logs {
+		state[l.URI] = l.Status
+		in.Logs[l.Status]++
+		switch l.Status {
+		case verify.LogModified:
+			in.Modified = append(in.Modified, l.URI)
+		case verify.LogDeleted:
+			in.Deleted = append(in.Deleted, l.URI)
+		}
+	}
+	for _, d := range res.Digests {
+		in.Digests[d.Status]++
+	}
+	for _, e := range res.Errors {
+		fmt.Fprintf(stderr, "trailsweep: verify: cannot read %s\n", e)
+	}
+	sum.Integrity = in
+	sorted.SetIntegrity(func(uri string) string {
+		st, ok := state[uri]
+		if !ok {
+			st = state[filepath.Clean(uri)]
+		}
+		switch st {
+		case verify.LogVerified, verify.LogModified:
+			return st
+		}
+		return report.IntegrityUnverified
+	})
 	return nil
 }
