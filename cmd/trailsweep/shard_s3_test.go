@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/trailsweep/trailsweep/internal/gen"
 	"github.com/trailsweep/trailsweep/internal/s3test"
 	"github.com/trailsweep/trailsweep/reader"
 )
@@ -109,6 +110,7 @@ func TestShardsReduceS3(t *testing.T) {
 	}{
 		{"builtin", nil, false},
 		{"aggregate", []string{"--rules", aggDir}, true},
+		{"elastic", []string{"--rules", gen.SharedDir(t, "rules", "elastic-aws")}, false},
 	}
 	const n = 4
 	for _, c := range cases {
@@ -200,4 +202,18 @@ func TestShardsReduceS3(t *testing.T) {
 				longest.Round(time.Millisecond), reduceTime.Round(time.Millisecond), (longest + reduceTime).Round(time.Millisecond))
 		})
 	}
+	// Unsharded, the default format: one part of one. A key without a
+	// trailing slash names an object, not a folder: refused.
+	t.Run("unsharded", func(t *testing.T) {
+		if code, _, stderr := cli(t, append([]string{"scan", "s3://trail/", "-q", "--out", "s3://hunt/one/"}, s3a...)...); code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		if keys, _ := bucketRows(t, srv.Client(), "hunt", "one/"); !slices.Equal(keys, []string{"part-00000-of-00001.parquet"}) {
+			t.Fatalf("objects %v", keys)
+		}
+		code, _, stderr := cli(t, append([]string{"scan", "s3://trail/", "-q", "--out", "s3://hunt/x.parquet"}, s3a...)...)
+		if code != exitUsage || !strings.Contains(stderr, "ending in /") {
+			t.Fatalf("--out s3://hunt/x.parquet: exit %d\n%s", code, stderr)
+		}
+	})
 }
