@@ -135,13 +135,13 @@ func TestKubernetes(t *testing.T) {
 		t.Error("shards: JOB_COMPLETION_INDEX does not come from the completion index annotation")
 	}
 	args := strings.Join(c.Args, " ")
-	for _, want := range []string{"scan ", "--stage=/work/stage", "part-$(JOB_COMPLETION_INDEX)", "--since=2026-", "--until=2026-"} {
+	for _, want := range []string{"scan ", "--stage=s3://trailsweep-hunts/stage/", "--out=s3://trailsweep-hunts/out/", "--since=2026-", "--until=2026-"} {
 		if !strings.Contains(args, want) {
 			t.Errorf("shards: args lack %q: %s", want, args)
 		}
 	}
 	rargs := strings.Join(reduce.Spec.Template.Spec.Containers[0].Args, " ")
-	if !strings.HasPrefix(rargs, "reduce ") || !strings.Contains(rargs, "--stage=/work/stage") {
+	if !strings.HasPrefix(rargs, "reduce ") || !strings.Contains(rargs, "--stage=s3://trailsweep-hunts/stage/") || !strings.Contains(rargs, "--out=s3://trailsweep-hunts/out/") {
 		t.Errorf("reduce: args %s", rargs)
 	}
 }
@@ -167,7 +167,7 @@ func TestBatch(t *testing.T) {
 		}
 	}
 	cmd := strings.Join(def.ContainerProperties.Command, " ")
-	for _, want := range []string{"trailsweep scan ", "--stage /work/stage", "part-$AWS_BATCH_JOB_ARRAY_INDEX"} {
+	for _, want := range []string{"scan s3://", "--stage s3://trailsweep-hunts/stage/", "--out s3://trailsweep-hunts/out/"} {
 		if !strings.Contains(cmd, want) {
 			t.Errorf("job definition: command lacks %q: %s", want, cmd)
 		}
@@ -193,7 +193,7 @@ func TestIAMPolicy(t *testing.T) {
 	if p.Version != "2012-10-17" {
 		t.Errorf("Version %q", p.Version)
 	}
-	allowed := []string{"s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "kms:Decrypt"}
+	allowed := []string{"s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "kms:Decrypt"}
 	var got []string
 	for _, s := range p.Statement {
 		if s.Effect != "Allow" {

@@ -417,3 +417,7 @@ func (s *S3) Metadata(ctx context.Context, o Object) (map[string]string, error) 
 	}
 	return md, nil
 }
+
+// Client returns the S3 client the source uses, for writing beside it
+// with the same credentials, region and endpoint.
+func (s *S3) Client() *s3.Client { return s.client.Load() }

@@ -190,3 +190,60 @@ func (w *file) Abort() error {
 	}
 	return nil
 }
+
+// Destination is a file or object being written that appears, whole,
+// under its name only on Commit (an S3 upload, an atomicfile.File).
+type Destination interface {
+	io.Writer
+	Commit() error
+	Abort() error
+}
+
+// NewTo returns a findings writer in format to dst: Close writes the
+// trailer and commits dst, Abort (or a failed Close) aborts it, so
+// nothing is left under dst's name but a whole file.
+func NewTo(dst Destination, format Format, opts Options) (Writer, error) {
+	enc, err := newEncoder(dst, format, opts)
+	if err != nil {
+		_ = dst.Abort()
+		return nil, err
+	}
+	return &committed{enc: enc, dst: dst}, nil
+}
+
+// committed is a Writer to a Destination.
+type committed struct {
+	enc  encoder
+	dst  Destination
+	done bool
+	err  error
+}
+
+func (w *committed) Write(f *Finding) error {
+	if w.done {
+		return ErrClosed
+	}
+	return w.enc.encode(f)
+}
+
+func (w *committed) Close() error {
+	if w.done {
+		return w.err
+	}
+	w.done = true
+	if err := w.enc.finish(); err != nil {
+		_ = w.dst.Abort()
+		w.err = err
+		return err
+	}
+	w.err = w.dst.Commit()
+	return w.err
+}
+
+func (w *committed) Abort() error {
+	if w.done {
+		return nil
+	}
+	w.done, w.err = true, ErrClosed
+	return w.dst.Abort()
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/trailsweep/trailsweep/internal/atomicfile"
 	"github.com/trailsweep/trailsweep/internal/rule"
+	"github.com/trailsweep/trailsweep/internal/s3obj"
 	"github.com/trailsweep/trailsweep/report"
 )
 
@@ -53,6 +54,76 @@ type StageHeader struct {
 // StageName is the file name of shard i of n in a stage directory.
 func StageName(i, n int) string { return fmt.Sprintf("shard-%05d-of-%05d.events.zst", i, n) }
 
+// Destination is a file being written that appears, whole, under its
+// name only on Commit; Abort discards it.
+type Destination interface {
+	io.Writer
+	Commit() error
+	Abort() error
+}
+
+// StageDir is where the shards of a hunt put their stage files and reduce
+// reads them: a local directory (LocalStage) or an S3 prefix (S3Stage).
+type StageDir interface {
+	// Create starts the file name; it replaces any earlier one on Commit.
+	Create(ctx context.Context, name string) (Destination, error)
+	// Names lists the names of the files in the directory.
+	Names(ctx context.Context) ([]string, error)
+	Open(ctx context.Context, name string) (io.ReadCloser, error)
+	String() string
+}
+
+var (
+	_ StageDir = LocalStage("")
+	_ StageDir = (*s3Stage)(nil)
+)
+
+// LocalStage is a stage directory on a filesystem (shared by the shards:
+// EFS, Filestore, a ReadWriteMany volume), created when a shard writes.
+type LocalStage string
+
+func (d LocalStage) String() string { return string(d) }
+
+// Create writes name atomically (atomicfile), mode 0600.
+func (d LocalStage) Create(_ context.Context, name string) (Destination, error) {
+	if err := os.MkdirAll(string(d), 0o700); err != nil {
+		return nil, err
+	}
+	return atomicfile.Create(filepath.Join(string(d), name), 0o600)
+}
+
+func (d LocalStage) Names(context.Context) ([]string, error) {
+	des, err := os.ReadDir(string(d))
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(des))
+	for _, de := range des {
+		names = append(names, de.Name())
+	}
+	return names, nil
+}
+
+func (d LocalStage) Open(_ context.Context, name string) (io.ReadCloser, error) {
+	return os.Open(filepath.Join(string(d), name))
+}
+
+// S3Stage is a stage directory under an S3 prefix: each file is one
+// object, uploaded by parts and completed only on Commit (s3obj.Upload).
+func S3Stage(p *s3obj.Prefix) StageDir { return (*s3Stage)(p) }
+
+type s3Stage s3obj.Prefix
+
+func (s *s3Stage) p() *s3obj.Prefix { return (*s3obj.Prefix)(s) }
+func (s *s3Stage) String() string   { return s.p().String() }
+func (s *s3Stage) Create(ctx context.Context, name string) (Destination, error) {
+	return s.p().Create(ctx, name), nil
+}
+func (s *s3Stage) Names(ctx context.Context) ([]string, error) { return s.p().Names(ctx) }
+func (s *s3Stage) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	return s.p().Open(ctx, name)
+}
+
 // Stage is the ObjectSink of one shard of a sharded hunt: it passes
 // per-record findings to the shard's own sink and writes each object's
 // aggregate events, with its URI, to the shard's stage file, for Reduce.
@@ -62,7 +133,7 @@ func StageName(i, n int) string { return fmt.Sprintf("shard-%05d-of-%05d.events.
 // leaves the previous file, or none.
 type Stage struct {
 	sink Sink
-	f    *atomicfile.File
+	f    Destination
 	zw   *zstd.Encoder
 	buf  []byte
 }
@@ -70,12 +141,9 @@ type Stage struct {
 var _ ObjectSink = (*Stage)(nil)
 
 // CreateStage starts the stage file of shard h.Shard of h.Shards in dir
-// (created if needed); findings go to sink.
-func CreateStage(dir string, h StageHeader, sink Sink) (*Stage, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("stage: %w", err)
-	}
-	f, err := atomicfile.Create(filepath.Join(dir, StageName(h.Shard, h.Shards)), 0o600)
+// (a local directory is created if needed); findings go to sink.
+func CreateStage(ctx context.Context, dir StageDir, h StageHeader, sink Sink) (*Stage, error) {
+	f, err := dir.Create(ctx, StageName(h.Shard, h.Shards))
 	if err != nil {
 		return nil, fmt.Errorf("stage: %w", err)
 	}
@@ -88,7 +156,7 @@ func CreateStage(dir string, h StageHeader, sink Sink) (*Stage, error) {
 		_ = f.Abort()
 		return nil, err
 	}
-	if _, err := f.WriteString(stageMagic); err != nil {
+	if _, err := io.WriteString(f, stageMagic); err != nil {
 		_ = f.Abort()
 		return nil, fmt.Errorf("stage: %w", err)
 	}
@@ -173,15 +241,20 @@ func countsOf(sum *report.Summary) Counts {
 
 // stageFile is a stage file read: its header, and its totals.
 type stageFile struct {
+	name   string
 	path   string
 	head   StageHeader
 	counts Counts
 }
 
-// readStage reads the stage file at path, calling fn (when not nil) with
-// each object's URI and events; it fails on a file cut short.
-func readStage(path string, fn func(uri string, events []byte) error) (*stageFile, error) {
-	f, err := os.Open(path)
+// readStage reads the stage file name in dir, calling fn (when not nil)
+// with each object's URI and events; it fails on a file cut short.
+func readStage(ctx context.Context, dir StageDir, name string, fn func(uri string, events []byte) error) (*stageFile, error) {
+	path := dir.String() + name // an S3 prefix ends in "/"
+	if d, ok := dir.(LocalStage); ok {
+		path = filepath.Join(string(d), name)
+	}
+	f, err := dir.Open(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("stage: %w", err)
 	}
@@ -220,7 +293,7 @@ func readStage(path string, fn func(uri string, events []byte) error) (*stageFil
 		}
 		return fmt.Errorf("stage %s: %w", path, err)
 	}
-	sf := &stageFile{path: path}
+	sf := &stageFile{name: name, path: path}
 	uri, hb, err := next()
 	if err != nil || uri != "" {
 		return nil, bad(err)
@@ -256,7 +329,7 @@ func readStage(path string, fn func(uri string, events []byte) error) (*stageFil
 
 // ReduceConfig is the reduction of a sharded hunt's stage.
 type ReduceConfig struct {
-	Dir   string    // the stage directory
+	Dir   StageDir  // the stage directory
 	Rules *rule.Set // the hunt's rules: the same as every shard's
 	// Memory and WorkDir bound the Aggregator as Config's bound a scan's.
 	Memory  int64
@@ -272,7 +345,7 @@ type ReduceConfig struct {
 // The summary's counts are the totals of the shards.
 func Reduce(ctx context.Context, cfg ReduceConfig, sink Sink) (*report.Summary, error) {
 	start := time.Now()
-	files, err := stageFiles(cfg)
+	files, err := stageFiles(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +369,7 @@ func Reduce(ctx context.Context, cfg ReduceConfig, sink Sink) (*report.Summary, 
 			sum.Complete = false
 			return sum, fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(ctx))
 		}
-		_, err := readStage(f.path, func(uri string, b []byte) error {
+		_, err := readStage(ctx, cfg.Dir, f.name, func(uri string, b []byte) error {
 			evs, err := decodeEvents(b, uri, byKey)
 			if err != nil {
 				return fmt.Errorf("stage %s: %s: %w", f.path, uri, err)
@@ -340,19 +413,18 @@ func Reduce(ctx context.Context, cfg ReduceConfig, sink Sink) (*report.Summary, 
 
 // stageFiles reads the headers of the stage files in cfg.Dir and checks
 // that they are the shards of one hunt, each once, run with cfg.Rules.
-func stageFiles(cfg ReduceConfig) ([]*stageFile, error) {
-	des, err := os.ReadDir(cfg.Dir)
+func stageFiles(ctx context.Context, cfg ReduceConfig) ([]*stageFile, error) {
+	names, err := cfg.Dir.Names(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("stage: %w", err)
 	}
 	var files []*stageFile
-	for _, de := range des {
+	for _, name := range names {
 		var i, n int
-		name := de.Name()
 		if _, err := fmt.Sscanf(name, "shard-%05d-of-%05d.events.zst", &i, &n); err != nil || StageName(i, n) != name {
 			continue
 		}
-		f, err := readStage(filepath.Join(cfg.Dir, name), nil)
+		f, err := readStage(ctx, cfg.Dir, name, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -370,12 +442,12 @@ func stageFiles(cfg ReduceConfig) ([]*stageFile, error) {
 	for _, f := range files {
 		if f.head.Shards != n {
 			return nil, fmt.Errorf("%w: %s is one of %d shards, %s one of %d (remove the stage files of the other hunt)",
-				ErrStageMismatch, filepath.Base(f.path), f.head.Shards, filepath.Base(files[0].path), n)
+				ErrStageMismatch, f.name, f.head.Shards, files[0].name, n)
 		}
 		have[f.head.Shard] = true
 		if got, _ := json.Marshal(settings(f.head)); string(got) != string(want) {
 			return nil, fmt.Errorf("%w: %s ran with %s, %s with %s (a relative --since resolves when each shard starts: give dates)",
-				ErrStageMismatch, filepath.Base(f.path), got, filepath.Base(files[0].path), want)
+				ErrStageMismatch, f.name, got, files[0].name, want)
 		}
 	}
 	var missing []string

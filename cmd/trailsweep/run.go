@@ -18,6 +18,7 @@ import (
 
 	"github.com/trailsweep/trailsweep/internal/atomicfile"
 	"github.com/trailsweep/trailsweep/internal/rule"
+	"github.com/trailsweep/trailsweep/internal/s3obj"
 	"github.com/trailsweep/trailsweep/internal/sigma"
 	"github.com/trailsweep/trailsweep/internal/verify"
 	"github.com/trailsweep/trailsweep/reader"
@@ -417,7 +418,15 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 	}
 	defer os.RemoveAll(work)
 	var format report.Format
-	if sf.out != "" || sf.format != "" {
+	var outDir *s3obj.Prefix // --out s3://bucket/prefix/: one object a shard
+	if isS3(sf.out) {
+		if format, err = s3Format(sf.format); err != nil {
+			return err
+		}
+		if outDir, err = s3Folder(ctx, "--out", sf.out, sf.s3); err != nil {
+			return err
+		}
+	} else if sf.out != "" || sf.format != "" {
 		if sf.out == "" {
 			return usageErr("--format needs --out")
 		}
@@ -470,6 +479,7 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 	defer ck.Close()
 
 	var w report.Writer
+	outURI := sf.out
 	names := make([]string, len(sources))
 	for i, src := range sources {
 		names[i] = src.String()
@@ -488,6 +498,16 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 			w = report.NewParquet(stdout, opts)
 		default:
 			w = report.NewJSONL(stdout, opts)
+		}
+	case outDir != nil:
+		i, n := 0, 1
+		if sharded {
+			i, n = spec.Index, spec.Count
+		}
+		up := outDir.Create(ctx, partName("part", i, n, format))
+		outURI = up.URI()
+		if w, err = report.NewTo(up, format, report.Options{Raw: sf.raw}); err != nil {
+			return usageErr("--out %s: %w", sf.out, err)
 		}
 	default:
 		w, err = report.Create(sf.out, format, report.Options{Raw: sf.raw})
@@ -524,7 +544,12 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 	var stage *scan.Stage
 	var sink scan.Sink = w
 	if sf.shard.stage != "" {
-		stage, err = scan.CreateStage(sf.shard.stage, scan.StageHeader{Shard: spec.Index, Shards: spec.Count, Sources: args,
+		dir, err := stageDir(ctx, sf.shard.stage, sf.s3)
+		if err != nil {
+			_ = w.Abort()
+			return err
+		}
+		stage, err = scan.CreateStage(ctx, dir, scan.StageHeader{Shard: spec.Index, Shards: spec.Count, Sources: args,
 			Window: scan.Window{Since: since, Until: until}, Accounts: sf.accounts, Regions: sf.regions,
 			RulesHash: scan.RulesHash(set), AggStart: aggOpts.Start, HistorySource: aggOpts.HistorySource}, w)
 		if err != nil {
@@ -602,7 +627,7 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 		writeErrs = append(writeErrs, fmt.Errorf("--out: %w", err))
 		sum.Complete = false
 	} else if sf.out != "" && sf.out != "-" {
-		sum.Output = sf.out
+		sum.Output = outURI
 	}
 	runs, spilt := sorted.Spilt()
 	sum.Spilled.Runs += runs

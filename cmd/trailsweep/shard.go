@@ -105,6 +105,7 @@ type reduceFlags struct {
 	out, format, summary string
 	memory, workDir      string
 	quiet                bool
+	s3                   reader.S3Options // for a stage or --out on S3
 }
 
 func newReduceCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -120,13 +121,18 @@ func newReduceCmd(stdout, stderr io.Writer) *cobra.Command {
 	f := cmd.Flags()
 	rf.rules.add(cmd)
 	rf.rules.needRules = true
-	f.StringVar(&rf.stage, "stage", "", "the stage directory the shards wrote (required)")
-	f.StringVar(&rf.out, "out", "", "aggregate findings file; format from the extension .parquet .csv .jsonl; '-' = JSONL to stdout (default: a table on stdout)")
+	f.StringVar(&rf.stage, "stage", "", "the stage directory (or s3://bucket/prefix/) the shards wrote (required)")
+	f.StringVar(&rf.out, "out", "", "aggregate findings file, or s3://bucket/prefix/ for aggregate-00000-of-00001.EXT; format from the extension .parquet .csv .jsonl; '-' = JSONL to stdout (default: a table on stdout)")
 	f.StringVar(&rf.format, "format", "", "parquet|csv|jsonl, overrides the extension")
 	f.StringVar(&rf.summary, "summary", "", "also write the summary as JSON to this file")
 	f.StringVar(&rf.memory, "memory", "256MiB", "memory budget; aggregate state beyond its share spills to --work-dir")
 	f.StringVar(&rf.workDir, "work-dir", "", "where state that does not fit in --memory spills (default: the OS temporary directory)")
 	f.BoolVarP(&rf.quiet, "quiet", "q", false, "print no summary on stderr")
+	f.StringVar(&rf.s3.Profile, "profile", "", "AWS profile, as the AWS CLI means it")
+	f.StringVar(&rf.s3.Region, "region", "", "AWS region for S3 requests")
+	f.StringVar(&rf.s3.Endpoint, "endpoint-url", "", "S3 endpoint URL (S3-compatible stores)")
+	f.BoolVar(&rf.s3.PathStyle, "s3-path-style", false, "use path-style S3 addressing")
+	f.DurationVar(&rf.s3.Timeout, "s3-timeout", reader.DefaultS3Timeout, "S3 timeout for connecting, for the first byte of a response and for each wait for body data")
 	return cmd
 }
 
@@ -139,7 +145,11 @@ func runReduce(ctx context.Context, rf *reduceFlags, stdout, stderr io.Writer) e
 		return err
 	}
 	var format report.Format
-	if rf.out != "" && rf.out != "-" || rf.format != "" {
+	if isS3(rf.out) {
+		if format, err = s3Format(rf.format); err != nil {
+			return err
+		}
+	} else if rf.out != "" && rf.out != "-" || rf.format != "" {
 		if format, err = report.FormatFor(rf.out, rf.format); err != nil {
 			return usageErr("--out/--format: %w", err)
 		}
@@ -153,18 +163,33 @@ func runReduce(ctx context.Context, rf *reduceFlags, stdout, stderr io.Writer) e
 		return usageErr("--work-dir: %w", err)
 	}
 	defer os.RemoveAll(work)
+	dir, err := stageDir(ctx, rf.stage, rf.s3)
+	if err != nil {
+		return err
+	}
 	var w report.Writer
-	switch rf.out {
-	case "":
+	outURI := rf.out
+	switch {
+	case isS3(rf.out):
+		p, err := s3Folder(ctx, "--out", rf.out, rf.s3)
+		if err != nil {
+			return err
+		}
+		up := p.Create(ctx, partName("aggregate", 0, 1, format))
+		outURI = up.URI()
+		if w, err = report.NewTo(up, format, report.Options{}); err != nil {
+			return usageErr("--out %s: %w", rf.out, err)
+		}
+	case rf.out == "":
 		w = report.NewTable(stdout)
-	case "-":
+	case rf.out == "-":
 		w = report.NewJSONL(stdout, report.Options{})
 	default:
 		if w, err = report.Create(rf.out, format, report.Options{}); err != nil {
 			return usageErr("--out %s: %w", rf.out, err)
 		}
 	}
-	cfg := scan.ReduceConfig{Dir: rf.stage, Rules: set, Memory: memory, WorkDir: work}
+	cfg := scan.ReduceConfig{Dir: dir, Rules: set, Memory: memory, WorkDir: work}
 	sorted := report.NewSorted(w, (&scan.Config{Memory: memory, WorkDir: work}).SortOptions())
 	sum, err := scan.Reduce(ctx, cfg, sorted)
 	if err != nil {
@@ -178,7 +203,7 @@ func runReduce(ctx context.Context, rf *reduceFlags, stdout, stderr io.Writer) e
 		return &exitError{code: exitIncomplete, err: fmt.Errorf("--out: %w", err)}
 	}
 	if rf.out != "" && rf.out != "-" {
-		sum.Output = rf.out
+		sum.Output = outURI
 	}
 	sum.Version = buildVersion()
 	if rf.summary != "" {
