@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/trailsweep/trailsweep/internal/atomicfile"
 )
 
 // HTML gathers findings into the analyst's report: one self-contained HTML
@@ -476,3 +478,36 @@ var htmlPage = template.Must(template.New("page").Funcs(template.FuncMap{
 	"list":     func(a ...any) []any { return a },
 	"sevclass": severityClass,
 }).Parse(htmlTemplate))
+
+// WriteFile renders the report to path atomically (a temporary file in the
+// same directory, renamed when complete).
+func (h *HTML) WriteFile(path string, sum *Summary, title string) error {
+	f, err := atomicfile.Create(path, 0o666)
+	if err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	if err := h.WriteTo(f, sum, title); err != nil {
+		f.Abort()
+		return err
+	}
+	if err := f.Commit(); err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	return nil
+}
+
+// Tee returns a Writer that writes each finding to w and adds it to h;
+// Close and Abort are w's.
+func (h *HTML) Tee(w Writer) Writer { return &htmlTee{Writer: w, h: h} }
+
+type htmlTee struct {
+	Writer
+	h *HTML
+}
+
+func (t *htmlTee) Write(f *Finding) error {
+	if err := t.Writer.Write(f); err != nil {
+		return err
+	}
+	return t.h.Add(f)
+}
