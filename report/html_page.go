@@ -30,7 +30,7 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font
 .card.total{background:#1b2a3a}
 svg .sev-critical{fill:#7f1d1d}svg .sev-high{fill:#c2410c}svg .sev-medium{fill:#ca8a04}svg .sev-low{fill:#1d4ed8}svg .sev-other{fill:#6b7280}
 svg .empty rect.base{fill:#d1d5db}svg text{font-size:10px;fill:#4b5563}
-span.sev{display:inline-block;color:#fff;border-radius:3px;padding:0 6px;font-size:12px}
+span.sev{display:inline-block;white-space:nowrap;color:#fff;border-radius:3px;padding:0 6px;font-size:12px}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:14px}
 .matrix td.c{text-align:center;min-width:34px}
 .matrix td.hot{background:#fde68a}
