@@ -26,8 +26,8 @@ func syntheticFinding(f *Finding, i int) {
 		AWSRegion: "us-east-1", AccountID: fmt.Sprintf("1111222233%02d", i%7), UserIdentityType: "IAMUser",
 		UserARN: fmt.Sprintf("arn:aws:iam::111122223333:user/user%02d", i%50), UserName: fmt.Sprintf("user%02d", i%50),
 		AccessKeyID: fmt.Sprintf("AKIAEXAMPLE%09d", i%200), SourceIP: fmt.Sprintf("198.51.%d.%d", i%4, i%250),
-		UserAgent: "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22",
-		SourceURI: fmt.Sprintf("s3://trail/AWSLogs/111122223333/CloudTrail/us-east-1/2026/10/%02d/obj-%d.json.gz", 1+i%30, i/100),
+		UserAgent:   "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22",
+		SourceURI:   fmt.Sprintf("s3://trail/AWSLogs/111122223333/CloudTrail/us-east-1/2026/10/%02d/obj-%d.json.gz", 1+i%30, i/100),
 		RecordIndex: int64(i % 100),
 	}
 }

@@ -18,8 +18,6 @@ func newReportCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report FINDINGS... --html OUT.html [--summary FILE]",
 		Short: "Render findings files (Parquet, CSV, JSONL, or directories of them) as a self-contained HTML report",
-		Example: `  trailsweep report findings.parquet --html hunt.html --summary summary.json
-  trailsweep report out/ --html hunt.html        # every part-*.parquet, aggregate.parquet… under out/`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErr("report needs at least one findings file or directory")
@@ -53,7 +51,7 @@ func runReport(rf *reportFlags, args []string, stdout, stderr io.Writer) error {
 	}
 	h, err := report.NewHTML("")
 	if err != nil {
-		return err
+		return &exitError{code: exitIncomplete, err: err}
 	}
 	defer h.Close()
 	for _, a := range args {
@@ -62,7 +60,7 @@ func runReport(rf *reportFlags, args []string, stdout, stderr io.Writer) error {
 				return usageErr("%w", err)
 			}
 			if err := h.Add(f); err != nil {
-				return err
+				return &exitError{code: exitIncomplete, err: err}
 			}
 		}
 	}
@@ -71,7 +69,7 @@ func runReport(rf *reportFlags, args []string, stdout, stderr io.Writer) error {
 		title = fmt.Sprint(args)
 	}
 	if err := h.WriteFile(rf.html, sum, title); err != nil {
-		return err
+		return &exitError{code: exitIncomplete, err: fmt.Errorf("--html: %w", err)}
 	}
 	fmt.Fprintf(stderr, "trailsweep: %d findings in %s\n", h.Len(), report.Clean(rf.html))
 	return nil
