@@ -26,14 +26,6 @@ func writeCSV(t *testing.T, fs []Finding, opts Options) []byte {
 	return buf.Bytes()
 }
 
-// unneutralise undoes neutralise for cells that needed it.
-func unneutralise(s string) string {
-	if len(s) >= 2 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
-		return s[1:]
-	}
-	return s
-}
-
 func TestCSVRoundTrip(t *testing.T) {
 	in := sampleFindings(t)
 	for _, raw := range []bool{false, true} {

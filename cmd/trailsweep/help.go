@@ -37,7 +37,8 @@ CloudTrail layout, a local file or directory, or - for records on stdin. Finding
 ` + scanExitCodes,
 		example: `  trailsweep scan s3://org-trail-bucket/AWSLogs/ --since 90d --regions us-east-1,eu-west-1 --out findings.parquet
   trailsweep scan ./exported-logs --query 'source.ip: 203.0.113.0/24' --out - | jq .
-  trailsweep scan s3://trail-bucket/ --profile audit --summary summary.json --fail-on-findings`,
+  trailsweep scan s3://trail-bucket/ --profile audit --summary summary.json --fail-on-findings
+  trailsweep scan ./exported-logs --since 30d --out findings.parquet --html hunt.html`,
 	},
 	"rules": {
 		long: `List the loaded rules (the built-in ones without --rules or --query), whether each can run
@@ -54,6 +55,20 @@ Warnings do not change the exit code.
 
 ` + rulesExitCodes,
 		example: `  trailsweep rules lint --rules sigma/rules/cloud/aws`,
+	},
+	"report": {
+		long: `Write the analyst's report of a hunt: one self-contained HTML file (no network; a strict
+Content-Security-Policy) with the coverage, findings by severity and rule, an ATT&CK matrix, a
+timeline, the principals, and a sortable, filterable table of every finding. FINDINGS are
+trailsweep's Parquet, CSV or JSONL files, or directories of them (a sharded hunt's parts);
+--summary adds the scan's coverage. scan --html writes the same at the end of a scan.
+
+Exit codes:
+  0  written
+  2  usage error: no --html, a findings file or summary that cannot be read
+  3  the report could not be written`,
+		example: `  trailsweep report findings.parquet --summary summary.json --html hunt.html
+  trailsweep report out/ --html hunt.html`,
 	},
 	"version": {
 		long: `Print the version (the same as trailsweep --version).

@@ -21,6 +21,7 @@ import (
 	"github.com/trailsweep/trailsweep/internal/gen"
 	"github.com/trailsweep/trailsweep/internal/s3test"
 	"github.com/trailsweep/trailsweep/reader"
+	"github.com/trailsweep/trailsweep/report"
 )
 
 // cli runs the real CLI in-process.
@@ -130,18 +131,6 @@ func parseJSONL(t *testing.T, b []byte) []row {
 	return rows
 }
 
-// parquetFinding mirrors the columns a reader of the Parquet file relies on.
-type parquetFinding struct {
-	RuleID      string     `parquet:"rule_id"`
-	EventID     string     `parquet:"event_id"`
-	SourceURI   string     `parquet:"source_uri"`
-	RecordIndex int64      `parquet:"record_index"`
-	RiskScore   int64      `parquet:"risk_score"`
-	Tactics     []string   `parquet:"tactics,list"`
-	EventTime   *time.Time `parquet:"event_time"`
-	UserAgent   string     `parquet:"user_agent"`
-}
-
 func readParquet(t *testing.T, path string) []row {
 	t.Helper()
 	f, err := os.Open(path)
@@ -184,16 +173,16 @@ func readParquet(t *testing.T, path string) []row {
 			t.Errorf("%s is stored as %v, want INT64", col, k)
 		}
 	}
-	rows, err := parquet.Read[parquetFinding](f, st.Size())
-	if err != nil {
-		t.Fatalf("parquet read %s: %v", path, err)
-	}
+	// The rows through the reader trailsweep report uses.
 	var out []row
-	for _, p := range rows {
+	for p, err := range report.ReadFindings(path) {
+		if err != nil {
+			t.Fatalf("parquet read %s: %v", path, err)
+		}
 		r := row{"rule_id": p.RuleID, "event_id": p.EventID, "source_uri": p.SourceURI,
 			"record_index": strconv.FormatInt(p.RecordIndex, 10), "user_agent": p.UserAgent,
 			"risk_score": strconv.FormatInt(p.RiskScore, 10), "tactics": strings.Join(p.Tactics, ";")}
-		if p.EventTime != nil {
+		if !p.EventTime.IsZero() {
 			r["event_time"] = p.EventTime.UTC().Format(time.RFC3339)
 		}
 		out = append(out, r)

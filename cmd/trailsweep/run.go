@@ -104,7 +104,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(newScanCmd(stdin, stdout, stderr), newReduceCmd(stdout, stderr), newRulesCmd(stdout, stderr),
-		newExplainCmd(stdout, stderr), newVerifyCmd(stdout, stderr), newVersionCmd(stdout))
+		newExplainCmd(stdout, stderr), newVerifyCmd(stdout, stderr), newReportCmd(stdout, stderr), newVersionCmd(stdout))
 	addHelp(root)
 	return root
 }
@@ -295,6 +295,7 @@ type scanFlags struct {
 	since, until         string
 	accounts, regions    []string
 	out, format, summary string
+	html                 string // --html FILE: the HTML report
 	raw, failOnFindings  bool
 	s3                   reader.S3Options
 	concurrency, workers int
@@ -338,6 +339,7 @@ func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&sf.format, "format", "", "parquet|csv|jsonl, overrides the extension")
 	f.BoolVar(&sf.raw, "raw", false, "also write each matching record's raw JSON")
 	f.StringVar(&sf.summary, "summary", "", "also write the summary as JSON to this file; '-' = stdout (the findings table then goes to stderr)")
+	f.StringVar(&sf.html, "html", "", "also write a self-contained HTML report of the findings and the coverage")
 	f.StringVar(&sf.s3.Profile, "profile", "", "AWS profile, as the AWS CLI means it")
 	f.StringVar(&sf.s3.Region, "region", "", "AWS region for S3 requests")
 	f.StringVar(&sf.s3.Endpoint, "endpoint-url", "", "S3 endpoint URL (S3-compatible stores)")
@@ -528,6 +530,15 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 		Memory:      memory,
 		WorkDir:     work,
 	}
+	var html *report.HTML
+	if sf.html != "" {
+		if html, err = report.NewHTML(work); err != nil {
+			_ = w.Abort()
+			return err
+		}
+		defer html.Close()
+		w = html.Tee(w)
+	}
 	// Findings reach w in output order, from the scan and from a
 	// checkpoint's earlier runs alike: the sort holds them (spilling
 	// beyond its share of the budget) and writes them all at Close.
@@ -648,6 +659,11 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 			writeErrs = append(writeErrs, err)
 		}
 	}
+	if html != nil && !setup {
+		if err := html.WriteFile(sf.html, sum, ""); err != nil {
+			writeErrs = append(writeErrs, fmt.Errorf("--html: %w", err))
+		}
+	}
 	if sf.rel.errors != "" {
 		if err := writeErrors(sf.rel.errors, sum); err != nil {
 			writeErrs = append(writeErrs, err)
@@ -706,7 +722,7 @@ func revocable(path string) bool {
 func checkPaths(sf *scanFlags) error {
 	type named struct{ flag, path string }
 	var ps []named
-	for _, p := range []named{{"--out", sf.out}, {"--summary", sf.summary}, {"--errors", sf.rel.errors}} {
+	for _, p := range []named{{"--out", sf.out}, {"--summary", sf.summary}, {"--errors", sf.rel.errors}, {"--html", sf.html}} {
 		if p.path != "" && p.path != "-" {
 			ps = append(ps, p)
 		}

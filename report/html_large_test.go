@@ -1,0 +1,117 @@
+package report
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// syntheticFinding fills f as the i-th of a large synthetic hunt: 40 rules,
+// four severities, 30 days, 50 principals, 1,000 IPs.
+func syntheticFinding(f *Finding, i int) {
+	sevs := [...]string{"low", "low", "low", "medium", "medium", "high", "critical"}
+	r := i % 40
+	*f = Finding{
+		RuleID: fmt.Sprintf("rule-%02d", r), RuleName: fmt.Sprintf("Synthetic rule %02d", r), RuleSource: "builtin",
+		RuleType: "query", Severity: sevs[r%len(sevs)], RiskScore: 47,
+		Tactics: []string{"Persistence", "Defense Evasion"}, Techniques: []string{fmt.Sprintf("T1%03d", r)},
+		EventTime: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * 30 * 24 * time.Hour / 1_000_000),
+		EventID:   fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i), EventSource: "iam.amazonaws.com", EventName: "CreateAccessKey",
+		AWSRegion: "us-east-1", AccountID: fmt.Sprintf("1111222233%02d", i%7), UserIdentityType: "IAMUser",
+		UserARN: fmt.Sprintf("arn:aws:iam::111122223333:user/user%02d", i%50), UserName: fmt.Sprintf("user%02d", i%50),
+		AccessKeyID: fmt.Sprintf("AKIAEXAMPLE%09d", i%200), SourceIP: fmt.Sprintf("198.51.%d.%d", i%4, i%250),
+		UserAgent:   "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22",
+		SourceURI:   fmt.Sprintf("s3://trail/AWSLogs/111122223333/CloudTrail/us-east-1/2026/10/%02d/obj-%d.json.gz", 1+i%30, i/100),
+		RecordIndex: int64(i % 100),
+	}
+}
+
+// TestHTMLLarge measures the report of TRAILSWEEP_HTML_LARGE synthetic
+// findings (1000000 for the README's figures): generation time, file size,
+// and, with a browser, the time to open and render it and to filter.
+func TestHTMLLarge(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("TRAILSWEEP_HTML_LARGE"))
+	if n <= 0 {
+		t.Skip("set TRAILSWEEP_HTML_LARGE=1000000 to measure a large report")
+	}
+	dir := t.TempDir()
+	start := time.Now()
+	h, err := NewHTML(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	var f Finding
+	for i := range n {
+		syntheticFinding(&f, i)
+		if err := h.Add(&f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	added := time.Since(start)
+	path := filepath.Join(dir, "large.html")
+	if err := h.WriteFile(path, nil, "synthetic"); err != nil {
+		t.Fatal(err)
+	}
+	gen := time.Since(start)
+	st, _ := os.Stat(path)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.Logf("%d findings: added in %v, report written in %v total, %.1f MB, Go heap %.0f MB",
+		n, added.Round(time.Millisecond), gen.Round(time.Millisecond), float64(st.Size())/1e6, float64(ms.HeapAlloc)/1e6)
+
+	if os.Getenv("TRAILSWEEP_HTML_LARGE_BROWSER") == "" {
+		return
+	}
+	start = time.Now()
+	ctx, console := browse(t, path, 5*time.Minute)
+	run(t, ctx, "render", chromedp.Poll[bool](`document.body.getAttribute("data-ready") === "1"`, chromedp.WithPollingTimeout(4*time.Minute)))
+	t.Logf("browser: opened and rendered in %v", time.Since(start).Round(time.Millisecond))
+	start = time.Now()
+	shown := run(t, ctx, "filter", chromedp.Evaluate[string](`(() => {
+		const s = document.getElementById("f-severity"); s.value = "critical"; s.dispatchEvent(new Event("change"));
+		return document.body.dataset.shown; })()`))
+	t.Logf("browser: severity filter (%s rows) in %v", shown, time.Since(start).Round(time.Millisecond))
+	start = time.Now()
+	run(t, ctx, "sort", chromedp.Evaluate[chromedp.Void](`document.querySelector('#findings th[data-col="8"]').click()`))
+	t.Logf("browser: sort of the filtered rows by access key in %v", time.Since(start).Round(time.Millisecond))
+	start = time.Now()
+	run(t, ctx, "text", chromedp.Evaluate[chromedp.Void](`(() => {
+		const s = document.getElementById("f-severity"); s.value = ""; 
+		const x = document.getElementById("f-text"); x.value = "user07"; x.dispatchEvent(new Event("input")); })()`))
+	run(t, ctx, "text filter", chromedp.Poll[bool](`document.body.dataset.shown === "20000"`, chromedp.WithPollingTimeout(time.Minute)))
+	t.Logf("browser: text filter over every row (incl. 200 ms debounce) in %v", time.Since(start).Round(time.Millisecond))
+	for _, m := range console() {
+		if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException {
+			t.Errorf("console %s: %s", m.Type, m.Text)
+		}
+	}
+}
+
+// BenchmarkHTML measures adding findings and writing the report.
+func BenchmarkHTML(b *testing.B) {
+	dir := b.TempDir()
+	var f Finding
+	for b.Loop() {
+		h, err := NewHTML(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range 10_000 {
+			syntheticFinding(&f, i*100)
+			if err := h.Add(&f); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := h.WriteFile(filepath.Join(dir, "r.html"), nil, ""); err != nil {
+			b.Fatal(err)
+		}
+		h.Close()
+	}
+}
