@@ -56,7 +56,7 @@ func ReadSummaryJSON(r io.Reader) (*Summary, error) {
 		return nil, fmt.Errorf("read summary: %w", err)
 	}
 	lv := func(l levels) Levels {
-		return Levels{Scanned: l.Scanned, Pruned: l.Pruned, ScannedList: l.ScannedList, PrunedList: l.PrunedList}
+		return Levels(l)
 	}
 	t := func(p *time.Time) time.Time {
 		if p == nil {
