@@ -103,29 +103,43 @@ func readFindings(t *testing.T, path string) []row {
 	return nil
 }
 
+// parseJSONL reads JSONL findings as rows: strings as they are, null as ""
+// (absent), numbers as written, and objects and arrays (lists,
+// request_parameters, response_elements, details) as their compact JSON, the
+// text the other formats hold.
 func parseJSONL(t *testing.T, b []byte) []row {
 	t.Helper()
 	var rows []row
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(nil, 64<<20)
 	for sc.Scan() {
-		var m map[string]any
+		var m map[string]json.RawMessage
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			t.Fatalf("jsonl line %q: %v", sc.Text(), err)
 		}
 		r := row{}
 		for k, v := range m {
-			switch v := v.(type) {
-			case string:
-				r[k] = v
-			case float64:
-				r[k] = strconv.FormatInt(int64(v), 10)
+			switch {
+			case string(v) == "null":
+				r[k] = ""
+			case v[0] == '"':
+				var s string
+				if err := json.Unmarshal(v, &s); err != nil {
+					t.Fatalf("jsonl %s %s: %v", k, v, err)
+				}
+				r[k] = s
 			default:
-				bb, _ := json.Marshal(v)
-				r[k] = string(bb)
+				var c bytes.Buffer
+				if err := json.Compact(&c, v); err != nil {
+					t.Fatalf("jsonl %s %s: %v", k, v, err)
+				}
+				r[k] = c.String()
 			}
 		}
 		rows = append(rows, r)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return rows
 }
