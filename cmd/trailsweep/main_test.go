@@ -153,7 +153,8 @@ type parquetFinding struct {
 	RiskScore   int64      `parquet:"risk_score"`
 	Tactics     []string   `parquet:"tactics,list"`
 	EventTime   *time.Time `parquet:"event_time"`
-	UserAgent   string     `parquet:"user_agent"`
+	UserAgent   *string    `parquet:"user_agent,optional"`
+	ErrorCode   *string    `parquet:"error_code,optional"`
 }
 
 func readParquet(t *testing.T, path string) []row {
@@ -205,8 +206,15 @@ func readParquet(t *testing.T, path string) []row {
 	var out []row
 	for _, p := range rows {
 		r := row{"rule_id": p.RuleID, "event_id": p.EventID, "source_uri": p.SourceURI,
-			"record_index": strconv.FormatInt(p.RecordIndex, 10), "user_agent": p.UserAgent,
-			"risk_score": strconv.FormatInt(p.RiskScore, 10), "tactics": strings.Join(p.Tactics, ";")}
+			"record_index": strconv.FormatInt(p.RecordIndex, 10),
+			"risk_score":   strconv.FormatInt(p.RiskScore, 10), "tactics": strings.Join(p.Tactics, ";")}
+		// A NULL is a key the row lacks; "" is a value that is empty.
+		if p.UserAgent != nil {
+			r["user_agent"] = *p.UserAgent
+		}
+		if p.ErrorCode != nil {
+			r["error_code"] = *p.ErrorCode
+		}
 		if p.EventTime != nil {
 			r["event_time"] = p.EventTime.UTC().Format(time.RFC3339)
 		}
