@@ -33,9 +33,9 @@ type jsonRow struct {
 	UserAgent         string     `json:"user_agent"`
 	ErrorCode         string     `json:"error_code"`
 	ErrorMessage      string     `json:"error_message"`
-	RequestParameters string     `json:"request_parameters"`
-	ResponseElements  string     `json:"response_elements"`
-	Details           string     `json:"details"`
+	RequestParameters any        `json:"request_parameters"` // see jsonColumn
+	ResponseElements  any        `json:"response_elements"`
+	Details           any        `json:"details"`
 	SourceURI         string     `json:"source_uri"`
 	ObjectETag        string     `json:"object_etag"`
 	RecordIndex       int64      `json:"record_index"`
@@ -45,8 +45,9 @@ type jsonRow struct {
 
 // jsonlEncoder writes one JSON object per line with the keys of Columns, in
 // order. Lists are arrays (never null), event_time is RFC 3339 in UTC with a
-// "Z" (null when unknown), and request_parameters and response_elements are
-// strings holding compact JSON, as in the other formats. With Options.Raw,
+// "Z" (null when unknown), and request_parameters, response_elements and
+// details are JSON objects (null when absent; a value that is not a JSON
+// object or array stays a string). With Options.Raw,
 // "raw" is the record itself, compacted, when it is a valid JSON object, and
 // a string otherwise. HTML characters are not escaped.
 type jsonlEncoder struct {
@@ -85,9 +86,9 @@ func (e *jsonlEncoder) encode(f *Finding) error {
 		UserAgent:         f.UserAgent,
 		ErrorCode:         f.ErrorCode,
 		ErrorMessage:      f.ErrorMessage,
-		RequestParameters: f.RequestParameters,
-		ResponseElements:  f.ResponseElements,
-		Details:           f.Details,
+		RequestParameters: jsonColumn(f.RequestParameters),
+		ResponseElements:  jsonColumn(f.ResponseElements),
+		Details:           jsonColumn(f.Details),
 		SourceURI:         f.SourceURI,
 		ObjectETag:        f.ObjectETag,
 		RecordIndex:       f.RecordIndex,
@@ -114,6 +115,20 @@ func rawValue(raw string) any {
 		return json.RawMessage(b)
 	}
 	return raw
+}
+
+// jsonColumn returns a compact-JSON column as embedded JSON when it is a
+// JSON object or array in valid UTF-8, nil (null) when it is empty, and as a
+// string otherwise, so a string in the output is always the text as it was.
+func jsonColumn(s string) any {
+	if s == "" {
+		return nil
+	}
+	b := bytes.TrimSpace([]byte(s))
+	if len(b) > 0 && (b[0] == '{' || b[0] == '[') && utf8.Valid(b) && json.Valid(b) {
+		return json.RawMessage(b)
+	}
+	return s
 }
 
 func nonNil(s []string) []string {

@@ -69,6 +69,9 @@ func TestJSONLRoundTrip(t *testing.T) {
 					EventTime *string         `json:"event_time"`
 					Tactics   *[]string       `json:"tactics"`
 					Raw       json.RawMessage `json:"raw"`
+					ReqParams json.RawMessage `json:"request_parameters"`
+					RespElems json.RawMessage `json:"response_elements"`
+					Details   json.RawMessage `json:"details"`
 				}
 				if err := json.Unmarshal(line, &row); err != nil {
 					t.Fatalf("line %d: %v", i, err)
@@ -83,9 +86,8 @@ func TestJSONLRoundTrip(t *testing.T) {
 					AWSRegion: row.AWSRegion, AccountID: row.AccountID, UserIdentityType: row.UserIdentityType,
 					UserARN: row.UserARN, UserName: row.UserName, AccessKeyID: row.AccessKeyID,
 					SourceIP: row.SourceIP, UserAgent: row.UserAgent, ErrorCode: row.ErrorCode,
-					ErrorMessage: row.ErrorMessage, RequestParameters: row.RequestParameters,
-					ResponseElements: row.ResponseElements, SourceURI: row.SourceURI,
-					ObjectETag: row.ObjectETag, RecordIndex: row.RecordIndex, Details: row.Details,
+					ErrorMessage: row.ErrorMessage, SourceURI: row.SourceURI,
+					ObjectETag: row.ObjectETag, RecordIndex: row.RecordIndex,
 				}
 				if row.Tactics != nil {
 					got.Tactics = *row.Tactics
@@ -100,6 +102,9 @@ func TestJSONLRoundTrip(t *testing.T) {
 					}
 				}
 				want := normalised(in[i], raw)
+				got.RequestParameters = jsonBack(t, "request_parameters", row.ReqParams, want.RequestParameters)
+				got.ResponseElements = jsonBack(t, "response_elements", row.RespElems, want.ResponseElements)
+				got.Details = jsonBack(t, "details", row.Details, want.Details)
 				if raw {
 					got.Raw = rawBack(t, row.Raw, want.Raw)
 				}
@@ -131,6 +136,66 @@ func rawBack(t *testing.T, got json.RawMessage, in string) string {
 		t.Errorf("raw %s: want a JSON string: %v", got, err)
 	}
 	return s
+}
+
+// jsonBack checks how a compact-JSON column came out: null when empty, the
+// object or array itself when it is one, a string otherwise. It returns the
+// input on success so the caller can compare the rest.
+func jsonBack(t *testing.T, col string, got json.RawMessage, in string) string {
+	t.Helper()
+	switch trimmed := strings.TrimSpace(in); {
+	case in == "":
+		if string(got) != "null" {
+			t.Errorf("%s: empty written as %s, want null", col, got)
+		}
+		return in
+	case json.Valid([]byte(in)) && (strings.HasPrefix(trimmed, "{") || strings.HasPrefix(trimmed, "[")):
+		var compact bytes.Buffer
+		_ = json.Compact(&compact, []byte(in))
+		if !bytes.Equal(got, compact.Bytes()) {
+			t.Errorf("%s embedded as %s, want %s", col, got, compact.Bytes())
+		}
+		return in
+	}
+	var s string
+	if err := json.Unmarshal(got, &s); err != nil {
+		t.Errorf("%s %s: want a JSON string: %v", col, got, err)
+	}
+	return s
+}
+
+// TestJSONLEmbedsJSONColumns: request_parameters, response_elements and
+// details are JSON values a reader can index (jq .request_parameters.userName),
+// like raw; absent is null, and text that is not a JSON object or array
+// stays a string.
+func TestJSONLEmbedsJSONColumns(t *testing.T) {
+	data := writeJSONL(t, []Finding{
+		{RequestParameters: `{"userName":"admin","tags":[{"k":"v"}]}`, ResponseElements: `{"b":1,"a":2}`, Details: `{"count":3}`},
+		{RequestParameters: `{"broken":`, ResponseElements: `"quoted"`},
+		{RequestParameters: "{\"a\":\"\xff\"}"},
+	}, Options{})
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	tests := []struct {
+		line int
+		want []string
+	}{
+		{0, []string{`"request_parameters":{"userName":"admin","tags":[{"k":"v"}]}`, `"response_elements":{"b":1,"a":2}`, `"details":{"count":3}`}},
+		{1, []string{`"request_parameters":"{\"broken\":"`, `"response_elements":"\"quoted\""`, `"details":null`}},
+		{2, []string{`"request_parameters":"{\"a\":\"\ufffd\"}"`, `"response_elements":null`}},
+	}
+	for _, tt := range tests {
+		for _, w := range tt.want {
+			if !strings.Contains(lines[tt.line], w) {
+				t.Errorf("line %d: %s\nwant it to contain %s", tt.line, lines[tt.line], w)
+			}
+		}
+	}
+	var row struct {
+		RequestParameters struct{ UserName string } `json:"request_parameters"`
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &row); err != nil || row.RequestParameters.UserName != "admin" {
+		t.Errorf("request_parameters.userName: %q, %v", row.RequestParameters.UserName, err)
+	}
 }
 
 func TestJSONLNoHTMLEscape(t *testing.T) {

@@ -22,12 +22,16 @@ const maxRowGroupBytes = 24 << 20
 // parquetBatch is the number of rows handed to parquet-go per call.
 const parquetBatch = 128
 
-// parquetRow is the Parquet schema without the raw column. Every string is a
-// required UTF8 (STRING) column, empty when absent; event_time is the only
-// optional column (null when the record had no parsable time), a
-// TIMESTAMP(MICROS, isAdjustedToUTC=true); tactics and techniques are LISTs
-// of required strings; risk_score and record_index are INT64. Low-cardinality
-// columns are dictionary-encoded.
+// parquetRow is the Parquet schema without the raw column. The strings are
+// UTF8 (STRING) columns: those that always have a value (the rule's, and
+// source_uri) are required; those that can be absent (the record's fields,
+// details, object_etag) are optional and written as NULL, never "", when
+// absent — parquet-go writes the zero value of an optional non-pointer
+// field as NULL, so an empty value counts as absent. event_time is optional
+// too (null when the record had no parsable time), a TIMESTAMP(MICROS,
+// isAdjustedToUTC=true); tactics and techniques are LISTs of required
+// strings; risk_score and record_index are INT64. Low-cardinality columns
+// are dictionary-encoded.
 type parquetRow struct {
 	RuleID            string     `parquet:"rule_id,dict"`
 	RuleName          string     `parquet:"rule_name,dict"`
@@ -38,26 +42,26 @@ type parquetRow struct {
 	Tactics           []string   `parquet:"tactics,list"`
 	Techniques        []string   `parquet:"techniques,list"`
 	EventTime         *time.Time `parquet:"event_time,timestamp(microsecond:utc)"`
-	EventID           string     `parquet:"event_id"`
-	EventSource       string     `parquet:"event_source,dict"`
-	EventName         string     `parquet:"event_name,dict"`
-	AWSRegion         string     `parquet:"aws_region,dict"`
-	AccountID         string     `parquet:"account_id,dict"`
-	UserIdentityType  string     `parquet:"user_identity_type,dict"`
-	UserARN           string     `parquet:"user_arn"`
-	UserName          string     `parquet:"user_name"`
-	AccessKeyID       string     `parquet:"access_key_id"`
-	SourceIP          string     `parquet:"source_ip"`
-	UserAgent         string     `parquet:"user_agent"`
-	ErrorCode         string     `parquet:"error_code,dict"`
-	ErrorMessage      string     `parquet:"error_message"`
-	RequestParameters string     `parquet:"request_parameters"`
-	ResponseElements  string     `parquet:"response_elements"`
-	Details           string     `parquet:"details"`
+	EventID           string     `parquet:"event_id,optional"`
+	EventSource       string     `parquet:"event_source,optional,dict"`
+	EventName         string     `parquet:"event_name,optional,dict"`
+	AWSRegion         string     `parquet:"aws_region,optional,dict"`
+	AccountID         string     `parquet:"account_id,optional,dict"`
+	UserIdentityType  string     `parquet:"user_identity_type,optional,dict"`
+	UserARN           string     `parquet:"user_arn,optional"`
+	UserName          string     `parquet:"user_name,optional"`
+	AccessKeyID       string     `parquet:"access_key_id,optional"`
+	SourceIP          string     `parquet:"source_ip,optional"`
+	UserAgent         string     `parquet:"user_agent,optional"`
+	ErrorCode         string     `parquet:"error_code,optional,dict"`
+	ErrorMessage      string     `parquet:"error_message,optional"`
+	RequestParameters string     `parquet:"request_parameters,optional"`
+	ResponseElements  string     `parquet:"response_elements,optional"`
+	Details           string     `parquet:"details,optional"`
 	SourceURI         string     `parquet:"source_uri"`
-	ObjectETag        string     `parquet:"object_etag"`
+	ObjectETag        string     `parquet:"object_etag,optional"`
 	RecordIndex       int64      `parquet:"record_index"`
-	Integrity         string     `parquet:"integrity,dict"`
+	Integrity         string     `parquet:"integrity,optional,dict"`
 }
 
 // parquetRawRow is the Parquet schema with Options.Raw: parquetRow plus a

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -158,8 +159,12 @@ func checkParquetSchema(t *testing.T, data []byte, raw bool) {
 				t.Errorf("%s element: %q %v %v, want element BYTE_ARRAY STRING", name, el.Name, et, el.LogicalType.Value)
 			}
 		default:
-			if _, ok := lt.(*format.StringType); typ != format.ByteArray || !ok || rep != format.Required {
-				t.Errorf("%s: %v %v %v, want required BYTE_ARRAY STRING", name, rep, typ, lt)
+			want := format.Optional
+			if requiredColumns[name] {
+				want = format.Required
+			}
+			if _, ok := lt.(*format.StringType); typ != format.ByteArray || !ok || rep != want {
+				t.Errorf("%s: %v %v %v, want %v BYTE_ARRAY STRING", name, rep, typ, lt, want)
 			}
 		}
 	}
@@ -268,6 +273,59 @@ func TestParquetEmpty(t *testing.T) {
 	if len(rows) != 0 {
 		t.Errorf("got %d rows, want 0", len(rows))
 	}
+}
+
+// requiredColumns are the string columns that always have a value; every
+// other string column is optional, NULL when absent.
+var requiredColumns = map[string]bool{
+	"rule_id": true, "rule_name": true, "rule_source": true, "rule_type": true, "severity": true,
+	"source_uri": true, "raw": true,
+}
+
+// TestParquetNulls: an absent value is NULL, not "": a reader that can tell
+// them apart (pointers here, IS NULL in SQL) sees NULL error_code for a
+// record without errorCode and the value for one with it.
+func TestParquetNulls(t *testing.T) {
+	in := []Finding{
+		{RuleID: "r", RuleName: "n", RuleSource: "builtin", RuleType: "query", Severity: "low", SourceURI: "s3://b/k", EventID: "e1", ErrorCode: "AccessDenied", RequestParameters: `{"a":1}`},
+		{RuleID: "r", RuleName: "n", RuleSource: "builtin", RuleType: "query", Severity: "low", SourceURI: "s3://b/k", EventID: "e2", RecordIndex: 1},
+	}
+	data := writeParquet(t, in, Options{})
+	type nullable struct {
+		RuleID            *string `parquet:"rule_id"`
+		EventID           *string `parquet:"event_id,optional"`
+		ErrorCode         *string `parquet:"error_code,optional"`
+		RequestParameters *string `parquet:"request_parameters,optional"`
+		Details           *string `parquet:"details,optional"`
+		ObjectETag        *string `parquet:"object_etag,optional"`
+		SourceURI         *string `parquet:"source_uri"`
+	}
+	rows, err := parquet.Read[nullable](bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	str := func(p *string) string {
+		if p == nil {
+			return "NULL"
+		}
+		return strconv.Quote(*p)
+	}
+	got := func(r nullable) string {
+		return strings.Join([]string{str(r.RuleID), str(r.EventID), str(r.ErrorCode), str(r.RequestParameters), str(r.Details), str(r.ObjectETag), str(r.SourceURI)}, " ")
+	}
+	want := []string{
+		`"r" "e1" "AccessDenied" "{\"a\":1}" NULL NULL "s3://b/k"`,
+		`"r" "e2" NULL NULL NULL NULL "s3://b/k"`,
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d", len(rows), len(want))
+	}
+	for i := range want {
+		if g := got(rows[i]); g != want[i] {
+			t.Errorf("row %d: %s\nwant   %s", i, g, want[i])
+		}
+	}
+	checkParquetSchema(t, data, false)
 }
 
 // TestParquetPyarrow reads the file with pyarrow, when installed, to check

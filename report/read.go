@@ -178,14 +178,24 @@ func readJSONL(r io.Reader, yield func(*Finding) bool) error {
 		if err := json.Unmarshal(b, &row); err != nil {
 			return fmt.Errorf("line %d: %w", line, err)
 		}
+		// The JSON columns are objects as written (or strings when not
+		// JSON): read them back as their text.
+		var docs struct {
+			RequestParameters json.RawMessage `json:"request_parameters"`
+			ResponseElements  json.RawMessage `json:"response_elements"`
+			Details           json.RawMessage `json:"details"`
+		}
+		if err := json.Unmarshal(b, &docs); err != nil {
+			return fmt.Errorf("line %d: %w", line, err)
+		}
 		f := &Finding{
 			RuleID: row.RuleID, RuleName: row.RuleName, RuleSource: row.RuleSource, RuleType: row.RuleType,
 			Severity: row.Severity, RiskScore: row.RiskScore, Tactics: row.Tactics, Techniques: row.Techniques,
 			EventID: row.EventID, EventSource: row.EventSource, EventName: row.EventName, AWSRegion: row.AWSRegion,
 			AccountID: row.AccountID, UserIdentityType: row.UserIdentityType, UserARN: row.UserARN, UserName: row.UserName,
 			AccessKeyID: row.AccessKeyID, SourceIP: row.SourceIP, UserAgent: row.UserAgent, ErrorCode: row.ErrorCode,
-			ErrorMessage: row.ErrorMessage, RequestParameters: row.RequestParameters, ResponseElements: row.ResponseElements,
-			Details: row.Details, SourceURI: row.SourceURI, ObjectETag: row.ObjectETag, RecordIndex: row.RecordIndex,
+			ErrorMessage: row.ErrorMessage, RequestParameters: jsonText(docs.RequestParameters), ResponseElements: jsonText(docs.ResponseElements),
+			Details: jsonText(docs.Details), SourceURI: row.SourceURI, ObjectETag: row.ObjectETag, RecordIndex: row.RecordIndex,
 		}
 		if row.EventTime != nil {
 			f.EventTime = row.EventTime.UTC()
@@ -289,4 +299,19 @@ func unneutralise(s string) string {
 		}
 	}
 	return s
+}
+
+// jsonText is the text of a JSON column as the JSONL writer wrote it: an
+// object or array as is, a string's value, "" for null or absent.
+func jsonText(v json.RawMessage) string {
+	switch {
+	case len(v) == 0 || string(v) == "null":
+		return ""
+	case v[0] == '"':
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			return s
+		}
+	}
+	return string(v)
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/trailsweep/trailsweep/internal/gen"
 	"github.com/trailsweep/trailsweep/internal/s3test"
 	"github.com/trailsweep/trailsweep/reader"
-	"github.com/trailsweep/trailsweep/report"
 )
 
 // cli runs the real CLI in-process.
@@ -104,31 +103,58 @@ func readFindings(t *testing.T, path string) []row {
 	return nil
 }
 
+// parseJSONL reads JSONL findings as rows: strings as they are, null as ""
+// (absent), numbers as written, and objects and arrays (lists,
+// request_parameters, response_elements, details) as their compact JSON, the
+// text the other formats hold.
 func parseJSONL(t *testing.T, b []byte) []row {
 	t.Helper()
 	var rows []row
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(nil, 64<<20)
 	for sc.Scan() {
-		var m map[string]any
+		var m map[string]json.RawMessage
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			t.Fatalf("jsonl line %q: %v", sc.Text(), err)
 		}
 		r := row{}
 		for k, v := range m {
-			switch v := v.(type) {
-			case string:
-				r[k] = v
-			case float64:
-				r[k] = strconv.FormatInt(int64(v), 10)
+			switch {
+			case string(v) == "null":
+				r[k] = ""
+			case v[0] == '"':
+				var s string
+				if err := json.Unmarshal(v, &s); err != nil {
+					t.Fatalf("jsonl %s %s: %v", k, v, err)
+				}
+				r[k] = s
 			default:
-				bb, _ := json.Marshal(v)
-				r[k] = string(bb)
+				var c bytes.Buffer
+				if err := json.Compact(&c, v); err != nil {
+					t.Fatalf("jsonl %s %s: %v", k, v, err)
+				}
+				r[k] = c.String()
 			}
 		}
 		rows = append(rows, r)
 	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
 	return rows
+}
+
+// parquetFinding mirrors the columns a reader of the Parquet file relies on.
+type parquetFinding struct {
+	RuleID      string     `parquet:"rule_id"`
+	EventID     string     `parquet:"event_id"`
+	SourceURI   string     `parquet:"source_uri"`
+	RecordIndex int64      `parquet:"record_index"`
+	RiskScore   int64      `parquet:"risk_score"`
+	Tactics     []string   `parquet:"tactics,list"`
+	EventTime   *time.Time `parquet:"event_time"`
+	UserAgent   *string    `parquet:"user_agent,optional"`
+	ErrorCode   *string    `parquet:"error_code,optional"`
 }
 
 func readParquet(t *testing.T, path string) []row {
@@ -173,16 +199,26 @@ func readParquet(t *testing.T, path string) []row {
 			t.Errorf("%s is stored as %v, want INT64", col, k)
 		}
 	}
-	// The rows through the reader trailsweep report uses.
+	// The rows as a Parquet reader sees them, NULLs apart from empty
+	// strings (report.ReadFindings, which trailsweep report uses, reads a
+	// NULL as "": TestReadFindings checks it).
+	rows, err := parquet.Read[parquetFinding](f, st.Size())
+	if err != nil {
+		t.Fatalf("parquet read %s: %v", path, err)
+	}
 	var out []row
-	for p, err := range report.ReadFindings(path) {
-		if err != nil {
-			t.Fatalf("parquet read %s: %v", path, err)
-		}
+	for _, p := range rows {
 		r := row{"rule_id": p.RuleID, "event_id": p.EventID, "source_uri": p.SourceURI,
-			"record_index": strconv.FormatInt(p.RecordIndex, 10), "user_agent": p.UserAgent,
-			"risk_score": strconv.FormatInt(p.RiskScore, 10), "tactics": strings.Join(p.Tactics, ";")}
-		if !p.EventTime.IsZero() {
+			"record_index": strconv.FormatInt(p.RecordIndex, 10),
+			"risk_score":   strconv.FormatInt(p.RiskScore, 10), "tactics": strings.Join(p.Tactics, ";")}
+		// A NULL is a key the row lacks; "" is a value that is empty.
+		if p.UserAgent != nil {
+			r["user_agent"] = *p.UserAgent
+		}
+		if p.ErrorCode != nil {
+			r["error_code"] = *p.ErrorCode
+		}
+		if p.EventTime != nil {
 			r["event_time"] = p.EventTime.UTC().Format(time.RFC3339)
 		}
 		out = append(out, r)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -163,5 +164,42 @@ func TestNotReached(t *testing.T) {
 	listed, nr := num(s, "objects", "listed"), num(s, "objects", "not_reached")
 	if nr <= 0 || listed != num(s, "objects", "scanned")+num(s, "objects", "skipped_total")+num(s, "objects", "failed")+nr {
 		t.Errorf("objects %v: want not_reached > 0 and the counts to add up", s["objects"])
+	}
+}
+
+// TestParquetNullErrorCode: in Parquet an absent value is NULL, not "": a
+// record without errorCode gives a NULL error_code, one with it the value.
+func TestParquetNullErrorCode(t *testing.T) {
+	dir := t.TempDir()
+	logs := filepath.Join(dir, "logs")
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	recs := `{"Records":[` +
+		`{"eventVersion":"1.08","eventTime":"2024-03-05T07:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"us-east-1","eventID":"e-1","userAgent":"cli","errorCode":"AccessDenied","errorMessage":"no","recipientAccountId":"111122223333"},` +
+		`{"eventVersion":"1.08","eventTime":"2024-03-05T07:00:01Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"us-east-1","eventID":"e-2","userAgent":"cli","recipientAccountId":"111122223333"}` +
+		`]}`
+	if err := os.WriteFile(filepath.Join(logs, "111122223333_CloudTrail_us-east-1_20240305T0700Z_x.json"), []byte(recs), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "f.parquet")
+	if code, _, stderr := cli(t, "scan", logs, "--query", "event.action: CreateUser", "--out", out, "-q"); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	rows := readParquet(t, out)
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want 2: %v", len(rows), rows)
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i]["event_id"] < rows[j]["event_id"] })
+	if ec, ok := rows[0]["error_code"]; !ok || ec != "AccessDenied" {
+		t.Errorf("e-1: error_code %q (present %t), want AccessDenied", ec, ok)
+	}
+	if ec, ok := rows[1]["error_code"]; ok {
+		t.Errorf("e-2: error_code %q, want NULL", ec)
+	}
+	for _, r := range rows {
+		if r["user_agent"] != "cli" {
+			t.Errorf("%s: user_agent %q, want cli", r["event_id"], r["user_agent"])
+		}
 	}
 }

@@ -24,13 +24,16 @@ type LoadError struct {
 	Err       error // the cause (a toml.ParseError, a *kql.ParseError…), may be nil
 }
 
-// Error returns "path:line:col: msg", or "path: msg" when the position in the
-// file is unknown. A query error reads
+// Error returns "path:line:col: msg", "path:line: msg" when only the line is
+// known, or "path: msg" when the position in the file is unknown. A query error reads
 // `rules/x.toml:85:9: query 1:5: unexpected ")"`: the file position first,
 // then the position inside the query.
 func (e *LoadError) Error() string {
-	if e.Line > 0 {
+	switch {
+	case e.Line > 0 && e.Col > 0:
 		return fmt.Sprintf("%s:%d:%d: %s", e.Path, e.Line, e.Col, e.Msg)
+	case e.Line > 0:
+		return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
 	}
 	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
 }

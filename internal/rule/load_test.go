@@ -303,6 +303,7 @@ func TestLoadErrorFormat(t *testing.T) {
 	}{
 		{&LoadError{Path: "rules/x.toml", Msg: `query 1:57: unexpected ")"`}, `rules/x.toml: query 1:57: unexpected ")"`},
 		{&LoadError{Path: "rules/x.toml", Line: 12, Col: 3, Msg: "toml: expected value"}, "rules/x.toml:12:3: toml: expected value"},
+		{&LoadError{Path: "rules/x.yml", Line: 7, Msg: "sigma: yaml: did not find expected ',' or ']'"}, "rules/x.yml:7: sigma: yaml: did not find expected ',' or ']'"},
 	}
 	for _, tt := range tests {
 		if got := tt.e.Error(); got != tt.want {

@@ -1,6 +1,7 @@
 package rule
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -134,5 +135,52 @@ func TestSigmaCorpusLoads(t *testing.T) {
 	ws := Lint(rules)
 	if len(ws) != 2 {
 		t.Errorf("lint: %v", ws)
+	}
+}
+
+// TestSigmaYAMLErrorLine: a malformed Sigma file is reported at the 1-based
+// line a reader sees the problem on; go.yaml.in/yaml/v3 reports parser
+// errors one line early (the 0-based line where the enclosing collection
+// starts) and accepts duplicate keys in a node tree.
+func TestSigmaYAMLErrorLine(t *testing.T) {
+	const head = "title: t\n" + // 1
+		"id: x\n" + // 2
+		"logsource:\n" + // 3
+		"  product: aws\n" + // 4
+		"  service: cloudtrail\n" + // 5
+		"detection:\n" // 6
+	tests := []struct {
+		name, src string
+		line      int
+		msg       string
+	}{
+		{"unclosed flow sequence", head + "  sel: [a\n  condition: sel\n", 7, "did not find expected ',' or ']'"},
+		{"unclosed nested flow sequence", head + "  sel:\n    eventName: [a, b\n  condition: sel\n", 8, "did not find expected ',' or ']'"},
+		{"unclosed flow mapping", head + "  sel: {eventName: a\n  condition: sel\n", 7, "did not find expected ',' or '}'"},
+		{"dedented key", head + "  sel:\n    eventName: a\n   bad: b\n  condition: sel\n", 9, "did not find expected key"},
+		{"item in the top-level mapping", "title: t\nid: x\n- y\ndetection:\n  sel:\n    a: b\n  condition: sel\n", 3, "did not find expected key"},
+		{"continued top-level value", "title: t\nid: x\n bad: y\ndetection:\n  sel:\n    a: b\n  condition: sel\n", 3, "mapping values are not allowed"},
+		{"dedented list item", head + "  sel:\n    eventName:\n      - a\n     - b\n  condition: sel\n", 10, "did not find expected key"},
+		{"over-indented key", head + "  sel:\n    eventName: a\n      bad: b\n  condition: sel\n", 9, "mapping values are not allowed"},
+		{"tab indentation", head + "  sel:\n\teventName: a\n  condition: sel\n", 8, "found character that cannot start any token"},
+		{"unclosed quote", head + "  sel:\n    eventName: 'a\n  condition: sel\n", 8, "found unexpected end of stream"},
+		{"duplicate key", head + "  sel:\n    eventName: a\n    eventName: b\n  condition: sel\n", 9, `mapping key "eventName" already defined at line 8`},
+		{"duplicate top-level key", head + "  sel:\n    eventName: a\n  condition: sel\ntitle: again\n", 10, `mapping key "title" already defined at line 1`},
+		{"mapping for a list", "title: t\nid: x\ntags:\n  a: b\ndetection:\n  sel:\n    a: b\n  condition: sel\n", 4, "cannot unmarshal !!map into []string"},
+		{"second document", head + "  sel:\n    eventName: a\n  condition: sel\n---\ntitle: u\ndetection:\n  sel: [a\n  condition: sel\n", 13, "did not find expected ',' or ']'"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseSigma("r.yml", []byte(tt.src), Options{})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if got, want := err.Line, tt.line; got != want {
+				t.Errorf("line %d, want %d: %v", got, want, err)
+			}
+			if want := fmt.Sprintf("r.yml:%d:", tt.line); !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "sigma: yaml: "+tt.msg) {
+				t.Errorf("error %q, want prefix %q and %q", err, want, tt.msg)
+			}
+		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"unique"
 
@@ -98,7 +99,7 @@ func Parse(data []byte, opts Options) ([]*Rule, error) {
 			break
 		}
 		if err != nil {
-			return nil, &Error{Msg: "yaml: " + strings.TrimPrefix(err.Error(), "yaml: "), Err: err}
+			return nil, yamlError(data, err)
 		}
 		if len(doc.Content) == 0 {
 			continue
@@ -106,6 +107,9 @@ func Parse(data []byte, opts Options) ([]*Rule, error) {
 		root := doc.Content[0]
 		if root.Kind != yaml.MappingNode {
 			return nil, &Error{Line: root.Line, Col: root.Column, Msg: "a Sigma document is a mapping"}
+		}
+		if err := duplicateKey(root); err != nil {
+			return nil, err
 		}
 		collection = collection || mapGet(root, "action") != nil
 		roots = append(roots, root)
@@ -177,7 +181,7 @@ func (s *strOrList) UnmarshalYAML(n *yaml.Node) error {
 func parseDoc(root *yaml.Node, opts Options) (*Rule, error) {
 	var m meta
 	if err := root.Decode(&m); err != nil {
-		return nil, &Error{Line: root.Line, Col: root.Column, Msg: "yaml: " + strings.TrimPrefix(err.Error(), "yaml: "), Err: err}
+		return nil, decodeError(root, err)
 	}
 	r := &Rule{
 		Title: m.Title, ID: m.ID, Status: strings.ToLower(m.Status), Description: strings.TrimSpace(m.Description),
@@ -220,6 +224,123 @@ func parseDoc(root *yaml.Node, opts Options) (*Rule, error) {
 		r.Detection = nil
 	}
 	return r, nil
+}
+
+// parserProblems are the problems go.yaml.in/yaml/v3's parser (not its
+// scanner) reports. It places them at the 0-based line of the collection
+// being parsed, or, when that is the first line, the 0-based line of the
+// offending token; scanner errors carry a 1-based line that is right.
+var parserProblems = map[string]bool{
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected <document start>": true,
+	"did not find expected <stream-start>":   true,
+	"did not find expected key":              true,
+	"did not find expected node content":     true,
+	"found duplicate %TAG directive":         true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
+
+// yamlError turns a YAML syntax error of data into an *Error at the 1-based
+// line a reader sees the problem on: for a scanner error the line the
+// library reports; for a parser error the first line at which data, cut
+// after it, fails with the very same error (the line of an unclosed '[' or
+// '{', of a badly indented key or list item).
+func yamlError(data []byte, err error) *Error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, m, ok := strings.Cut(rest, ": "); ok {
+			if l, aerr := strconv.Atoi(n); aerr == nil {
+				line, msg = l, m
+			}
+		}
+	}
+	if parserProblems[msg] {
+		line = firstFailingLine(data, err.Error(), line+1)
+	}
+	return &Error{Line: line, Msg: "yaml: " + msg, Err: err}
+}
+
+// firstFailingLine returns the smallest 1-based line n >= from such that
+// the first n lines of data fail to decode with the error text want (data
+// itself does), or from when none does.
+func firstFailingLine(data []byte, want string, from int) int {
+	end := 0
+	for n := 1; end < len(data); n++ {
+		if i := bytes.IndexByte(data[end:], '\n'); i >= 0 {
+			end += i + 1
+		} else {
+			end = len(data)
+		}
+		if n >= from && decodeAll(data[:end]) == want {
+			return n
+		}
+	}
+	return from
+}
+
+// decodeAll decodes every YAML document of data and returns the text of
+// the first error, "" when there is none.
+func decodeAll(data []byte) string {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err == io.EOF {
+			return ""
+		} else if err != nil {
+			return err.Error()
+		}
+	}
+}
+
+// duplicateKey returns an *Error at the second occurrence of a key in any
+// mapping below n (YAML keys are unique; the library's node tree keeps
+// both), nil when there is none. Merge keys (<<) may repeat.
+func duplicateKey(n *yaml.Node) *Error {
+	if n.Kind == yaml.MappingNode {
+		seen := make(map[string]*yaml.Node, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode || k.Value == "<<" {
+				continue
+			}
+			if first, ok := seen[k.Value]; ok {
+				return &Error{Line: k.Line, Col: k.Column, Msg: fmt.Sprintf("yaml: mapping key %q already defined at line %d", k.Value, first.Line)}
+			}
+			seen[k.Value] = k
+		}
+	}
+	for _, c := range n.Content {
+		if err := duplicateKey(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeError places an error decoding a document's metadata at the line
+// of its first problem ("line 7: cannot unmarshal !!map into string"), or
+// at the document when the library names none.
+func decodeError(root *yaml.Node, err error) *Error {
+	e := &Error{Line: root.Line, Col: root.Column, Msg: "yaml: " + strings.TrimPrefix(err.Error(), "yaml: "), Err: err}
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		if rest, ok := strings.CutPrefix(te.Errors[0], "line "); ok {
+			if n, m, ok := strings.Cut(rest, ": "); ok {
+				if l, aerr := strconv.Atoi(n); aerr == nil {
+					e.Line, e.Col, e.Msg = l, 0, "yaml: "+m
+					if len(te.Errors) > 1 {
+						e.Msg += fmt.Sprintf(" (and %d more)", len(te.Errors)-1)
+					}
+				}
+			}
+		}
+	}
+	return e
 }
 
 // unsupportedError marks a detection that is valid Sigma but cannot run.
