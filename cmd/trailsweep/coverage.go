@@ -15,12 +15,15 @@ import (
 )
 
 // surveyor is a source that can say what its layout holds, filters aside
-// (reader.Local).
+// (reader.Local, reader.S3).
 type surveyor interface {
 	Survey(ctx context.Context) (reader.Layout, error)
 }
 
-var _ surveyor = (*reader.Local)(nil)
+var (
+	_ surveyor = (*reader.Local)(nil)
+	_ surveyor = (*reader.S3)(nil)
+)
 
 // covered decorates a Source to observe what its listing yields: how many
 // objects it listed to be read, and the account, region and day folders

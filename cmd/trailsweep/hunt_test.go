@@ -226,16 +226,27 @@ func TestNewTermsCannotFire(t *testing.T) {
 }
 
 // TestNothingMatchedS3: an S3 prefix typo or a filter that lists nothing
-// warns and exits 4 too (what the bucket holds is not surveyed).
+// warns and exits 4 too, with what the bucket holds (delimited listings of
+// folders only).
 func TestNothingMatchedS3(t *testing.T) {
 	srv := serveTree(t, "empty-hunt", gen.Sample())
-	for _, args := range [][]string{
-		{"s3://empty-hunt/AWSLog/"},
-		{"s3://empty-hunt/", "--regions", "US-EAST-1"},
+	for _, tt := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"s3://empty-hunt/AWSLog/"}, []string{"no log object listed", "it holds no CloudTrail log folders"}},
+		{[]string{"s3://empty-hunt/", "--regions", "US-EAST-1"}, []string{"no log object listed with --regions US-EAST-1",
+			"regions eu-west-1, us-east-1", "it holds accounts 111122223333, 444455556666", "region US-EAST-1 is us-east-1 in the key path"}},
+		{[]string{"s3://empty-hunt/", "--accounts", "999999999999"}, []string{"with --accounts 999999999999", "it holds accounts 111122223333, 444455556666", "day folders 2026/11/20 .. "}},
 	} {
-		code, _, stderr := cli(t, append(append([]string{"scan", "-q"}, args...), s3Args(srv)...)...)
-		if code != 4 || !strings.Contains(stderr, "no log object listed") || !strings.Contains(stderr, "check the prefix") {
-			t.Errorf("scan %v: exit %d, want 4\n%s", args, code, stderr)
+		code, _, stderr := cli(t, append(append([]string{"scan", "-q"}, tt.args...), s3Args(srv)...)...)
+		if code != 4 {
+			t.Errorf("scan %v: exit %d, want 4\n%s", tt.args, code, stderr)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("scan %v: stderr does not say %q:\n%s", tt.args, w, stderr)
+			}
 		}
 	}
 	if code, _, stderr := cli(t, append([]string{"scan", "-q", "s3://empty-hunt/"}, s3Args(srv)...)...); code != 0 {
