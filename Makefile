@@ -6,7 +6,7 @@ STATICCHECK := $(GOBIN)/staticcheck
 BIN       := bin/trailsweep
 VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help build demo test test-short lint fuzz tidy-check clean bench bench-go bench-span
+.PHONY: help build demo test test-short lint fuzz tidy-check clean bench bench-go bench-span bench-listing
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -69,12 +69,17 @@ bench: build $(VERSITYGW) ## scan vs inflate floor, RSS, S3, scaling (BENCH_GB=1
 	PATH="$(GOBIN):$$PATH" BENCH_GB=$(BENCH_GB) BENCH_MEM_GB=$(BENCH_MEM_GB) BENCH_SEED=$(BENCH_SEED) BENCH_REPEAT=$(BENCH_REPEAT) BENCH_OUT=$(abspath $(BENCH_OUT)) \
 		$(GO) test -tags bench -run '^TestBench$$' -count=1 -v -timeout 2h ./internal/bench
 	@$(MAKE) --no-print-directory bench-span
+	@$(MAKE) --no-print-directory bench-listing
 	@$(MAKE) --no-print-directory bench-go
 
 BENCH_SPAN_DAYS ?= 10,20,60
 bench-span: build ## span series: 100 accounts, one file an account-hour, BENCH_SPAN_DAYS days (10,20,60), every rule; CPU s per GB and peak RSS per point
 	BENCH_SPAN_DAYS=$(BENCH_SPAN_DAYS) BENCH_SEED=$(BENCH_SEED) BENCH_SPAN_OUT=$(abspath $(dir $(BENCH_OUT)))/span.json \
 		$(GO) test -tags bench -run '^TestBenchSpan$$' -count=1 -v -timeout 2h ./internal/bench
+
+bench-listing: build $(VERSITYGW) ## S3 scan of a 100-account, 10-day span tree with and without 20 ms added to each listing request (issue #20)
+	PATH="$(GOBIN):$$PATH" BENCH_SEED=$(BENCH_SEED) BENCH_REPEAT=$(BENCH_REPEAT) BENCH_LIST_OUT=$(abspath $(dir $(BENCH_OUT)))/listing.json \
+		$(GO) test -tags bench -run '^TestBenchListing$$' -count=1 -v -timeout 2h ./internal/bench
 
 BENCHTIME ?= 1s
 bench-go: ## Go benchmarks of the hot pieces (split, ECS fields, rule matching, Parquet, one worker vs inflate), bytes/s

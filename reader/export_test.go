@@ -26,3 +26,6 @@ func SetStopBits(on bool) bool {
 
 // TimeoutHTTPClient returns the HTTP client NewS3 uses, with timeouts d.
 func TimeoutHTTPClient(d time.Duration) *timeoutClient { return newTimeoutClient(nil, d) }
+
+// SetListConcurrency sets how many folders s lists at once.
+func SetListConcurrency(s *S3, n int) { s.listConc = n }

@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -34,7 +35,14 @@ type S3Options struct {
 	// error wrapping ErrTimeout, retried like other transient failures.
 	// 0 = DefaultS3Timeout.
 	Timeout time.Duration
+	// ListConcurrency bounds the listing requests in flight at once (see
+	// S3.List); 0 = DefaultListConcurrency.
+	ListConcurrency int
 }
+
+// DefaultListConcurrency is the default bound on an S3 source's listing
+// requests in flight.
+const DefaultListConcurrency = 32
 
 // S3 is a Source over s3://bucket/prefix.
 //
@@ -63,6 +71,7 @@ type S3 struct {
 	bucket   string
 	prefix   string
 	pageSize int32 // ListObjectsV2 MaxKeys; 0 = the service default (1000)
+	listConc int   // listing requests in flight at most; 0 = DefaultListConcurrency
 }
 
 // shortWindow is the longest window listed day by day without first
@@ -123,7 +132,9 @@ func NewS3(ctx context.Context, opts S3Options, bucket, prefix string) (*S3, err
 		o.Logger = logging.Nop{}
 		o.DisableLogOutputChecksumValidationSkipped = true
 	})
-	return NewS3Client(client, bucket, prefix), nil
+	s := NewS3Client(client, bucket, prefix)
+	s.listConc = opts.ListConcurrency
+	return s, nil
 }
 
 // NewS3Client returns an S3 source that uses client (but see S3: a
@@ -157,9 +168,61 @@ func (s *S3) String() string { return "s3://" + s.bucket + "/" + s.prefix }
 // List lists the objects under the prefix that f admits; see S3.
 // A missing bucket yields an error wrapping ErrNoSuchBucket; refused
 // credentials and an unreachable endpoint a *ListError.
+//
+// The folders of the layout (organizations, accounts, kinds, regions,
+// years, months, days) are independent: List lists up to ListConcurrency
+// of them at once, each with its own paginated requests, and calls fn,
+// from the calling goroutine only, as their keys arrive, in no particular
+// order. Listers wait while fn does (a channel of listBuffer objects
+// between them), so at most about ListConcurrency pages of keys are held
+// ahead of fn. A folder whose listing still fails after the SDK's retries
+// ends the whole listing with an error naming its prefix; the listings in
+// flight are cancelled.
 func (s *S3) List(ctx context.Context, f Filter, fn func(Object) error) error {
-	l := &lister{s: s, ctx: ctx, w: newWindow(f), fn: fn}
-	p := s.prefix
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make(chan Object, listBuffer)
+	l := &lister{s: s, ctx: ctx, w: newWindow(f), out: out}
+	l.folders.init(ctx, cancel)
+	l.spawn(l.root)
+	n := s.listConc
+	if n <= 0 {
+		n = DefaultListConcurrency
+	}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.folders.work()
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(out)
+	}()
+	var fnErr error
+	for o := range out {
+		if fnErr != nil {
+			continue // drain: the listers see ctx cancelled and stop
+		}
+		if err := fn(o); err != nil {
+			fnErr = err
+			cancel()
+		}
+	}
+	if fnErr != nil {
+		return fnErr
+	}
+	return l.folders.err
+}
+
+// listBuffer is how many listed objects wait for List's fn at most.
+const listBuffer = 1024
+
+// root starts the walk at the source's prefix.
+func (l *lister) root() error {
+	p := l.s.prefix
 	if p != "" && !strings.HasSuffix(p, "/") {
 		if _, ok := ParseKey(p); ok || strings.Contains(path.Base(p), ".") {
 			l.exact = p
@@ -182,11 +245,82 @@ func (s *S3) List(ctx context.Context, f Filter, fn func(Object) error) error {
 
 // lister is the state of one List call.
 type lister struct {
-	s     *S3
-	ctx   context.Context
-	w     window
-	fn    func(Object) error
-	exact string // the key named as the prefix, read whatever it is
+	s       *S3
+	ctx     context.Context
+	w       window
+	out     chan<- Object
+	exact   string // the key named as the prefix, read whatever it is
+	folders folders
+}
+
+// emit hands o to List's caller, waiting while the caller is busy.
+func (l *lister) emit(o Object) error {
+	select {
+	case l.out <- o:
+		return nil
+	case <-l.ctx.Done():
+		return l.ctx.Err()
+	}
+}
+
+// spawn queues the listing of a folder.
+func (l *lister) spawn(t func() error) { l.folders.push(t) }
+
+// folders runs folder listings on a fixed number of workers (List's
+// listing concurrency). Pending listings wait on a stack, so the deepest
+// folders are listed first and the stack stays small (the siblings of the
+// folders being listed), whatever the size of the tree. The first error
+// cancels the rest.
+type folders struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	wake   sync.Cond
+	stack  []func() error
+	busy   int // listings queued or running
+	err    error
+}
+
+func (f *folders) init(ctx context.Context, cancel context.CancelFunc) {
+	f.ctx, f.cancel = ctx, cancel
+	f.wake.L = &f.mu
+}
+
+func (f *folders) push(t func() error) {
+	f.mu.Lock()
+	f.stack = append(f.stack, t)
+	f.busy++
+	f.mu.Unlock()
+	f.wake.Signal()
+}
+
+// work runs queued listings until none is queued or running, or one failed.
+func (f *folders) work() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for {
+		for len(f.stack) == 0 && f.busy > 0 && f.err == nil {
+			f.wake.Wait()
+		}
+		if f.busy == 0 || f.err != nil {
+			f.wake.Broadcast()
+			return
+		}
+		t := f.stack[len(f.stack)-1]
+		f.stack[len(f.stack)-1] = nil
+		f.stack = f.stack[:len(f.stack)-1]
+		f.mu.Unlock()
+		err := t()
+		if err == nil && f.ctx.Err() != nil {
+			err = f.ctx.Err()
+		}
+		f.mu.Lock()
+		f.busy--
+		if err != nil && f.err == nil {
+			f.err = err
+			f.cancel()
+		}
+	}
 }
 
 // listMode says how objects of a recursive listing are classified.
@@ -201,12 +335,14 @@ const (
 func (l *lister) above(p string) error {
 	return l.list(p, true, func(o Object) error {
 		o.Skip = nameSkip(o.Key)
-		return l.fn(o)
+		return l.emit(o)
 	}, func(cp string) error {
 		if path.Base(cp) == "AWSLogs" {
-			return l.layout(cp, nil)
+			l.spawn(func() error { return l.layout(cp, nil) })
+		} else {
+			l.spawn(func() error { return l.above(cp) })
 		}
-		return l.above(cp)
+		return nil
 	})
 }
 
@@ -229,21 +365,21 @@ func (l *lister) layout(p string, segs []string) error {
 			if !slices.Equal(ds[:len(fixed)], fixed) {
 				continue
 			}
-			if err := l.all(p+strings.Join(ds[len(fixed):], "/")+"/", modeLayout); err != nil {
-				return err
-			}
+			dp := p + strings.Join(ds[len(fixed):], "/") + "/"
+			l.spawn(func() error { return l.all(dp, modeLayout) })
 		}
 		return nil
 	}
 	return l.list(p, true, func(o Object) error {
 		o.Skip = nameSkip(o.Key)
-		return l.fn(o)
+		return l.emit(o)
 	}, func(cp string) error {
 		ns := append(segs[:len(segs):len(segs)], path.Base(cp))
 		if l.w.judge(ns) != admitted {
 			return nil
 		}
-		return l.layout(cp, ns)
+		l.spawn(func() error { return l.layout(cp, ns) })
+		return nil
 	})
 }
 
@@ -265,7 +401,7 @@ func (l *lister) all(p string, mode listMode) error {
 				o.Skip = nameSkip(o.Key)
 			}
 		}
-		return l.fn(o)
+		return l.emit(o)
 	}, nil)
 }
 

@@ -347,6 +347,7 @@ func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&sf.s3.NoSign, "no-sign-request", false, "do not sign requests (public buckets)")
 	f.DurationVar(&sf.s3.Timeout, "s3-timeout", reader.DefaultS3Timeout, "S3 timeout for connecting, for the first byte of a response and for each wait for body data; a request that times out is retried")
 	f.IntVar(&sf.concurrency, "concurrency", 64, "concurrent S3 GETs")
+	f.IntVar(&sf.s3.ListConcurrency, "list-concurrency", reader.DefaultListConcurrency, "S3 folders listed at once (organizations, accounts, regions, days)")
 	f.IntVar(&sf.workers, "workers", 0, "CPU workers (default GOMAXPROCS)")
 	f.IntVar(&sf.maxRecord, "max-record-bytes", 8<<20, "largest record accepted; larger ones fail their object")
 	f.Int64Var(&sf.maxObject, "max-object-bytes", 2<<30, "largest decompressed object accepted (gzip bombs)")
@@ -380,6 +381,9 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 	}
 	if sf.concurrency < 1 {
 		return usageErr("--concurrency must be at least 1")
+	}
+	if sf.s3.ListConcurrency < 1 {
+		return usageErr("--list-concurrency must be at least 1")
 	}
 	if sf.s3.Timeout <= 0 {
 		return usageErr("--s3-timeout must be positive")

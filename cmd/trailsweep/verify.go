@@ -58,6 +58,7 @@ func newVerifyCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&vf.s3.NoSign, "no-sign-request", false, "do not sign requests (public buckets)")
 	f.DurationVar(&vf.s3.Timeout, "s3-timeout", reader.DefaultS3Timeout, "S3 timeout for connecting, for the first byte and for each wait for body data")
 	f.IntVar(&vf.concurrency, "concurrency", 16, "objects read at once")
+	f.IntVar(&vf.s3.ListConcurrency, "list-concurrency", reader.DefaultListConcurrency, "S3 folders listed at once (organizations, accounts, regions, days)")
 	return cmd
 }
 
@@ -76,6 +77,9 @@ func runVerify(ctx context.Context, vf *verifyFlags, args []string, stdout, stde
 	}
 	if vf.concurrency < 1 {
 		return usageErr("--concurrency must be at least 1")
+	}
+	if vf.s3.ListConcurrency < 1 {
+		return usageErr("--list-concurrency must be at least 1")
 	}
 	if vf.publicKeys == "" {
 		return usageErr("verify needs --public-keys FILE (aws cloudtrail list-public-keys --start-time … > FILE)")

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Stall makes a Proxy stop answering the requests whose URI (path and
@@ -30,11 +31,17 @@ type Stall struct {
 type Proxy struct {
 	Endpoint string // "http://127.0.0.1:PORT"
 
+	// ListDelay, when set (before requests are made), delays every listing
+	// request (a GET of the bucket, no key) by that long before forwarding it.
+	ListDelay time.Duration
+
 	target string
 	tr     *http.Transport
 	done   chan struct{}
 	mu     sync.Mutex
 	stalls []*Stall
+
+	listing, maxListing, lists int // listing requests in flight, the most at once, all
 }
 
 // Proxy starts a proxy in front of s, stopped when the test ends. The
@@ -50,6 +57,22 @@ func (s *Server) Proxy(t testing.TB, stalls ...*Stall) *Proxy {
 		p.tr.CloseIdleConnections()
 	})
 	return p
+}
+
+// Listings returns how many listing requests the proxy has received, and
+// the most it had in flight at once.
+func (p *Proxy) Listings() (total, maxInFlight int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lists, p.maxListing
+}
+
+// isListing reports whether r lists a bucket: a GET of /bucket (path
+// style) with list-type or no query, not of a key.
+func isListing(r *http.Request) bool {
+	path := strings.Trim(r.URL.Path, "/")
+	return r.Method == http.MethodGet && path != "" && !strings.Contains(path, "/") &&
+		(r.URL.Query().Has("list-type") || r.URL.RawQuery == "" || r.URL.Query().Has("prefix"))
 }
 
 // Stalled returns how many requests st has stalled.
@@ -80,6 +103,25 @@ func (p *Proxy) hang(r *http.Request) {
 }
 
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isListing(r) {
+		p.mu.Lock()
+		p.lists++
+		p.listing++
+		p.maxListing = max(p.maxListing, p.listing)
+		p.mu.Unlock()
+		defer func() {
+			p.mu.Lock()
+			p.listing--
+			p.mu.Unlock()
+		}()
+		if p.ListDelay > 0 {
+			select {
+			case <-time.After(p.ListDelay):
+			case <-r.Context().Done():
+				return
+			}
+		}
+	}
 	st := p.stall(r.URL.RequestURI())
 	if st != nil && !st.Body && !st.Flip {
 		p.hang(r)
