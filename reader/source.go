@@ -45,8 +45,10 @@ type Filter struct {
 
 // Source lists and opens log objects.
 type Source interface {
-	// List calls fn for each object the filter admits, in a stable order,
-	// as the listing proceeds: it never holds the whole key list. Pruning by
+	// List calls fn for each object the filter admits, from the calling
+	// goroutine only, as the listing proceeds: it never holds the whole key
+	// list. The order is not part of the contract (S3 lists folders
+	// concurrently); each admitted object comes exactly once. Pruning by
 	// account, region and day happens on the key path, before any read.
 	// It stops and returns fn's error as soon as fn returns one.
 	List(ctx context.Context, f Filter, fn func(Object) error) error
