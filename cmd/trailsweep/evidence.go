@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,7 +18,7 @@ import (
 // commandLine is the command as parsed: its path, each flag set (by name,
 // values redacted as in messages) and the arguments.
 func commandLine(cmd *cobra.Command, args []string) []string {
-	line := []string{cmd.CommandPath()}
+	line := strings.Fields(cmd.CommandPath())
 	cmd.Flags().Visit(func(f *pflag.Flag) {
 		if sv, ok := f.Value.(pflag.SliceValue); ok {
 			for _, v := range sv.GetSlice() {
