@@ -127,7 +127,7 @@ func TestBench(t *testing.T) {
 	// shared machine a run can be slowed by a quarter by its neighbours,
 	// and interleaving spreads that over the rows instead of one.
 	signed, verifyArgs := signedTree(t, dir, filepath.Join(cache, fmt.Sprintf("signed-%gGB-seed%d", gb, seed)), true)
-	var roundFull, roundScaling, roundCk, roundVerify []float64
+	var roundFull, roundScaling, roundCk, roundVerify, roundVerifyCPU []float64
 	for i := range repeat {
 		t.Logf("round %d of %d", i+1, repeat)
 		f := floor()
@@ -155,6 +155,9 @@ func TestBench(t *testing.T) {
 		if full.Seconds > 0 {
 			roundVerify = append(roundVerify, withVerify.Seconds/full.Seconds)
 		}
+		if c := full.UserSec + full.SysSec; c > 0 {
+			roundVerifyCPU = append(roundVerifyCPU, (withVerify.UserSec+withVerify.SysSec)/c)
+		}
 		roundFull = append(roundFull, Ratio(full.Throughput, f))
 		if one.MBps > 0 {
 			roundScaling = append(roundScaling, two.MBps/one.MBps)
@@ -163,6 +166,7 @@ func TestBench(t *testing.T) {
 	res.MedianRatioFull, res.MedianScaling = Median(roundFull), Median(roundScaling)
 	res.MedianRatioCheckpoint = Median(roundCk)
 	res.MedianRatioVerify = Median(roundVerify)
+	res.MedianCPURatioVerify = Median(roundVerifyCPU)
 	if memGB > 0 {
 		bigDir, bigRef := tree(memGB)
 		res.BigTree = bigRef
