@@ -188,3 +188,19 @@ func TestScanEvidence(t *testing.T) {
 		})
 	}
 }
+
+// TestScanEvidenceRefused: --evidence with --checkpoint, or naming the
+// --out file, is a usage error.
+func TestScanEvidenceRefused(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "f.jsonl")
+	for _, args := range [][]string{
+		{"--evidence", filepath.Join(dir, "e.json"), "--checkpoint", filepath.Join(dir, "ck")},
+		{"--evidence", out},
+	} {
+		args = append([]string{"scan", "-q", "--query", "event.action: ListBuckets", "--out", out, dir}, args...)
+		if code, _, e := cli(t, args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d\n%s", args, code, exitUsage, e)
+		}
+	}
+}
