@@ -83,6 +83,19 @@ type Config struct {
 	// fetchers hand it each digest listed (still counted as skipped), and
 	// the workers each log's SHA-256, hashed as it is decompressed.
 	Verify Verifier
+
+	// Ledger, when set, is told of every object listed (but those another
+	// shard reads), once, from the writer goroutine, with the SHA-256 of
+	// its stored bytes as fetched: the evidence of what the scan read.
+	Ledger Ledger
+}
+
+// Ledger records the objects a scan listed (--evidence). Entry gets each
+// object with the hex SHA-256 of its stored bytes as fetched ("" when it
+// was not read: skipped, or failed before its bytes were all fetched) and
+// the error that failed it, if any. An error from Entry ends the scan.
+type Ledger interface {
+	Entry(o reader.Object, storedSHA256 string, err error) error
 }
 
 // Verifier checks log integrity alongside a scan (verify.Session). Its
@@ -157,6 +170,7 @@ type result struct {
 	records  report.RecordStats
 	span     report.TimeWindow // first and last eventTime read; zero when none
 	tuned    []tuneHit         // what Config.Tuning dropped
+	stored   string            // hex SHA-256 of the stored bytes, with Config.Ledger
 	err      error
 }
 
@@ -309,6 +323,11 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 		for r := range results {
 			if err := commit(sum, &byRule, sink, r); err != nil {
 				return err
+			}
+			if cfg.Ledger != nil && r.obj.Skip != reader.SkipOtherShard {
+				if err := cfg.Ledger.Entry(r.obj, r.stored, r.err); err != nil {
+					return fmt.Errorf("evidence: %w", err)
+				}
 			}
 			if len(r.tuned) > 0 {
 				countTuned(sum.Tuning, &suppressed, r.tuned)
@@ -556,6 +575,10 @@ func (w *worker) process(f fetched) result {
 	}
 	defer bufs.Put(f.body)
 	r.bytesIn = int64(f.body.Len())
+	if w.cfg.Ledger != nil {
+		sum := sha256.Sum256(f.body.Bytes())
+		r.stored = hex.EncodeToString(sum[:])
+	}
 	w.body.Reset(f.body.Bytes())
 	var err error
 	if w.dec == nil {

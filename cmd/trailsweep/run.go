@@ -311,6 +311,8 @@ type scanFlags struct {
 	verify               bool             // --verify
 	publicKeys           string           // --public-keys FILE
 	signatures           string           // --signatures FILE
+	evidence             string           // --evidence FILE
+	commandLine          []string         // the command line as parsed, for --evidence
 }
 
 func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -325,6 +327,7 @@ func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			sf.commandLine = commandLine(cmd, args)
 			return runScan(cmd.Context(), &sf, args, stdin, stdout, stderr)
 		},
 	}
@@ -361,6 +364,7 @@ func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&sf.verify, "verify", false, "also check each log against CloudTrail's signed digests, in the same pass: an integrity column on every finding")
 	f.StringVar(&sf.publicKeys, "public-keys", "", "with --verify: CloudTrail public keys, the JSON `aws cloudtrail list-public-keys` prints")
 	f.StringVar(&sf.signatures, "signatures", "", "with --verify: digest signatures saved by verify --save-signatures, for a local copy")
+	f.StringVar(&sf.evidence, "evidence", "", "also write a JSON record of the scan: version, command line, window, rule set hash, every object's key, ETag, size and SHA-256, the findings file's SHA-256 (and with --verify each object's integrity, chain heads and gaps)")
 	sf.rel.add(cmd)
 	sf.shard.add(cmd)
 	return cmd
@@ -406,6 +410,9 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 	spec, sharded, err := sf.shard.spec(os.Getenv)
 	if err != nil {
 		return err
+	}
+	if sf.evidence != "" && sf.rel.checkpoint != "" {
+		return usageErr("--evidence with --checkpoint is not supported yet: a resumed run does not read again what earlier runs read")
 	}
 	if sharded && sf.rel.checkpoint != "" {
 		return usageErr("--checkpoint with a sharded scan is not supported yet: re-run the shard instead (it replaces its output and stage file)")
@@ -583,6 +590,12 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 		cfg.Sources[i] = covs[i]
 	}
 	cfg.Sources = resumable(ck, cfg.Sources) // after the history scan, which reads done objects too
+	var ev *report.Evidence
+	if sf.evidence != "" {
+		ev = report.NewEvidence(work, int(memory/32))
+		defer ev.Close()
+		cfg.Ledger = ev
+	}
 	var sess *verify.Session
 	if vcfg != nil {
 		vcfg.Sources, vcfg.Filter = opened, cfg.Filter
@@ -631,8 +644,9 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 			sum.Complete = false
 		}
 	}
+	var vres *verify.Result
 	if sess != nil && scanErr == nil {
-		if err := finishVerify(ctx, sess, sorted, sum, stderr); err != nil {
+		if vres, err = finishVerify(ctx, sess, sorted, sum, stderr); err != nil {
 			scanErr = err
 		}
 	}
@@ -661,6 +675,11 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 	} else if sf.summary != "" {
 		if err := writeSummary(sf.summary, sum); err != nil {
 			writeErrs = append(writeErrs, err)
+		}
+	}
+	if ev != nil && !setup {
+		if err := writeEvidence(ev, sf, sum, set, vres, scanErr == nil || interrupted); err != nil {
+			writeErrs = append(writeErrs, fmt.Errorf("--evidence: %w", err))
 		}
 	}
 	if html != nil && !setup {
@@ -726,7 +745,7 @@ func revocable(path string) bool {
 func checkPaths(sf *scanFlags) error {
 	type named struct{ flag, path string }
 	var ps []named
-	for _, p := range []named{{"--out", sf.out}, {"--summary", sf.summary}, {"--errors", sf.rel.errors}, {"--html", sf.html}} {
+	for _, p := range []named{{"--out", sf.out}, {"--summary", sf.summary}, {"--errors", sf.rel.errors}, {"--html", sf.html}, {"--evidence", sf.evidence}} {
 		if p.path != "" && p.path != "-" {
 			ps = append(ps, p)
 		}

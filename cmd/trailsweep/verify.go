@@ -183,12 +183,12 @@ func verifyConfig(sf *scanFlags) (*verify.Config, error) {
 }
 
 // finishVerify judges the logs once the scan has read them and every
-// digest, gives each finding its log's integrity, and counts the states in
-// the summary.
-func finishVerify(ctx context.Context, sess *verify.Session, sorted *report.Sorted, sum *report.Summary, stderr io.Writer) error {
+// digest, gives each finding its log's integrity, counts the states in
+// the summary and returns the verdicts.
+func finishVerify(ctx context.Context, sess *verify.Session, sorted *report.Sorted, sum *report.Summary, stderr io.Writer) (*verify.Result, error) {
 	res, err := sess.Finish(ctx)
 	if err != nil {
-		return fmt.Errorf("verify: %w", err)
+		return nil, fmt.Errorf("verify: %w", err)
 	}
 	state := map[string]string{}
 	in := &report.IntegrityStats{Logs: map[string]int64{}, Digests: map[string]int64{}, Gaps: len(res.Gaps),
@@ -221,5 +221,5 @@ func finishVerify(ctx context.Context, sess *verify.Session, sorted *report.Sort
 		}
 		return report.IntegrityUnverified
 	})
-	return nil
+	return res, nil
 }

@@ -304,10 +304,18 @@ type Results struct {
 	// Checkpoint is the full scan with --checkpoint; its time over the
 	// full scan's in the same round (median of rounds), and the bytes the
 	// checkpoint directory holds at the end.
-	Checkpoint            Scan     `json:"scan_full_checkpoint"`
-	MedianRatioCheckpoint float64  `json:"median_round_ratio_checkpoint_to_full,omitempty"`
-	CheckpointBytes       int64    `json:"checkpoint_bytes,omitempty"`
-	Notes                 []string `json:"notes,omitempty"`
+	Checkpoint            Scan    `json:"scan_full_checkpoint"`
+	MedianRatioCheckpoint float64 `json:"median_round_ratio_checkpoint_to_full,omitempty"`
+	CheckpointBytes       int64   `json:"checkpoint_bytes,omitempty"`
+	// Verify is the full scan with --verify of the same logs (hard links)
+	// with a signed digest an hour (gen.SignTree); its time over the full
+	// scan's in the same round, the median of rounds.
+	Verify            Scan    `json:"scan_full_verify"`
+	MedianRatioVerify float64 `json:"median_round_ratio_verify_to_full,omitempty"`
+	// MedianCPURatioVerify is the same for CPU seconds (user+sys), which
+	// a busy machine disturbs less than wall-clock time.
+	MedianCPURatioVerify float64  `json:"median_round_cpu_ratio_verify_to_full,omitempty"`
+	Notes                []string `json:"notes,omitempty"`
 }
 
 // Median returns the median of xs (the mean of the middle two for an even
@@ -371,6 +379,9 @@ func (r *Results) Table(w io.Writer) {
 	scan("scan, every rule, 1 worker", r.OneWorker, r.Floor)
 	scan("scan, every rule, 2 workers", r.TwoWorkers, r.Floor)
 	scan("scan with --checkpoint", r.Checkpoint, r.Floor)
+	if r.Verify.Seconds > 0 {
+		scan("scan with --verify", r.Verify, r.Floor)
+	}
 	if r.BigTree.BytesJSON > 0 {
 		scan(fmt.Sprintf("scan, every rule, %.0f GB set", float64(r.BigTree.BytesJSON)/1e9), r.FullBig, r.Floor)
 	}
@@ -389,6 +400,9 @@ func (r *Results) Table(w io.Writer) {
 	if r.Checkpoint.Seconds > 0 && r.Tree.BytesGzip > 0 {
 		fmt.Fprintf(w, "--checkpoint / none: %.2f× (target ≤ 1.15; median of rounds)   checkpoint %.1f MB = %.3f× the gzip input (target < 1)\n",
 			r.MedianRatioCheckpoint, float64(r.CheckpointBytes)/1e6, float64(r.CheckpointBytes)/float64(r.Tree.BytesGzip))
+	}
+	if r.Verify.Seconds > 0 {
+		fmt.Fprintf(w, "--verify / none: %.2f× (target ≤ 1.15; median of rounds; CPU seconds %.2f×)\n", r.MedianRatioVerify, r.MedianCPURatioVerify)
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -125,7 +126,8 @@ func TestBench(t *testing.T) {
 	// fastest run of each kept (all of them are in the results file): on a
 	// shared machine a run can be slowed by a quarter by its neighbours,
 	// and interleaving spreads that over the rows instead of one.
-	var roundFull, roundScaling, roundCk []float64
+	signed, verifyArgs := signedTree(t, dir, filepath.Join(cache, fmt.Sprintf("signed-%gGB-seed%d", gb, seed)), true)
+	var roundFull, roundScaling, roundCk, roundVerify, roundVerifyCPU []float64
 	for i := range repeat {
 		t.Logf("round %d of %d", i+1, repeat)
 		f := floor()
@@ -147,6 +149,15 @@ func TestBench(t *testing.T) {
 		if full.Seconds > 0 {
 			roundCk = append(roundCk, withCk.Seconds/full.Seconds)
 		}
+		// The same logs with digests, scanned with --verify.
+		withVerify := scan("scan with --verify", signed, append(rules, verifyArgs...)...)
+		keepScan(&res.Verify, withVerify)
+		if full.Seconds > 0 {
+			roundVerify = append(roundVerify, withVerify.Seconds/full.Seconds)
+		}
+		if c := full.UserSec + full.SysSec; c > 0 {
+			roundVerifyCPU = append(roundVerifyCPU, (withVerify.UserSec+withVerify.SysSec)/c)
+		}
 		roundFull = append(roundFull, Ratio(full.Throughput, f))
 		if one.MBps > 0 {
 			roundScaling = append(roundScaling, two.MBps/one.MBps)
@@ -154,6 +165,8 @@ func TestBench(t *testing.T) {
 	}
 	res.MedianRatioFull, res.MedianScaling = Median(roundFull), Median(roundScaling)
 	res.MedianRatioCheckpoint = Median(roundCk)
+	res.MedianRatioVerify = Median(roundVerify)
+	res.MedianCPURatioVerify = Median(roundVerifyCPU)
 	if memGB > 0 {
 		bigDir, bigRef := tree(memGB)
 		res.BigTree = bigRef
@@ -241,6 +254,74 @@ func benchS3(t *testing.T, ctx context.Context, bin string, files []string, dir 
 	best := res.S3Floor
 	res.RatioS3 = Ratio(res.S3Full.Throughput, best)
 	res.S3FloorLocal = Ratio(best, res.Floor)
+}
+
+// signedTree makes dst a copy of the tree in dir (hard links where it
+// can) as a local copy of bucket "bench", writes a signed digest an hour
+// for it (gen.SignTree), a public keys file and a signatures file, and
+// returns the source to scan and the --verify flags. link false: copies
+// only (a tree that is not ours).
+func signedTree(t *testing.T, dir, dst string, link bool) (string, []string) {
+	start := time.Now()
+	if err := os.RemoveAll(dst); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(dst, "src", "bench")
+	err := filepath.WalkDir(filepath.Join(dir, "AWSLogs"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		q := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(q), 0o755); err != nil {
+			return err
+		}
+		if link && os.Link(p, q) == nil {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(q, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := gen.NewSigner(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := gen.SignTree(root, "bench", signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, sigs := filepath.Join(dst, "public-keys.json"), filepath.Join(dst, "signatures.json")
+	if err := os.WriteFile(keys, gen.PublicKeys(signer), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sigs, tr.Signatures(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("signed tree %s ready in %s: %d digests, %d chains", dst, time.Since(start).Round(time.Second), len(tr.Digests), len(tr.Heads))
+	return filepath.Join(dst, "src"), []string{"--verify", "--public-keys", keys, "--signatures", sigs}
+}
+
+// TestSignedCopy copies the tree BENCH_SIGN_SRC to BENCH_SIGN_DST (a
+// fresh folder) with signed digests, for measuring scan --verify by hand:
+//
+//	BENCH_SIGN_SRC=.cache/bench/span-10d-seed1 BENCH_SIGN_DST=/tmp/signed \
+//	    go test -tags bench -run '^TestSignedCopy$' -v ./internal/bench
+func TestSignedCopy(t *testing.T) {
+	src, dst := os.Getenv("BENCH_SIGN_SRC"), os.Getenv("BENCH_SIGN_DST")
+	if src == "" || dst == "" {
+		t.Skip("BENCH_SIGN_SRC and BENCH_SIGN_DST not set")
+	}
+	dir, args := signedTree(t, src, dst, false)
+	t.Logf("trailsweep scan %s %s", dir, strings.Join(args, " "))
 }
 
 // dupRE matches the CLI's error for two runnable rules with one ID.
