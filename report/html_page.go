@@ -95,34 +95,69 @@ span.sev{display:inline-block;white-space:nowrap;color:#fff;border-radius:3px;pa
 {{define "top"}}<div><h3>{{index . 0}}</h3>{{$rows := index . 1}}{{if $rows}}<table><tbody>{{range $rows}}<tr><td class="mono">{{.Name}}</td><td class="n">{{.Count}}</td></tr>{{end}}</tbody></table>{{else}}<p class="note">none</p>{{end}}</div>{{end}}`
 
 // htmlScript renders the findings table from the embedded JSON: filter,
-// sort, 100 rows a page. Values are set with textContent only.
+// sort, 100 rows a page. It renders the first page from the metadata block
+// at once, then parses the row blocks (HTML.Add describes the encoding)
+// a few at a time once the document is loaded; filtering, sorting or
+// paging before then parses the rest first. Values are set with
+// textContent only.
 const htmlScript = `(function () {
 "use strict";
 var $ = function (id) { return document.getElementById(id); };
-var data = JSON.parse($("findings-data").textContent);
-var PAGE = 100, page = 0, view = data, sortCol = 0, sortDir = 1;
+var meta = JSON.parse($("findings-meta").textContent);
+var D = [null].concat(meta.dict), total = meta.total;
+var PAGE = 100, page = 0, data = [], view = meta.first, sortCol = 0, sortDir = 1;
+var loaded = total === 0, blocks = null, nextBlock = 0, pending = null;
 var rank = {critical: 4, high: 3, medium: 2, low: 1};
 var tbody = document.querySelector("#findings tbody");
 var heads = document.querySelectorAll("#findings th");
 var fRule = $("f-rule"), fSev = $("f-severity"), fAcct = $("f-account"), fPrin = $("f-principal"), fIP = $("f-ip"), fText = $("f-text");
+function time(t) {
+  return t === null ? "" : new Date(t * 1000).toISOString().slice(0, 19).replace("T", " ");
+}
+function cell(r, c) {
+  if (c === 0) return time(r[0]);
+  var v = r[c];
+  if (typeof v === "number") v = D[c][v];
+  return c === 11 ? v + "#" + r[12] : v;
+}
 function filtered() {
   return fRule.value || fSev.value || fAcct.value || fPrin.value || fIP.value || fText.value;
 }
+// has returns whether column c of row r holds text (lower case), looking
+// each dictionary entry up once.
+function has(c, text) {
+  var m = c === 0 ? null : D[c].map(function (s) { return s.toLowerCase().indexOf(text) >= 0; });
+  var digits = /^[0-9 :-]+$/.test(text), hash = text.indexOf("#") >= 0;
+  return function (r) {
+    if (c === 0) return digits && time(r[0]).indexOf(text) >= 0;
+    var v = r[c];
+    if (c === 11 && hash) return cell(r, 11).toLowerCase().indexOf(text) >= 0;
+    if (typeof v === "number" ? m[v] : v.toLowerCase().indexOf(text) >= 0) return true;
+    return c === 11 && String(r[12]).indexOf(text) >= 0;
+  };
+}
 function apply() {
+  if (!loaded) { whenLoaded(apply); return; }
   var rule = fRule.value, sev = fSev.value, acct = fAcct.value;
   var prin = fPrin.value.toLowerCase(), ip = fIP.value.toLowerCase(), text = fText.value.toLowerCase();
   if (!filtered()) {
     view = data;
   } else {
+    var hp = prin && has(7, prin), hi = ip && has(9, ip), ht = [];
+    if (text) for (var c = 0; c < 12; c++) ht.push(has(c, text));
     view = [];
     for (var i = 0; i < data.length; i++) {
       var r = data[i];
-      if (rule && r[2] !== rule) continue;
-      if (sev && r[1] !== sev) continue;
-      if (acct && r[3] !== acct) continue;
-      if (prin && r[7].toLowerCase().indexOf(prin) < 0) continue;
-      if (ip && r[9].toLowerCase().indexOf(ip) < 0) continue;
-      if (text && r.join("\u0001").toLowerCase().indexOf(text) < 0) continue;
+      if (rule && cell(r, 2) !== rule) continue;
+      if (sev && cell(r, 1) !== sev) continue;
+      if (acct && cell(r, 3) !== acct) continue;
+      if (hp && !hp(r)) continue;
+      if (hi && !hi(r)) continue;
+      if (text) {
+        var any = false;
+        for (var k = 0; k < 12 && !any; k++) any = ht[k](r);
+        if (!any) continue;
+      }
       view.push(r);
     }
   }
@@ -131,30 +166,38 @@ function apply() {
   render();
 }
 function sortView() {
-  var c = sortCol, d = sortDir;
+  var c = sortCol, d = sortDir, key;
+  if (c === 0) {
+    key = function (r) { return r[0] === null ? -Infinity : r[0]; };
+  } else if (c === 1) {
+    key = function (r) { return rank[cell(r, 1)] || 0; };
+  } else {
+    key = function (r) { var v = r[c]; return typeof v === "number" ? D[c][v] : v; };
+  }
   view.sort(function (a, b) {
-    var x = a[c], y = b[c];
-    if (c === 1) { x = rank[x] || 0; y = rank[y] || 0; }
+    var x = key(a), y = key(b);
+    if (x === y && c === 11) { x = String(a[12]); y = String(b[12]); }
     return x < y ? -d : x > y ? d : 0;
   });
 }
 function render() {
-  var pages = Math.max(1, Math.ceil(view.length / PAGE));
+  var n = loaded ? view.length : total;
+  var pages = Math.max(1, Math.ceil(n / PAGE));
   if (page >= pages) page = pages - 1;
   if (page < 0) page = 0;
-  var from = page * PAGE, to = Math.min(view.length, from + PAGE);
+  var from = page * PAGE, to = Math.min(n, from + PAGE);
   var frag = document.createDocumentFragment();
   for (var i = from; i < to; i++) {
     var r = view[i], tr = document.createElement("tr");
-    for (var j = 0; j < r.length; j++) {
-      var td = document.createElement("td");
+    for (var j = 0; j < 12; j++) {
+      var td = document.createElement("td"), v = cell(r, j);
       if (j === 1) {
         var s = document.createElement("span");
-        s.className = "sev sev-" + (rank[r[j]] ? r[j] : "other");
-        s.textContent = r[j];
+        s.className = "sev sev-" + (rank[v] ? v : "other");
+        s.textContent = v;
         td.appendChild(s);
       } else {
-        td.textContent = r[j];
+        td.textContent = v;
       }
       if (j >= 7) td.className = "mono";
       tr.appendChild(td);
@@ -162,19 +205,54 @@ function render() {
     frag.appendChild(tr);
   }
   tbody.replaceChildren(frag);
-  $("shown").textContent = (view.length ? (from + 1) + "–" + to : "0") + " of " + view.length +
-    (view.length !== data.length ? " (filtered from " + data.length + ")" : "") + " · page " + (page + 1) + "/" + pages;
+  $("shown").textContent = (n ? (from + 1) + "–" + to : "0") + " of " + n +
+    (n !== total ? " (filtered from " + total + ")" : "") + " · page " + (page + 1) + "/" + pages +
+    (loaded ? "" : " · loading rows…");
   $("prev").disabled = page === 0;
   $("next").disabled = page >= pages - 1;
-  document.body.setAttribute("data-shown", String(view.length));
+  document.body.setAttribute("data-shown", String(n));
   document.body.setAttribute("data-ready", "1");
+}
+function parseBlock() {
+  var b = blocks[nextBlock++], rows = JSON.parse(b.textContent);
+  b.textContent = "";
+  for (var i = 0; i < rows.length; i++) data.push(rows[i]);
+}
+function done() {
+  loaded = true;
+  document.body.setAttribute("data-loaded", "1");
+  var p = pending;
+  pending = null;
+  if (p) { p(); } else { view = data; sortView(); render(); }
+}
+function findBlocks() {
+  if (!blocks) blocks = document.querySelectorAll("script.findings-rows");
+}
+// whenLoaded runs fn once every row is parsed: now, parsing the rest,
+// when the document is loaded; else once it is.
+function whenLoaded(fn) {
+  if (loaded) { fn(); return; }
+  pending = fn;
+  if (document.readyState === "loading") return;
+  findBlocks();
+  while (nextBlock < blocks.length) parseBlock();
+  done();
+}
+function background() {
+  if (loaded) return;
+  findBlocks();
+  if (pending) { whenLoaded(pending); return; }
+  var until = Date.now() + 40;
+  while (nextBlock < blocks.length && Date.now() < until) parseBlock();
+  if (nextBlock < blocks.length) { setTimeout(background, 0); } else { done(); }
 }
 var timer = 0;
 function later() { clearTimeout(timer); timer = setTimeout(apply, 200); }
+function turn(by) { return function () { whenLoaded(function () { page += by; render(); }); }; }
 [fRule, fSev, fAcct].forEach(function (e) { e.addEventListener("change", apply); });
 [fPrin, fIP, fText].forEach(function (e) { e.addEventListener("input", later); });
-$("prev").addEventListener("click", function () { page--; render(); });
-$("next").addEventListener("click", function () { page++; render(); });
+$("prev").addEventListener("click", turn(-1));
+$("next").addEventListener("click", turn(1));
 heads.forEach(function (th) {
   th.addEventListener("click", function () {
     var c = Number(th.getAttribute("data-col"));
@@ -182,11 +260,16 @@ heads.forEach(function (th) {
     sortCol = c;
     heads.forEach(function (h) { h.removeAttribute("aria-sort"); });
     th.setAttribute("aria-sort", sortDir > 0 ? "ascending" : "descending");
-    sortView();
-    page = 0;
-    render();
+    whenLoaded(function () { sortView(); page = 0; render(); });
   });
 });
 render();
+if (loaded) {
+  document.body.setAttribute("data-loaded", "1");
+} else if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", function () { setTimeout(background, 0); });
+} else {
+  setTimeout(background, 0);
+}
 })();
 `

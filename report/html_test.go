@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -131,9 +132,10 @@ func TestHTMLReport(t *testing.T) {
 		}
 	}
 
-	// Exactly two script elements: the data and the hashed script.
-	if got := strings.Count(strings.ToLower(page), "<script"); got != 2 {
-		t.Errorf("%d <script in the page, want 2 (data and the report's own)", got)
+	// Exactly three script elements: the metadata, the hashed script and
+	// one block of rows.
+	if got := strings.Count(strings.ToLower(page), "<script"); got != 3 {
+		t.Errorf("%d <script in the page, want 3 (metadata, the report's own, rows)", got)
 	}
 	for _, bad := range []string{"<img", "onerror=\"", "</script><script>window", "\x1b", "\x00", "\u2028", "\x7f"} {
 		if strings.Contains(page, bad) {
@@ -150,13 +152,18 @@ func TestHTMLReport(t *testing.T) {
 	if !strings.Contains(page, `<g class="bucket empty" data-count="0" data-label="2026-11-22">`) {
 		t.Error("the day without findings is not an empty bar")
 	}
-	// The data blob parses back to the rows.
-	m := regexp.MustCompile(`(?s)<script type="application/json" id="findings-data">(.*?)</script>`).FindStringSubmatch(page)
-	if m == nil {
-		t.Fatal("no data blob")
+	// The data blocks parse as JSON and hold no raw <.
+	blocks := regexp.MustCompile(`(?s)<script type="application/json" (?:id="findings-meta"|class="findings-rows")>(.*?)</script>`).FindAllStringSubmatch(page, -1)
+	if len(blocks) != 2 {
+		t.Fatalf("%d data blocks, want the metadata and one block of rows", len(blocks))
 	}
-	if strings.Contains(m[1], "<") {
-		t.Error("the data blob holds a raw <")
+	for _, m := range blocks {
+		if strings.Contains(m[1], "<") {
+			t.Error("a data block holds a raw <")
+		}
+		if !json.Valid([]byte(m[1])) {
+			t.Errorf("a data block is not JSON: %.200s", m[1])
+		}
 	}
 }
 
