@@ -33,7 +33,7 @@ func newVerifyCmd(stdout, stderr io.Writer) *cobra.Command {
 	var vf verifyFlags
 	cmd := &cobra.Command{
 		Use:   "verify [flags] SOURCE...",
-		Short: "Verify log files against CloudTrail's signed digest chains, offline",
+		Short: "Verify log files against CloudTrail's signed digest chains (keys from --public-keys, or fetched online)",
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErr("verify needs at least one SOURCE: s3://bucket[/prefix] or a directory")
