@@ -87,6 +87,32 @@ const shortWindow = 62 * day
 // ErrNoCredentials with the reason. No error of NewS3, List or Open holds
 // credential material (see Redact).
 func NewS3(ctx context.Context, opts S3Options, bucket, prefix string) (*S3, error) {
+	cfg, err := AWSConfig(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if opts.Endpoint != "" {
+			o.BaseEndpoint = aws.String(opts.Endpoint)
+		}
+		o.UsePathStyle = opts.PathStyle
+		o.Logger = logging.Nop{}
+		o.DisableLogOutputChecksumValidationSkipped = true
+	})
+	s := NewS3Client(client, bucket, prefix)
+	s.listConc = opts.ListConcurrency
+	return s, nil
+}
+
+// AWSConfig returns the aws.Config NewS3 builds its client from:
+// config.LoadDefaultConfig with opts.Profile, opts.Region (us-east-1 when
+// the chain has none), opts.NoSign and the timeouts of opts.Timeout
+// applied. Unless opts.NoSign is set, credentials are retrieved once: when
+// the chain finds none the error wraps ErrNoCredentials. The endpoint is
+// not applied (it is per service: see opts.Endpoint). Other AWS clients
+// (CloudTrail's ListPublicKeys for verify) use it to share S3's
+// credential chain.
+func AWSConfig(ctx context.Context, opts S3Options) (aws.Config, error) {
 	// The SDK logs warnings to stderr by default; trailsweep reports errors
 	// itself, so nothing the SDK would print (request details included)
 	// reaches the terminal.
@@ -108,9 +134,9 @@ func NewS3(ctx context.Context, opts S3Options, bucket, prefix string) (*S3, err
 	if err != nil {
 		var pe config.SharedConfigProfileNotExistError
 		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%w: %w", ErrNoCredentials, RedactError(err))
+			return aws.Config{}, fmt.Errorf("%w: %w", ErrNoCredentials, RedactError(err))
 		}
-		return nil, fmt.Errorf("aws config: %w", RedactError(err))
+		return aws.Config{}, fmt.Errorf("aws config: %w", RedactError(err))
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
@@ -118,23 +144,13 @@ func NewS3(ctx context.Context, opts S3Options, bucket, prefix string) (*S3, err
 	cfg.HTTPClient = newTimeoutClient(cfg.HTTPClient, timeout)
 	if !opts.NoSign {
 		if cfg.Credentials == nil {
-			return nil, fmt.Errorf("%w: no credential provider configured", ErrNoCredentials)
+			return aws.Config{}, fmt.Errorf("%w: no credential provider configured", ErrNoCredentials)
 		}
 		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrNoCredentials, RedactError(err))
+			return aws.Config{}, fmt.Errorf("%w: %w", ErrNoCredentials, RedactError(err))
 		}
 	}
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if opts.Endpoint != "" {
-			o.BaseEndpoint = aws.String(opts.Endpoint)
-		}
-		o.UsePathStyle = opts.PathStyle
-		o.Logger = logging.Nop{}
-		o.DisableLogOutputChecksumValidationSkipped = true
-	})
-	s := NewS3Client(client, bucket, prefix)
-	s.listConc = opts.ListConcurrency
-	return s, nil
+	return cfg, nil
 }
 
 // NewS3Client returns an S3 source that uses client (but see S3: a

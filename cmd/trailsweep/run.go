@@ -309,7 +309,8 @@ type scanFlags struct {
 	rel                  reliabilityFlags // --retries, --checkpoint, --resume, --force, --errors
 	shard                shardFlags       // --shard, --shards, --stage
 	verify               bool             // --verify
-	publicKeys           string           // --public-keys FILE
+	publicKeys           string           // --public-keys FILE; "" = fetch online
+	ctEndpoint           string           // --cloudtrail-endpoint-url
 	signatures           string           // --signatures FILE
 	evidence             string           // --evidence FILE
 	commandLine          []string         // the command line as parsed, for --evidence
@@ -362,7 +363,8 @@ func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&sf.memory, "memory", "256MiB", "memory budget of the whole process (512MiB, 2GiB); aggregate rules' state beyond its share spills to --work-dir")
 	f.StringVar(&sf.workDir, "work-dir", "", "where state that does not fit in --memory spills, in a folder of its own removed at the end (default: the OS temporary directory)")
 	f.BoolVar(&sf.verify, "verify", false, "also check each log against CloudTrail's signed digests, in the same pass: an integrity column on every finding")
-	f.StringVar(&sf.publicKeys, "public-keys", "", "with --verify: CloudTrail public keys, the JSON `aws cloudtrail list-public-keys` prints")
+	f.StringVar(&sf.publicKeys, "public-keys", "", "with --verify: CloudTrail public keys, the JSON `aws cloudtrail list-public-keys` prints; without it, fetched with CloudTrail's ListPublicKeys in each digest's home region")
+	f.StringVar(&sf.ctEndpoint, "cloudtrail-endpoint-url", "", "with --verify and no --public-keys: CloudTrail endpoint URL for ListPublicKeys; --endpoint-url is S3's")
 	f.StringVar(&sf.signatures, "signatures", "", "with --verify: digest signatures saved by verify --save-signatures, for a local copy")
 	f.StringVar(&sf.evidence, "evidence", "", "also write a JSON record of the scan: version, command line, window, rule set hash, every object's key, ETag, size and SHA-256, the findings file's SHA-256 (and with --verify each object's integrity, chain heads and gaps)")
 	sf.rel.add(cmd)
@@ -695,6 +697,9 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 	if (!sf.quiet || len(writeErrs) > 0) && !quietSummary {
 		fmt.Fprintln(stderr)
 		_ = sum.WriteText(stderr)
+	}
+	if e := keyFetchErr(scanErr); e != nil && !interrupted {
+		return e
 	}
 	switch {
 	case setup:

@@ -22,7 +22,8 @@ type verifyFlags struct {
 	since, until      string
 	accounts, regions []string
 	s3                reader.S3Options
-	publicKeys        string // --public-keys FILE
+	publicKeys        string // --public-keys FILE; "" = fetch online
+	ctEndpoint        string // --cloudtrail-endpoint-url
 	signatures        string // --signatures FILE
 	saveSignatures    string // --save-signatures FILE
 	concurrency       int
@@ -32,7 +33,7 @@ func newVerifyCmd(stdout, stderr io.Writer) *cobra.Command {
 	var vf verifyFlags
 	cmd := &cobra.Command{
 		Use:   "verify [flags] SOURCE...",
-		Short: "Verify log files against CloudTrail's signed digest chains, offline",
+		Short: "Verify log files against CloudTrail's signed digest chains (keys from --public-keys, or fetched online)",
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErr("verify needs at least one SOURCE: s3://bucket[/prefix] or a directory")
@@ -48,7 +49,8 @@ func newVerifyCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&vf.until, "until", "", "window end (exclusive; a bare date includes that whole day)")
 	f.StringSliceVar(&vf.accounts, "accounts", nil, "only these account ids (comma list)")
 	f.StringSliceVar(&vf.regions, "regions", nil, "only these regions (comma list)")
-	f.StringVar(&vf.publicKeys, "public-keys", "", "CloudTrail public keys: the JSON `aws cloudtrail list-public-keys` prints (required)")
+	f.StringVar(&vf.publicKeys, "public-keys", "", "CloudTrail public keys: the JSON `aws cloudtrail list-public-keys` prints; without it, fetched with CloudTrail's ListPublicKeys in each digest's home region")
+	f.StringVar(&vf.ctEndpoint, "cloudtrail-endpoint-url", "", "CloudTrail endpoint URL for ListPublicKeys (without --public-keys); --endpoint-url is S3's")
 	f.StringVar(&vf.signatures, "signatures", "", "digest signatures saved by --save-signatures, for a local copy (which has no S3 metadata)")
 	f.StringVar(&vf.saveSignatures, "save-signatures", "", "write the digests' signatures (S3 metadata) and chain heads to this file, for a later offline verify of a copy")
 	f.StringVar(&vf.s3.Profile, "profile", "", "AWS profile, as the AWS CLI means it")
@@ -81,21 +83,12 @@ func runVerify(ctx context.Context, vf *verifyFlags, args []string, stdout, stde
 	if vf.s3.ListConcurrency < 1 {
 		return usageErr("--list-concurrency must be at least 1")
 	}
-	if vf.publicKeys == "" {
-		return usageErr("verify needs --public-keys FILE (aws cloudtrail list-public-keys --start-time … > FILE)")
-	}
-	b, err := os.ReadFile(vf.publicKeys)
-	if err != nil {
-		return usageErr("--public-keys: %w", err)
-	}
-	keys, err := verify.ParseKeys(b)
-	if err != nil {
-		return usageErr("--public-keys %s: %w", vf.publicKeys, err)
-	}
 	cfg := verify.Config{
 		Filter:      reader.Filter{Since: since, Until: until, Accounts: vf.accounts, Regions: vf.regions},
-		Keys:        keys,
 		Concurrency: vf.concurrency,
+	}
+	if err := loadKeys(&cfg, vf.publicKeys, vf.ctEndpoint, vf.s3); err != nil {
+		return err
 	}
 	if vf.signatures != "" {
 		b, err := os.ReadFile(vf.signatures)
@@ -114,6 +107,9 @@ func runVerify(ctx context.Context, vf *verifyFlags, args []string, stdout, stde
 		cfg.Sources = append(cfg.Sources, src)
 	}
 	res, err := verify.Run(ctx, cfg)
+	if e := keyFetchErr(err); e != nil {
+		return e
+	}
 	if err != nil {
 		return &exitError{code: exitIncomplete, err: fmt.Errorf("verify: %w", err)}
 	}
@@ -154,21 +150,17 @@ func verifyConfig(sf *scanFlags) (*verify.Config, error) {
 		if sf.publicKeys != "" || sf.signatures != "" {
 			return nil, usageErr("--public-keys and --signatures need --verify")
 		}
+		if sf.ctEndpoint != "" {
+			return nil, usageErr("--cloudtrail-endpoint-url needs --verify")
+		}
 		return nil, nil
-	}
-	if sf.publicKeys == "" {
-		return nil, usageErr("--verify needs --public-keys FILE (aws cloudtrail list-public-keys --start-time … > FILE)")
 	}
 	if sf.rel.checkpoint != "" || sf.shard.stage != "" || sf.shard.shard != "" {
 		return nil, usageErr("--verify with --checkpoint or a sharded scan is not supported yet")
 	}
-	b, err := os.ReadFile(sf.publicKeys)
-	if err != nil {
-		return nil, usageErr("--public-keys: %w", err)
-	}
 	cfg := &verify.Config{Concurrency: sf.concurrency}
-	if cfg.Keys, err = verify.ParseKeys(b); err != nil {
-		return nil, usageErr("--public-keys %s: %w", sf.publicKeys, err)
+	if err := loadKeys(cfg, sf.publicKeys, sf.ctEndpoint, sf.s3); err != nil {
+		return nil, err
 	}
 	if sf.signatures != "" {
 		b, err := os.ReadFile(sf.signatures)
@@ -222,4 +214,24 @@ func finishVerify(ctx context.Context, sess *verify.Session, sorted *report.Sort
 		return report.IntegrityUnverified
 	})
 	return res, nil
+}
+
+// loadKeys sets cfg's keys: read from file (--public-keys), or without it
+// fetched online (see onlineKeys).
+func loadKeys(cfg *verify.Config, file, endpoint string, opts reader.S3Options) error {
+	if file == "" {
+		cfg.FetchKeys = onlineKeys(opts, endpoint)
+		return nil
+	}
+	if endpoint != "" {
+		return usageErr("--cloudtrail-endpoint-url is for keys fetched online: not with --public-keys")
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return usageErr("--public-keys: %w", err)
+	}
+	if cfg.Keys, err = verify.ParseKeys(b); err != nil {
+		return usageErr("--public-keys %s: %w", file, err)
+	}
+	return nil
 }

@@ -53,7 +53,11 @@ var _ MetadataSource = (*reader.S3)(nil)
 type Config struct {
 	Sources []reader.Source
 	Filter  reader.Filter
-	Keys    Keys
+	// Keys are the public keys to check signatures with; when FetchKeys
+	// is set instead, the keys of each digest's home region are fetched
+	// with it (once per region, for the window's time range).
+	Keys      Keys
+	FetchKeys KeyFetcher
 	// Signatures, when set, supplies the signatures of digests whose
 	// source has no metadata (a local copy), and the chain heads.
 	Signatures *Manifest
@@ -143,6 +147,7 @@ type Session struct {
 	digests []*digest
 	logs    []given
 	errs    []string
+	keys    *keyring
 }
 
 // given is a log listed, and with a scan, its hash.
@@ -165,7 +170,7 @@ func NewSession(cfg Config) *Session {
 			sigs[s.Key] = s
 		}
 	}
-	return &Session{cfg: cfg, sigs: sigs, seen: map[string]bool{}}
+	return &Session{cfg: cfg, sigs: sigs, seen: map[string]bool{}, keys: newKeyring(cfg)}
 }
 
 // Digest reads and checks digest o, listed by cfg.Sources[i]. A digest
@@ -187,7 +192,7 @@ func (s *Session) Digest(ctx context.Context, i int, o reader.Object) error {
 	if _, isMeta := src.(MetadataSource); !isMeta {
 		d.base = strings.TrimSuffix(o.URI, filepath.FromSlash(o.Key))
 	}
-	err := load(ctx, d, s.cfg.Keys, s.sigs)
+	err := load(ctx, d, s.keys, s.sigs)
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -289,7 +294,10 @@ func (s *Session) Finish(ctx context.Context) (*Result, error) {
 
 // judge walks the chains of the digests read and judges every log.
 func (s *Session) judge(ctx context.Context) (*Result, error) {
-	cfg, f := s.cfg, s.cfg.Filter
+	cfg, f, keys := s.cfg, s.cfg.Filter, s.keys
+	if err := keys.failed(); err != nil {
+		return nil, err
+	}
 	if !f.Until.IsZero() {
 		f.Until = f.Until.Add(24 * time.Hour)
 	}
@@ -349,8 +357,11 @@ func (s *Session) judge(ctx context.Context) (*Result, error) {
 					Detail: "referenced as previous digest by " + s.d.Object, Start: from, End: s.d.StartTime})
 				continue
 			}
-			link(p, s, cfg.Keys)
+			link(ctx, p, s, keys)
 		}
+	}
+	if err := keys.failed(); err != nil {
+		return nil, err
 	}
 	for _, h := range headsOf(cfg.Signatures) {
 		if _, ok := byKey[h.Key]; ok || !inWindow(h.Key, f) {
@@ -555,7 +566,7 @@ func hashObject(ctx context.Context, src reader.Source, o reader.Object) (string
 
 // load reads, hashes and parses one digest, finds its signature (S3
 // metadata, else the signatures file) and checks it.
-func load(ctx context.Context, d *digest, keys Keys, sigs map[string]SignatureRecord) error {
+func load(ctx context.Context, d *digest, keys *keyring, sigs map[string]SignatureRecord) error {
 	rc, err := d.src.Open(ctx, d.obj)
 	if err != nil {
 		return err
@@ -597,7 +608,7 @@ func load(ctx context.Context, d *digest, keys Keys, sigs map[string]SignatureRe
 	if d.sig == nil {
 		d.sigErr = ErrNoSignature
 	} else {
-		d.sigErr = keys.Verify(dg.Fingerprint, dg.End(), d.sig.Algorithm, dg.StringToSign(d.hash), d.sig.Signature)
+		d.sigErr = keys.verify(ctx, dg, d.sig.Algorithm, dg.StringToSign(d.hash), d.sig.Signature)
 	}
 	d.judge()
 	return nil
@@ -627,7 +638,7 @@ func (d *digest) inPlace() bool {
 
 // link checks predecessor p against its authenticated successor s, whose
 // previousDigestHashValue and previousDigestSignature commit to p.
-func link(p, s *digest, keys Keys) {
+func link(ctx context.Context, p, s *digest, keys *keyring) {
 	switch {
 	case s.d.PrevHash != nil && !strings.EqualFold(*s.d.PrevHash, p.hash):
 		p.vouch = false
@@ -637,7 +648,7 @@ func link(p, s *digest, keys Keys) {
 		// Only the newest digest needs its own signature: the chain gives the rest.
 		p.sig = &SignatureRecord{Bucket: p.d.Bucket, Key: p.d.Object, Signature: *s.d.PrevSignature,
 			Algorithm: p.d.Algorithm, Fingerprint: p.d.Fingerprint}
-		p.sigErr = keys.Verify(p.d.Fingerprint, p.d.End(), p.d.Algorithm, p.d.StringToSign(p.hash), p.sig.Signature)
+		p.sigErr = keys.verify(ctx, p.d, p.d.Algorithm, p.d.StringToSign(p.hash), p.sig.Signature)
 		p.judge()
 	case !strings.EqualFold(p.sig.Signature, *s.d.PrevSignature):
 		p.vouch = false
