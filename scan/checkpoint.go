@@ -201,7 +201,7 @@ type Checkpoint struct {
 	agg     *rule.Aggregator
 	started int // first part of this run once Start was called; else max
 	rc      report.RuleCounter
-	stage   ObjectSink     // a shard's stage (StageTo): events go there, not to agg
+	stage   *Stage         // a shard's stage (StageTo): events go there, not to agg
 	runSum  report.Summary // this run's committed objects, after Start
 
 	pending []report.Finding // findings of the current object
@@ -413,7 +413,7 @@ func (c *Checkpoint) Start(w report.Writer, agg *rule.Aggregator) {
 // clean shard run hands its own to its Stage, and Finish writes no
 // aggregate finding. Findings still go to the writer of Start and Finish
 // only. Call it before Start.
-func (c *Checkpoint) StageTo(stage ObjectSink) { c.stage = stage }
+func (c *Checkpoint) StageTo(stage *Stage) { c.stage = stage }
 
 // tee writes the pending findings and r's events to the output and counts r.
 func (c *Checkpoint) tee(r *ObjectResult) error {
@@ -528,6 +528,10 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary, rules *rule.Se
 					return fmt.Errorf("write findings: %w", err)
 				}
 				rc.Add(&e.Findings[j])
+			}
+			if c.stage != nil && !c.rulesChanged {
+				// The stored encoding is the stage's: staged as it is.
+				return c.stage.encoded(e.URI, e.Events)
 			}
 			evs, err := decodeEvents(e.Events, e.URI, byID)
 			if err != nil {
