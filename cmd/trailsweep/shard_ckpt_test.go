@@ -182,3 +182,10 @@ func equalJSON(t *testing.T, a, b any) bool {
 	}
 	return bytes.Equal(ja, jb)
 }
+
+// TestCheckpointS3Refused: a checkpoint on S3 is a usage error.
+func TestCheckpointS3Refused(t *testing.T) {
+	if code, _, stderr := cli(t, "scan", sampleDir(t), "--checkpoint", "s3://bucket/ck/", "-q"); code != exitUsage || !strings.Contains(stderr, "--checkpoint on S3") {
+		t.Errorf("exit %d, want 2\n%s", code, stderr)
+	}
+}
