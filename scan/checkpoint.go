@@ -50,21 +50,25 @@ const partExt = ".jsonl.zst"
 // Manifest describes a checkpointed run: what it scans (compared on
 // resume), and its totals once finished.
 type Manifest struct {
-	Version   int       `json:"version"`
-	Sources   []string  `json:"sources"`
-	Since     string    `json:"since"` // --since as given (it may be relative)
-	Until     string    `json:"until"`
-	Window    Window    `json:"window"` // the window it resolved to at the first run
-	Accounts  []string  `json:"accounts"`
-	Regions   []string  `json:"regions"`
-	RulesHash string    `json:"rules_hash"`
-	Output    string    `json:"output"`
-	Format    string    `json:"format"`
-	Raw       bool      `json:"raw"`
-	Created   time.Time `json:"created"`
-	Updated   time.Time `json:"updated"`
-	Complete  bool      `json:"complete"` // every listed object was read or failed, and the output written
-	Counts    Counts    `json:"counts"`   // totals over all runs, written when the output is
+	Version   int      `json:"version"`
+	Sources   []string `json:"sources"`
+	Since     string   `json:"since"` // --since as given (it may be relative)
+	Until     string   `json:"until"`
+	Window    Window   `json:"window"` // the window it resolved to at the first run
+	Accounts  []string `json:"accounts"`
+	Regions   []string `json:"regions"`
+	RulesHash string   `json:"rules_hash"`
+	Output    string   `json:"output"`
+	Format    string   `json:"format"`
+	Raw       bool     `json:"raw"`
+	// A shard of a sharded hunt: its spec (I/N) and its stage location.
+	// Empty for an unsharded run without --stage.
+	Shard    string    `json:"shard,omitempty"`
+	Stage    string    `json:"stage,omitempty"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
+	Complete bool      `json:"complete"` // every listed object was read or failed, and the output written
+	Counts   Counts    `json:"counts"`   // totals over all runs, written when the output is
 }
 
 // Window is an event-time window; zero bounds are open.
@@ -101,6 +105,8 @@ func (m *Manifest) differences(old *Manifest) []string {
 	diff("--out", m.Output, old.Output)
 	diff("--format", m.Format, old.Format)
 	diff("--raw", m.Raw, old.Raw)
+	diff("--shard", m.Shard, old.Shard)
+	diff("--stage", m.Stage, old.Stage)
 	return d
 }
 
@@ -195,6 +201,7 @@ type Checkpoint struct {
 	agg     *rule.Aggregator
 	started int // first part of this run once Start was called; else max
 	rc      report.RuleCounter
+	stage   *Stage         // a shard's stage (StageTo): events go there, not to agg
 	runSum  report.Summary // this run's committed objects, after Start
 
 	pending []report.Finding // findings of the current object
@@ -400,6 +407,14 @@ func (c *Checkpoint) Start(w report.Writer, agg *rule.Aggregator) {
 	c.out, c.agg, c.started = w, agg, c.next
 }
 
+// StageTo makes the checkpoint a shard's: instead of deciding the
+// aggregate rules, it hands every object's aggregate events to stage (this
+// run's as they are committed after Start, earlier runs' in Finish), as a
+// clean shard run hands its own to its Stage, and Finish writes no
+// aggregate finding. Findings still go to the writer of Start and Finish
+// only. Call it before Start.
+func (c *Checkpoint) StageTo(stage *Stage) { c.stage = stage }
+
 // tee writes the pending findings and r's events to the output and counts r.
 func (c *Checkpoint) tee(r *ObjectResult) error {
 	for i := range c.pending {
@@ -408,9 +423,15 @@ func (c *Checkpoint) tee(r *ObjectResult) error {
 		}
 		c.rc.Add(&c.pending[i])
 	}
-	for i := range r.Events {
-		if err := c.agg.Add(&r.Events[i]); err != nil {
-			return fmt.Errorf("aggregate rules: %w", err)
+	if c.stage != nil {
+		if err := c.stage.Object(ObjectResult{Object: r.Object, Events: r.Events}); err != nil {
+			return err
+		}
+	} else {
+		for i := range r.Events {
+			if err := c.agg.Add(&r.Events[i]); err != nil {
+				return fmt.Errorf("aggregate rules: %w", err)
+			}
 		}
 	}
 	s := &c.runSum
@@ -463,7 +484,7 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary, rules *rule.Se
 	if c.out != nil && (w != c.out || agg != c.agg) {
 		return nil, errors.New("checkpoint: Finish with another writer or aggregator than Start's")
 	}
-	if agg == nil {
+	if agg == nil && c.stage == nil {
 		agg = rule.NewAggregator(rule.AggOptions{Start: c.man.Window.Since})
 	}
 	byID := aggregateRules(rules)
@@ -508,9 +529,19 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary, rules *rule.Se
 				}
 				rc.Add(&e.Findings[j])
 			}
+			if c.stage != nil && !c.rulesChanged {
+				// The stored encoding is the stage's: staged as it is.
+				return c.stage.encoded(e.URI, e.Events)
+			}
 			evs, err := decodeEvents(e.Events, e.URI, byID)
 			if err != nil {
 				return fmt.Errorf("checkpoint %s: %s: %w", p.path, e.URI, err)
+			}
+			if c.stage != nil {
+				if len(evs) == 0 {
+					return nil
+				}
+				return c.stage.Object(ObjectResult{Object: reader.Object{URI: e.URI, ETag: e.ETag}, Events: evs})
 			}
 			for j := range evs {
 				if err := agg.Add(&evs[j]); err != nil {
@@ -521,6 +552,11 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary, rules *rule.Se
 		}); err != nil {
 			return nil, err
 		}
+	}
+	if c.stage != nil {
+		// A shard: reduce decides the aggregate rules over every
+		// shard's staged events.
+		return c.complete(&sum, run, rc)
 	}
 	// The aggregate rules, decided once over every object's events.
 	sum.NewTerms = historySpans(agg)
@@ -538,6 +574,13 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary, rules *rule.Se
 		return nil, err
 	}
 	sum.Spilled.Runs, sum.Spilled.Bytes = agg.Spilt()
+	return c.complete(&sum, run, rc)
+}
+
+// complete ends Finish: the whole run's totals in sum, and the manifest
+// marked complete with them.
+func (c *Checkpoint) complete(s *report.Summary, run *report.Summary, rc report.RuleCounter) (*report.Summary, error) {
+	sum := *s
 	if !run.Started.IsZero() {
 		sum.Duration = time.Since(run.Started) // the assembly counts
 	}

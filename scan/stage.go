@@ -201,6 +201,19 @@ func (s *Stage) Object(r ObjectResult) error {
 	return s.flush()
 }
 
+// encoded stages the events of the object uri, already encoded
+// (appendEvents), if any.
+func (s *Stage) encoded(uri string, events []byte) error {
+	if len(events) == 0 {
+		return nil
+	}
+	s.record(uri, events)
+	if len(s.buf) < 1<<16 {
+		return nil
+	}
+	return s.flush()
+}
+
 // Commit ends the file with the shard's totals and puts it in place.
 func (s *Stage) Commit(sum *report.Summary) error {
 	cb, err := json.Marshal(countsOf(sum))
@@ -475,4 +488,16 @@ func settings(h StageHeader) any {
 		AggStart          time.Time
 		HistorySource     string
 	}{h.Sources, h.Window, h.Accounts, h.Regions, h.RulesHash, h.AggStart, h.HistorySource}
+}
+
+// ReadStageFile reads the stage file name in dir: fn (when not nil) gets
+// each object's URI and its events in the compact encoding (valid only
+// during the call); it returns the file's header and totals. For tests and
+// tools that compare stage files.
+func ReadStageFile(ctx context.Context, dir StageDir, name string, fn func(uri string, events []byte) error) (StageHeader, Counts, error) {
+	sf, err := readStage(ctx, dir, name, fn)
+	if err != nil {
+		return StageHeader{}, Counts{}, err
+	}
+	return sf.head, sf.counts, nil
 }

@@ -59,7 +59,7 @@ func (rf *reliabilityFlags) wrap(src reader.Source) reader.Source {
 // openCheckpoint opens the --checkpoint directory for this scan (nil
 // without --checkpoint) and sets the window to the checkpoint's; sources
 // skip the objects already done once passed through resumable.
-func (rf *reliabilityFlags) openCheckpoint(sf *scanFlags, args []string, set *rule.Set, tuning *rule.Tuning, format report.Format,
+func (rf *reliabilityFlags) openCheckpoint(sf *scanFlags, args []string, set *rule.Set, tuning *rule.Tuning, format report.Format, shard string,
 	since, until *time.Time, stderr io.Writer) (*scan.Checkpoint, error) {
 	if rf.checkpoint == "" {
 		return nil, nil
@@ -70,6 +70,12 @@ func (rf *reliabilityFlags) openCheckpoint(sf *scanFlags, args []string, set *ru
 		Accounts: sf.accounts, Regions: sf.regions,
 		RulesHash: scan.RulesHash(set),
 		Output:    sf.out, Format: string(format), Raw: sf.raw,
+		Shard: shard, Stage: sf.shard.stage,
+	}
+	if m.Stage != "" && !strings.HasPrefix(m.Stage, "s3://") {
+		if abs, err := filepath.Abs(m.Stage); err == nil {
+			m.Stage = abs
+		}
 	}
 	if d := tuning.Digest(); d != "" {
 		m.RulesHash += " tuning " + d // exclusions and exceptions change the findings as rules do

@@ -416,8 +416,12 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 	if sf.evidence != "" && sf.rel.checkpoint != "" {
 		return usageErr("--evidence with --checkpoint is not supported yet: a resumed run does not read again what earlier runs read")
 	}
-	if sharded && sf.rel.checkpoint != "" {
-		return usageErr("--checkpoint with a sharded scan is not supported yet: re-run the shard instead (it replaces its output and stage file)")
+	if isS3(sf.rel.checkpoint) {
+		return usageErr("--checkpoint on S3 is not supported: give a local directory (the stage and --out may be on S3)")
+	}
+	shardSpec := "" // recorded in a checkpoint: a resume must be the same shard
+	if sharded || sf.shard.stage != "" {
+		shardSpec = spec.String()
 	}
 	vcfg, err := verifyConfig(sf)
 	if err != nil {
@@ -487,7 +491,7 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 		sources = append(sources, src)
 	}
 
-	ck, err := sf.rel.openCheckpoint(sf, args, set, tuning, format, &since, &until, stderr)
+	ck, err := sf.rel.openCheckpoint(sf, args, set, tuning, format, shardSpec, &since, &until, stderr)
 	if err != nil {
 		return err
 	}
@@ -612,6 +616,11 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 		// discarded unless every object gets done); to a stream, which
 		// cannot take rows back, only at the end.
 		sink = ck
+		if stage != nil {
+			// A shard: every run's aggregate events go to its stage file,
+			// and the findings to its part, as a clean shard run's.
+			ck.StageTo(stage)
+		}
 		if revocable(sf.out) {
 			ck.Start(w, cfg.Aggregator)
 		}
