@@ -196,37 +196,10 @@ func TestBench(t *testing.T) {
 // benchS3 serves the tree from versitygw on loopback and measures the S3
 // floor and the scan over it.
 func benchS3(t *testing.T, ctx context.Context, bin string, files []string, dir string, rules []string, repeat int, res *Results) {
-	s := s3test.Start(t)
-	s.Env(t)
-	const bucket = "bench"
-	s.CreateBucket(t, bucket)
-	start := time.Now()
-	var wg sync.WaitGroup
-	next := make(chan string)
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for p := range next {
-				b, err := os.ReadFile(p)
-				if err != nil {
-					t.Error(err)
-					continue
-				}
-				rel, _ := filepath.Rel(dir, p)
-				s.Put(t, bucket, filepath.ToSlash(rel), b)
-			}
-		}()
-	}
-	for _, p := range files {
-		next <- p
-	}
-	close(next)
-	wg.Wait()
+	s, bucket := serveFiles(t, dir, files)
 	if t.Failed() {
 		return
 	}
-	t.Logf("uploaded %d objects in %s", len(files), time.Since(start).Round(time.Second))
 
 	src := reader.NewS3Client(s.Client(), bucket, "")
 	if _, err := InflateSource(ctx, src, 64, runtime.GOMAXPROCS(0)); err != nil { // warm the server's page cache
@@ -425,4 +398,39 @@ func writeResults(t *testing.T, out string, res any) {
 		t.Fatal(err)
 	}
 	fmt.Printf("results: %s\n", out)
+}
+
+// serveFiles starts versitygw on loopback and uploads files (under dir) to
+// a bucket "bench" at their paths relative to dir, 8 at a time.
+func serveFiles(t *testing.T, dir string, files []string) (*s3test.Server, string) {
+	t.Helper()
+	s := s3test.Start(t)
+	s.Env(t)
+	const bucket = "bench"
+	s.CreateBucket(t, bucket)
+	start := time.Now()
+	var wg sync.WaitGroup
+	next := make(chan string)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range next {
+				b, err := os.ReadFile(p)
+				if err != nil {
+					t.Error(err)
+					continue
+				}
+				rel, _ := filepath.Rel(dir, p)
+				s.Put(t, bucket, filepath.ToSlash(rel), b)
+			}
+		}()
+	}
+	for _, p := range files {
+		next <- p
+	}
+	close(next)
+	wg.Wait()
+	t.Logf("uploaded %d objects in %s", len(files), time.Since(start).Round(time.Second))
+	return s, bucket
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -63,37 +62,10 @@ func TestBenchListing(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s := s3test.Start(t)
-	s.Env(t)
-	const bucket = "bench"
-	s.CreateBucket(t, bucket)
-	start := time.Now()
-	var wg sync.WaitGroup
-	next := make(chan string)
-	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for p := range next {
-				b, err := os.ReadFile(p)
-				if err != nil {
-					t.Error(err)
-					continue
-				}
-				rel, _ := filepath.Rel(dir, p)
-				s.Put(t, bucket, filepath.ToSlash(rel), b)
-			}
-		}()
-	}
-	for _, p := range files {
-		next <- p
-	}
-	close(next)
-	wg.Wait()
+	s, bucket := serveFiles(t, dir, files)
 	if t.Failed() {
 		return
 	}
-	t.Logf("uploaded %d objects in %s", len(files), time.Since(start).Round(time.Second))
 
 	plain := s.Proxy(t)
 	slow := s.Proxy(t)
