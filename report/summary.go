@@ -155,6 +155,20 @@ type SpillStats struct {
 	Bytes int64
 }
 
+// AddObject counts one object read (failure nil) or failed (failure
+// set): the object, its failure, its bytes and its records.
+func (s *Summary) AddObject(failure *ObjectFailure, bytesIn, bytesOut int64, records RecordStats) {
+	if failure != nil {
+		s.Objects.Failed++
+		s.Failures = append(s.Failures, *failure)
+	} else {
+		s.Objects.Scanned++
+	}
+	s.BytesCompressed += bytesIn
+	s.BytesRead += bytesOut
+	s.Records.Add(records)
+}
+
 // TimeWindow is the scanned event-time window; a zero bound is open.
 type TimeWindow struct{ Since, Until time.Time }
 

@@ -434,16 +434,7 @@ func (c *Checkpoint) tee(r *ObjectResult) error {
 			}
 		}
 	}
-	s := &c.runSum
-	if r.Failure != nil {
-		s.Objects.Failed++
-		s.Failures = append(s.Failures, *r.Failure)
-	} else {
-		s.Objects.Scanned++
-	}
-	s.BytesCompressed += r.BytesIn
-	s.BytesRead += r.BytesOut
-	s.Records.Add(r.Records)
+	c.runSum.AddObject(r.Failure, r.BytesIn, r.BytesOut, r.Records)
 	return nil
 }
 
@@ -514,15 +505,7 @@ func (c *Checkpoint) Finish(w report.Writer, run *report.Summary, rules *rule.Se
 			if c.latest[e.URI] != (pos{p.n, line}) {
 				return nil
 			}
-			if e.Failure != nil {
-				sum.Objects.Failed++
-				sum.Failures = append(sum.Failures, *e.Failure)
-			} else {
-				sum.Objects.Scanned++
-			}
-			sum.BytesCompressed += e.BytesIn
-			sum.BytesRead += e.BytesOut
-			sum.Records.Add(e.Records)
+			sum.AddObject(e.Failure, e.BytesIn, e.BytesOut, e.Records)
 			for j := range e.Findings {
 				if err := w.Write(&e.Findings[j]); err != nil {
 					return fmt.Errorf("write findings: %w", err)

@@ -384,22 +384,19 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 
 // commit accounts for one object and writes its findings.
 func commit(sum *report.Summary, byRule *report.RuleCounter, sink Sink, r result) error {
-	switch {
-	case r.obj.Skip != "":
+	if r.obj.Skip != "" {
 		sum.Objects.Skipped[r.obj.Skip]++
 		if len(sum.Coverage.Skipped) < report.MaxSkippedListed && r.obj.Skip != reader.SkipOtherShard {
 			sum.Coverage.Skipped = append(sum.Coverage.Skipped, report.SkippedObject{URI: r.obj.URI, Reason: r.obj.Skip})
 		}
 		return nil
-	case r.err != nil:
-		sum.Objects.Failed++
-		sum.Failures = append(sum.Failures, failure(r.obj, r.err))
-	default:
-		sum.Objects.Scanned++
 	}
-	sum.BytesCompressed += r.bytesIn
-	sum.BytesRead += r.bytesOut
-	sum.Records.Add(r.records)
+	var fail *report.ObjectFailure
+	if r.err != nil {
+		f := failure(r.obj, r.err)
+		fail = &f
+	}
+	sum.AddObject(fail, r.bytesIn, r.bytesOut, r.records)
 	widen(&sum.Coverage.Events, r.span.Since)
 	widen(&sum.Coverage.Events, r.span.Until)
 	if err := writeFindings(sink, r.findings, sum, byRule); err != nil {
@@ -407,11 +404,7 @@ func commit(sum *report.Summary, byRule *report.RuleCounter, sink Sink, r result
 	}
 	if osink, ok := sink.(ObjectSink); ok {
 		or := ObjectResult{Object: r.obj, BytesIn: r.bytesIn, BytesOut: r.bytesOut, Findings: int64(len(r.findings)), Events: r.events,
-			Records: r.records}
-		if r.err != nil {
-			f := failure(r.obj, r.err)
-			or.Failure = &f
-		}
+			Records: r.records, Failure: fail}
 		if err := osink.Object(or); err != nil {
 			return fmt.Errorf("checkpoint: %w", err)
 		}
