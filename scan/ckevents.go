@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/trailsweep/trailsweep/internal/binenc"
 	"github.com/trailsweep/trailsweep/internal/rule"
 )
 
@@ -21,37 +22,21 @@ func appendEvents(b []byte, evs []rule.Event) []byte {
 	if len(evs) == 0 {
 		return b
 	}
-	str := func(s string) {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
-	}
-	list := func(ss []string) {
-		b = binary.AppendUvarint(b, uint64(len(ss)))
-		for _, s := range ss {
-			str(s)
-		}
-	}
 	b = binary.AppendUvarint(b, uint64(len(evs)))
 	for i := range evs {
 		e := &evs[i]
-		str(e.Rule.Key())
+		b = binenc.AppendString(b, e.Rule.Key())
 		b = binary.AppendVarint(b, e.Time.Unix())
 		b = binary.AppendUvarint(b, uint64(e.Time.Nanosecond()))
-		list(e.Key)
-		list(e.Card)
+		b = binenc.AppendStrings(b, e.Key)
+		b = binenc.AppendStrings(b, e.Card)
 		b = binary.AppendUvarint(b, e.Steps)
-		if e.History {
-			b = append(b, 1)
-		} else {
-			b = append(b, 0)
-		}
+		b = binenc.AppendBool(b, e.History)
 		b = binary.AppendVarint(b, e.Index)
-		str(e.ID)
-		if e.Payload == nil {
-			b = append(b, 0)
-		} else {
-			b = append(b, 1)
-			str(string(e.Payload))
+		b = binenc.AppendString(b, e.ID)
+		b = binenc.AppendBool(b, e.Payload != nil)
+		if e.Payload != nil {
+			b = binenc.AppendString(b, string(e.Payload))
 		}
 	}
 	return b
@@ -64,82 +49,31 @@ func decodeEvents(b []byte, uri string, rules map[string]*rule.Rule) ([]rule.Eve
 	if len(b) == 0 {
 		return nil, nil
 	}
-	bad := false
-	uvarint := func() uint64 {
-		v, n := binary.Uvarint(b)
-		if n <= 0 {
-			bad, b = true, nil
-			return 0
-		}
-		b = b[n:]
-		return v
-	}
-	bytes := func() []byte {
-		n := uvarint()
-		if n > uint64(len(b)) {
-			bad, b = true, nil
-			return nil
-		}
-		s := b[:n]
-		b = b[n:]
-		return s
-	}
-	list := func() []string {
-		n := uvarint()
-		if n == 0 {
-			return nil
-		}
-		if n > uint64(len(b)) {
-			bad, b = true, nil
-			return nil
-		}
-		out := make([]string, n)
-		for i := range out {
-			out[i] = string(bytes())
-		}
-		return out
-	}
-	n := uvarint()
-	if n > uint64(len(b)) {
+	d := binenc.NewReader(b)
+	n := d.Uvarint()
+	if n > uint64(d.Len()) {
 		return nil, errBadEvents
 	}
 	out := make([]rule.Event, 0, n)
 	for range n {
-		r := rules[string(bytes())]
-		sec, k := binary.Varint(b)
-		if k <= 0 {
-			return nil, errBadEvents
+		r := rules[string(d.Bytes())]
+		sec := d.Varint()
+		e := rule.Event{Rule: r, Time: time.Unix(sec, int64(d.Uvarint())).UTC(), Source: uri}
+		e.Key, e.Card, e.Steps = d.Strings(), d.Strings(), d.Uvarint()
+		e.History = d.Bool()
+		e.Index = d.Varint()
+		e.ID = d.String()
+		if d.Bool() {
+			e.Payload = append([]byte{}, d.Bytes()...)
 		}
-		b = b[k:]
-		e := rule.Event{Rule: r, Time: time.Unix(sec, int64(uvarint())).UTC()}
-		e.Key, e.Card, e.Steps = list(), list(), uvarint()
-		if len(b) == 0 {
-			return nil, errBadEvents
-		}
-		e.History, b = b[0] == 1, b[1:]
-		e.Source = uri
-		idx, k := binary.Varint(b)
-		if k <= 0 {
-			return nil, errBadEvents
-		}
-		e.Index, b = idx, b[k:]
-		e.ID = string(bytes())
-		if len(b) == 0 {
-			return nil, errBadEvents
-		}
-		has := b[0] == 1
-		b = b[1:]
-		if has {
-			e.Payload = append([]byte{}, bytes()...)
-		}
-		if bad {
+		if d.Bad() {
 			return nil, errBadEvents
 		}
 		if r != nil {
 			out = append(out, e)
 		}
 	}
-	if bad || len(b) != 0 {
+	if d.Len() != 0 {
 		return nil, errBadEvents
 	}
 	return out, nil

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/trailsweep/trailsweep/internal/binenc"
 	"github.com/trailsweep/trailsweep/internal/extsort"
 )
 
@@ -117,20 +118,11 @@ func (a *Aggregator) Add(e *Event) error {
 	} else {
 		k = append(k, 1)
 	}
-	v := binary.AppendUvarint(a.val[:0], uint64(len(e.Card)))
-	for _, c := range e.Card {
-		v = binary.AppendUvarint(v, uint64(len(c)))
-		v = append(v, c...)
-	}
+	v := binenc.AppendStrings(a.val[:0], e.Card)
 	v = binary.AppendUvarint(v, e.Steps)
-	v = binary.AppendUvarint(v, uint64(len(e.ID)))
-	v = append(v, e.ID...)
-	if e.Payload != nil { // nil and empty apart
-		v = append(v, 1)
-		v = append(v, e.Payload...)
-	} else {
-		v = append(v, 0)
-	}
+	v = binenc.AppendString(v, e.ID)
+	v = binenc.AppendBool(v, e.Payload != nil) // nil and empty apart
+	v = append(v, e.Payload...)
 	a.key, a.val = k, v
 	return a.events.Add(k, v)
 }
@@ -205,31 +197,16 @@ func decodeEvent(rest, val []byte) (aggEvent, error) {
 		return e, extsort.ErrBadKey
 	}
 	e.history = rest[0] == 0
-	n, k := binary.Uvarint(val)
-	if k <= 0 || n > uint64(len(val)) {
+	d := binenc.NewReader(val)
+	e.card = d.Strings()
+	e.steps = d.Uvarint()
+	e.id = d.String()
+	has := d.Bool()
+	if d.Bad() {
 		return e, extsort.ErrBadKey
 	}
-	val = val[k:]
-	for range n {
-		l, k := binary.Uvarint(val)
-		if k <= 0 || uint64(len(val)-k) < l {
-			return e, extsort.ErrBadKey
-		}
-		e.card = append(e.card, string(val[k:k+int(l)]))
-		val = val[k+int(l):]
-	}
-	e.steps, k = binary.Uvarint(val)
-	if k <= 0 {
-		return e, extsort.ErrBadKey
-	}
-	val = val[k:]
-	l, k := binary.Uvarint(val)
-	if k <= 0 || uint64(len(val)-k) <= l {
-		return e, extsort.ErrBadKey
-	}
-	e.id = string(val[k : k+int(l)])
-	if val = val[k+int(l):]; val[0] == 1 {
-		e.payload = val[1:]
+	if has {
+		e.payload = val[len(val)-d.Len():]
 	}
 	return e, nil
 }
