@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -125,8 +126,10 @@ func TestS3NoCredentials(t *testing.T) {
 }
 
 // recordLists returns a client for srv that records the listings it makes,
-// as "prefix" (recursive) or "prefix/" + "|" (delimited).
+// as "prefix" (recursive) or "prefix/" + "|" (delimited). The lister lists
+// folders concurrently: the record is taken under a lock.
 func recordLists(srv *s3test.Server, lists *[]string) *s3.Client {
+	var mu sync.Mutex
 	return s3.New(srv.Client().Options(), func(o *s3.Options) {
 		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
 			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("recordLists",
@@ -136,7 +139,9 @@ func recordLists(srv *s3test.Server, lists *[]string) *s3.Client {
 						if aws.ToString(p.Delimiter) != "" {
 							l += "|"
 						}
+						mu.Lock()
 						*lists = append(*lists, l)
+						mu.Unlock()
 					}
 					return next.HandleInitialize(ctx, in)
 				}), middleware.Before)
