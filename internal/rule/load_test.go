@@ -12,7 +12,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/trailsweep/trailsweep/internal/gen"
-	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 func TestLoadElasticCorpus(t *testing.T) {
@@ -126,9 +126,9 @@ func TestLoadBroken(t *testing.T) {
 		}
 	}
 	if e := byFile["bad_query.toml"]; e != nil {
-		var pe *kql.ParseError
+		var pe *query.SyntaxError
 		if !errors.As(e, &pe) {
-			t.Errorf("bad_query.toml: cause %T is not a *kql.ParseError", e.Err)
+			t.Errorf("bad_query.toml: cause %T is not a *query.SyntaxError", e.Err)
 		}
 	}
 	if n := len(errs); n != 3 {

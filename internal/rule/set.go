@@ -8,7 +8,7 @@ import (
 	"sync"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
-	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // maxCached bounds the number of (provider, action) pairs whose candidate
@@ -123,7 +123,7 @@ func (s *Set) Fields() []ecs.Field { return s.fields }
 // they select the candidate rules, so a rule whose query pins either field
 // to other values is never evaluated. The result is the same as evaluating
 // every runnable rule.
-func (s *Set) Match(d kql.Doc, provider, action string, dst []*Rule) []*Rule {
+func (s *Set) Match(d query.Doc, provider, action string, dst []*Rule) []*Rule {
 	for _, r := range s.candidates(knownKeys(provider, action), nil) {
 		if r.m.Match(d) {
 			dst = append(dst, r)
@@ -219,7 +219,7 @@ type index struct {
 // that a matching document's value equals (or starts with) a listed value
 // after strings.ToLower of both; the Set then uses it instead of Constraint.
 type FoldConstrainer interface {
-	FoldConstraint(field string) (kql.Constraint, bool)
+	FoldConstraint(field string) (query.Constraint, bool)
 }
 
 func newIndex(rules []*Rule, field string) index {
