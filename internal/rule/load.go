@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 
@@ -416,7 +417,8 @@ func queryPos(data, query string, qline, qcol int) (line, col int) {
 		return 0, 0
 	}
 	startLine := strings.Count(data[:off], "\n") + 1
-	startCol := off - strings.LastIndex(data[:off], "\n") // 1-based
+	// 1-based, in characters like the query's column (query.SyntaxError).
+	startCol := 1 + utf8.RuneCountInString(data[strings.LastIndex(data[:off], "\n")+1:off])
 	if qline == 1 {
 		return startLine, startCol + qcol - 1
 	}
