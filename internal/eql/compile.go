@@ -477,15 +477,10 @@ func (c *inCond) constrain(field string) (query.Constraint, bool) {
 	if c.fold || !ok || f.f.Name != field {
 		return query.Constraint{}, false
 	}
-	var out query.Constraint
-	for _, it := range c.list {
+	return query.Or(c.list, func(it val) (query.Constraint, bool) {
 		s, ok := stringLit(it)
-		if !ok {
-			return query.Constraint{}, false
-		}
-		out.Exact = append(out.Exact, s)
-	}
-	return out, true
+		return query.Constraint{Exact: []string{s}}, ok
+	})
 }
 
 // patCond is ":", like, like~, regex or regex~ with one or more patterns.

@@ -65,16 +65,28 @@ func And[T any](terms []T, constrain func(T) (Constraint, bool)) (Constraint, bo
 // already admits: it admits exactly what the terms admit, with the fewest
 // alternatives.
 func Or[T any](terms []T, constrain func(T) (Constraint, bool)) (Constraint, bool) {
-	var u Constraint
+	cs := make([]Constraint, 0, len(terms))
 	for _, t := range terms {
 		c, ok := constrain(t)
 		if !ok {
 			return Constraint{}, false
 		}
+		cs = append(cs, c)
+	}
+	return Union(cs...), true
+}
+
+// Union returns the constraint a value satisfies when it satisfies any of
+// cs, as Or builds it (each value once, none a prefix already admits). A
+// leaf that lists values (EQL's in, a Sigma value list) is a disjunction
+// and builds its constraint with it.
+func Union(cs ...Constraint) Constraint {
+	var u Constraint
+	for _, c := range cs {
 		u.Exact = append(u.Exact, c.Exact...)
 		u.Prefixes = append(u.Prefixes, c.Prefixes...)
 	}
-	return u.normal(), true
+	return u.normal()
 }
 
 // normal returns c without repeated values, without a prefix that a shorter

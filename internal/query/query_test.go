@@ -138,6 +138,20 @@ func TestConstraintSound(t *testing.T) {
 	}
 }
 
+func TestUnion(t *testing.T) {
+	got := Union(Constraint{Exact: []string{"", "a"}}, Constraint{Exact: []string{"", "ab"}, Prefixes: []string{"a"}}, Constraint{})
+	if want := `{[""] ["a"]}`; fmt.Sprintf("%q", got) != want {
+		t.Errorf("Union = %v, want %s", got, want)
+	}
+	got = Union(Constraint{Exact: []string{"", "x"}}, Constraint{Exact: []string{"", "y"}})
+	if want := `{["" "x" "y"] []}`; fmt.Sprintf("%q", got) != want {
+		t.Errorf("Union = %v, want %s", got, want)
+	}
+	if got := Union(); got.Exact != nil || got.Prefixes != nil {
+		t.Errorf("Union() = %+v, want the constraint nothing satisfies", got)
+	}
+}
+
 // leaves reports whether t is a disjunction of leaves and disjunctions of
 // leaves, whose constraint admits exactly what it matches on one value.
 func leaves(t term) bool {

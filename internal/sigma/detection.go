@@ -282,5 +282,5 @@ func (x *fieldNode) constrain(path []string) (query.Constraint, bool) {
 			return query.Constraint{}, false // a number compares numerically too
 		}
 	}
-	return c, true
+	return query.Union(c), true
 }
