@@ -28,7 +28,8 @@ func (m *Matcher) Match(d query.Doc) bool { return m.root.match(d) }
 func (m *Matcher) Fields() []ecs.Field { return m.fields }
 
 // Constraint returns the values field must take for the query to match
-// (see kql.Matcher.Constraint); ok=false when the query admits any value.
+// (query.Constraint: sound, case-sensitive); ok=false when the query admits
+// any value.
 func (m *Matcher) Constraint(field string) (query.Constraint, bool) { return m.root.constrain(field) }
 
 // Compile compiles an event query. categoryField is the field the category

@@ -59,12 +59,13 @@ type Rule struct {
 	// deprecated, unsupported); "" for other sources.
 	Status string
 
-	m   Matcher  // compiled query (*kql.Matcher, or a Sigma detection); nil when none
+	m   Matcher  // compiled query (*kql.Matcher, *eql.Matcher, a Sigma detection…); nil when none
 	agg *aggSpec // state across records (new_terms, threshold, EQL sequence); nil for per-record rules
 }
 
-// Matcher is a compiled rule query: a *kql.Matcher or a Sigma detection.
-// Constraint has kql.Matcher's contract (sound, case-sensitive); a Matcher
+// Matcher is a compiled rule query of any language: a *kql.Matcher, an
+// *eql.Matcher, a Sigma detection. Constraint has query.Constraint's
+// contract (sound, case-sensitive, combined by query.And and query.Or); a Matcher
 // whose values compare case-insensitively also implements FoldConstrainer.
 type Matcher interface {
 	Match(d query.Doc) bool

@@ -202,7 +202,7 @@ func (s *Set) candidates(k keys, scratch []byte) []*Rule {
 }
 
 // index maps the values of one field to the rules that admit them, from each
-// rule's kql Constraint on that field.
+// rule's query.Constraint on that field.
 type index struct {
 	free     []int            // rules without a constraint on the field
 	exact    map[string][]int // value → rules requiring exactly it
