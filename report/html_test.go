@@ -132,10 +132,10 @@ func TestHTMLReport(t *testing.T) {
 		}
 	}
 
-	// Exactly three script elements: the metadata, the hashed script and
-	// one block of rows.
-	if got := strings.Count(strings.ToLower(page), "<script"); got != 3 {
-		t.Errorf("%d <script in the page, want 3 (metadata, the report's own, rows)", got)
+	// Exactly four script elements: the metadata, the hashed script, one
+	// block of rows and one of details.
+	if got := strings.Count(strings.ToLower(page), "<script"); got != 4 {
+		t.Errorf("%d <script in the page, want 4 (metadata, the report's own, rows, details)", got)
 	}
 	for _, bad := range []string{"<img", "onerror=\"", "</script><script>window", "\x1b", "\x00", "\u2028", "\x7f"} {
 		if strings.Contains(page, bad) {
@@ -153,9 +153,9 @@ func TestHTMLReport(t *testing.T) {
 		t.Error("the day without findings is not an empty bar")
 	}
 	// The data blocks parse as JSON and hold no raw <.
-	blocks := regexp.MustCompile(`(?s)<script type="application/json" (?:id="findings-meta"|class="findings-rows")>(.*?)</script>`).FindAllStringSubmatch(page, -1)
-	if len(blocks) != 2 {
-		t.Fatalf("%d data blocks, want the metadata and one block of rows", len(blocks))
+	blocks := regexp.MustCompile(`(?s)<script type="application/json" (?:id="findings-meta"|class="findings-rows"|class="findings-detail")>(.*?)</script>`).FindAllStringSubmatch(page, -1)
+	if len(blocks) != 3 {
+		t.Fatalf("%d data blocks, want the metadata, one block of rows and one of details", len(blocks))
 	}
 	for _, m := range blocks {
 		if strings.Contains(m[1], "<") {
