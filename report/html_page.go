@@ -48,7 +48,8 @@ span.sev{display:inline-block;white-space:nowrap;color:#fff;border-radius:3px;pa
 #findings tr.detail h3{margin:0 0 6px;font-size:14px}
 pre.raw,pre.json{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;white-space:pre-wrap;overflow-wrap:anywhere;margin:0;max-height:480px;overflow:auto;background:#fff;border:1px solid #e5e7eb;padding:6px}
 table.top button.expand{border:0;background:none;cursor:pointer;font-size:12px;padding:0 4px}
-tr.pdetail>td{background:#f8fafc;padding:6px 8px}tr.pdetail svg{display:block;margin:4px 0}
+tr.pdetail>td{background:#f8fafc;padding:6px 8px}tr.pdetail svg{display:block;margin:4px 0 0}
+.pview .axis{display:flex;justify-content:space-between;font-size:11px;color:#4b5563;margin-bottom:6px}
 #pin{display:flex;align-items:flex-end;gap:4px;font-size:12px}#pin[hidden]{display:none}#pin-text{background:#e0e7ff;border-radius:3px;padding:2px 6px;max-width:420px;overflow-wrap:anywhere}
 .note{color:#6b7280;font-size:12px}
 </style>
@@ -423,7 +424,7 @@ function chart(b, label) {
     tot.push(t);
     if (t > peak) peak = t;
   }
-  var root = svg("svg", {viewBox: "0 0 1000 " + H, width: "100%", height: String(H), role: "img", "aria-label": label, "class": "ptimeline"});
+  var root = svg("svg", {viewBox: "0 0 1000 " + H, width: "100%", height: String(H), preserveAspectRatio: "none", role: "img", "aria-label": label, "class": "ptimeline"});
   for (i = 0; i < TL.n; i++) {
     var g = svg("g", {"class": tot[i] ? "bucket" : "bucket empty", "data-count": String(tot[i]), "data-label": bucketLabel(i)});
     var title = svg("title", {});
@@ -462,7 +463,13 @@ function principalView(col, name) {
   box.setAttribute("data-count", String(n));
   var names = Object.keys(rules).sort(function (p, q) { return rules[q].n - rules[p].n || (p < q ? -1 : p > q ? 1 : 0); });
   box.appendChild(el("p", "note", n + " findings of " + names.length + " rules" + (TL ? ", per " + TL.unit + ":" : "")));
-  if (TL) box.appendChild(chart(b, "findings per " + TL.unit));
+  if (TL) {
+    box.appendChild(chart(b, "findings per " + TL.unit));
+    var axis = el("div", "axis");
+    axis.appendChild(el("span", "", bucketLabel(0)));
+    axis.appendChild(el("span", "", bucketLabel(TL.n - 1)));
+    box.appendChild(axis);
+  }
   var t = el("table", "prules"), tb = el("tbody");
   names.forEach(function (k) {
     var tr = el("tr"), sv = el("td");
