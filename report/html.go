@@ -266,7 +266,7 @@ type htmlMeta struct {
 	Chunk   int               `json:"chunk"` // rows per block of rows and of details
 	Dict    [][]string        `json:"dict"`
 	First   []json.RawMessage `json:"first"`
-	Columns []string          `json:"columns"`  // of a detail
+	Columns []string          `json:"columns"` // of a detail
 	Buckets *htmlBuckets      `json:"buckets"` // the timeline's, for the principals' timelines; nil without
 }
 

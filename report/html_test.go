@@ -88,7 +88,7 @@ func rawRecord(f *Finding) string {
 		"eventVersion": "1.08", "eventID": f.EventID, "eventName": f.EventName, "userAgent": f.UserAgent,
 		"sourceIPAddress": f.SourceIP, "userIdentity": map[string]any{"arn": f.UserARN, "userName": f.UserName},
 		"requestParameters": map[string]any{"userName": xssImg, "tags": []any{}, "big": uint64(12345678901234567890)},
-		"errorMessage": f.ErrorMessage,
+		"errorMessage":      f.ErrorMessage,
 	})
 	return strings.TrimSuffix(b.String(), "\n")
 }
