@@ -2,6 +2,8 @@ package report
 
 import (
 	"bufio"
+	"cmp"
+	"errors"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -30,13 +32,17 @@ var htmlDetailColumns = Columns(true)
 // a block (DecompressionStream) only when one of its rows is opened, so
 // details neither delay the first page nor the table's rows, and raw
 // records cost a fraction of their size.
+//
+// Add encodes a block; one goroutine compresses full blocks into a
+// temporary file, so that on two cores compressing costs little time.
 type htmlDetails struct {
-	tmp *os.File
-	buf *bufio.Writer
-	b64 io.WriteCloser
-	zw  *gzip.Writer
-	n   int    // details in the open block
-	e   []byte // the detail being encoded
+	tmp   *os.File
+	n     int    // details in the open block
+	block []byte // the open block's JSON
+	full  chan []byte
+	free  chan []byte
+	done  chan struct{}
+	err   error // the compressor's, read after done
 }
 
 const htmlDetailOpen = `<script type="application/json" class="findings-detail">"`
@@ -46,59 +52,69 @@ func newHTMLDetails(dir string) (*htmlDetails, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &htmlDetails{tmp: tmp, buf: bufio.NewWriterSize(tmp, 256<<10)}
-	d.zw, _ = gzip.NewWriterLevel(nil, gzip.BestSpeed) // a valid level: no error
+	d := &htmlDetails{tmp: tmp, full: make(chan []byte, 1), free: make(chan []byte, 2), done: make(chan struct{})}
+	d.free <- nil
+	d.free <- nil
+	go d.compress()
 	return d, nil
 }
 
-// add appends f's detail to the open block, opening one when needed and
-// closing it when full.
+// compress writes each full block to the temporary file.
+func (d *htmlDetails) compress() {
+	defer close(d.done)
+	buf := bufio.NewWriterSize(d.tmp, 256<<10)
+	b64 := base64.NewEncoder(base64.StdEncoding, buf)
+	zw, _ := gzip.NewWriterLevel(b64, gzip.DefaultCompression) // a valid level: no error
+	for b := range d.full {
+		if d.err == nil {
+			buf.WriteString(htmlDetailOpen)
+			zw.Reset(b64)
+			_, d.err = zw.Write(b)
+			d.err = cmp.Or(d.err, zw.Close(), b64.Close())
+			buf.WriteString("\"</script>\n")
+		}
+		d.free <- b[:0]
+	}
+	d.err = cmp.Or(d.err, buf.Flush())
+}
+
+// add appends f's detail to the open block, handing it to the compressor
+// when full. It returns the compressor's error, if it stopped.
 func (d *htmlDetails) add(f *Finding) error {
 	if d.n == 0 {
-		d.buf.WriteString(htmlDetailOpen)
-		d.b64 = base64.NewEncoder(base64.StdEncoding, d.buf)
-		d.zw.Reset(d.b64)
-		d.e = append(d.e[:0], '[')
+		select {
+		case d.block = <-d.free:
+		case <-d.done:
+			return cmp.Or(d.err, errors.New("compressor stopped"))
+		}
+		d.block = append(d.block, '[')
 	} else {
-		d.e = append(d.e[:0], ',')
+		d.block = append(d.block, ',')
 	}
-	d.e = appendDetail(d.e, f)
+	d.block = appendDetail(d.block, f)
 	d.n++
-	if _, err := d.zw.Write(d.e); err != nil {
-		return err
-	}
 	if d.n == htmlChunk {
-		return d.close()
+		d.flush()
 	}
 	return nil
 }
 
-// close ends the open block, if any.
-func (d *htmlDetails) close() error {
-	if d.n == 0 {
-		return nil
+// flush hands the open block, if any, to the compressor.
+func (d *htmlDetails) flush() {
+	if d.n > 0 {
+		d.full <- append(d.block, ']')
+		d.n, d.block = 0, nil
 	}
-	d.n = 0
-	if _, err := d.zw.Write([]byte{']'}); err != nil {
-		return err
-	}
-	if err := d.zw.Close(); err != nil {
-		return err
-	}
-	if err := d.b64.Close(); err != nil {
-		return err
-	}
-	_, err := d.buf.WriteString("\"</script>\n")
-	return err
 }
 
-// writeTo ends the open block and copies every block to w.
+// writeTo compresses the open block, stops the compressor and copies
+// every block to w. It is called once.
 func (d *htmlDetails) writeTo(w io.Writer) error {
-	if err := d.close(); err != nil {
-		return err
-	}
-	if err := d.buf.Flush(); err != nil {
-		return err
+	d.flush()
+	close(d.full)
+	<-d.done
+	if d.err != nil {
+		return d.err
 	}
 	if _, err := d.tmp.Seek(0, io.SeekStart); err != nil {
 		return err
@@ -107,7 +123,15 @@ func (d *htmlDetails) writeTo(w io.Writer) error {
 	return err
 }
 
+// remove stops the compressor, if writeTo did not, and removes the
+// temporary file.
 func (d *htmlDetails) remove() error {
+	select {
+	case <-d.done:
+	default:
+		close(d.full)
+		<-d.done
+	}
 	d.tmp.Close()
 	return os.Remove(d.tmp.Name())
 }
@@ -164,7 +188,7 @@ func appendJSONString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+		if jsonPlain[c] {
 			i++
 			continue
 		}
@@ -190,6 +214,14 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// jsonPlain holds the ASCII bytes a JSON string holds as they are.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // htmlDetailError wraps an error of the details' temporary file.
 func htmlDetailError(err error) error { return fmt.Errorf("html report: details: %w", err) }
