@@ -3,8 +3,8 @@ package report
 import (
 	"bufio"
 	"cmp"
-	"errors"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"os"
