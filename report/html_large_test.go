@@ -87,8 +87,24 @@ func TestHTMLLarge(t *testing.T) {
 	run(t, ctx, "text", chromedp.Evaluate[chromedp.Void](`(() => {
 		const s = document.getElementById("f-severity"); s.value = ""; 
 		const x = document.getElementById("f-text"); x.value = "user07"; x.dispatchEvent(new Event("input")); })()`))
-	run(t, ctx, "text filter", chromedp.Poll[bool](`document.body.dataset.shown === "20000"`, chromedp.WithPollingTimeout(time.Minute)))
+	run(t, ctx, "text filter", chromedp.Poll[bool](fmt.Sprintf(`document.body.dataset.shown === "%d"`, n/50), chromedp.WithPollingTimeout(time.Minute)))
 	t.Logf("browser: text filter over every row (incl. 200 ms debounce) in %v", time.Since(start).Round(time.Millisecond))
+	start = time.Now()
+	run(t, ctx, "open a row", chromedp.Evaluate[chromedp.Void](`document.querySelector("#findings tbody tr[data-n]").click()`))
+	run(t, ctx, "detail", chromedp.Poll[bool](`document.querySelector("#findings tr.detail > td")?.dataset.state === "ready"`, chromedp.WithPollingTimeout(time.Minute)))
+	t.Logf("browser: a row's detail (a block decompressed) in %v", time.Since(start).Round(time.Millisecond))
+	start = time.Now()
+	run(t, ctx, "expand", chromedp.Evaluate[chromedp.Void](`document.querySelector('#principals tr.principal[data-col="7"] button.expand').click()`))
+	got := run(t, ctx, "principal", chromedp.Poll[int](`Number(document.querySelector("#principals .pview")?.dataset.count)`, chromedp.WithPollingTimeout(time.Minute)))
+	t.Logf("browser: a principal's timeline and rules (%d findings) in %v", got, time.Since(start).Round(time.Millisecond))
+	if got != n/50 {
+		t.Errorf("the top user has %d findings, want %d", got, n/50)
+	}
+	png := run(t, ctx, "screenshot", chromedp.CaptureScreenshot())
+	if err := os.WriteFile(filepath.Join(dir, "large.png"), png, 0o644); err == nil {
+		os.WriteFile("/tmp/trailsweep-report-large.png", png, 0o644)
+		t.Log("screenshot: /tmp/trailsweep-report-large.png")
+	}
 	for _, m := range console() {
 		if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException {
 			t.Errorf("console %s: %s", m.Type, m.Text)
