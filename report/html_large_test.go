@@ -32,9 +32,26 @@ func syntheticFinding(f *Finding, i int) {
 	}
 }
 
+// syntheticRaw returns a CloudTrail record of about 1.3 KB for f, the i-th
+// synthetic finding, as scan --raw keeps it.
+func syntheticRaw(f *Finding, i int) string {
+	return fmt.Sprintf(`{"eventVersion":"1.09","userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE%09d","arn":%q,`+
+		`"accountId":"%s","accessKeyId":"%s","userName":"%s","sessionContext":{"sessionIssuer":{},"webIdFederationData":{},`+
+		`"attributes":{"creationDate":"%s","mfaAuthenticated":"false"}}},"eventTime":"%s","eventSource":"%s","eventName":"%s",`+
+		`"awsRegion":"%s","sourceIPAddress":"%s","userAgent":%q,"requestParameters":{"userName":"svc-%d"},`+
+		`"responseElements":{"accessKey":{"accessKeyId":"AKIAEXAMPLE%09d","status":"Active","userName":"svc-%d","createDate":"%s"}},`+
+		`"requestID":"%08x-1111-4222-8333-%012x","eventID":"%s","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,`+
+		`"recipientAccountId":"%s","eventCategory":"Management","tlsDetails":{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256",`+
+		`"clientProvidedHostHeader":"iam.amazonaws.com"},"sessionCredentialFromConsole":"false"}`,
+		i%50, f.UserARN, f.AccountID, f.AccessKeyID, f.UserName, f.EventTime.Add(-time.Hour).Format(time.RFC3339),
+		f.EventTime.Format(time.RFC3339), f.EventSource, f.EventName, f.AWSRegion, f.SourceIP, f.UserAgent, i%1000,
+		i, i%1000, f.EventTime.Format(time.RFC3339), i*7919, i, f.EventID, f.AccountID)
+}
+
 // TestHTMLLarge measures the report of TRAILSWEEP_HTML_LARGE synthetic
 // findings (1000000 for the README's figures): generation time, file size,
 // and, with a browser, the time to open and render it and to filter.
+// TRAILSWEEP_HTML_LARGE_RAW=1 gives each finding a raw record (syntheticRaw).
 func TestHTMLLarge(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("TRAILSWEEP_HTML_LARGE"))
 	if n <= 0 {
@@ -47,9 +64,15 @@ func TestHTMLLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close()
+	raw := os.Getenv("TRAILSWEEP_HTML_LARGE_RAW") != ""
 	var f Finding
+	var rawBytes int64
 	for i := range n {
 		syntheticFinding(&f, i)
+		if raw {
+			f.Raw = syntheticRaw(&f, i)
+			rawBytes += int64(len(f.Raw))
+		}
 		if err := h.Add(&f); err != nil {
 			t.Fatal(err)
 		}
@@ -63,8 +86,8 @@ func TestHTMLLarge(t *testing.T) {
 	st, _ := os.Stat(path)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	t.Logf("%d findings: added in %v, report written in %v total, %.1f MB, Go heap %.0f MB",
-		n, added.Round(time.Millisecond), gen.Round(time.Millisecond), float64(st.Size())/1e6, float64(ms.HeapAlloc)/1e6)
+	t.Logf("%d findings: added in %v, report written in %v total, %.1f MB, Go heap %.0f MB; raw records %.1f MB",
+		n, added.Round(time.Millisecond), gen.Round(time.Millisecond), float64(st.Size())/1e6, float64(ms.HeapAlloc)/1e6, float64(rawBytes)/1e6)
 
 	if os.Getenv("TRAILSWEEP_HTML_LARGE_BROWSER") == "" {
 		return
