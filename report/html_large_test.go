@@ -21,7 +21,7 @@ func syntheticFinding(f *Finding, i int) {
 		RuleID: fmt.Sprintf("rule-%02d", r), RuleName: fmt.Sprintf("Synthetic rule %02d", r), RuleSource: "builtin",
 		RuleType: "query", Severity: sevs[r%len(sevs)], RiskScore: 47,
 		Tactics: []string{"Persistence", "Defense Evasion"}, Techniques: []string{fmt.Sprintf("T1%03d", r)},
-		EventTime: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * 30 * 24 * time.Hour / 1_000_000),
+		EventTime: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * (30 * 24 * time.Hour / 1_000_000)), // i × 2.592 s
 		EventID:   fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i), EventSource: "iam.amazonaws.com", EventName: "CreateAccessKey",
 		AWSRegion: "us-east-1", AccountID: fmt.Sprintf("1111222233%02d", i%7), UserIdentityType: "IAMUser",
 		UserARN: fmt.Sprintf("arn:aws:iam::111122223333:user/user%02d", i%50), UserName: fmt.Sprintf("user%02d", i%50),
@@ -123,6 +123,7 @@ func TestHTMLLarge(t *testing.T) {
 	if got != n/50 {
 		t.Errorf("the top user has %d findings, want %d", got, n/50)
 	}
+	run(t, ctx, "scroll", chromedp.Evaluate[chromedp.Void](`document.getElementById("principals").scrollIntoView()`))
 	png := run(t, ctx, "screenshot", chromedp.CaptureScreenshot())
 	if err := os.WriteFile(filepath.Join(dir, "large.png"), png, 0o644); err == nil {
 		os.WriteFile("/tmp/trailsweep-report-large.png", png, 0o644)
