@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -113,5 +114,52 @@ func TestHTMLDetails(t *testing.T) {
 	}
 	if details[0][len(columns)] == "" || !strings.Contains(details[0][len(columns)], "\n") {
 		t.Error("the first sample's raw record (multi-line JSON) was not kept as read")
+	}
+}
+
+// TestReadFindingsRaw checks that the raw records read back from each
+// findings format are the records written (JSONL embeds a JSON record
+// compacted): key order, numbers beyond float64 and <, > and & as written,
+// so the report's detail shows the same record whichever file it read.
+func TestReadFindingsRaw(t *testing.T) {
+	in := sampleFindings(t)
+	extra := in[0]
+	extra.Raw = `{"z":1,"a":12345678901234567890,"s":"<b>&amp;</b> \u003c","n":[1.50,{}]}`
+	in = append(in, extra)
+	dir := t.TempDir()
+	compact := func(s string) string {
+		var b bytes.Buffer
+		if json.Compact(&b, []byte(s)) != nil {
+			return s
+		}
+		return b.String()
+	}
+	for _, format := range []Format{Parquet, CSV, JSONL} {
+		path := filepath.Join(dir, "f."+string(format))
+		w, err := Create(path, format, Options{Raw: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range in {
+			if err := w.Write(&in[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		i := 0
+		for f, err := range ReadFindings(path) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := compact(f.Raw), compact(in[i].Raw); got != want {
+				t.Errorf("%s finding %d: raw %q, want %q", format, i, got, want)
+			}
+			i++
+		}
+		if i != len(in) {
+			t.Errorf("%s: read %d findings, want %d", format, i, len(in))
+		}
 	}
 }
