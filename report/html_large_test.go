@@ -89,6 +89,9 @@ func TestHTMLLarge(t *testing.T) {
 	t.Logf("%d findings: added in %v, report written in %v total, %.1f MB, Go heap %.0f MB; raw records %.1f MB",
 		n, added.Round(time.Millisecond), gen.Round(time.Millisecond), float64(st.Size())/1e6, float64(ms.HeapAlloc)/1e6, float64(rawBytes)/1e6)
 
+	if os.Getenv("TRAILSWEEP_HTML_LARGE_FIREFOX") != "" {
+		largeFirefox(t, path, n)
+	}
 	if os.Getenv("TRAILSWEEP_HTML_LARGE_BROWSER") == "" {
 		return
 	}
@@ -133,6 +136,32 @@ func TestHTMLLarge(t *testing.T) {
 		if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException {
 			t.Errorf("console %s: %s", m.Type, m.Text)
 		}
+	}
+}
+
+// largeFirefox opens the large report in headless Firefox and logs the
+// time to the first page, to every row parsed, and to a row's detail.
+func largeFirefox(t *testing.T, path string, n int) {
+	m := firefox(t)
+	start := time.Now()
+	m.do("WebDriver:Navigate", map[string]any{"url": "file://" + path}, nil)
+	until := func(expr string) {
+		for deadline := time.Now().Add(4 * time.Minute); !eval[bool](m, expr); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("firefox: %s not true in 4 minutes", expr)
+			}
+		}
+	}
+	until(`document.body?.dataset.ready === "1"`)
+	t.Logf("firefox: opened and rendered the first page in %v", time.Since(start).Round(time.Millisecond))
+	until(`document.body.dataset.loaded === "1"`)
+	t.Logf("firefox: every row parsed and sorted %v after opening", time.Since(start).Round(time.Millisecond))
+	start = time.Now()
+	m.do("WebDriver:ExecuteScript", map[string]any{"script": `document.querySelector("#findings tbody tr[data-n]").click();`, "args": []any{}}, nil)
+	until(`document.querySelector("#findings tr.detail > td")?.dataset.state === "ready"`)
+	t.Logf("firefox: a row's detail in %v", time.Since(start).Round(time.Millisecond))
+	if got := eval[string](m, `document.body.dataset.shown`); got != strconv.Itoa(n) {
+		t.Errorf("firefox: %s rows shown, want %d", got, n)
 	}
 }
 
