@@ -28,12 +28,15 @@ import (
 // principals and a sortable, filterable, paged table of every finding.
 //
 // Counts are kept in memory; the table's rows are encoded as they arrive
-// into a temporary file (HTML-escaped JSON) that WriteTo copies into the
-// page, so memory does not grow with the rows' text. Every value from the
-// logs stays data: the template escapes it, the table's script sets it as
-// text, and control characters are made visible (Clean).
+// into a temporary file (HTML-escaped JSON), and each finding's detail
+// (every column and the raw record, opened from its row) compressed into
+// another by a goroutine (htmlDetails), which WriteTo copies into the page,
+// so memory does not grow with the rows' text. Every value from the logs
+// stays data: the template escapes it, the page's script sets it as text,
+// and control characters are made visible (Clean, or the script's visible).
 //
-// HTML is not safe for concurrent use. Close removes the temporary file.
+// HTML is not safe for concurrent use; Add must not be called after
+// WriteTo. Close stops the goroutine and removes the temporary files.
 type HTML struct {
 	tmp *os.File
 	buf *bufio.Writer

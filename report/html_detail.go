@@ -107,12 +107,16 @@ func (d *htmlDetails) flush() {
 	}
 }
 
-// writeTo compresses the open block, stops the compressor and copies
-// every block to w. It is called once.
+// writeTo compresses the open block, stops the compressor (the first
+// time: add must not be called after) and copies every block to w.
 func (d *htmlDetails) writeTo(w io.Writer) error {
-	d.flush()
-	close(d.full)
-	<-d.done
+	select {
+	case <-d.done:
+	default:
+		d.flush()
+		close(d.full)
+		<-d.done
+	}
 	if d.err != nil {
 		return d.err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -161,5 +162,28 @@ func TestReadFindingsRaw(t *testing.T) {
 		if i != len(in) {
 			t.Errorf("%s: read %d findings, want %d", format, i, len(in))
 		}
+	}
+}
+
+// TestHTMLCloseUnwritten checks that Close without WriteTo stops the
+// details' compressor (a block in flight) and removes the temporary files.
+func TestHTMLCloseUnwritten(t *testing.T) {
+	dir := t.TempDir()
+	h, err := NewHTML(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f Finding
+	for i := range htmlChunk + 3 {
+		syntheticFinding(&f, i)
+		if err := h.Add(&f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("left %d files behind", len(left))
 	}
 }
