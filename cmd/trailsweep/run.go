@@ -535,7 +535,7 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 		}
 	}
 
-	cfg := scan.Config{
+	hc := scan.HuntConfig{Config: scan.Config{
 		Sources:     sources,
 		Filter:      reader.Filter{Since: since, Until: until, Accounts: sf.accounts, Regions: sf.regions},
 		Rules:       set,
@@ -546,6 +546,17 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 		Decode:      reader.DecodeOptions{MaxRecordBytes: sf.maxRecord, MaxObjectBytes: sf.maxObject},
 		Memory:      memory,
 		WorkDir:     work,
+	}, Checkpoint: ck, Notice: func(msg string) { fmt.Fprintf(stderr, "trailsweep: %s\n", report.Clean(msg)) }}
+	if hc.History, err = historyPlan(ctx, sf.history, sources, hc.Filter, sf.s3, shardOf); err != nil {
+		_ = w.Abort()
+		return err
+	}
+	if sf.shard.stage != "" {
+		if hc.Stage, err = stageDir(ctx, sf.shard.stage, sf.s3); err != nil {
+			_ = w.Abort()
+			return err
+		}
+		hc.StageHeader = scan.StageHeader{Shard: spec.Index, Shards: spec.Count, Sources: args}
 	}
 	var html *report.HTML
 	if sf.html != "" {
@@ -556,122 +567,56 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 		defer html.Close()
 		w = html.Tee(w)
 	}
-	// Findings reach w in output order, from the scan and from a
-	// checkpoint's earlier runs alike: the sort holds them (spilling
-	// beyond its share of the budget) and writes them all at Close.
-	sorted := report.NewSorted(w, cfg.SortOptions())
-	w = sorted
-	hcfg, aggOpts, err := historyPlan(ctx, sf.history, cfg, sf.s3, shardOf)
-	if err != nil {
-		return err
-	}
-	cfg.Aggregator = rule.NewAggregator(aggOpts)
-	defer cfg.Aggregator.Close()
-	// A shard stages its aggregate events, history included, for reduce,
-	// and writes only its per-record findings.
-	var stage *scan.Stage
-	var sink scan.Sink = w
-	if sf.shard.stage != "" {
-		dir, err := stageDir(ctx, sf.shard.stage, sf.s3)
-		if err != nil {
-			_ = w.Abort()
-			return err
-		}
-		stage, err = scan.CreateStage(ctx, dir, scan.StageHeader{Shard: spec.Index, Shards: spec.Count, Sources: args,
-			Window: scan.Window{Since: since, Until: until}, Accounts: sf.accounts, Regions: sf.regions,
-			RulesHash: scan.RulesHash(set), AggStart: aggOpts.Start, HistorySource: aggOpts.HistorySource}, w)
-		if err != nil {
-			_ = w.Abort()
-			return usageErr("--stage: %w", err)
-		}
-		defer stage.Abort() // after Commit, it does nothing
-		sink = stage
-	}
-	if err := runHistory(ctx, sf.history, hcfg, cfg.Aggregator, sink, stderr); err != nil {
-		return err
-	}
-	covs := make([]*covered, len(cfg.Sources)) // after the history scan, whose listing is not the scan's
-	for i, src := range cfg.Sources {
+	hc.Output = w
+	covs := make([]*covered, len(sources)) // the main scan's listing, not the history's
+	hc.Sources = make([]reader.Source, len(sources))
+	for i, src := range sources {
 		covs[i] = newCovered(src, opened[i])
-		cfg.Sources[i] = covs[i]
+		hc.Sources[i] = covs[i]
 	}
-	cfg.Sources = resumable(ck, cfg.Sources) // after the history scan, which reads done objects too
 	var ev *report.Evidence
 	if sf.evidence != "" {
 		ev = report.NewEvidence(work, int(memory/32))
 		defer ev.Close()
-		cfg.Ledger = ev
+		hc.Ledger = ev
 	}
-	var sess *verify.Session
+	var vres *verify.Result
 	if vcfg != nil {
-		vcfg.Sources, vcfg.Filter = opened, cfg.Filter
-		sess = verify.NewSession(*vcfg)
-		cfg.Verify = sess
+		vcfg.Sources, vcfg.Filter = opened, hc.Filter
+		sess := verify.NewSession(*vcfg)
+		hc.Verify = sess
+		hc.Integrity = func(ctx context.Context, sum *report.Summary) (func(string) string, error) {
+			res, integrity, err := finishVerify(ctx, sess, sum, stderr)
+			vres = res
+			return integrity, err
+		}
 	}
 	var finish func()
-	cfg.Progress, finish = newProgress(stderr, sf.quiet)
-	if ck != nil {
-		// Findings go to the checkpoint, and to w once every object is
-		// done: to a file's temporary name as they are committed (it is
-		// discarded unless every object gets done); to a stream, which
-		// cannot take rows back, only at the end.
-		sink = ck
-		if stage != nil {
-			// A shard: every run's aggregate events go to its stage file,
-			// and the findings to its part, as a clean shard run's.
-			ck.StageTo(stage)
-		}
-		if revocable(sf.out) {
-			ck.Start(w, cfg.Aggregator)
-		}
-	}
-	sum, scanErr := scan.Run(ctx, cfg, sink)
-	if ck != nil {
-		if cfg.Progress != nil && scanErr == nil {
-			cfg.Progress(scan.Progress{Phase: "writing the output", Listed: sum.Objects.Listed, Done: sum.Objects.Scanned,
-				Failed: sum.Objects.Failed, BytesRead: sum.BytesRead, Findings: sum.Findings})
-		}
-		sum, scanErr = finishCheckpoint(ck, w, set, cfg.Aggregator, sum, scanErr, stderr)
-	}
+	hc.Progress, finish = newProgress(stderr, sf.quiet)
+	res, scanErr := scan.Hunt(ctx, hc)
 	finish()
-	// Keep what was found, also when interrupted; a failed listing or writer
-	// leaves no output file under the final name. A file that cannot be
-	// written after the scan (disk full, a bad --summary) does not stop the
-	// others: each is written if it can be, the summary is printed in any
-	// case, and the exit code is 3.
+	if res == nil { // the stage or the history could not be read
+		return &exitError{code: exitUsage, err: scanErr}
+	}
+	sum := res.Summary
+	// A file that cannot be written after the scan (disk full, a bad
+	// --summary) does not stop the others: each is written if it can be,
+	// the summary is printed in any case, and the exit code is 3.
 	interrupted := errors.Is(scanErr, scan.ErrInterrupted)
-	sum.Interrupted = interrupted
 	// A source that cannot be listed at all (no such bucket, refused
 	// credentials, an endpoint that cannot be reached) is a configuration
 	// error: one line says so, without an empty summary before it.
 	setup := scanErr != nil && !interrupted && isSetupErr(scanErr)
 	quietSummary := setup && sum.Objects.Listed == 0
 	var writeErrs []error
-	if stage != nil && scanErr == nil {
-		// Only a shard that read its whole share stages: reduce refuses a
-		// hunt with a shard missing rather than decide on part of it.
-		if err := stage.Commit(sum); err != nil {
-			writeErrs = append(writeErrs, fmt.Errorf("--stage: %w", err))
-			sum.Complete = false
-		}
+	if res.StageErr != nil {
+		writeErrs = append(writeErrs, fmt.Errorf("--stage: %w", res.StageErr))
 	}
-	var vres *verify.Result
-	if sess != nil && scanErr == nil {
-		if vres, err = finishVerify(ctx, sess, sorted, sum, stderr); err != nil {
-			scanErr = err
-		}
-	}
-	if scanErr != nil && !interrupted || interrupted && ck != nil {
-		_ = w.Abort()
-	} else if err := w.Close(); err != nil {
-		writeErrs = append(writeErrs, fmt.Errorf("--out: %w", err))
-		sum.Complete = false
-	} else if sf.out != "" && sf.out != "-" {
+	if res.OutputErr != nil {
+		writeErrs = append(writeErrs, fmt.Errorf("--out: %w", res.OutputErr))
+	} else if res.Written && sf.out != "" && sf.out != "-" {
 		sum.Output = outURI
 	}
-	runs, spilt := sorted.Spilt()
-	sum.Spilled.Runs += runs
-	sum.Spilled.Bytes += spilt
 	sum.Memory = report.MemoryStats{Budget: memory, PeakRSS: peakRSS()}
 	nothing := fillCoverage(ctx, sum, sf, set, covs, scanErr == nil)
 	for _, w := range sum.Warnings {
@@ -742,16 +687,6 @@ func isSetupErr(err error) bool {
 		}
 	}
 	return false
-}
-
-// revocable reports whether --out path is written under a temporary name
-// that Abort removes: a regular file, or one yet to be made.
-func revocable(path string) bool {
-	if path == "" || path == "-" {
-		return false
-	}
-	fi, err := os.Stat(path)
-	return err != nil || fi.Mode().IsRegular()
 }
 
 // checkPaths refuses output paths that would overwrite each other: --out,
