@@ -1,9 +1,11 @@
 package scan
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -220,5 +222,123 @@ func TestHuntResume(t *testing.T) {
 	if s := res.Summary; s.Objects.Scanned != int64(len(tree.Files)) || s.Findings != int64(len(clean.fs)) {
 		t.Errorf("run 2 summary: %d objects scanned, %d findings; want the totals %d and %d",
 			s.Objects.Scanned, s.Findings, len(tree.Files), len(clean.fs))
+	}
+}
+
+// shardHunt runs shard i of n of the hunt over src, staging to stage, and
+// returns its per-record findings and result.
+func shardHunt(t *testing.T, src reader.Source, stage StageDir, i, n int) ([]report.Finding, *Result) {
+	t.Helper()
+	var out huntWriter
+	hc := huntConfig(t, reader.Shard(src, reader.ShardSpec{Index: i, Count: n}), &out)
+	hc.Stage = stage
+	hc.StageHeader = StageHeader{Shard: i, Shards: n, Sources: []string{"tree"}}
+	res, err := Hunt(context.Background(), hc)
+	if err != nil {
+		t.Fatalf("shard %d/%d: %v", i, n, err)
+	}
+	if !out.closed {
+		t.Fatalf("shard %d/%d: output not closed", i, n)
+	}
+	return out.fs, res
+}
+
+// TestHuntShardsReduce: three shards and Reduce give the rows of one
+// unsharded hunt; the shards write no aggregate finding themselves.
+func TestHuntShardsReduce(t *testing.T) {
+	tree := huntTree(4, 6)
+	_, src := writeTree(t, tree)
+	var whole huntWriter
+	if _, err := Hunt(context.Background(), huntConfig(t, src, &whole)); err != nil {
+		t.Fatal(err)
+	}
+	stage := LocalStage(filepath.Join(t.TempDir(), "stage"))
+	const n = 3
+	var got []report.Finding
+	var scanned int64
+	for i := range n {
+		fs, res := shardHunt(t, src, stage, i, n)
+		if res.Summary.Objects.Scanned == 0 {
+			t.Fatalf("shard %d/%d read nothing: the split proves little", i, n)
+		}
+		scanned += res.Summary.Objects.Scanned
+		for id := range perRule(fs) {
+			if id != "ck-query" {
+				t.Errorf("shard %d/%d wrote findings of aggregate rule %s", i, n, id)
+			}
+		}
+		got = append(got, fs...)
+	}
+	if scanned != int64(len(tree.Files)) {
+		t.Errorf("the shards read %d objects, want %d", scanned, len(tree.Files))
+	}
+	var agg huntWriter
+	res, err := Reduce(context.Background(), ReduceConfig{Dir: stage, Rules: ckAggSet(t), WorkDir: t.TempDir(), Output: &agg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !agg.closed || !res.Written {
+		t.Errorf("reduce: output closed %t, written %t", agg.closed, res.Written)
+	}
+	got = append(got, agg.fs...)
+	diffRows(t, "shards+reduce", rows(got), rows(whole.fs))
+	if res.Summary.Objects.Scanned != int64(len(tree.Files)) || res.Summary.Findings != int64(len(agg.fs)) {
+		t.Errorf("reduce summary: %d objects scanned, %d findings; want %d and %d",
+			res.Summary.Objects.Scanned, res.Summary.Findings, len(tree.Files), len(agg.fs))
+	}
+
+	// A stage missing a shard is refused, the output aborted.
+	partial := LocalStage(filepath.Join(t.TempDir(), "partial"))
+	shardHunt(t, src, partial, 0, n)
+	var refused huntWriter
+	if res, err := Reduce(context.Background(), ReduceConfig{Dir: partial, Rules: ckAggSet(t), Output: &refused}); !errors.Is(err, ErrStageIncomplete) || res != nil || !refused.aborted {
+		t.Errorf("reduce of 1 shard of %d: %v, result %v, aborted %t; want ErrStageIncomplete, nil, aborted", n, err, res, refused.aborted)
+	}
+}
+
+// TestReduceNamesFailedObjects: an object a shard cannot read is named in
+// reduce's summary, with the shard and the reason, in the text and JSON.
+func TestReduceNamesFailedObjects(t *testing.T) {
+	tree := huntTree(2, 3)
+	bad := gen.LogKey("", "111122223333", "us-east-1", time.Date(2026, 11, 11, 5, 0, 0, 0, time.UTC), "C0rruptC0rruptC0")
+	tree.Files = append(tree.Files, gen.File{Key: bad, Body: append([]byte{0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff}, "not deflate"...)})
+	_, src := writeTree(t, tree)
+	stage := LocalStage(filepath.Join(t.TempDir(), "stage"))
+	const n = 2
+	var failed []report.ObjectFailure
+	shardOf := -1
+	for i := range n {
+		_, res := shardHunt(t, src, stage, i, n)
+		if len(res.Summary.Failures) > 0 {
+			shardOf = i
+		}
+		failed = append(failed, res.Summary.Failures...)
+	}
+	if len(failed) != 1 || !strings.HasSuffix(filepath.ToSlash(failed[0].URI), bad) {
+		t.Fatalf("the shards failed %+v, want %s alone", failed, bad)
+	}
+	var agg huntWriter
+	res, err := Reduce(context.Background(), ReduceConfig{Dir: stage, Rules: ckAggSet(t), WorkDir: t.TempDir(), Output: &agg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := res.Summary
+	want := fmt.Sprintf("%d/%d", shardOf, n)
+	if sum.Objects.Failed != 1 || len(sum.Failures) != 1 || sum.Failures[0].URI != failed[0].URI ||
+		sum.Failures[0].Reason != failed[0].Reason || sum.Failures[0].Shard != want {
+		t.Fatalf("reduce: %d failed, failures %+v; want %s from shard %s", sum.Objects.Failed, sum.Failures, failed[0].URI, want)
+	}
+	var text, js bytes.Buffer
+	if err := sum.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if line := fmt.Sprintf("shard %s: %s: %s", want, failed[0].URI, failed[0].Reason); !strings.Contains(text.String(), line) {
+		t.Errorf("text summary lacks %q:\n%s", line, text.String())
+	}
+	if err := sum.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(js.String(), fmt.Sprintf(`"shard": %q`, want)) && !strings.Contains(js.String(), fmt.Sprintf(`"shard":%q`, want)) {
+		t.Errorf("JSON summary lacks the failure's shard %s:\n%s", want, js.String())
 	}
 }
