@@ -226,13 +226,17 @@ func TestHuntResume(t *testing.T) {
 }
 
 // shardHunt runs shard i of n of the hunt over src, staging to stage, and
-// returns its per-record findings and result.
-func shardHunt(t *testing.T, src reader.Source, stage StageDir, i, n int) ([]report.Finding, *Result) {
+// returns its per-record findings and result; mod, when not nil, changes
+// its config.
+func shardHunt(t *testing.T, src reader.Source, stage StageDir, i, n int, mod func(*HuntConfig)) ([]report.Finding, *Result) {
 	t.Helper()
 	var out huntWriter
 	hc := huntConfig(t, reader.Shard(src, reader.ShardSpec{Index: i, Count: n}), &out)
 	hc.Stage = stage
 	hc.StageHeader = StageHeader{Shard: i, Shards: n, Sources: []string{"tree"}}
+	if mod != nil {
+		mod(&hc)
+	}
 	res, err := Hunt(context.Background(), hc)
 	if err != nil {
 		t.Fatalf("shard %d/%d: %v", i, n, err)
@@ -243,56 +247,104 @@ func shardHunt(t *testing.T, src reader.Source, stage StageDir, i, n int) ([]rep
 	return out.fs, res
 }
 
+// historySince starts the window of withHistory: in the middle of alice's
+// burst of the tree's second day, so that the combinations of its first
+// minutes, read as history, are not new in the window.
+var historySince = time.Date(2026, 11, 11, 1, 10, 0, 0, time.UTC)
+
+// withHistory makes a hunt start at historySince, the day before read as
+// new_terms history from the hunt's own sources.
+func withHistory(hc *HuntConfig) {
+	hc.Filter.Since = historySince
+	hc.History = &History{Sources: hc.Sources, Filter: reader.Filter{Since: historySince.AddDate(0, 0, -1), Until: historySince}, Name: "history 1d"}
+}
+
 // TestHuntShardsReduce: three shards and Reduce give the rows of one
-// unsharded hunt; the shards write no aggregate finding themselves.
+// unsharded hunt, also with a history pre-scan; the shards write no
+// aggregate finding themselves.
 func TestHuntShardsReduce(t *testing.T) {
 	tree := huntTree(4, 6)
 	_, src := writeTree(t, tree)
-	var whole huntWriter
-	if _, err := Hunt(context.Background(), huntConfig(t, src, &whole)); err != nil {
-		t.Fatal(err)
-	}
-	stage := LocalStage(filepath.Join(t.TempDir(), "stage"))
-	const n = 3
-	var got []report.Finding
-	var scanned int64
-	for i := range n {
-		fs, res := shardHunt(t, src, stage, i, n)
-		if res.Summary.Objects.Scanned == 0 {
-			t.Fatalf("shard %d/%d read nothing: the split proves little", i, n)
-		}
-		scanned += res.Summary.Objects.Scanned
-		for id := range perRule(fs) {
-			if id != "ck-query" {
-				t.Errorf("shard %d/%d wrote findings of aggregate rule %s", i, n, id)
+	for _, c := range []struct {
+		name string
+		mod  func(*HuntConfig)
+	}{{"plain", nil}, {"history", withHistory}} {
+		t.Run(c.name, func(t *testing.T) {
+			var whole huntWriter
+			hc := huntConfig(t, src, &whole)
+			if c.mod != nil {
+				c.mod(&hc)
 			}
-		}
-		got = append(got, fs...)
-	}
-	if scanned != int64(len(tree.Files)) {
-		t.Errorf("the shards read %d objects, want %d", scanned, len(tree.Files))
-	}
-	var agg huntWriter
-	res, err := Reduce(context.Background(), ReduceConfig{Dir: stage, Rules: ckAggSet(t), WorkDir: t.TempDir(), Output: &agg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !agg.closed || !res.Written {
-		t.Errorf("reduce: output closed %t, written %t", agg.closed, res.Written)
-	}
-	got = append(got, agg.fs...)
-	diffRows(t, "shards+reduce", rows(got), rows(whole.fs))
-	if res.Summary.Objects.Scanned != int64(len(tree.Files)) || res.Summary.Findings != int64(len(agg.fs)) {
-		t.Errorf("reduce summary: %d objects scanned, %d findings; want %d and %d",
-			res.Summary.Objects.Scanned, res.Summary.Findings, len(tree.Files), len(agg.fs))
+			all, err := Hunt(context.Background(), hc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(whole.fs) == 0 {
+				t.Fatal("the unsharded hunt found nothing")
+			}
+			stage := LocalStage(filepath.Join(t.TempDir(), "stage"))
+			const n = 3
+			var got []report.Finding
+			var scanned int64
+			for i := range n {
+				fs, res := shardHunt(t, src, stage, i, n, c.mod)
+				if res.Summary.Objects.Scanned == 0 {
+					t.Fatalf("shard %d/%d read nothing: the split proves little", i, n)
+				}
+				scanned += res.Summary.Objects.Scanned
+				for id := range perRule(fs) {
+					if id != "ck-query" {
+						t.Errorf("shard %d/%d wrote findings of aggregate rule %s", i, n, id)
+					}
+				}
+				got = append(got, fs...)
+			}
+			if scanned != all.Summary.Objects.Scanned {
+				t.Errorf("the shards read %d objects, the unsharded hunt %d", scanned, all.Summary.Objects.Scanned)
+			}
+			var agg huntWriter
+			res, err := Reduce(context.Background(), ReduceConfig{Dir: stage, Rules: ckAggSet(t), WorkDir: t.TempDir(), Output: &agg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !agg.closed || !res.Written {
+				t.Errorf("reduce: output closed %t, written %t", agg.closed, res.Written)
+			}
+			got = append(got, agg.fs...)
+			diffRows(t, "shards+reduce", rows(got), rows(whole.fs))
+			if res.Summary.Objects.Scanned != scanned || res.Summary.Findings != int64(len(agg.fs)) {
+				t.Errorf("reduce summary: %d objects scanned, %d findings; want %d and %d",
+					res.Summary.Objects.Scanned, res.Summary.Findings, scanned, len(agg.fs))
+			}
+			if hc.History == nil {
+				return
+			}
+			for what, spans := range map[string][]report.HistorySpan{"hunt": all.Summary.NewTerms, "reduce": res.Summary.NewTerms} {
+				if len(spans) == 0 || spans[0].Source != hc.History.Name || !spans[0].HistoryFrom.Equal(hc.History.Filter.Since) {
+					t.Errorf("%s: new_terms history %+v, want it from %s at %s", what, spans, hc.History.Name, hc.History.Filter.Since)
+				}
+			}
+			// The history was read: with the same span but nothing in it,
+			// the terms it holds are new in the window's first hour.
+			var bare huntWriter
+			empty := huntConfig(t, src, &bare)
+			withHistory(&empty)
+			empty.History.Sources = nil
+			if _, err := Hunt(context.Background(), empty); err != nil {
+				t.Fatal(err)
+			}
+			if with, without := perRule(whole.fs)["ck-new-terms"], perRule(bare.fs)["ck-new-terms"]; with >= without {
+				t.Errorf("%d new_terms findings with the history read, %d with an empty one: the history made no difference", with, without)
+			}
+		})
 	}
 
 	// A stage missing a shard is refused, the output aborted.
 	partial := LocalStage(filepath.Join(t.TempDir(), "partial"))
-	shardHunt(t, src, partial, 0, n)
+	shardHunt(t, src, partial, 0, 3, nil)
 	var refused huntWriter
 	if res, err := Reduce(context.Background(), ReduceConfig{Dir: partial, Rules: ckAggSet(t), Output: &refused}); !errors.Is(err, ErrStageIncomplete) || res != nil || !refused.aborted {
-		t.Errorf("reduce of 1 shard of %d: %v, result %v, aborted %t; want ErrStageIncomplete, nil, aborted", n, err, res, refused.aborted)
+		t.Errorf("reduce of 1 shard of 3: %v, result %v, aborted %t; want ErrStageIncomplete, nil, aborted", err, res, refused.aborted)
 	}
 }
 
@@ -308,7 +360,7 @@ func TestReduceNamesFailedObjects(t *testing.T) {
 	var failed []report.ObjectFailure
 	shardOf := -1
 	for i := range n {
-		_, res := shardHunt(t, src, stage, i, n)
+		_, res := shardHunt(t, src, stage, i, n, nil)
 		if len(res.Summary.Failures) > 0 {
 			shardOf = i
 		}
