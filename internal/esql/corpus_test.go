@@ -58,4 +58,3 @@ func TestCorpusParses(t *testing.T) {
 		}
 	}
 }
-
