@@ -1,8 +1,10 @@
 package esql
 
 import (
+	"errors"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/BurntSushi/toml"
@@ -55,6 +57,14 @@ func TestCorpusParses(t *testing.T) {
 		}
 		if !reflect.DeepEqual(q, q2) {
 			t.Errorf("%s: round trip changed the tree:\n%s\n%s", name, printed, q2)
+		}
+		_, err = Compile(q)
+		alerts := strings.Contains(q.From.String(), ".alerts-security")
+		switch {
+		case alerts && !errors.Is(err, ErrUnsupported):
+			t.Errorf("%s: a query of alerts compiled (%v), want unsupported", name, err)
+		case !alerts && err != nil:
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 }

@@ -192,7 +192,7 @@ func lexToken(l *lexer) stateFn {
 	return l.errorf("unexpected character %q", c)
 }
 
-// lexQuoted reads a `quoted` name; “ inside stands for one backquote.
+// lexQuoted reads a `quoted` name; two backquotes inside stand for one.
 func lexQuoted(l *lexer) stateFn {
 	var b strings.Builder
 	for i := l.pos + 1; i < len(l.input); i++ {
