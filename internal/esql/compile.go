@@ -320,6 +320,14 @@ func keep(r *Row, pats []string) *Row {
 	avail := r.available()
 	out := &Row{env: r.env}
 	for _, pt := range pats {
+		if name := strings.ReplaceAll(pt, "`", ""); !strings.Contains(name, "*") {
+			// A column named outright is kept, null or not.
+			if !out.has(name) {
+				out.names = append(out.names, name)
+				out.vals = append(out.vals, r.Get(name))
+			}
+			continue
+		}
 		for _, n := range avail {
 			if matchName(pt, n) && !out.has(n) {
 				out.names = append(out.names, n)
