@@ -55,7 +55,7 @@ func (c *compiler) expr(e Expr) (evalFn, error) {
 		if err != nil {
 			return nil, err
 		}
-		return binary(x.Op, l, rt), nil
+		return binaryOp(x.Op, l, rt), nil
 	case *In:
 		f, err := c.expr(x.X)
 		if err != nil {
@@ -169,10 +169,10 @@ func spanDuration(s Span) (time.Duration, error) {
 	return time.Duration(s.N) * u, nil
 }
 
-// binary evaluates logical, comparison and arithmetic operators with
+// binaryOp evaluates logical, comparison and arithmetic operators with
 // ES|QL's null semantics: three-valued AND/OR; null or a multi-valued
 // operand gives null elsewhere.
-func binary(op string, l, r evalFn) evalFn {
+func binaryOp(op string, l, r evalFn) evalFn {
 	switch op {
 	case "AND":
 		return func(row *Row) any {
