@@ -57,6 +57,11 @@ func Compile(q *Query) (*Program, error) {
 		}
 	}
 	if !ok {
+		for _, ix := range q.From.Indices {
+			if strings.HasPrefix(ix, ".alerts-") {
+				return nil, unsupported("FROM %s: the query correlates other rules' alerts in Kibana's alert indices, not CloudTrail records", ix)
+			}
+		}
 		return nil, unsupported("FROM %s: no CloudTrail index (logs-aws.cloudtrail-*)", strings.Join(q.From.Indices, ", "))
 	}
 	for _, m := range q.From.Metadata {

@@ -75,7 +75,8 @@ func TestParseErrors(t *testing.T) {
 // TestUnsupported checks that Compile names what it does not evaluate.
 func TestUnsupported(t *testing.T) {
 	cases := []struct{ src, want string }{
-		{`FROM .alerts-security.* | WHERE a == 1`, "no CloudTrail index"},
+		{`FROM .alerts-security.* | WHERE a == 1`, "correlates other rules' alerts"},
+		{`FROM logs-endpoint.events.process-* | WHERE a == 1`, "no CloudTrail index"},
 		{`FROM logs-aws.cloudtrail-* | EVAL x = LEVENSHTEIN(a, b)`, "function LEVENSHTEIN"},
 		{`FROM logs-aws.cloudtrail-* | STATS x = AVG(a)`, "only an aggregate function call"},
 		{`FROM logs-aws.cloudtrail-* | EVAL x = COUNT(a)`, "aggregate function COUNT outside STATS"},
