@@ -150,3 +150,16 @@ func TestESQLSpills(t *testing.T) {
 		}
 	}
 }
+
+// TestESQLSyntaxErrorPosition: a syntax error in an ES|QL query is a load
+// error at its line and column in the file.
+func TestESQLSyntaxErrorPosition(t *testing.T) {
+	data := []byte("[rule]\nrule_id = \"x\"\nname = \"n\"\ntype = \"esql\"\nlanguage = \"esql\"\nseverity = \"low\"\nquery = '''\nfrom logs-aws.cloudtrail-*\n| where event.action == \"A\" and\n| keep event.action\n'''\n")
+	_, lerr := Parse("bad.toml", data, SourceElastic)
+	if lerr == nil {
+		t.Fatal("no load error")
+	}
+	if lerr.Line != 10 || lerr.Col != 1 || !strings.Contains(lerr.Msg, `query 3:1: unexpected "|"`) {
+		t.Errorf("error at %d:%d %q, want 10:1 query 3:1: unexpected \"|\"", lerr.Line, lerr.Col, lerr.Msg)
+	}
+}
