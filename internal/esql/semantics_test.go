@@ -169,3 +169,45 @@ func TestSemantics(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupMerge: a group folded from partial groups (as executions merge
+// their segments) equals the group folded from every row.
+func TestGroupMerge(t *testing.T) {
+	q, err := Parse(`FROM logs-aws.cloudtrail-* | STATS n = COUNT(*), c = COUNT(b), d = COUNT_DISTINCT(b), v = VALUES(b), lo = MIN(x), hi = MAX(x), s = SUM(x), f = SUM(y) WHERE x > 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := []string{`{"b":"p","x":1,"y":0.5}`, `{"b":["q","p"],"x":2}`, `{"x":4503599627370496,"y":1.5}`, `{"b":"z","x":-4}`, `{"x":1000}`}
+	whole, _ := p.NewGroup(nil)
+	parts := []*Group{}
+	for i, s := range recs {
+		rows := p.Prefix(docFromJSON(t, s), semanticsNow)
+		_, args := p.Inputs(rows[0])
+		dec, err := DecodeArgs(args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole.Add(dec)
+		if i%2 == 0 {
+			g, _ := p.NewGroup(nil)
+			parts = append(parts, g)
+		}
+		parts[len(parts)-1].Add(dec)
+	}
+	merged := whole.Clone()
+	for _, g := range parts {
+		merged.Merge(g)
+	}
+	got := rowsJSON(p.Finish(merged, semanticsNow))
+	want := rowsJSON(p.Finish(whole, semanticsNow))
+	if strings.Join(got, "") != strings.Join(want, "") {
+		t.Errorf("merged %s, want %s", got, want)
+	}
+	if w := `[["n",5],["c",4],["d",3],["v",["p","q","z"]],["lo",-4],["hi",4503599627370496],["s",4503599627371495],["f",1.5]]`; want[0] != w {
+		t.Errorf("whole group %s, want %s", want[0], w)
+	}
+}

@@ -292,3 +292,32 @@ func (s *statsPlan) run(rows []*Row, e *env) []*Row {
 }
 
 var _ = time.Time{}
+
+// Merge folds the state of o, a group of the same STATS and key, into g:
+// g then holds the aggregates of both groups' rows. o is not changed.
+func (g *Group) Merge(o *Group) {
+	for i, a := range g.s.aggs {
+		x, y := &g.accs[i], &o.accs[i]
+		x.count += y.count
+		for k, v := range y.set {
+			if x.set == nil {
+				x.set = map[string]any{}
+			}
+			x.set[k] = v
+		}
+		if y.best != nil {
+			x.addValue(a.fn, y.best)
+		}
+		if y.any {
+			s := x.sumI + y.sumI
+			if (s > x.sumI) != (y.sumI > 0) && y.sumI != 0 {
+				x.bad = true
+			}
+			x.sumI, x.sumF = s, x.sumF+y.sumF
+			x.isF, x.bad, x.any = x.isF || y.isF, x.bad || y.bad, true
+		}
+	}
+}
+
+// Clone returns an empty group of the same STATS and key.
+func (g *Group) Clone() *Group { return g.s.newGroup(g.Key) }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"time"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
@@ -130,24 +131,32 @@ func (r *Rule) esqlEvents(d kql.Doc, t time.Time, dst []Event) []Event {
 //
 // Execution k looks at [k·step − span, k·step) with NOW() = k·step, the
 // epoch-aligned windows of threshold rules. Kibana identifies the alerts of
-// an aggregating query by execution and row, so overlapping executions
-// each report their rows: one decision per execution and output row, at
-// the group's latest event in that window. A query without STATS that
-// keeps METADATA _id is identified by the source document, so each record
-// is reported once, by the first execution that sees it; without _id, once
-// per execution that sees it. The group keeps the events of the
-// executions not yet decided: at most one look-back span of its events.
+// an aggregating query by execution and row, so overlapping executions each
+// report their rows: one decision per execution and output row, at the
+// group's latest event in that window. A query without STATS that keeps
+// METADATA _id is identified by the source document, so each record is
+// reported once, by the first execution that sees it; without _id, once
+// per execution that sees it.
+//
+// As for thresholds, execution starts and ends cut time into segments and
+// every execution is a run of whole segments. Each segment keeps the
+// partial aggregates of its events (counts, distinct values, extremes,
+// sums) and its latest event, not the events; an execution merges its
+// segments once an event starts a segment at or after its end. Only the
+// segments an undecided execution can still use are kept: at most one
+// look-back span of one group's partial aggregates.
 type esqlGroup struct {
 	r       *Rule
 	key     []string
 	put     func(*Decision) error
-	events  []esqlEvent // in time order, within the undecided windows
-	pending []int64     // executions not yet decided, increasing
+	segs    []esqlSegment // in time order
+	pending []int64       // executions not yet decided, increasing
 }
 
-type esqlEvent struct {
-	e    aggEvent
-	args []any
+type esqlSegment struct {
+	start int64
+	g     *esql.Group
+	last  aggEvent // the segment's latest event
 }
 
 func (g *esqlGroup) add(e *aggEvent) error {
@@ -159,25 +168,36 @@ func (g *esqlGroup) add(e *aggEvent) error {
 	if !spec.esql.Aggregating() {
 		return g.decideRow(e, lo, hi)
 	}
-	if err := g.decide(lo - 1); err != nil {
-		return err
-	}
 	args, err := esql.DecodeArgs(e.card)
 	if err != nil {
 		return fmt.Errorf("aggregate state: %w", err)
 	}
-	for k := lo; k <= hi; k++ {
-		if n := len(g.pending); n == 0 || k > g.pending[n-1] {
-			g.pending = append(g.pending, k)
+	t, step, span := e.time.UnixNano(), int64(spec.step), int64(spec.window)
+	s := segmentStart(t, step, span)
+	if n := len(g.segs); n == 0 || g.segs[n-1].start != s {
+		if err := g.decide(s); err != nil {
+			return err
 		}
+		grp, err := spec.esql.NewGroup(g.key)
+		if err != nil {
+			return fmt.Errorf("aggregate state: %w", err)
+		}
+		g.segs = append(g.segs, esqlSegment{start: s, g: grp})
+		for k := lo; k <= hi; k++ {
+			if n := len(g.pending); n == 0 || k > g.pending[n-1] {
+				g.pending = append(g.pending, k)
+			}
+		}
+		from := g.pending[0]*step - span
+		drop := 0
+		for drop < len(g.segs)-1 && g.segs[drop].start < from {
+			drop++
+		}
+		g.segs = append(g.segs[:0], g.segs[drop:]...)
 	}
-	from := g.pending[0]*int64(spec.step) - int64(spec.window)
-	drop := 0
-	for drop < len(g.events) && g.events[drop].e.time.UnixNano() < from {
-		drop++
-	}
-	g.events = append(g.events[:0], g.events[drop:]...)
-	g.events = append(g.events, esqlEvent{e: e.kept(), args: args})
+	seg := &g.segs[len(g.segs)-1]
+	seg.g.Add(args)
+	seg.last = e.kept()
 	return nil
 }
 
@@ -206,31 +226,26 @@ func (g *esqlGroup) details(row string, k int64) string {
 	}) + `}`
 }
 
-// decide runs, in order, the pending executions up to k.
-func (g *esqlGroup) decide(k int64) error {
+// decide runs, in order, the pending executions that end at or before
+// limit: no segment still to come falls in them.
+func (g *esqlGroup) decide(limit int64) error {
 	spec := g.r.agg
 	step, span := int64(spec.step), int64(spec.window)
-	for len(g.pending) > 0 && g.pending[0] <= k {
-		w := g.pending[0]
+	for len(g.pending) > 0 && g.pending[0]*step <= limit {
+		k := g.pending[0]
 		g.pending = g.pending[1:]
-		from, to := w*step-span, w*step
-		grp, err := spec.esql.NewGroup(g.key)
-		if err != nil {
-			return fmt.Errorf("aggregate state: %w", err)
-		}
-		var last *aggEvent
-		for i := range g.events {
-			ev := &g.events[i]
-			if t := ev.e.time.UnixNano(); t >= from && t < to {
-				grp.Add(ev.args)
-				last = &ev.e
-			}
-		}
-		if last == nil {
+		lo := sort.Search(len(g.segs), func(i int) bool { return g.segs[i].start >= k*step-span })
+		hi := sort.Search(len(g.segs), func(i int) bool { return g.segs[i].start >= k*step })
+		if lo >= hi {
 			continue
 		}
-		for _, row := range spec.esql.Finish(grp, time.Unix(0, to).UTC()) {
-			if err := g.put(last.decide(g.r, g.details(esql.RowJSON(row), w))); err != nil {
+		grp := g.segs[lo].g.Clone()
+		for _, sg := range g.segs[lo:hi] {
+			grp.Merge(sg.g)
+		}
+		last := &g.segs[hi-1].last
+		for _, row := range spec.esql.Finish(grp, time.Unix(0, k*step).UTC()) {
+			if err := g.put(last.decide(g.r, g.details(esql.RowJSON(row), k))); err != nil {
 				return err
 			}
 		}
