@@ -1,0 +1,46 @@
+package esql
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/trailsweep/trailsweep/internal/kql"
+)
+
+// TestConstraint checks the values a query's WHERE commands require of a
+// field, and that computed columns and alternatives without one lift it.
+func TestConstraint(t *testing.T) {
+	cases := []struct {
+		query, field string
+		want         *kql.Constraint // nil: unconstrained
+	}{
+		{`| WHERE event.provider == "ec2.amazonaws.com" AND event.action == "DescribeInstances"`, "event.action", &kql.Constraint{Exact: []string{"DescribeInstances"}}},
+		{`| EVAL w = DATE_TRUNC(10 seconds, @timestamp) | WHERE event.action IN ("A", "B") AND x > 1`, "event.action", &kql.Constraint{Exact: []string{"A", "B"}}},
+		{`| WHERE (event.action == "A" AND user.name LIKE "s:*") OR (event.action IN ("B") AND y == 1)`, "event.action", &kql.Constraint{Exact: []string{"A", "B"}}},
+		{`| WHERE event.action LIKE "Invoke*" OR event.action LIKE "Get"`, "event.action", &kql.Constraint{Exact: []string{"Get"}, Prefixes: []string{"Invoke"}}},
+		{`| WHERE event.action == "A" OR x == 1`, "event.action", nil},
+		{`| WHERE event.action NOT IN ("A")`, "event.action", nil},
+		{`| WHERE event.action LIKE "*Bucket"`, "event.action", nil},
+		{`| EVAL event.action = "A" | WHERE event.action == "A"`, "event.action", nil},
+		{`| GROK m "(?<event.action>.*)" | WHERE event.action == "A"`, "event.action", nil},
+		{`| STATS n = COUNT(*) BY event.action | WHERE event.action == "A"`, "event.action", nil},
+		{`| WHERE x == 1 | WHERE "A" == event.action`, "event.action", &kql.Constraint{Exact: []string{"A"}}},
+	}
+	for _, tc := range cases {
+		q, err := Parse("FROM logs-aws.cloudtrail-* " + tc.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Compile(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := p.Constraint(tc.field)
+		switch {
+		case tc.want == nil && ok:
+			t.Errorf("%s: constrained to %+v, want unconstrained", tc.query, got)
+		case tc.want != nil && (!ok || !reflect.DeepEqual(got, *tc.want)):
+			t.Errorf("%s: %+v (%v), want %+v", tc.query, got, ok, *tc.want)
+		}
+	}
+}
