@@ -41,7 +41,8 @@ type Program struct {
 // STATS (stats).
 type op struct {
 	name  string
-	row   func(r *Row) []*Row
+	row   func(r *Row) *Row   // the row, changed, or nil when dropped
+	rows  func(r *Row) []*Row // MV_EXPAND: any number of rows
 	table func(rows []*Row) []*Row
 	stats *statsPlan
 }
@@ -145,9 +146,9 @@ func (c *compiler) command(cmd Command) (op, error) {
 		if err != nil {
 			return op{}, err
 		}
-		return op{name: "WHERE", row: func(r *Row) []*Row {
+		return op{name: "WHERE", row: func(r *Row) *Row {
 			if b, _ := f(r).(bool); b {
-				return []*Row{r}
+				return r
 			}
 			return nil
 		}}, nil
@@ -162,11 +163,11 @@ func (c *compiler) command(cmd Command) (op, error) {
 			fs[i], names[i] = f, colName(a)
 			c.names[names[i]] = true
 		}
-		return op{name: "EVAL", row: func(r *Row) []*Row {
+		return op{name: "EVAL", row: func(r *Row) *Row {
 			for i, f := range fs {
 				r.set(names[i], f(r))
 			}
-			return []*Row{r}
+			return r
 		}}, nil
 	case *Stats:
 		s, err := c.stats(x)
@@ -177,11 +178,11 @@ func (c *compiler) command(cmd Command) (op, error) {
 	case *Keep:
 		pats := x.Patterns
 		c.patterns(pats)
-		return op{name: "KEEP", row: func(r *Row) []*Row { return []*Row{keep(r, pats)} }}, nil
+		return op{name: "KEEP", row: func(r *Row) *Row { return keep(r, pats) }}, nil
 	case *Drop:
 		pats := x.Patterns
 		c.patterns(pats)
-		return op{name: "DROP", row: func(r *Row) []*Row {
+		return op{name: "DROP", row: func(r *Row) *Row {
 			for _, n := range r.available() {
 				for _, pt := range pats {
 					if matchName(pt, n) {
@@ -189,7 +190,7 @@ func (c *compiler) command(cmd Command) (op, error) {
 					}
 				}
 			}
-			return []*Row{r}
+			return r
 		}}, nil
 	case *Rename:
 		pairs := x.Pairs
@@ -197,13 +198,13 @@ func (c *compiler) command(cmd Command) (op, error) {
 			c.ref(pr.Old)
 			c.names[pr.New] = true
 		}
-		return op{name: "RENAME", row: func(r *Row) []*Row {
+		return op{name: "RENAME", row: func(r *Row) *Row {
 			for _, pr := range pairs {
 				v := r.Get(pr.Old)
 				r.drop(pr.Old)
 				r.set(pr.New, v)
 			}
-			return []*Row{r}
+			return r
 		}}, nil
 	case *Sort:
 		return c.sort(x)
@@ -227,12 +228,12 @@ func (c *compiler) command(cmd Command) (op, error) {
 		for _, n := range g.names {
 			c.names[n] = true
 		}
-		return op{name: "GROK", row: func(r *Row) []*Row {
+		return op{name: "GROK", row: func(r *Row) *Row {
 			vals := g.match(in(r))
 			for i, n := range g.names {
 				r.set(n, vals[i])
 			}
-			return []*Row{r}
+			return r
 		}}, nil
 	case *Dissect:
 		sep := ""
@@ -250,17 +251,17 @@ func (c *compiler) command(cmd Command) (op, error) {
 		for _, n := range d.names {
 			c.names[n] = true
 		}
-		return op{name: "DISSECT", row: func(r *Row) []*Row {
+		return op{name: "DISSECT", row: func(r *Row) *Row {
 			vals := d.match(in(r))
 			for i, n := range d.names {
 				r.set(n, vals[i])
 			}
-			return []*Row{r}
+			return r
 		}}, nil
 	case *MvExpand:
 		name := x.Field
 		c.ref(name)
-		return op{name: "MV_EXPAND", row: func(r *Row) []*Row {
+		return op{name: "MV_EXPAND", rows: func(r *Row) []*Row {
 			vs, ok := r.Get(name).([]any)
 			if !ok {
 				return []*Row{r}
@@ -440,12 +441,8 @@ func (p *Program) Run(recs []Doc, now time.Time) []*Row {
 	}
 	for _, o := range p.ops {
 		switch {
-		case o.row != nil:
-			var next []*Row
-			for _, r := range rows {
-				next = append(next, o.row(r)...)
-			}
-			rows = next
+		case o.row != nil || o.rows != nil:
+			rows = o.apply(rows)
 		case o.table != nil:
 			rows = o.table(rows)
 		default:
@@ -465,4 +462,22 @@ func materialize(r *Row) {
 		return
 	}
 	*r = *keep(r, []string{"*"})
+}
+
+// apply runs a row-local command over rows, reusing the slice.
+func (o *op) apply(rows []*Row) []*Row {
+	if o.rows != nil {
+		var next []*Row
+		for _, r := range rows {
+			next = append(next, o.rows(r)...)
+		}
+		return next
+	}
+	out := rows[:0]
+	for _, r := range rows {
+		if x := o.row(r); x != nil {
+			out = append(out, x)
+		}
+	}
+	return out
 }

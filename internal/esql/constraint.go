@@ -3,6 +3,7 @@ package esql
 import (
 	"strings"
 
+	"github.com/trailsweep/trailsweep/internal/ecs"
 	"github.com/trailsweep/trailsweep/internal/kql"
 )
 
@@ -12,11 +13,18 @@ import (
 // and case-sensitive like ==: a record the query keeps always satisfies
 // it. The rule index uses it to skip records by event.provider and
 // event.action.
+//
+// A condition that can never hold on the view constrains every field to
+// nothing: one on a field the view never produces (always null, so a
+// comparison, LIKE or IS NOT NULL is never true) or one requiring a data
+// set other than aws.cloudtrail (data_stream.dataset and event.dataset are
+// constant).
 func (p *Program) Constraint(field string) (kql.Constraint, bool) {
+	computed := map[string]bool{}
 	for _, cmd := range p.q.Commands {
 		switch c := cmd.(type) {
 		case *Where:
-			if k, ok := constrain(c.Cond, field); ok {
+			if k, ok := constrain(c.Cond, field, computed); ok {
 				return k, true
 			}
 		case *Eval:
@@ -24,6 +32,7 @@ func (p *Program) Constraint(field string) (kql.Constraint, bool) {
 				if colName(a) == field {
 					return kql.Constraint{}, false
 				}
+				computed[colName(a)] = true
 			}
 		case *Rename:
 			for _, pr := range c.Pairs {
@@ -40,13 +49,16 @@ func (p *Program) Constraint(field string) (kql.Constraint, bool) {
 	return kql.Constraint{}, false
 }
 
-func constrain(e Expr, field string) (kql.Constraint, bool) {
+func constrain(e Expr, field string, computed map[string]bool) (kql.Constraint, bool) {
+	if never(e, computed) {
+		return kql.Constraint{}, true
+	}
 	switch x := e.(type) {
 	case *Binary:
 		switch x.Op {
 		case "AND":
-			l, lok := constrain(x.L, field)
-			r, rok := constrain(x.R, field)
+			l, lok := constrain(x.L, field, computed)
+			r, rok := constrain(x.R, field, computed)
 			switch {
 			case lok && rok:
 				if len(r.Exact)+len(r.Prefixes) < len(l.Exact)+len(l.Prefixes) {
@@ -59,8 +71,8 @@ func constrain(e Expr, field string) (kql.Constraint, bool) {
 				return r, true
 			}
 		case "OR":
-			l, lok := constrain(x.L, field)
-			r, rok := constrain(x.R, field)
+			l, lok := constrain(x.L, field, computed)
+			r, rok := constrain(x.R, field, computed)
 			if lok && rok {
 				return kql.Constraint{Exact: append(l.Exact, r.Exact...), Prefixes: append(l.Prefixes, r.Prefixes...)}, true
 			}
@@ -122,4 +134,65 @@ func fieldEquals(a, b Expr, field string) (string, bool) {
 	}
 	s, ok := lit.Val.(string)
 	return s, ok
+}
+
+// constantFields are the fields whose value is the same on every record of
+// the view.
+var constantFields = map[string]string{"data_stream.dataset": "aws.cloudtrail", "event.dataset": "aws.cloudtrail"}
+
+// absent reports whether e names a source field the view never produces.
+func absent(e Expr, computed map[string]bool) bool {
+	r, ok := e.(*Ref)
+	return ok && !computed[r.Name] && !strings.HasPrefix(r.Name, "_") && !ecs.Known(r.Name)
+}
+
+// never reports whether condition e is never true on a record of the view.
+func never(e Expr, computed map[string]bool) bool {
+	switch x := e.(type) {
+	case *Binary:
+		switch x.Op {
+		case "==", "!=", "<", "<=", ">", ">=":
+			if absent(x.L, computed) || absent(x.R, computed) {
+				return true
+			}
+			if x.Op == "==" {
+				for _, pair := range [][2]Expr{{x.L, x.R}, {x.R, x.L}} {
+					if r, ok := pair[0].(*Ref); ok && !computed[r.Name] {
+						if v, ok := constantFields[r.Name]; ok {
+							if s, ok := fieldEquals(pair[0], pair[1], r.Name); ok && s != v {
+								return true
+							}
+						}
+					}
+				}
+			}
+		}
+	case *In:
+		if absent(x.X, computed) {
+			return true
+		}
+		r, ok := x.X.(*Ref)
+		v, constant := "", false
+		if ok && !computed[r.Name] {
+			v, constant = constantFields[r.Name]
+		}
+		if !constant || x.Not {
+			return false
+		}
+		for _, e := range x.List {
+			lit, ok := e.(*Literal)
+			if !ok {
+				return false
+			}
+			if s, ok := lit.Val.(string); !ok || s == v {
+				return false
+			}
+		}
+		return true
+	case *Like:
+		return absent(x.X, computed)
+	case *IsNull:
+		return x.Not && absent(x.X, computed)
+	}
+	return false
 }

@@ -30,6 +30,20 @@ func (c *compiler) expr(e Expr) (evalFn, error) {
 	case *Ref:
 		name := x.Name
 		c.ref(name)
+		if f, ok := c.p.fields[name]; ok && !c.names[name] && !c.afterStats {
+			// A source field until a command computes a column of that name.
+			return func(r *Row) any {
+				for i := len(r.names) - 1; i >= 0; i-- {
+					if r.names[i] == name {
+						return r.vals[i]
+					}
+				}
+				if r.src == nil || r.hidden[name] {
+					return nil
+				}
+				return fromECS(name, r.src.Values(f))
+			}, nil
+		}
 		return func(r *Row) any { return r.Get(name) }, nil
 	case *Unary:
 		f, err := c.expr(x.X)

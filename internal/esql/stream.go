@@ -41,16 +41,12 @@ func (p *Program) Prefix(d Doc, now time.Time) []*Row {
 	if p.statsAt >= 0 {
 		end = p.statsAt
 	}
-	for _, o := range p.ops[:end] {
-		if o.row == nil {
-			continue
+	for i := range p.ops[:end] {
+		o := &p.ops[i]
+		if o.row == nil && o.rows == nil {
+			continue // SORT
 		}
-		var next []*Row
-		for _, r := range rows {
-			next = append(next, o.row(r)...)
-		}
-		rows = next
-		if len(rows) == 0 {
+		if rows = o.apply(rows); len(rows) == 0 {
 			return nil
 		}
 	}
@@ -126,12 +122,8 @@ func (p *Program) Finish(g *Group, now time.Time) []*Row {
 	rows := []*Row{g.row(e)}
 	for _, o := range p.ops[p.statsAt+1:] {
 		switch {
-		case o.row != nil:
-			var next []*Row
-			for _, r := range rows {
-				next = append(next, o.row(r)...)
-			}
-			rows = next
+		case o.row != nil || o.rows != nil:
+			rows = o.apply(rows)
 		case o.table != nil:
 			rows = o.table(rows)
 		}

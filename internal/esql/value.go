@@ -49,7 +49,9 @@ func fromECS1(name string, v ecs.Value) any {
 		}
 		return v.N
 	}
-	s := strings.Clone(v.S) // the record's bytes are reused
+	// A view of the record's bytes: rows live no longer than the record
+	// (Inputs and RowJSON copy what they keep).
+	s := v.S
 	if dateFields[name] {
 		if t, ok := parseDate(s); ok {
 			return t

@@ -33,7 +33,11 @@ type esqlMatcher struct {
 }
 
 func (m *esqlMatcher) Match(d kql.Doc) bool {
-	return len(m.p.Prefix(d, m.spec.nowFor(recordTime(d, m.ts)))) > 0
+	var now time.Time
+	if m.p.UsesNow() {
+		now = m.spec.nowFor(recordTime(d, m.ts))
+	}
+	return len(m.p.Prefix(d, now)) > 0
 }
 
 func (m *esqlMatcher) Fields() []ecs.Field { return m.p.Fields() }
