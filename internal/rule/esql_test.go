@@ -1,6 +1,7 @@
 package rule
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -161,5 +162,58 @@ func TestESQLSyntaxErrorPosition(t *testing.T) {
 	}
 	if lerr.Line != 10 || lerr.Col != 1 || !strings.Contains(lerr.Msg, `query 3:1: unexpected "|"`) {
 		t.Errorf("error at %d:%d %q, want 10:1 query 3:1: unexpected \"|\"", lerr.Line, lerr.Col, lerr.Msg)
+	}
+}
+
+// TestESQLDatasetDetonation runs the stop/start/user-data rule over Stratus
+// Red Team's ec2-user-data detonation (../shared/datasets): the real stop,
+// user-data change and start of one instance are one row, reported by each
+// of the four executions that hold them; without the user-data change, none.
+func TestESQLDatasetDetonation(t *testing.T) {
+	p := filepath.Join(gen.SharedDir(t, "datasets", "stratus-detonations"), "aws.execution.ec2-user-data.json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(b, &raws); err != nil {
+		t.Fatal(err)
+	}
+	var all, noModify []aggRecord
+	var start, instance string
+	for _, raw := range raws {
+		var r struct {
+			EventID, EventName string
+			RequestParameters  struct{ InstanceID string }
+		}
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatal(err)
+		}
+		rc := aggRecord{name: r.EventID, raw: raw}
+		all = append(all, rc)
+		switch r.EventName {
+		case "ModifyInstanceAttribute":
+			instance = r.RequestParameters.InstanceID
+			continue
+		case "StartInstances":
+			start = r.EventID
+		}
+		noModify = append(noModify, rc)
+	}
+	if start == "" || instance == "" {
+		t.Fatal("the detonation has no StartInstances or ModifyInstanceAttribute")
+	}
+	r := corpusRule(t, "execution_ec2_stop_start_with_user_data_modification.toml")
+	got, _ := feedAll(t, r, all, AggOptions{})
+	if ids := findingIDs(got); ids != strings.TrimSpace(strings.Repeat(start+" ", 4)) {
+		t.Errorf("findings on %q, want the StartInstances record (%s) four times", ids, start)
+	}
+	for _, f := range got {
+		if !strings.Contains(f.Details, `"Esql.instance_id":"`+instance+`"`) || !strings.Contains(f.Details, `"Esql.event_action_unique_count":3`) {
+			t.Errorf("details %s, want instance %s and 3 actions", f.Details, instance)
+		}
+	}
+	if got, _ := feedAll(t, r, noModify, AggOptions{}); len(got) != 0 {
+		t.Errorf("without the user-data change: findings on %q, want none", findingIDs(got))
 	}
 }
