@@ -309,7 +309,7 @@ func (e *Unary) String() string {
 	if e.Op == "NOT" {
 		return "NOT " + e.X.String()
 	}
-	return "-" + e.X.String()
+	return "-(" + e.X.String() + ")" // "-0" would read back as a literal
 }
 
 func (e *Binary) String() string { return "(" + e.L.String() + " " + e.Op + " " + e.R.String() + ")" }
