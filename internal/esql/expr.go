@@ -614,6 +614,13 @@ func (c *compiler) call(x *Call) (evalFn, error) {
 		if err := nargs(3, 3); err != nil {
 			return nil, err
 		}
+		if lit, ok := x.Args[0].(*Literal); ok {
+			if u, ok := lit.Val.(string); ok {
+				if _, known := diffUnits[strings.ToLower(u)]; !known {
+					return nil, unsupported("DATE_DIFF unit %q (units below a month only)", u)
+				}
+			}
+		}
 		return func(r *Row) any {
 			u, ok := stringArg(args[0](r))
 			a, ok2 := args[1](r).(time.Time)

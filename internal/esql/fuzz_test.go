@@ -81,6 +81,8 @@ func TestUnsupported(t *testing.T) {
 		{`FROM logs-aws.cloudtrail-* | STATS x = AVG(a)`, "only an aggregate function call"},
 		{`FROM logs-aws.cloudtrail-* | EVAL x = COUNT(a)`, "aggregate function COUNT outside STATS"},
 		{`FROM logs-aws.cloudtrail-* | GROK a "%{HOSTNAME:h}"`, "GROK pattern %{HOSTNAME}"},
+		{`FROM logs-aws.cloudtrail-* | EVAL d = DATE_DIFF("months", a, b)`, `DATE_DIFF unit "months"`},
+		{`FROM logs-aws.cloudtrail-* | DISSECT a "%{*k}=%{&k}"`, "DISSECT reference key"},
 	}
 	for _, tc := range cases {
 		q, err := Parse(tc.src)
