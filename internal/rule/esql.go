@@ -256,3 +256,13 @@ func (g *esqlGroup) decide(limit int64) error {
 	}
 	return nil
 }
+
+// esqlSegment returns the segment of time (see esqlGroup) holding t for an
+// ES|QL rule with STATS; false for any other rule.
+func (r *Rule) esqlSegment(t time.Time) (int64, bool) {
+	a := r.agg
+	if a == nil || a.kind != aggESQL || !a.esql.Aggregating() {
+		return 0, false
+	}
+	return segmentStart(t.UnixNano(), int64(a.step), int64(a.window)), true
+}
