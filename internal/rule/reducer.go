@@ -43,8 +43,8 @@ type Reducer struct {
 	// ES|QL STATS: segment and group → index in events of the event with
 	// the payload, the latest so far.
 	esqlSlots map[*Rule]map[string]int
-	list   []ntSlot
-	buf    []byte
+	list      []ntSlot
+	buf       []byte
 }
 
 // ntSlot is what an object's records gave one new_terms combination and
