@@ -441,7 +441,7 @@ func notEvaluated(set *rule.Set, err error) string {
 			}
 		}
 	}
-	return fmt.Sprintf("%d aggregate rule(s) (new_terms, threshold, EQL sequences): %v; rule ids: %s", len(ids), err, strings.Join(ids, ", "))
+	return fmt.Sprintf("%d aggregate rule(s) (new_terms, threshold, EQL sequences, ES|QL): %v; rule ids: %s", len(ids), err, strings.Join(ids, ", "))
 }
 
 // writeFindings writes fs to sink and counts them in sum and byRule.
