@@ -12,7 +12,7 @@ import (
 func TestConstraint(t *testing.T) {
 	cases := []struct {
 		q, field string
-		want         *query.Constraint // nil: unconstrained
+		want     *query.Constraint // nil: unconstrained
 	}{
 		{`| WHERE event.provider == "ec2.amazonaws.com" AND event.action == "DescribeInstances"`, "event.action", &query.Constraint{Exact: []string{"DescribeInstances"}}},
 		{`| EVAL w = DATE_TRUNC(10 seconds, @timestamp) | WHERE event.action IN ("A", "B") AND event.outcome == "success"`, "event.action", &query.Constraint{Exact: []string{"A", "B"}}},
