@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -571,7 +570,7 @@ func load(ctx context.Context, d *digest, keys *keyring, sigs map[string]Signatu
 	if err != nil {
 		return err
 	}
-	raw, err := io.ReadAll(rc)
+	raw, err := readAll(rc, int(min(max(d.obj.Size, 0), 64<<20)))
 	rc.Close()
 	if err != nil {
 		return err
