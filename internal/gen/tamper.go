@@ -31,9 +31,11 @@ type Tamper struct {
 
 // TamperSigners are the keys the tamper cases sign with: Trusted is in
 // the public keys file and valid all of November 2026; Unknown is in no
-// keys file; Expired is in the keys file but valid only in October 2026.
+// keys file; Expired is in the keys file but valid only in October 2026;
+// Forger signs with Unknown's key under Trusted's fingerprint (a forged
+// signature).
 type TamperSigners struct {
-	Trusted, Unknown, Expired *Signer
+	Trusted, Unknown, Expired, Forger *Signer
 }
 
 // NewTamperSigners makes the three keys.
@@ -50,6 +52,9 @@ func NewTamperSigners() (*TamperSigners, error) {
 	if s.Expired, err = NewSigner(nov.AddDate(0, -1, 0), nov); err != nil {
 		return nil, err
 	}
+	f := *s.Unknown
+	f.Fingerprint = s.Trusted.Fingerprint
+	s.Forger = &f
 	return &s, nil
 }
 
@@ -81,6 +86,9 @@ func (s *TamperSigners) Build(c Tamper, bucket string) (*DigestTree, map[string]
 
 // tamperedDigest is the digest the cases change: the second of four.
 func tamperedDigest(tr *DigestTree) string { return tr.Digests[1] }
+
+// newestDigest is the chain's head.
+func newestDigest(tr *DigestTree) string { return tr.Digests[len(tr.Digests)-1] }
 
 // movedDigest is where "digest moved" puts it.
 func movedDigest(tr *DigestTree) string {
@@ -118,9 +126,11 @@ func regzip(b []byte, edit func([]byte) ([]byte, error)) ([]byte, error) {
 // a log (its eventName: the record still parses and keeps its eventSource);
 // a log deleted; a digest changed, moved, removed from the middle of the
 // chain; a digest signed by an unknown key, or by a key outside its
-// validity; and delivery stopped for an hour (a gap).
+// validity; the newest digest with a forged signature (a known key's
+// fingerprint, another key's signature: only RSA tells); and delivery
+// stopped for an hour (a gap).
 func (s *TamperSigners) Tampers() []Tamper {
-	unknown, expired := s.Unknown, s.Expired
+	unknown, expired, forger := s.Unknown, s.Expired, s.Forger
 	return []Tamper{
 		{Name: "intact"},
 		{
@@ -199,6 +209,20 @@ func (s *TamperSigners) Tampers() []Tamper {
 			},
 			Digests: oneDigest(tamperedDigest, "signature invalid"),
 			Logs:    logsOfTampered("unverified"),
+		},
+		{
+			Name: "newest digest with a forged signature",
+			Opts: func(o *DigestOptions) {
+				o.SignerFor = func(i int) *Signer { return map[int]*Signer{o.Hours - 1: forger}[i] }
+			},
+			Digests: oneDigest(newestDigest, "signature invalid"),
+			Logs: func(tr *DigestTree) map[string]string {
+				m := map[string]string{}
+				for _, k := range tr.LogsOf[newestDigest(tr)] {
+					m[k] = "unverified"
+				}
+				return m
+			},
 		},
 		{
 			Name: "delivery stopped for an hour",

@@ -127,6 +127,10 @@ type digest struct {
 	status string
 	detail string
 	vouch  bool // its signature verified: its logFiles count
+	// committed: an authenticated successor's previousDigestHashValue
+	// and previousDigestSignature are this digest's hash and signature.
+	committed bool
+	checked   bool // its signature has been checked (authenticate)
 }
 
 // Session verifies in step with a scan that reads the logs itself: the
@@ -191,7 +195,7 @@ func (s *Session) Digest(ctx context.Context, i int, o reader.Object) error {
 	if _, isMeta := src.(MetadataSource); !isMeta {
 		d.base = strings.TrimSuffix(o.URI, filepath.FromSlash(o.Key))
 	}
-	err := load(ctx, d, s.keys, s.sigs)
+	err := load(ctx, d, s.sigs)
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -333,6 +337,7 @@ func (s *Session) judge(ctx context.Context) (*Result, error) {
 	for name, chain := range chains {
 		sort.Slice(chain, func(i, j int) bool { return chain[i].d.End().After(chain[j].d.End()) })
 		for i, s := range chain {
+			s.authenticate(ctx, keys) // after its successor's link, which comes first
 			if s.d.PrevObject == nil || *s.d.PrevObject == "" {
 				if i+1 < len(chain) {
 					res.Gaps = append(res.Gaps, Gap{Chain: name, From: chain[i+1].d.EndTime, To: s.d.StartTime})
@@ -356,7 +361,8 @@ func (s *Session) judge(ctx context.Context) (*Result, error) {
 					Detail: "referenced as previous digest by " + s.d.Object, Start: from, End: s.d.StartTime})
 				continue
 			}
-			link(ctx, p, s, keys)
+			link(p, s)
+			p.authenticate(ctx, keys)
 		}
 	}
 	if err := keys.failed(); err != nil {
@@ -565,7 +571,7 @@ func hashObject(ctx context.Context, src reader.Source, o reader.Object) (string
 
 // load reads, hashes and parses one digest, finds its signature (S3
 // metadata, else the signatures file) and checks it.
-func load(ctx context.Context, d *digest, keys *keyring, sigs map[string]SignatureRecord) error {
+func load(ctx context.Context, d *digest, sigs map[string]SignatureRecord) error {
 	rc, err := d.src.Open(ctx, d.obj)
 	if err != nil {
 		return err
@@ -604,13 +610,23 @@ func load(ctx context.Context, d *digest, keys *keyring, sigs map[string]Signatu
 	} else if s, ok := sigs[dg.Object]; ok {
 		d.sig = &s
 	}
+	return nil // authenticate checks the signature once the chain is known
+}
+
+// authenticate checks d's signature, once: with its key's fingerprint and
+// validity, and, unless an authenticated successor commits to d's hash and
+// signature (CloudTrail signed the successor over both), with RSA.
+func (d *digest) authenticate(ctx context.Context, keys *keyring) {
+	if d.checked || d.d == nil {
+		return
+	}
+	d.checked = true
 	if d.sig == nil {
 		d.sigErr = ErrNoSignature
 	} else {
-		d.sigErr = keys.verify(ctx, dg, d.sig.Algorithm, dg.StringToSign(d.hash), d.sig.Signature)
+		d.sigErr = keys.verify(ctx, d.d, d.sig.Algorithm, d.d.StringToSign(d.hash), d.sig.Signature, d.committed)
 	}
 	d.judge()
-	return nil
 }
 
 // judge sets the status from the signature check and the location.
@@ -636,21 +652,27 @@ func (d *digest) inPlace() bool {
 }
 
 // link checks predecessor p against its authenticated successor s, whose
-// previousDigestHashValue and previousDigestSignature commit to p.
-func link(ctx context.Context, p, s *digest, keys *keyring) {
+// previousDigestHashValue and previousDigestSignature commit to p: p's
+// hash must be the one s names, and its signature (when it has one of its
+// own) the one s names; with both, p is committed and authenticate needs
+// no RSA for it. The caller then authenticates p, unless link judged it
+// modified or its signature invalid.
+func link(p, s *digest) {
 	switch {
 	case s.d.PrevHash != nil && !strings.EqualFold(*s.d.PrevHash, p.hash):
-		p.vouch = false
+		p.checked, p.vouch = true, false
 		p.status, p.detail = DigestModified, fmt.Sprintf("sha256 %s, next digest says %s", p.hash, *s.d.PrevHash)
 	case s.d.PrevSignature == nil:
 	case p.sig == nil || errors.Is(p.sigErr, ErrNoSignature):
 		// Only the newest digest needs its own signature: the chain gives the rest.
 		p.sig = &SignatureRecord{Bucket: p.d.Bucket, Key: p.d.Object, Signature: *s.d.PrevSignature,
 			Algorithm: p.d.Algorithm, Fingerprint: p.d.Fingerprint}
-		p.sigErr = keys.verify(ctx, p.d, p.d.Algorithm, p.d.StringToSign(p.hash), p.sig.Signature)
-		p.judge()
+		p.committed = s.d.PrevHash != nil
+		p.checked = false // checked before its successor (an equal or later end): again, with this signature
 	case !strings.EqualFold(p.sig.Signature, *s.d.PrevSignature):
-		p.vouch = false
+		p.checked, p.vouch = true, false
 		p.status, p.detail = DigestSignatureInvalid, "signature differs from the next digest's previousDigestSignature"
+	default:
+		p.committed = s.d.PrevHash != nil
 	}
 }

@@ -3,6 +3,7 @@ package verify_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -165,5 +166,57 @@ func TestVerifyS3(t *testing.T) {
 			}
 			check(t, c, tr, files, res, func(k string) string { return "s3://" + bucket + "/" + k })
 		})
+	}
+}
+
+// TestVerifyCommittedByNext: a digest is checked with RSA unless an
+// authenticated successor commits to its hash and signature. A middle
+// digest whose own signature does not verify (a forger's, under the trusted
+// key's fingerprint) but which its valid successor names, hash and
+// signature, is valid with its logs: CloudTrail's signature over the
+// successor covers both. With the successor gone, RSA judges it alone.
+func TestVerifyCommittedByNext(t *testing.T) {
+	ts := signers(t)
+	forged := gen.Tamper{Name: "forged middle", Opts: func(o *gen.DigestOptions) {
+		o.SignerFor = func(i int) *gen.Signer { return map[int]*gen.Signer{1: ts.Forger}[i] }
+	}}
+	tr, files, meta := build(t, forged, "committed")
+	mid := tr.Digests[1]
+	body, err := verify.Gunzip(files[mid])
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := verify.ParseDigest(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The middle's signature alone does not verify.
+	if err := keys(t).Verify(d.Fingerprint, d.End(), d.Algorithm, d.StringToSign(verify.Hash(body)), meta[mid]["signature"]); !errors.Is(err, verify.ErrBadSignature) {
+		t.Fatalf("the forged signature checked alone: %v, want ErrBadSignature", err)
+	}
+	run := func(files map[string][]byte) *verify.Result {
+		srv := s3test.Start(t)
+		srv.CreateBucket(t, "committed")
+		for k, b := range files {
+			srv.PutMeta(t, "committed", k, b, meta[k])
+		}
+		src := reader.NewS3Client(srv.Client(), "committed", "")
+		res, err := verify.Run(context.Background(), verify.Config{Sources: []reader.Source{src}, Keys: keys(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	uri := func(k string) string { return "s3://committed/" + k }
+	check(t, gen.Tamper{Name: "intact"}, tr, files, run(files), uri) // all verified and valid, as an intact chain
+
+	// Without its successor (and the successor's own), RSA judges it.
+	delete(files, tr.Digests[2])
+	delete(files, tr.Digests[3])
+	res := run(files)
+	for _, dr := range res.Digests {
+		if dr.URI == uri(mid) && dr.Status != verify.DigestSignatureInvalid {
+			t.Errorf("head %s without successor: %s, want %s", mid, dr.Status, verify.DigestSignatureInvalid)
+		}
 	}
 }
