@@ -423,7 +423,7 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 	if sharded || sf.shard.stage != "" {
 		shardSpec = spec.String()
 	}
-	vcfg, err := verifyConfig(sf)
+	vcfg, err := verifyConfig(sf, sharded)
 	if err != nil {
 		return err
 	}

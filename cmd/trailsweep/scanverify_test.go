@@ -269,3 +269,45 @@ func TestScanVerifyS3(t *testing.T) {
 		})
 	}
 }
+
+// TestScanVerifyRefused: --verify is refused, with the reason, with a
+// checkpoint and in every form of sharded scan (the flags, the job
+// engine's index), before anything is read.
+func TestScanVerifyRefused(t *testing.T) {
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "keys.json")
+	signer, err := gen.NewSigner(time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keys, gen.PublicKeys(signer), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(dir, "src")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"checkpoint", []string{"--checkpoint", filepath.Join(dir, "ck")}, nil, "--verify with --checkpoint"},
+		{"shard flag", []string{"--shard", "0/2"}, nil, "--verify in a sharded scan"},
+		{"stage", []string{"--stage", filepath.Join(dir, "stage")}, nil, "--verify in a sharded scan"},
+		{"job index", []string{"--shards", "2"}, map[string]string{"JOB_COMPLETION_INDEX": "1"}, "--verify in a sharded scan"},
+		{"job index and count", nil, map[string]string{"JOB_COMPLETION_INDEX": "0", "TRAILSWEEP_SHARDS": "3"}, "--verify in a sharded scan"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			args := append([]string{"scan", "-q", "--verify", "--public-keys", keys, "--out", filepath.Join(t.TempDir(), "f.jsonl"), src}, c.args...)
+			code, _, stderr := cli(t, args...)
+			if code != exitUsage || !strings.Contains(stderr, c.want) {
+				t.Errorf("%v: exit %d, want %d with %q:\n%s", args, code, exitUsage, c.want, stderr)
+			}
+		})
+	}
+}
