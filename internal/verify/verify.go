@@ -146,17 +146,19 @@ type Session struct {
 	read bool // Run: hash the logs nobody hashed
 
 	mu      sync.Mutex
-	seen    map[string]bool // digest URIs
+	seen    map[string]bool   // digest URIs
+	sigOf   map[string]string // digest key → its signature, kept once (intern)
+	chains  map[string]string // chain names, kept once
 	digests []*digest
 	logs    []given
 	errs    []string
 	keys    *keyring
 }
 
-// given is a log listed, and with a scan, its hash.
+// given is a log listed, and with a scan, its hash. It holds no more than
+// judge needs: a Session keeps one for every log until Finish.
 type given struct {
-	src  reader.Source
-	obj  reader.Object
+	uri  string
 	hash string // "" when not hashed
 	err  error  // why it could not be read
 }
@@ -173,7 +175,7 @@ func NewSession(cfg Config) *Session {
 			sigs[s.Key] = s
 		}
 	}
-	return &Session{cfg: cfg, sigs: sigs, seen: map[string]bool{}, keys: newKeyring(cfg)}
+	return &Session{cfg: cfg, sigs: sigs, seen: map[string]bool{}, sigOf: map[string]string{}, chains: map[string]string{}, keys: newKeyring(cfg)}
 }
 
 // Digest reads and checks digest o, listed by cfg.Sources[i]. A digest
@@ -199,20 +201,61 @@ func (s *Session) Digest(ctx context.Context, i int, o reader.Object) error {
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
+	d.trim()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil {
 		s.errs = append(s.errs, fmt.Sprintf("%s: %v", o.URI, err))
 	}
+	if c, ok := s.chains[d.chain]; ok {
+		d.chain = c // one string a chain
+	} else {
+		s.chains[d.chain] = d.chain
+	}
+	if d.d != nil {
+		// A digest's signature and its successor's previousDigestSignature
+		// are one string (half a kilobyte of hex) kept once.
+		if d.sig != nil {
+			d.sig.Signature = s.intern(d.d.Object, d.sig.Signature)
+		}
+		if p := d.d.PrevSignature; p != nil && d.d.PrevObject != nil {
+			*p = s.intern(*d.d.PrevObject, *p)
+		}
+	}
 	s.digests = append(s.digests, d)
 	return nil
+}
+
+// intern returns the signature recorded for digest key when it is sig,
+// else records sig (the first one seen) and returns it. s.mu is held.
+func (s *Session) intern(key, sig string) string {
+	if v, ok := s.sigOf[key]; ok {
+		if v == sig {
+			return v
+		}
+		return sig
+	}
+	s.sigOf[key] = sig
+	return sig
+}
+
+// trim drops what judge never reads from a digest kept until Finish.
+func (d *digest) trim() {
+	if d.d == nil {
+		return
+	}
+	d.d.AccountID, d.d.NewestEventTime, d.d.OldestEventTime, d.d.PrevHashAlgorithm = "", nil, nil, nil
+	for i := range d.d.LogFiles {
+		r := &d.d.LogFiles[i]
+		r.HashAlgorithm, r.NewestEventTime, r.OldestEventTime = "", "", ""
+	}
 }
 
 // Log records log o of cfg.Sources[i] as read by the scan: sha256 is the
 // hex SHA-256 of its decompressed bytes, or err why it has none.
 func (s *Session) Log(i int, o reader.Object, sha256 string, err error) {
 	s.mu.Lock()
-	s.logs = append(s.logs, given{src: s.cfg.Sources[i], obj: o, hash: sha256, err: err})
+	s.logs = append(s.logs, given{uri: o.URI, hash: sha256, err: err})
 	s.mu.Unlock()
 }
 
@@ -244,7 +287,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				if k, ok := reader.ParseKey(o.Key); ok && !lastLogDay.IsZero() && k.Day.After(lastLogDay) {
 					return nil // listed for its digests only
 				}
-				s.logs = append(s.logs, given{src: src, obj: o})
+				s.logs = append(s.logs, given{uri: o.URI})
 			case reader.SkipDigest:
 				digests = append(digests, listed{i, o})
 			}
@@ -402,8 +445,8 @@ func (s *Session) judge(ctx context.Context) (*Result, error) {
 	byURI := map[string]*given{}
 	for i := range s.logs {
 		l := &s.logs[i]
-		byURI[l.obj.URI] = l
-		byURI[filepath.Clean(l.obj.URI)] = l
+		byURI[l.uri] = l
+		byURI[filepath.Clean(l.uri)] = l
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Concurrency)
@@ -451,13 +494,13 @@ func (s *Session) judge(ctx context.Context) (*Result, error) {
 		}
 	}
 	for _, l := range s.logs {
-		if _, ok := refs[filepath.Clean(l.obj.URI)]; ok {
+		if _, ok := refs[filepath.Clean(l.uri)]; ok {
 			continue
 		}
-		if _, ok := refs[l.obj.URI]; ok {
+		if _, ok := refs[l.uri]; ok {
 			continue
 		}
-		res.Logs = append(res.Logs, LogResult{URI: l.obj.URI, Status: LogUnverified, Detail: "no valid digest references it"})
+		res.Logs = append(res.Logs, LogResult{URI: l.uri, Status: LogUnverified, Detail: "no valid digest references it"})
 	}
 
 	for _, d := range digests {
