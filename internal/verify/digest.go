@@ -52,7 +52,10 @@ type LogRef struct {
 // ParseDigest decodes a digest's decompressed bytes. Keys match exactly
 // (CloudTrail's spelling; encoding/json would also take other cases); a
 // later duplicate key replaces an earlier one; null leaves a string empty
-// and a pointer nil; a value of another type is an error.
+// and a pointer nil; a value of another type is an error. In fields it
+// does not read, fastjson takes number spellings encoding/json refuses
+// (NaN, 01): such a body is not CloudTrail's, and its hash and signature
+// say so.
 func ParseDigest(b []byte) (*Digest, error) {
 	p := digestParsers.Get()
 	defer digestParsers.Put(p)
