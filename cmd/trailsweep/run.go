@@ -466,7 +466,7 @@ func (sc *scanCmd) config(ctx context.Context, sf *scanFlags, args []string, std
 	if sharded || sf.shard.stage != "" {
 		shardSpec = spec.String()
 	}
-	vcfg, err := verifyConfig(sf)
+	vcfg, err := verifyConfig(sf, sharded)
 	if err != nil {
 		return fail(err)
 	}
