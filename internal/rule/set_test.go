@@ -347,7 +347,7 @@ func TestLocalPairs(t *testing.T) {
 			c := local.candidates(knownKeys(tt.provider, tt.action))
 			var got string
 			if len(c) == 1 {
-				got = c[0].ID
+				got = c[0].r.ID
 			}
 			if len(c) > 1 || got != tt.want {
 				t.Errorf("candidates(%q, %q) = %d rules (%s), want %q", tt.provider, tt.action, len(c), got, tt.want)
