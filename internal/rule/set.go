@@ -19,7 +19,9 @@ const maxCached = 1 << 16
 
 // Set is an immutable collection of rules with an index of its runnable
 // rules by event.provider, event.action and
-// aws.cloudtrail.user_identity.type. It is safe for concurrent use.
+// aws.cloudtrail.user_identity.type, which evaluates each predicate its
+// rules share at most once per *ecs.Record (predicates.go). It is safe for
+// concurrent use.
 type Set struct {
 	all    []*Rule
 	run    []*Rule
