@@ -5,12 +5,12 @@ import (
 	"strings"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
-	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // Leaf keys and shared leaves, as kql.Matcher's (see kql/share.go): a
 // comparison of a field with constants is named by what it tests, and
-// `field == "s"` with a plain string s has kql.StrEqKey, the key of KQL's
+// `field == "s"` with a plain string s has query.StrEqKey, the key of KQL's
 // `field: "s"`, which means the same.
 
 // leafKey returns the key of a comparison of one field with constants, ok
@@ -31,8 +31,8 @@ func leafKey(c cond) (string, bool) {
 			}
 			return "eql.null\x00" + f.f.Name, true
 		}
-		if s, ok := stringLit(c.r); ok && c.op == "==" && kql.PlainString(s) {
-			return kql.StrEqKey(f.f.Name, s), true
+		if s, ok := stringLit(c.r); ok && c.op == "==" && query.PlainString(s) {
+			return query.StrEqKey(f.f.Name, s), true
 		}
 		b.WriteString("eql.cmp\x00" + c.op + "\x00" + f.f.Name)
 		writeLits(&b, lit)
@@ -85,7 +85,7 @@ type sharedCond struct {
 	c  cond
 }
 
-func (x *sharedCond) match(d kql.Doc) bool {
+func (x *sharedCond) match(d query.Doc) bool {
 	r, ok := d.(*ecs.Record)
 	if !ok {
 		return x.c.match(d)
@@ -98,7 +98,7 @@ func (x *sharedCond) match(d kql.Doc) bool {
 	return v
 }
 
-func (x *sharedCond) constrain(field string) (kql.Constraint, bool) { return x.c.constrain(field) }
+func (x *sharedCond) constrain(field string) (query.Constraint, bool) { return x.c.constrain(field) }
 
 // LeafKeys returns the key of every leaf of the query that has one, in
 // evaluation order, with repeats.

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // Leaf keys and shared leaves: the rule engine evaluates a predicate that
@@ -16,24 +17,7 @@ import (
 // A key names the predicate's meaning, not its spelling: two leaves with
 // one key give the same verdict on every document. Keys start with the
 // kind of test; a test that EQL spells with the same meaning has the same
-// key there (StrEqKey), so the two languages share it.
-
-// StrEqKey is the key of "some value of field is a string equal to s",
-// for an s that no number or boolean can equal in KQL or EQL (see
-// PlainString).
-func StrEqKey(field, s string) string { return "streq\x00" + field + "\x00" + s }
-
-// PlainString reports whether s compares with a field's values as a plain
-// string in both KQL (`field: "s"`) and EQL (`field == "s"`): it neither
-// reads as a number nor is true or false, so only a string value equal to
-// it matches.
-func PlainString(s string) bool {
-	if s == "true" || s == "false" || isDecimal(s) {
-		return false
-	}
-	_, err := strconv.ParseFloat(s, 64)
-	return err != nil
-}
+// key there (query.StrEqKey), so the two languages share it.
 
 // leafKey returns the key of a leaf, ok false for a node that is not one.
 func leafKey(x expr) (string, bool) {
@@ -50,8 +34,8 @@ func anyKey(x *anyExpr) (string, bool) {
 	var b strings.Builder
 	switch p := x.p.(type) {
 	case *exactPred:
-		if !p.isNum && !p.isBool && PlainString(p.s) {
-			return StrEqKey(x.f.Name, p.s), true
+		if !p.isNum && !p.isBool && query.PlainString(p.s) {
+			return query.StrEqKey(x.f.Name, p.s), true
 		}
 		b.WriteString("kql.eq")
 		b.WriteString(strconv.FormatBool(p.isNum))
@@ -85,7 +69,7 @@ type sharedExpr struct {
 	x  expr
 }
 
-func (x *sharedExpr) eval(d Doc) bool {
+func (x *sharedExpr) eval(d query.Doc) bool {
 	r, ok := d.(*ecs.Record)
 	if !ok {
 		return x.x.eval(d)
@@ -98,7 +82,7 @@ func (x *sharedExpr) eval(d Doc) bool {
 	return v
 }
 
-func (x *sharedExpr) constrain(field string) (Constraint, bool) { return x.x.constrain(field) }
+func (x *sharedExpr) constrain(field string) (query.Constraint, bool) { return x.x.constrain(field) }
 
 // LeafKeys returns the key of every leaf of the query, in evaluation
 // order, with repeats.

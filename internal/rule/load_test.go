@@ -12,7 +12,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/trailsweep/trailsweep/internal/gen"
-	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 func TestLoadElasticCorpus(t *testing.T) {
@@ -126,9 +126,9 @@ func TestLoadBroken(t *testing.T) {
 		}
 	}
 	if e := byFile["bad_query.toml"]; e != nil {
-		var pe *kql.ParseError
+		var pe *query.SyntaxError
 		if !errors.As(e, &pe) {
-			t.Errorf("bad_query.toml: cause %T is not a *kql.ParseError", e.Err)
+			t.Errorf("bad_query.toml: cause %T is not a *query.SyntaxError", e.Err)
 		}
 	}
 	if n := len(errs); n != 3 {
@@ -282,6 +282,8 @@ func TestQueryPos(t *testing.T) {
 		{"multiline literal line 1", "a = 1\nquery = '''\nx: y\n'''\n", "x: y\n", 1, 4, 3, 4},
 		{"single-line literal", "a = 1\nquery = 'x: (y'\n", "x: (y", 1, 4, 2, 13},
 		{"single-line basic", "query = \"x: (y\"\n", "x: (y", 1, 1, 1, 10},
+		// Columns count characters, in the file as in the query.
+		{"non-ASCII before the query", "é = 1\n# é\nqueré = 'x: \"é\" (y'\n", "x: \"é\" (y", 1, 8, 3, 17},
 		{"text right after delimiter", "query = '''x:\n(y'''\n", "x:\n(y", 2, 1, 2, 1},
 		{"escaped, not found", "query = \"x: \\\"y\"\n", "x: \"y", 1, 1, 0, 0},
 		{"no position", "query = 'x'\n", "x", 0, 0, 0, 0},

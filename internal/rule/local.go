@@ -2,7 +2,7 @@ package rule
 
 import (
 	"github.com/trailsweep/trailsweep/internal/ecs"
-	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // Local is one goroutine's view of a Set: Match with a candidate cache of
@@ -21,7 +21,7 @@ func (s *Set) Local() *Local {
 }
 
 // Match is Set.Match.
-func (l *Local) Match(d kql.Doc, provider, action string, dst []*Rule) []*Rule {
+func (l *Local) Match(d query.Doc, provider, action string, dst []*Rule) []*Rule {
 	for _, c := range l.candidates(knownKeys(provider, action)) {
 		if c.m.Match(d) {
 			dst = append(dst, c.r)

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // Payloader makes the payload of the current record's event for rule r:
@@ -73,7 +73,7 @@ func (x *Reducer) slotKey(bucket int64, key string) []byte {
 
 // Add takes rule r's events for the record d of the current object at
 // time t and position index, r's query having matched d.
-func (x *Reducer) Add(r *Rule, d kql.Doc, t time.Time, index int64) {
+func (x *Reducer) Add(r *Rule, d query.Doc, t time.Time, index int64) {
 	if b, newTerms := r.NewTermsBucket(t); newTerms && len(x.list) > 0 {
 		// The usual case: a combination this object already gave, at or
 		// after its earliest event. Only the latest time moves; nothing is

@@ -8,7 +8,7 @@ import (
 	"sync"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
-	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // maxCached bounds the number of (provider, action) pairs whose candidate
@@ -134,7 +134,7 @@ func (s *Set) Fields() []ecs.Field { return s.fields }
 // they select the candidate rules, so a rule whose query pins either field
 // to other values is never evaluated. The result is the same as evaluating
 // every runnable rule.
-func (s *Set) Match(d kql.Doc, provider, action string, dst []*Rule) []*Rule {
+func (s *Set) Match(d query.Doc, provider, action string, dst []*Rule) []*Rule {
 	for _, c := range s.candidates(knownKeys(provider, action), nil) {
 		if c.m.Match(d) {
 			dst = append(dst, c.r)
@@ -217,7 +217,7 @@ func (s *Set) candidates(k keys, scratch []byte) []candidate {
 }
 
 // index maps the values of one field to the rules that admit them, from each
-// rule's kql Constraint on that field.
+// rule's query.Constraint on that field.
 type index struct {
 	free     []int            // rules without a constraint on the field
 	exact    map[string][]int // value → rules requiring exactly it
@@ -234,7 +234,7 @@ type index struct {
 // that a matching document's value equals (or starts with) a listed value
 // after strings.ToLower of both; the Set then uses it instead of Constraint.
 type FoldConstrainer interface {
-	FoldConstraint(field string) (kql.Constraint, bool)
+	FoldConstraint(field string) (query.Constraint, bool)
 }
 
 func newIndex(rules []*Rule, field string) index {

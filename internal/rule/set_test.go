@@ -15,7 +15,7 @@ import (
 	"github.com/trailsweep/trailsweep/reader"
 )
 
-// mapDoc is a kql.Doc over field name → string values.
+// mapDoc is a query.Doc over field name → string values.
 type mapDoc map[string][]string
 
 func (d mapDoc) Values(f ecs.Field) []ecs.Value {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // Leaf keys and shared leaves, as kql.Matcher's (see kql/share.go): a
@@ -67,7 +67,7 @@ func (x *sharedNode) eval(d Doc) bool {
 	return v
 }
 
-func (x *sharedNode) constrain(path []string) (kql.Constraint, bool) { return x.n.constrain(path) }
+func (x *sharedNode) constrain(path []string) (query.Constraint, bool) { return x.n.constrain(path) }
 
 // LeafKeys returns the key of every field condition and keyword search of
 // the detection, in evaluation order, with repeats.
