@@ -175,12 +175,12 @@ func verifyConfig(sf *scanFlags) (*verify.Config, error) {
 }
 
 // finishVerify judges the logs once the scan has read them and every
-// digest, gives each finding its log's integrity, counts the states in
-// the summary and returns the verdicts.
-func finishVerify(ctx context.Context, sess *verify.Session, sorted *report.Sorted, sum *report.Summary, stderr io.Writer) (*verify.Result, error) {
+// digest, counts the states in the summary and returns the verdicts and
+// each finding's integrity by its log's URI.
+func finishVerify(ctx context.Context, sess *verify.Session, sum *report.Summary, stderr io.Writer) (*verify.Result, func(uri string) string, error) {
 	res, err := sess.Finish(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("verify: %w", err)
+		return nil, nil, fmt.Errorf("verify: %w", err)
 	}
 	state := map[string]string{}
 	in := &report.IntegrityStats{Logs: map[string]int64{}, Digests: map[string]int64{}, Gaps: len(res.Gaps),
@@ -202,7 +202,7 @@ func finishVerify(ctx context.Context, sess *verify.Session, sorted *report.Sort
 		fmt.Fprintf(stderr, "trailsweep: verify: cannot read %s\n", e)
 	}
 	sum.Integrity = in
-	sorted.SetIntegrity(func(uri string) string {
+	return res, func(uri string) string {
 		st, ok := state[uri]
 		if !ok {
 			st = state[filepath.Clean(uri)]
@@ -212,8 +212,7 @@ func finishVerify(ctx context.Context, sess *verify.Session, sorted *report.Sort
 			return st
 		}
 		return report.IntegrityUnverified
-	})
-	return res, nil
+	}, nil
 }
 
 // loadKeys sets cfg's keys: read from file (--public-keys), or without it

@@ -7,6 +7,7 @@ import (
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
 	"github.com/trailsweep/trailsweep/internal/eql"
+	"github.com/trailsweep/trailsweep/internal/esql"
 	"github.com/trailsweep/trailsweep/internal/query"
 )
 
@@ -32,6 +33,19 @@ type aggSpec struct {
 	steps   []*eql.Matcher // sequence steps
 	keys    [][]ecs.Field  // sequence: join keys of each step (sequence by + step by)
 	maxspan time.Duration  // sequence: 0 = unbounded
+
+	esql *esql.Program // ES|QL: the compiled query; window and step are from and interval
+}
+
+// nkeys is the number of group key values of the rule's events.
+func (a *aggSpec) nkeys() int {
+	switch a.kind {
+	case aggSequence:
+		return len(a.keys[0])
+	case aggESQL:
+		return a.esql.Keys()
+	}
+	return len(a.fields)
 }
 
 // Aggregate reports whether the rule needs state across records (new_terms,

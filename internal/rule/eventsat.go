@@ -17,6 +17,8 @@ func (r *Rule) EventsAt(d query.Doc, t time.Time, history bool, dst []Event) []E
 	}
 	ev := Event{Rule: r, Time: t, History: history}
 	switch a.kind {
+	case aggESQL:
+		return r.esqlEvents(d, t, dst)
 	case aggThreshold:
 		for _, c := range a.card {
 			vs := d.Values(c)

@@ -322,9 +322,24 @@ func Parse(path string, data []byte, source string) (*Rule, *LoadError) {
 			return nil, le
 		}
 	}
+	var esqlUnsupported error
+	if r.Language == "esql" {
+		var syn error
+		if syn, esqlUnsupported = compileESQL(r); syn != nil {
+			le := &LoadError{Path: path, Msg: syn.Error(), Err: syn}
+			var pe *query.SyntaxError
+			if errors.As(syn, &pe) {
+				le.Line, le.Col = queryPos(string(data), r.Query, pe.Line, pe.Col)
+			}
+			return nil, le
+		}
+	}
 	r.Supported, r.Reason = support(r)
 	if r.Type == "eql" && eqlUnsupported != nil {
 		r.Supported, r.Reason = false, "eql: "+eqlUnsupported.Error()
+	}
+	if r.Type == "esql" && esqlUnsupported != nil {
+		r.Supported, r.Reason = false, "esql: "+esqlUnsupported.Error()
 	}
 	return r, nil
 }
@@ -368,7 +383,10 @@ func support(r *Rule) (bool, string) {
 		}
 		return false, "eql rule whose query could not be compiled"
 	case "esql":
-		return false, "esql rules are not supported yet"
+		if r.Language == "esql" && r.m != nil {
+			return true, ""
+		}
+		return false, "esql rule whose query could not be compiled"
 	case "new_terms", "threshold":
 		if r.Language != "kuery" || r.m == nil {
 			return false, fmt.Sprintf("%s rules in language %q are not supported (only kuery)", r.Type, r.Language)
