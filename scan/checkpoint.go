@@ -204,10 +204,31 @@ type Checkpoint struct {
 	stage   *Stage         // a shard's stage (StageTo): events go there, not to agg
 	runSum  report.Summary // this run's committed objects, after Start
 
+	// The current batch streams into its part as objects are committed:
+	// each entry is JSON-encoded (enc) straight into the zstd stream (zw)
+	// of the part's temporary file, so no batch is held in memory and no
+	// entry is copied, and Flush only ends the stream and commits the
+	// file. part is nil while no batch is open.
 	pending []report.Finding // findings of the current object
-	batch   bytes.Buffer     // encoded entries of the current batch
-	objects int              // entries in batch
-	opened  time.Time        // first entry of batch
+	part    *atomicfile.File
+	zw      *zstd.Encoder // reused across parts
+	enc     *json.Encoder // into zw, through count
+	count   countWriter   // uncompressed bytes of the current batch
+	evs     []byte        // scratch: the current object's encoded events
+	objects int           // entries in the current batch
+	opened  time.Time     // first entry of the current batch
+}
+
+// countWriter counts the bytes written through it.
+type countWriter struct {
+	w io.Writer
+	n int
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += n
+	return n, err
 }
 
 var _ ObjectSink = (*Checkpoint)(nil)
@@ -371,31 +392,62 @@ func (c *Checkpoint) Write(f *report.Finding) error {
 // Object adds the object and the findings written since the previous
 // Object to the current batch, and commits the batch when it is full.
 func (c *Checkpoint) Object(r ObjectResult) error {
-	e := entry{URI: r.Object.URI, ETag: r.Object.ETag, Failure: r.Failure, BytesIn: r.BytesIn,
-		BytesOut: r.BytesOut, Records: r.Records, Findings: c.pending, Events: appendEvents(nil, r.Events)}
-	b, err := json.Marshal(&e)
-	if err != nil {
-		c.pending = c.pending[:0]
-		return err
-	}
-	c.latest[e.URI] = pos{c.next, c.objects}
-	if c.out != nil {
-		if err := c.tee(&r); err != nil {
-			c.pending = c.pending[:0]
+	defer func() { c.pending = c.pending[:0] }()
+	if c.part == nil {
+		if err := c.openPart(); err != nil {
 			return err
 		}
 	}
-	c.pending = c.pending[:0]
-	if c.objects == 0 {
-		c.opened = time.Now()
+	c.evs = appendEvents(c.evs[:0], r.Events)
+	e := entry{URI: r.Object.URI, ETag: r.Object.ETag, Failure: r.Failure, BytesIn: r.BytesIn,
+		BytesOut: r.BytesOut, Records: r.Records, Findings: c.pending, Events: c.evs}
+	if err := c.enc.Encode(&e); err != nil {
+		c.abortPart()
+		return fmt.Errorf("checkpoint: %w", err)
 	}
-	c.batch.Write(b)
-	c.batch.WriteByte('\n')
+	c.latest[e.URI] = pos{c.next, c.objects}
 	c.objects++
-	if c.objects >= c.opts.BatchObjects || c.batch.Len() >= c.opts.BatchBytes || time.Since(c.opened) >= c.opts.BatchAge {
+	if c.out != nil {
+		if err := c.tee(&r); err != nil {
+			return err
+		}
+	}
+	if c.objects >= c.opts.BatchObjects || c.count.n >= c.opts.BatchBytes || time.Since(c.opened) >= c.opts.BatchAge {
 		return c.Flush()
 	}
 	return nil
+}
+
+// openPart starts the next part: its temporary file and the zstd stream
+// into it.
+func (c *Checkpoint) openPart() error {
+	f, err := atomicfile.Create(filepath.Join(c.dir, "parts", fmt.Sprintf("%08d", c.next)+partExt), 0o600)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if c.zw == nil {
+		if c.zw, err = zstd.NewWriter(f, partOptions...); err != nil {
+			_ = f.Abort()
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		c.enc = json.NewEncoder(&c.count)
+	} else {
+		c.zw.Reset(f)
+	}
+	c.part, c.count = f, countWriter{w: c.zw}
+	c.objects, c.opened = 0, time.Now()
+	return nil
+}
+
+// abortPart drops the current batch: its temporary file is removed and its
+// number is not used again.
+func (c *Checkpoint) abortPart() {
+	if c.part == nil {
+		return
+	}
+	_ = c.part.Abort()
+	c.part, c.objects = nil, 0
+	c.next++
 }
 
 // Start sends what this run commits from now on to the output as it is
@@ -438,18 +490,23 @@ func (c *Checkpoint) tee(r *ObjectResult) error {
 	return nil
 }
 
-// Flush commits the current batch, if any, as the next part.
+// Flush commits the current batch, if any, as the next part: it ends the
+// zstd stream and puts the part under its name (fsync, rename, fsync of
+// the directory). A batch that fails is dropped, its objects not committed.
 func (c *Checkpoint) Flush() error {
-	if c.objects == 0 {
+	if c.part == nil {
 		return nil
 	}
-	name := filepath.Join(c.dir, "parts", fmt.Sprintf("%08d", c.next)+partExt)
-	if err := writeFile(name, partEncoder.EncodeAll(c.batch.Bytes(), nil)); err != nil {
-		return err
-	}
+	f := c.part
+	c.part, c.objects = nil, 0
 	c.next++
-	c.batch.Reset()
-	c.objects = 0
+	if err := c.zw.Close(); err != nil {
+		_ = f.Abort()
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if err := f.Commit(); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
 	return nil
 }
 
@@ -685,9 +742,12 @@ func (c *Checkpoint) writeManifest() error {
 	return writeFile(filepath.Join(c.dir, "manifest.json"), append(b, '\n'))
 }
 
-// partEncoder compresses parts: entries repeat their keys, rule names,
-// identities and the findings' record columns.
-var partEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+// partOptions compress parts: entries repeat their keys, rule names,
+// identities and the findings' record columns, mostly within an entry or
+// its neighbours, so a window of 1 MiB (the encoder's whole memory, where
+// the default 8 MiB would be held for the run) loses little.
+var partOptions = []zstd.EOption{zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+	zstd.WithWindowSize(1 << 20), zstd.WithLowerEncoderMem(true)}
 
 // writeFile writes a checkpoint file atomically, readable by its owner only:
 // it holds findings and raw records.
@@ -703,6 +763,10 @@ func writeFile(name string, b []byte) error {
 func (c *Checkpoint) Close() error {
 	if c == nil {
 		return nil
+	}
+	if c.part != nil { // a batch neither flushed nor dropped: not committed
+		_ = c.part.Abort()
+		c.part = nil
 	}
 	return c.lock.Release()
 }
