@@ -204,19 +204,24 @@ type Checkpoint struct {
 	stage   *Stage         // a shard's stage (StageTo): events go there, not to agg
 	runSum  report.Summary // this run's committed objects, after Start
 
-	// The current batch streams into its part as objects are committed:
-	// each entry is JSON-encoded (enc) straight into the zstd stream (zw)
-	// of the part's temporary file, so no batch is held in memory and no
-	// entry is copied, and Flush only ends the stream and commits the
-	// file. part is nil while no batch is open.
+	// The current batch is compressed as objects are committed: each
+	// entry is JSON-encoded (enc) straight into a zstd stream (zw) held in
+	// memory (buf), so no entry is copied and no batch is held
+	// uncompressed. A full batch is written as a part by a goroutine of
+	// its own (the file written, fsynced, renamed and the directory
+	// fsynced), so that the writer goroutine, which every object's result
+	// goes through, never waits for the disk; at most one part is being
+	// written while the next fills, and Flush waits for it.
 	pending []report.Finding // findings of the current object
-	part    *atomicfile.File
-	zw      *zstd.Encoder // reused across parts
-	enc     *json.Encoder // into zw, through count
-	count   countWriter   // uncompressed bytes of the current batch
-	evs     []byte        // scratch: the current object's encoded events
-	objects int           // entries in the current batch
-	opened  time.Time     // first entry of the current batch
+	zw      *zstd.Encoder    // reused across parts
+	enc     *json.Encoder    // into zw, through count
+	count   countWriter      // uncompressed bytes of the current batch
+	buf     *bytes.Buffer    // the current batch, compressed
+	spare   *bytes.Buffer    // the part being written, then free
+	writing chan error       // the part being written: its result; nil if none
+	evs     []byte           // scratch: the current object's encoded events
+	objects int              // entries in the current batch
+	opened  time.Time        // first entry of the current batch
 }
 
 // countWriter counts the bytes written through it.
@@ -390,19 +395,25 @@ func (c *Checkpoint) Write(f *report.Finding) error {
 }
 
 // Object adds the object and the findings written since the previous
-// Object to the current batch, and commits the batch when it is full.
+// Object to the current batch, and commits the batch when it is full. It
+// returns the error of a part that could not be written.
 func (c *Checkpoint) Object(r ObjectResult) error {
 	defer func() { c.pending = c.pending[:0] }()
-	if c.part == nil {
-		if err := c.openPart(); err != nil {
+	select {
+	case err := <-c.writing: // nil while none is being written: never ready
+		c.writing = nil
+		if err != nil {
 			return err
 		}
+	default:
+	}
+	if c.objects == 0 {
+		c.openBatch()
 	}
 	c.evs = appendEvents(c.evs[:0], r.Events)
 	e := entry{URI: r.Object.URI, ETag: r.Object.ETag, Failure: r.Failure, BytesIn: r.BytesIn,
 		BytesOut: r.BytesOut, Records: r.Records, Findings: c.pending, Events: c.evs}
 	if err := c.enc.Encode(&e); err != nil {
-		c.abortPart()
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	c.latest[e.URI] = pos{c.next, c.objects}
@@ -413,41 +424,55 @@ func (c *Checkpoint) Object(r ObjectResult) error {
 		}
 	}
 	if c.objects >= c.opts.BatchObjects || c.count.n >= c.opts.BatchBytes || time.Since(c.opened) >= c.opts.BatchAge {
-		return c.Flush()
+		return c.commit()
 	}
 	return nil
 }
 
-// openPart starts the next part: its temporary file and the zstd stream
-// into it.
-func (c *Checkpoint) openPart() error {
-	f, err := atomicfile.Create(filepath.Join(c.dir, "parts", fmt.Sprintf("%08d", c.next)+partExt), 0o600)
-	if err != nil {
+// openBatch starts the zstd stream of the next batch.
+func (c *Checkpoint) openBatch() {
+	if c.zw == nil {
+		c.buf, c.spare = new(bytes.Buffer), new(bytes.Buffer)
+		c.zw, _ = zstd.NewWriter(c.buf, partOptions...) // the options are valid
+		c.enc = json.NewEncoder(&c.count)
+	}
+	c.buf.Reset()
+	c.zw.Reset(c.buf)
+	c.count = countWriter{w: c.zw}
+	c.opened = time.Now()
+}
+
+// commit ends the current batch's stream and has it written as the next
+// part, once the part being written, if any, is done.
+func (c *Checkpoint) commit() error {
+	if c.objects == 0 {
+		return nil
+	}
+	if err := c.wait(); err != nil {
+		return err
+	}
+	name := filepath.Join(c.dir, "parts", fmt.Sprintf("%08d", c.next)+partExt)
+	c.next++
+	c.objects = 0
+	if err := c.zw.Close(); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	if c.zw == nil {
-		if c.zw, err = zstd.NewWriter(f, partOptions...); err != nil {
-			_ = f.Abort()
-			return fmt.Errorf("checkpoint: %w", err)
-		}
-		c.enc = json.NewEncoder(&c.count)
-	} else {
-		c.zw.Reset(f)
-	}
-	c.part, c.count = f, countWriter{w: c.zw}
-	c.objects, c.opened = 0, time.Now()
+	b := c.buf
+	c.buf, c.spare = c.spare, c.buf
+	done := make(chan error, 1)
+	c.writing = done
+	go func() { done <- writeFile(name, b.Bytes()) }()
 	return nil
 }
 
-// abortPart drops the current batch: its temporary file is removed and its
-// number is not used again.
-func (c *Checkpoint) abortPart() {
-	if c.part == nil {
-		return
+// wait waits for the part being written, if any, and returns its error.
+func (c *Checkpoint) wait() error {
+	if c.writing == nil {
+		return nil
 	}
-	_ = c.part.Abort()
-	c.part, c.objects = nil, 0
-	c.next++
+	err := <-c.writing
+	c.writing = nil
+	return err
 }
 
 // Start sends what this run commits from now on to the output as it is
@@ -490,24 +515,14 @@ func (c *Checkpoint) tee(r *ObjectResult) error {
 	return nil
 }
 
-// Flush commits the current batch, if any, as the next part: it ends the
-// zstd stream and puts the part under its name (fsync, rename, fsync of
-// the directory). A batch that fails is dropped, its objects not committed.
+// Flush commits the current batch, if any, as the next part, and returns
+// once every part is written (file, fsync, rename, fsync of the
+// directory), with the error of one that could not be.
 func (c *Checkpoint) Flush() error {
-	if c.part == nil {
-		return nil
+	if err := c.commit(); err != nil {
+		return err
 	}
-	f := c.part
-	c.part, c.objects = nil, 0
-	c.next++
-	if err := c.zw.Close(); err != nil {
-		_ = f.Abort()
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if err := f.Commit(); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	return nil
+	return c.wait()
 }
 
 // Finish commits the current batch, writes the latest entry's findings of
@@ -764,9 +779,6 @@ func (c *Checkpoint) Close() error {
 	if c == nil {
 		return nil
 	}
-	if c.part != nil { // a batch neither flushed nor dropped: not committed
-		_ = c.part.Abort()
-		c.part = nil
-	}
+	_ = c.wait() // a part being written: written or removed
 	return c.lock.Release()
 }
