@@ -149,7 +149,7 @@ func killRuns(t *testing.T, bin string, args []string, ck, out string, maxDelay 
 
 // committed returns the number of batches committed in checkpoint dir ck.
 func committed(ck string) int {
-	n, _ := filepath.Glob(filepath.Join(ck, "parts", "*.jsonl.zst"))
+	n, _ := filepath.Glob(filepath.Join(ck, "parts", "[0-9]*")) // not the temporary files (".NAME.tmp-…")
 	return len(n)
 }
 
