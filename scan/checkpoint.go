@@ -725,8 +725,9 @@ func writeFile(name string, b []byte) error {
 	return nil
 }
 
-// Close releases the checkpoint directory's lock. It does nothing on a nil
-// Checkpoint.
+// Close waits for the part being written, if any, and releases the
+// checkpoint directory's lock; a batch not flushed is not committed. It
+// does nothing on a nil Checkpoint.
 func (c *Checkpoint) Close() error {
 	if c == nil {
 		return nil
