@@ -61,8 +61,11 @@ BENCH_MEM_GB ?= 4
 BENCH_SEED   ?= 1
 BENCH_REPEAT ?= 3
 BENCH_OUT    ?= .cache/bench/results.json
-bench: build $(VERSITYGW) ## scan vs inflate floor, RSS, S3, scaling (BENCH_GB=1 BENCH_MEM_GB=4 BENCH_REPEAT=3, fastest of the repeats; trees cached in .cache/bench); results in BENCH_OUT
+BENCH_ROWS     ?=
+BENCH_BASE_BIN ?=
+bench: build $(VERSITYGW) ## scan vs inflate floor, RSS, S3, scaling (BENCH_GB=1 BENCH_MEM_GB=4 BENCH_REPEAT=3, fastest of the repeats; trees cached in .cache/bench; BENCH_ROWS=checkpoint,... a subset, BENCH_BASE_BIN another build for the checkpoint row); results in BENCH_OUT
 	PATH="$(GOBIN):$$PATH" BENCH_GB=$(BENCH_GB) BENCH_MEM_GB=$(BENCH_MEM_GB) BENCH_SEED=$(BENCH_SEED) BENCH_REPEAT=$(BENCH_REPEAT) BENCH_OUT=$(abspath $(BENCH_OUT)) \
+		BENCH_ROWS=$(BENCH_ROWS) BENCH_BASE_BIN=$(BENCH_BASE_BIN) \
 		$(GO) test -tags bench -run '^TestBench$$' -count=1 -v -timeout 2h ./internal/bench
 	@$(MAKE) --no-print-directory bench-span
 	@$(MAKE) --no-print-directory bench-listing

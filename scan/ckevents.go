@@ -25,7 +25,9 @@ func appendEvents(b []byte, evs []rule.Event) []byte {
 	b = binary.AppendUvarint(b, uint64(len(evs)))
 	for i := range evs {
 		e := &evs[i]
-		b = binenc.AppendString(b, e.Rule.Key())
+		// e.Rule.Key(), without building it
+		b = binary.AppendUvarint(b, uint64(len(e.Rule.Source)+1+len(e.Rule.ID)))
+		b = append(append(append(b, e.Rule.Source...), ':'), e.Rule.ID...)
 		b = binary.AppendVarint(b, e.Time.Unix())
 		b = binary.AppendUvarint(b, uint64(e.Time.Nanosecond()))
 		b = binenc.AppendStrings(b, e.Key)

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
-
 	"github.com/trailsweep/trailsweep/internal/gen"
+	"github.com/trailsweep/trailsweep/report"
+	"github.com/trailsweep/trailsweep/scan"
 )
 
 // readBytes returns the contents of path.
@@ -106,48 +104,26 @@ func TestKillResumeAggregate(t *testing.T) {
 // finding of an aggregate rule.
 func partEvents(t *testing.T, ck string) (n, size int) {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(ck, "parts", "*.jsonl.zst"))
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("no parts in %s: %v", ck, err)
-	}
-	for _, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		zr, err := zstd.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(zr)
-		sc.Buffer(nil, 64<<20)
-		for sc.Scan() {
-			var e struct {
-				URI      string
-				Findings []struct{ RuleID string }
-				Events   []byte // a count, then the events
-			}
-			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-				t.Fatalf("%s: %v", p, err)
-			}
-			for _, fi := range e.Findings {
-				if strings.HasPrefix(fi.RuleID, "agg-") {
-					t.Errorf("%s: %s holds a finding of aggregate rule %s", p, e.URI, fi.RuleID)
-				}
-			}
-			if len(e.Events) > 0 {
-				c, k := binary.Uvarint(e.Events)
-				if k <= 0 {
-					t.Fatalf("%s: %s: events without a count", p, e.URI)
-				}
-				n += int(c)
-				size += len(e.Events)
+	entries := 0
+	err := scan.CheckpointEntries(ck, func(uri string, findings []report.Finding, events []byte) error {
+		entries++
+		for _, fi := range findings {
+			if strings.HasPrefix(fi.RuleID, "agg-") {
+				t.Errorf("%s holds a finding of aggregate rule %s", uri, fi.RuleID)
 			}
 		}
-		f.Close()
-		if err := sc.Err(); err != nil {
-			t.Fatal(err)
+		if len(events) > 0 {
+			c, k := binary.Uvarint(events)
+			if k <= 0 {
+				t.Fatalf("%s: events without a count", uri)
+			}
+			n += int(c)
+			size += len(events)
 		}
+		return nil
+	})
+	if err != nil || entries == 0 {
+		t.Fatalf("no entries in the parts of %s: %v", ck, err)
 	}
 	if n == 0 {
 		t.Error("the parts hold no aggregate events")

@@ -29,7 +29,7 @@ func buildCLI(t *testing.T) string {
 	return bin
 }
 
-// TestKillResume: a checkpointed scan of 1000 objects is killed with SIGKILL
+// TestKillResume: a checkpointed scan of 1600 objects is killed with SIGKILL
 // at 10 random points and resumed each time; the final output equals the
 // clean run's row for row, with no duplicates. Each run is killed at a
 // random moment after it committed its first batch (so every run makes
@@ -40,7 +40,11 @@ func TestKillResume(t *testing.T) {
 		t.Skip("builds the binary and runs it a dozen times")
 	}
 	bin := buildCLI(t)
-	tree := manyTree(1000, 50)
+	// 25 batches, and kills at most a twentieth of a clean run after a
+	// batch is committed: each kill costs a run about a batch and a half,
+	// so the ten land mid-scan (with 16 batches and a tenth, a run
+	// sometimes finished before its kill).
+	tree := manyTree(1600, 50)
 	logs := t.TempDir()
 	if err := gen.WriteTree(logs, tree.Files); err != nil {
 		t.Fatal(err)
@@ -67,7 +71,7 @@ func TestKillResume(t *testing.T) {
 	out := filepath.Join(dir, "resumed.jsonl")
 	ck := filepath.Join(dir, "checkpoint")
 	args := append(common, "--out", out, "--checkpoint", ck)
-	parts := killRuns(t, bin, args, ck, out, cleanTime/10, 10)
+	parts := killRuns(t, bin, args, ck, out, cleanTime/20, 10)
 	final := exec.Command(bin, append(args, "--resume", "--summary", out+".summary.json")...)
 	if b, err := final.CombinedOutput(); err != nil {
 		t.Fatalf("final resume: %v\n%s", err, b)
@@ -149,7 +153,7 @@ func killRuns(t *testing.T, bin string, args []string, ck, out string, maxDelay 
 
 // committed returns the number of batches committed in checkpoint dir ck.
 func committed(ck string) int {
-	n, _ := filepath.Glob(filepath.Join(ck, "parts", "*.jsonl.zst"))
+	n, _ := filepath.Glob(filepath.Join(ck, "parts", "[0-9]*")) // not the temporary files (".NAME.tmp-…")
 	return len(n)
 }
 

@@ -304,9 +304,16 @@ type Results struct {
 	// Checkpoint is the full scan with --checkpoint; its time over the
 	// full scan's in the same round (median of rounds), and the bytes the
 	// checkpoint directory holds at the end.
-	Checkpoint            Scan    `json:"scan_full_checkpoint"`
-	MedianRatioCheckpoint float64 `json:"median_round_ratio_checkpoint_to_full,omitempty"`
-	CheckpointBytes       int64   `json:"checkpoint_bytes,omitempty"`
+	Checkpoint               Scan    `json:"scan_full_checkpoint"`
+	MedianRatioCheckpoint    float64 `json:"median_round_ratio_checkpoint_to_full,omitempty"`
+	MedianCPURatioCheckpoint float64 `json:"median_round_cpu_ratio_checkpoint_to_full,omitempty"`
+	CheckpointBytes          int64   `json:"checkpoint_bytes,omitempty"`
+	// Base is another build (BENCH_BASE_BIN, main's, say) whose full scan
+	// and --checkpoint scan run in the same rounds: its ratios, measured
+	// beside ours, are the "before".
+	Base                         string  `json:"base_bin,omitempty"`
+	MedianRatioCheckpointBase    float64 `json:"median_round_ratio_checkpoint_to_full_base,omitempty"`
+	MedianCPURatioCheckpointBase float64 `json:"median_round_cpu_ratio_checkpoint_to_full_base,omitempty"`
 	// Verify is the full scan with --verify of the same logs (hard links)
 	// with a signed digest an hour (gen.SignTree); its time over the full
 	// scan's in the same round, the median of rounds.
@@ -398,8 +405,11 @@ func (r *Results) Table(w io.Writer) {
 	fmt.Fprintf(w, "2 workers / 1 worker: %.2f× (target ≥ 1.8; median of rounds %.2f×; CPU seconds per byte, 2 vs 1: %.2f, 1.00 = no overhead from the second worker)   peak RSS: %.0f MiB (%.0f GB set: %.0f MiB; target ≤ 256)\n",
 		r.Scaling, r.MedianScaling, r.CPUScaling, r.Full.MaxRSSMiB, float64(r.BigTree.BytesJSON)/1e9, r.FullBig.MaxRSSMiB)
 	if r.Checkpoint.Seconds > 0 && r.Tree.BytesGzip > 0 {
-		fmt.Fprintf(w, "--checkpoint / none: %.2f× (target ≤ 1.15; median of rounds)   checkpoint %.1f MB = %.3f× the gzip input (target < 1)\n",
-			r.MedianRatioCheckpoint, float64(r.CheckpointBytes)/1e6, float64(r.CheckpointBytes)/float64(r.Tree.BytesGzip))
+		fmt.Fprintf(w, "--checkpoint / none: %.2f× (target ≤ 1.15; median of rounds; CPU seconds %.2f×)   checkpoint %.1f MB = %.3f× the gzip input (target < 1)\n",
+			r.MedianRatioCheckpoint, r.MedianCPURatioCheckpoint, float64(r.CheckpointBytes)/1e6, float64(r.CheckpointBytes)/float64(r.Tree.BytesGzip))
+		if r.Base != "" {
+			fmt.Fprintf(w, "  base %s, same rounds: %.2f× (CPU seconds %.2f×)\n", r.Base, r.MedianRatioCheckpointBase, r.MedianCPURatioCheckpointBase)
+		}
 	}
 	if r.Verify.Seconds > 0 {
 		fmt.Fprintf(w, "--verify / none: %.2f× (target ≤ 1.15; median of rounds; CPU seconds %.2f×)\n", r.MedianRatioVerify, r.MedianCPURatioVerify)

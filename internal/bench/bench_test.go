@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,6 +42,8 @@ func TestBench(t *testing.T) {
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("%s: build it first (make build): %v", bin, err)
 	}
+	rows := benchRows(t)
+	base := os.Getenv("BENCH_BASE_BIN") // another build (main's) for the checkpoint row, in the same rounds
 	datasets, err := gen.SharedPath("datasets")
 	if err != nil {
 		t.Logf("../shared/datasets is absent: built-in templates")
@@ -97,15 +100,16 @@ func TestBench(t *testing.T) {
 	seedRule := []string{"--rules", filepath.Join(root, "internal", "rule", "builtin", "lambda_event_source_mapping_created.toml")}
 	outDir := t.TempDir()
 	parquet := filepath.Join(outDir, "findings.parquet")
-	scan := func(name, src string, extra ...string) Scan {
+	scanWith := func(bin, name, src string, extra ...string) Scan {
 		args := append([]string{src, "--out", parquet}, extra...)
 		s, err := RunScan(ctx, bin, nil, args...)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		t.Logf("%-28s %6.2fs %5.0f MB/s %4.0f MiB", name, s.Seconds, s.MBps, s.MaxRSSMiB)
+		t.Logf("%-28s %6.2fs %5.0f MB/s %4.0f MiB %5.2f CPU s", name, s.Seconds, s.MBps, s.MaxRSSMiB, s.UserSec+s.SysSec)
 		return s
 	}
+	scan := func(name, src string, extra ...string) Scan { return scanWith(bin, name, src, extra...) }
 
 	files, err := Files(dir)
 	if err != nil {
@@ -126,37 +130,79 @@ func TestBench(t *testing.T) {
 	// fastest run of each kept (all of them are in the results file): on a
 	// shared machine a run can be slowed by a quarter by its neighbours,
 	// and interleaving spreads that over the rows instead of one.
-	signed, verifyArgs := signedTree(t, dir, filepath.Join(cache, fmt.Sprintf("signed-%gGB-seed%d", gb, seed)), true)
-	var roundFull, roundScaling, roundCk, roundVerify, roundVerifyCPU []float64
+	var signed string
+	var verifyArgs []string
+	if rows["verify"] {
+		signed, verifyArgs = signedTree(t, dir, filepath.Join(cache, fmt.Sprintf("signed-%gGB-seed%d", gb, seed)), true)
+	}
+	if base != "" {
+		res.Base = base + " " + binVersion(base)
+		res.Command += " BENCH_BASE_BIN=" + base
+	}
+	var roundFull, roundScaling, roundCk, roundCkCPU, roundBaseCk, roundBaseCkCPU, roundVerify, roundVerifyCPU []float64
+	// cpuRatio is a's CPU seconds over b's, 0 without b's.
+	cpuRatio := func(a, b Scan) float64 {
+		if c := b.UserSec + b.SysSec; c > 0 {
+			return (a.UserSec + a.SysSec) / c
+		}
+		return 0
+	}
 	for i := range repeat {
 		t.Logf("round %d of %d", i+1, repeat)
 		f := floor()
 		full := scan("scan, every rule", dir, rules...)
 		keepThroughput(&res.Floor, f)
 		keepScan(&res.Full, full)
-		keepScan(&res.Seed, scan("scan, seed rule", dir, seedRule...))
-		one := scan("scan, every rule, 1 worker", dir, append(rules, "--workers", "1")...)
-		two := scan("scan, every rule, 2 workers", dir, append(rules, "--workers", "2")...)
-		keepScan(&res.OneWorker, one)
-		keepScan(&res.TwoWorkers, two)
-		// The same scan with --checkpoint, in a fresh directory each round.
-		ck := filepath.Join(outDir, fmt.Sprintf("ckpt-%d", i))
-		withCk := scan("scan with --checkpoint", dir, append(rules, "--checkpoint", ck)...)
-		keepScan(&res.Checkpoint, withCk)
-		if n, err := DirBytes(ck); err == nil && (res.CheckpointBytes == 0 || n < res.CheckpointBytes) {
-			res.CheckpointBytes = n
+		if rows["seed"] {
+			keepScan(&res.Seed, scan("scan, seed rule", dir, seedRule...))
 		}
-		if full.Seconds > 0 {
-			roundCk = append(roundCk, withCk.Seconds/full.Seconds)
+		var one, two Scan
+		if rows["workers"] {
+			one = scan("scan, every rule, 1 worker", dir, append(rules, "--workers", "1")...)
+			two = scan("scan, every rule, 2 workers", dir, append(rules, "--workers", "2")...)
+			keepScan(&res.OneWorker, one)
+			keepScan(&res.TwoWorkers, two)
 		}
-		// The same logs with digests, scanned with --verify.
-		withVerify := scan("scan with --verify", signed, append(rules, verifyArgs...)...)
-		keepScan(&res.Verify, withVerify)
-		if full.Seconds > 0 {
-			roundVerify = append(roundVerify, withVerify.Seconds/full.Seconds)
+		if rows["checkpoint"] {
+			// The same scan with --checkpoint, in a fresh directory each
+			// round; with a base build, its own pair in the same round,
+			// before or after ours in turn.
+			ck := filepath.Join(outDir, fmt.Sprintf("ckpt-%d", i))
+			baseRound := func() {
+				if base == "" {
+					return
+				}
+				bFull := scanWith(base, "base: scan, every rule", dir, rules...)
+				bCk := scanWith(base, "base: with --checkpoint", dir, append(rules, "--checkpoint", ck+"-base")...)
+				if bFull.Seconds > 0 {
+					roundBaseCk = append(roundBaseCk, bCk.Seconds/bFull.Seconds)
+					roundBaseCkCPU = append(roundBaseCkCPU, cpuRatio(bCk, bFull))
+				}
+			}
+			if i%2 == 1 {
+				baseRound()
+			}
+			withCk := scan("scan with --checkpoint", dir, append(rules, "--checkpoint", ck)...)
+			keepScan(&res.Checkpoint, withCk)
+			if n, err := DirBytes(ck); err == nil && (res.CheckpointBytes == 0 || n < res.CheckpointBytes) {
+				res.CheckpointBytes = n
+			}
+			if full.Seconds > 0 {
+				roundCk = append(roundCk, withCk.Seconds/full.Seconds)
+				roundCkCPU = append(roundCkCPU, cpuRatio(withCk, full))
+			}
+			if i%2 == 0 {
+				baseRound()
+			}
 		}
-		if c := full.UserSec + full.SysSec; c > 0 {
-			roundVerifyCPU = append(roundVerifyCPU, (withVerify.UserSec+withVerify.SysSec)/c)
+		if rows["verify"] {
+			// The same logs with digests, scanned with --verify.
+			withVerify := scan("scan with --verify", signed, append(rules, verifyArgs...)...)
+			keepScan(&res.Verify, withVerify)
+			if full.Seconds > 0 {
+				roundVerify = append(roundVerify, withVerify.Seconds/full.Seconds)
+			}
+			roundVerifyCPU = append(roundVerifyCPU, cpuRatio(withVerify, full))
 		}
 		roundFull = append(roundFull, Ratio(full.Throughput, f))
 		if one.MBps > 0 {
@@ -164,10 +210,11 @@ func TestBench(t *testing.T) {
 		}
 	}
 	res.MedianRatioFull, res.MedianScaling = Median(roundFull), Median(roundScaling)
-	res.MedianRatioCheckpoint = Median(roundCk)
+	res.MedianRatioCheckpoint, res.MedianCPURatioCheckpoint = Median(roundCk), Median(roundCkCPU)
+	res.MedianRatioCheckpointBase, res.MedianCPURatioCheckpointBase = Median(roundBaseCk), Median(roundBaseCkCPU)
 	res.MedianRatioVerify = Median(roundVerify)
 	res.MedianCPURatioVerify = Median(roundVerifyCPU)
-	if memGB > 0 {
+	if memGB > 0 && rows["big"] {
 		bigDir, bigRef := tree(memGB)
 		res.BigTree = bigRef
 		res.FullBig = scan("scan, every rule, big set", bigDir, rules...)
@@ -181,7 +228,7 @@ func TestBench(t *testing.T) {
 		res.CPUScaling = (c2 / float64(res.TwoWorkers.BytesJSON)) / (c1 / float64(res.OneWorker.BytesJSON))
 	}
 
-	if os.Getenv("BENCH_S3") != "0" {
+	if os.Getenv("BENCH_S3") != "0" && rows["s3"] {
 		t.Run("s3", func(t *testing.T) { benchS3(t, ctx, bin, files, dir, rules, repeat, res) })
 	}
 	res.LoadAvg = load0 + " → " + LoadAvg()
@@ -295,6 +342,36 @@ func TestSignedCopy(t *testing.T) {
 	}
 	dir, args := signedTree(t, src, dst, false)
 	t.Logf("trailsweep scan %s %s", dir, strings.Join(args, " "))
+}
+
+// benchRows returns the rows BENCH_ROWS names (comma-separated: seed,
+// workers, checkpoint, verify, big, s3; default all of them). The floor
+// and the full scan, which the others are compared with, always run:
+//
+//	make bench BENCH_ROWS=checkpoint BENCH_GB=0.5 BENCH_REPEAT=7
+func benchRows(t *testing.T) map[string]bool {
+	all := []string{"seed", "workers", "checkpoint", "verify", "big", "s3"}
+	rows := map[string]bool{}
+	v := os.Getenv("BENCH_ROWS")
+	if v == "" {
+		v = strings.Join(all, ",")
+	}
+	for _, r := range strings.Split(v, ",") {
+		if r = strings.TrimSpace(r); !slices.Contains(all, r) {
+			t.Fatalf("BENCH_ROWS=%q: %q is not one of %s", v, r, strings.Join(all, ","))
+		}
+		rows[r] = true
+	}
+	return rows
+}
+
+// binVersion returns what `bin version` prints on its first line.
+func binVersion(bin string) string {
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
 }
 
 // dupRE matches the CLI's error for two runnable rules with one ID.
