@@ -468,6 +468,7 @@ func (l *lister) list(p string, delim bool, obj func(Object) error, cp func(stri
 			}
 		}
 	}
+	folderListed(l.ctx)
 	return nil
 }
 

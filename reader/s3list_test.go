@@ -168,13 +168,18 @@ func TestS3ListConcurrent(t *testing.T) {
 		src := reader.NewS3Client(c, bucket, "")
 		reader.SetListConcurrency(src, 6)
 		n := 0
-		if err := src.List(context.Background(), reader.Filter{}, func(reader.Object) error { n++; return nil }); err != nil {
+		trace := &reader.ListTrace{}
+		if err := src.List(reader.WithListTrace(context.Background(), trace), reader.Filter{}, func(reader.Object) error { n++; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		total, most := p.Listings()
 		t.Logf("%d objects, %d listing requests, %d at most in flight", n, total, most)
 		if most != 6 {
 			t.Errorf("listing requests in flight at most: %d, want the bound, 6", most)
+		}
+		// Every folder fits one page here: one request a folder listed.
+		if got := trace.Folders(); got != int64(total) {
+			t.Errorf("the trace counted %d folders listed, want one a listing request, %d", got, total)
 		}
 	})
 }
