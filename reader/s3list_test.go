@@ -158,6 +158,40 @@ func TestS3ListConcurrent(t *testing.T) {
 		}
 	}
 
+	// The survey (what the source holds, for coverage) lists folders
+	// concurrently too, and finds what the local survey of the same tree
+	// finds.
+	t.Run("survey", func(t *testing.T) {
+		p := srv.Proxy(t)
+		p.ListDelay = 20 * time.Millisecond
+		c := s3.New(s3.Options{
+			BaseEndpoint: aws.String(p.Endpoint), Region: srv.Region, UsePathStyle: true,
+			Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, ""),
+		})
+		for _, prefix := range []string{"", "AWSLogs/o-org0/", "AWSLogs/100000000005/CloudTrail/"} {
+			src := reader.NewS3Client(c, bucket, prefix)
+			reader.SetListConcurrency(src, 6)
+			got, err := src.Survey(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			local, err := reader.NewLocal(filepath.Join(dir, filepath.FromSlash(prefix)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := local.Survey(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) || len(got.Days) == 0 {
+				t.Errorf("%q: S3 survey %v, local %v", prefix, got, want)
+			}
+		}
+		if _, most := p.Listings(); most != 6 {
+			t.Errorf("survey listings in flight at most: %d, want the bound, 6", most)
+		}
+	})
+
 	t.Run("bound", func(t *testing.T) {
 		p := srv.Proxy(t)
 		p.ListDelay = 20 * time.Millisecond
