@@ -37,11 +37,7 @@ lint: $(STATICCHECK) ## go vet, staticcheck, gofmt and a go mod tidy check
 	@$(MAKE) --no-print-directory tidy-check
 
 tidy-check: ## fail when go mod tidy would change go.mod or go.sum
-	@cp go.mod /tmp/trailsweep.go.mod.bak; cp go.sum /tmp/trailsweep.go.sum.bak
-	@$(GO) mod tidy
-	@if ! cmp -s go.mod /tmp/trailsweep.go.mod.bak || ! cmp -s go.sum /tmp/trailsweep.go.sum.bak; then \
-		cp /tmp/trailsweep.go.mod.bak go.mod; cp /tmp/trailsweep.go.sum.bak go.sum; \
-		echo "go mod tidy changes go.mod/go.sum: run it and commit"; exit 1; fi
+	@$(GO) mod tidy -diff >/dev/null || { echo "go mod tidy changes go.mod/go.sum: run it and commit"; exit 1; }
 
 FUZZTIME ?= 30s
 # Go 1.26's fuzzing coordinator can fail a target with a bare "context

@@ -28,16 +28,20 @@ import (
 // principals and a sortable, filterable, paged table of every finding.
 //
 // Counts are kept in memory; the table's rows are encoded as they arrive
-// into a temporary file (HTML-escaped JSON) that WriteTo copies into the
-// page, so memory does not grow with the rows' text. Every value from the
-// logs stays data: the template escapes it, the table's script sets it as
-// text, and control characters are made visible (Clean).
+// into a temporary file (HTML-escaped JSON), and each finding's detail
+// (every column and the raw record, opened from its row) compressed into
+// another by a goroutine (htmlDetails), which WriteTo copies into the page,
+// so memory does not grow with the rows' text. Every value from the logs
+// stays data: the template escapes it, the page's script sets it as text,
+// and control characters are made visible (Clean, or the script's visible).
 //
-// HTML is not safe for concurrent use. Close removes the temporary file.
+// HTML is not safe for concurrent use; Add must not be called after
+// WriteTo. Close stops the goroutine and removes the temporary files.
 type HTML struct {
 	tmp *os.File
 	buf *bufio.Writer
 	n   int64
+	det *htmlDetails // each finding's columns and raw record, opened from its row
 
 	// Table rows: columns 1-11 are dictionary-encoded (dicts), column 0 is
 	// the event time in Unix seconds (null when none); see htmlRow.
@@ -74,8 +78,14 @@ func NewHTML(dir string) (*HTML, error) {
 	if err != nil {
 		return nil, fmt.Errorf("html report: %w", err)
 	}
+	det, err := newHTMLDetails(dir)
+	if err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, fmt.Errorf("html report: %w", err)
+	}
 	h := &HTML{
-		tmp: tmp, buf: bufio.NewWriterSize(tmp, 256<<10),
+		tmp: tmp, buf: bufio.NewWriterSize(tmp, 256<<10), det: det,
 		bySeverity: map[string]int64{}, byRule: map[string]*htmlRule{}, matrix: map[[2]string]int64{},
 		hours: map[int64]map[string]int64{}, users: map[string]int64{}, keys: map[string]int64{},
 		ips: map[string]int64{}, agents: map[string]int64{}, accounts: map[string]int64{}, regions: map[string]int64{},
@@ -90,7 +100,9 @@ func NewHTML(dir string) (*HTML, error) {
 // The page's table data. Each row is a JSON array: the event time (Unix
 // seconds, or null), then columns 1-10 and the location's object URI as
 // an index into that column's dictionary (or, once the dictionary is full,
-// the string itself), then the location's record index. Rules,
+// the string itself), then the location's record index; the first page's
+// rows end with the finding's position (the order added), which the script
+// appends to the other rows as it parses them (see htmlDetails). Rules,
 // severities, accounts, regions, principals and user agents repeat, so the
 // page is about a third of the size of plain rows and parses faster. Rows
 // go in blocks of htmlChunk, each its own <script type="application/json">,
@@ -115,6 +127,7 @@ type htmlDict struct {
 type htmlFirst struct {
 	time int64
 	row  []byte
+	n    int64 // position
 }
 
 // cell appends column c's value of s (1-10, 11 for the URI) to the row.
@@ -156,7 +169,7 @@ func (h *HTML) keepFirst(t int64) {
 	if n == htmlPageRows {
 		h.top1 = h.top1[:n-1]
 	}
-	h.top1 = slices.Insert(h.top1, at, htmlFirst{time: t, row: slices.Clone(h.row)})
+	h.top1 = slices.Insert(h.top1, at, htmlFirst{time: t, row: slices.Clone(h.row), n: h.n - 1})
 }
 
 // Columns of a table row, in the order the page's script reads them.
@@ -234,6 +247,9 @@ func (h *HTML) Add(f *Finding) error {
 	h.row = strconv.AppendInt(h.row, f.RecordIndex, 10)
 	h.row = append(h.row, ']')
 	h.keepFirst(unix)
+	if err := h.det.add(f); err != nil {
+		return htmlDetailError(err)
+	}
 	switch {
 	case h.n == 1:
 	case (h.n-1)%htmlChunk == 0:
@@ -249,9 +265,22 @@ const htmlRowsOpen = `<script type="application/json" class="findings-rows">[`
 
 // htmlMeta is the data block before the page's script.
 type htmlMeta struct {
-	Total int64             `json:"total"`
-	Dict  [][]string        `json:"dict"`
-	First []json.RawMessage `json:"first"`
+	Total   int64             `json:"total"`
+	Chunk   int               `json:"chunk"` // rows per block of rows and of details
+	Dict    [][]string        `json:"dict"`
+	First   []json.RawMessage `json:"first"`
+	Columns []string          `json:"columns"` // of a detail
+	Buckets *htmlBuckets      `json:"buckets"` // the timeline's, for the principals' timelines; nil without
+}
+
+// htmlBuckets are the timeline's buckets: n of step seconds from start
+// (Unix seconds).
+type htmlBuckets struct {
+	Start int64    `json:"start"`
+	Step  int64    `json:"step"`
+	N     int      `json:"n"`
+	Unit  string   `json:"unit"`
+	Sevs  []string `json:"sevs"` // stacking order, bottom first
 }
 
 func count(m map[string]int64, k string) {
@@ -263,10 +292,11 @@ func count(m map[string]int64, k string) {
 // Len returns the number of findings added.
 func (h *HTML) Len() int64 { return h.n }
 
-// Close removes the temporary file.
+// Close removes the temporary files.
 func (h *HTML) Close() error {
 	h.tmp.Close()
-	return os.Remove(h.tmp.Name())
+	err := os.Remove(h.tmp.Name())
+	return cmp.Or(err, h.det.remove())
 }
 
 // htmlScriptHash is the CSP source of the page's one inline script.
@@ -292,7 +322,8 @@ func (h *HTML) WriteTo(w io.Writer, sum *Summary, title string) error {
 	if err := htmlPage.ExecuteTemplate(bw, "head", v); err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
-	meta := htmlMeta{Total: h.n, Dict: make([][]string, len(h.dicts)), First: []json.RawMessage{}}
+	meta := htmlMeta{Total: h.n, Chunk: htmlChunk, Dict: make([][]string, len(h.dicts)), First: []json.RawMessage{},
+		Columns: htmlDetailColumns, Buckets: v.buckets}
 	for i := range h.dicts {
 		meta.Dict[i] = h.dicts[i].list
 		if meta.Dict[i] == nil {
@@ -300,7 +331,8 @@ func (h *HTML) WriteTo(w io.Writer, sum *Summary, title string) error {
 		}
 	}
 	for _, f := range h.top1 {
-		meta.First = append(meta.First, f.row)
+		r := append(f.row[:len(f.row)-1:len(f.row)-1], ',') // the row without its ]
+		meta.First = append(meta.First, append(strconv.AppendInt(r, f.n, 10), ']'))
 	}
 	js, err := json.Marshal(&meta) // escapes <, >, &, U+2028 and U+2029
 	if err != nil {
@@ -320,6 +352,9 @@ func (h *HTML) WriteTo(w io.Writer, sum *Summary, title string) error {
 			return fmt.Errorf("html report: %w", err)
 		}
 		bw.WriteString("]</script>\n")
+	}
+	if err := h.det.writeTo(bw); err != nil {
+		return htmlDetailError(err)
 	}
 	bw.WriteString("</body>\n</html>\n")
 	return bw.Flush()
@@ -362,6 +397,7 @@ type htmlView struct {
 	Accounts, Regions        []string
 	Columns                  []string
 	SeverityOrder            []string
+	buckets                  *htmlBuckets
 }
 
 type htmlTechnique struct {
@@ -435,7 +471,7 @@ func (h *HTML) view(sum *Summary, title string) *htmlView {
 		v.Tactics[i] = Clean(ta)
 	}
 
-	v.Bars, v.Bucket, v.Span = h.timeline(sum)
+	v.Bars, v.Bucket, v.Span, v.buckets = h.timeline(sum)
 	v.Users, v.Keys, v.IPs, v.Agents = top(h.users, 10), top(h.keys, 10), top(h.ips, 10), top(h.agents, 10)
 	for _, a := range slices.Sorted(maps.Keys(h.accounts)) {
 		v.Accounts = append(v.Accounts, Clean(a))
@@ -530,7 +566,7 @@ const maxBuckets = 400
 // else days (weeks beyond maxBuckets days), from the first to the last
 // event time of the findings and of the records read (sum), so that
 // buckets with no findings show as empty bars.
-func (h *HTML) timeline(sum *Summary) ([]htmlBar, string, string) {
+func (h *HTML) timeline(sum *Summary) ([]htmlBar, string, string, *htmlBuckets) {
 	first, last := h.first, h.last
 	if sum != nil && !sum.Coverage.Events.Since.IsZero() {
 		if first.IsZero() || sum.Coverage.Events.Since.Before(first) {
@@ -541,7 +577,7 @@ func (h *HTML) timeline(sum *Summary) ([]htmlBar, string, string) {
 		}
 	}
 	if first.IsZero() {
-		return nil, "", ""
+		return nil, "", "", nil
 	}
 	step, unit, layout := time.Hour, "hour", "2006-01-02 15:00"
 	start := first.Truncate(time.Hour)
@@ -603,7 +639,10 @@ func (h *HTML) timeline(sum *Summary) ([]htmlBar, string, string) {
 		b.Empty = b.Count == 0
 		bars[i] = b
 	}
-	return bars, unit, start.Format(layout) + " – " + start.Add(time.Duration(n-1)*step).Format(layout)
+	up := slices.Clone(severityOrder)
+	slices.Reverse(up)
+	buckets := &htmlBuckets{Start: start.Unix(), Step: int64(step / time.Second), N: n, Unit: unit, Sevs: up}
+	return bars, unit, start.Format(layout) + " – " + start.Add(time.Duration(n-1)*step).Format(layout), buckets
 }
 
 var htmlPage = template.Must(template.New("page").Funcs(template.FuncMap{

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"slices"
 	"testing"
@@ -12,7 +13,9 @@ import (
 // TestHTMLRowBlocks checks the blocked rows and the first page kept for
 // the metadata block: rows out of time order, some without a time, more
 // than one block; the first page is the first htmlPageRows rows of a
-// stable sort of every row by time (no time first), as the script sorts.
+// stable sort of every row by time (no time first), as the script sorts,
+// each ending with its position among the rows (the script appends it to
+// the others as it parses them).
 func TestHTMLRowBlocks(t *testing.T) {
 	h, err := NewHTML(t.TempDir())
 	if err != nil {
@@ -55,7 +58,10 @@ func TestHTMLRowBlocks(t *testing.T) {
 		if err := json.Unmarshal([]byte(bl[1]), &r); err != nil {
 			t.Fatal(err)
 		}
-		rows = append(rows, r...)
+		for _, row := range r { // append the position, as the script does
+			row = append(row[:len(row)-1:len(row)-1], []byte(fmt.Sprintf(",%d]", len(rows)))...)
+			rows = append(rows, row)
+		}
 	}
 	if meta.Total != n || len(rows) != n || len(meta.Dict) != htmlDictCols {
 		t.Fatalf("total %d, %d rows, %d dictionaries", meta.Total, len(rows), len(meta.Dict))

@@ -33,7 +33,9 @@ var htmlWant = struct {
 
 // reportFindings returns a known findings set (26 findings over four days,
 // the third with none) with hostile strings in user agents, ARNs, error
-// messages, rule names and source IPs.
+// messages, rule names and source IPs. Each finding but every fourth
+// carries a raw record (JSON, with the hostile strings and a number beyond
+// float64's precision), as with --raw.
 func reportFindings() []Finding {
 	type spec struct {
 		id, name, sev string
@@ -66,11 +68,29 @@ func reportFindings() []Finding {
 			if i%5 == 0 {
 				f.ErrorCode, f.ErrorMessage = "AccessDenied", xssBreak+xssControl
 			}
+			if i%4 != 3 {
+				f.Raw = rawRecord(&f)
+			}
 			out = append(out, f)
 			i++
 		}
 	}
 	return out
+}
+
+// rawRecord returns a CloudTrail-like record for f, not HTML-escaped (as
+// the logs hold it).
+func rawRecord(f *Finding) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(map[string]any{
+		"eventVersion": "1.08", "eventID": f.EventID, "eventName": f.EventName, "userAgent": f.UserAgent,
+		"sourceIPAddress": f.SourceIP, "userIdentity": map[string]any{"arn": f.UserARN, "userName": f.UserName},
+		"requestParameters": map[string]any{"userName": xssImg, "tags": []any{}, "big": uint64(12345678901234567890)},
+		"errorMessage":      f.ErrorMessage,
+	})
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // renderReport writes the report of fs to a file in dir and returns its path.
@@ -132,10 +152,10 @@ func TestHTMLReport(t *testing.T) {
 		}
 	}
 
-	// Exactly three script elements: the metadata, the hashed script and
-	// one block of rows.
-	if got := strings.Count(strings.ToLower(page), "<script"); got != 3 {
-		t.Errorf("%d <script in the page, want 3 (metadata, the report's own, rows)", got)
+	// Exactly four script elements: the metadata, the hashed script, one
+	// block of rows and one of details.
+	if got := strings.Count(strings.ToLower(page), "<script"); got != 4 {
+		t.Errorf("%d <script in the page, want 4 (metadata, the report's own, rows, details)", got)
 	}
 	for _, bad := range []string{"<img", "onerror=\"", "</script><script>window", "\x1b", "\x00", "\u2028", "\x7f"} {
 		if strings.Contains(page, bad) {
@@ -153,9 +173,9 @@ func TestHTMLReport(t *testing.T) {
 		t.Error("the day without findings is not an empty bar")
 	}
 	// The data blocks parse as JSON and hold no raw <.
-	blocks := regexp.MustCompile(`(?s)<script type="application/json" (?:id="findings-meta"|class="findings-rows")>(.*?)</script>`).FindAllStringSubmatch(page, -1)
-	if len(blocks) != 2 {
-		t.Fatalf("%d data blocks, want the metadata and one block of rows", len(blocks))
+	blocks := regexp.MustCompile(`(?s)<script type="application/json" (?:id="findings-meta"|class="findings-rows"|class="findings-detail")>(.*?)</script>`).FindAllStringSubmatch(page, -1)
+	if len(blocks) != 3 {
+		t.Fatalf("%d data blocks, want the metadata, one block of rows and one of details", len(blocks))
 	}
 	for _, m := range blocks {
 		if strings.Contains(m[1], "<") {

@@ -178,12 +178,14 @@ func readJSONL(r io.Reader, yield func(*Finding) bool) error {
 		if err := json.Unmarshal(b, &row); err != nil {
 			return fmt.Errorf("line %d: %w", line, err)
 		}
-		// The JSON columns are objects as written (or strings when not
-		// JSON): read them back as their text.
+		// The JSON columns and the raw record are objects as written (or
+		// strings when not JSON): read them back as their text, key order
+		// and numbers as written.
 		var docs struct {
 			RequestParameters json.RawMessage `json:"request_parameters"`
 			ResponseElements  json.RawMessage `json:"response_elements"`
 			Details           json.RawMessage `json:"details"`
+			Raw               json.RawMessage `json:"raw"`
 		}
 		if err := json.Unmarshal(b, &docs); err != nil {
 			return fmt.Errorf("line %d: %w", line, err)
@@ -200,14 +202,7 @@ func readJSONL(r io.Reader, yield func(*Finding) bool) error {
 		if row.EventTime != nil {
 			f.EventTime = row.EventTime.UTC()
 		}
-		switch raw := row.Raw.(type) {
-		case string:
-			f.Raw = raw
-		case nil:
-		default:
-			b, _ := json.Marshal(raw)
-			f.Raw = string(b)
-		}
+		f.Raw = jsonText(docs.Raw)
 		if !yield(f) {
 			return nil
 		}

@@ -236,8 +236,9 @@ func (r *RecordStats) AddMalformed(reason string) {
 }
 
 // ObjectFailure is an object that could not be read, and why: Reason for
-// people, Kind for machines (see reader.ErrorKind).
-type ObjectFailure struct{ URI, Reason, Kind string }
+// people, Kind for machines (see reader.ErrorKind). Shard is the shard
+// (I/N) that failed it, in the summary of a sharded hunt's reduce.
+type ObjectFailure struct{ URI, Reason, Kind, Shard string }
 
 // HistorySpan says, for one new_terms rule, which span of the data only
 // built history and from when events were judged: an event earlier than
@@ -587,6 +588,10 @@ func (s *Summary) WriteText(w io.Writer) error {
 				p("    ... and %d more\n", len(s.Failures)-i)
 				break
 			}
+			if f.Shard != "" {
+				p("    shard %s: %s: %s\n", Clean(f.Shard), Clean(f.URI), Clean(f.Reason))
+				continue
+			}
 			p("    %s: %s\n", Clean(f.URI), Clean(f.Reason))
 		}
 	}
@@ -681,6 +686,7 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 		URI    string `json:"uri"`
 		Reason string `json:"reason"`
 		Kind   string `json:"kind,omitempty"`
+		Shard  string `json:"shard,omitempty"`
 	}
 	type records struct {
 		Read          int64 `json:"read"`

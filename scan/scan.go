@@ -188,7 +188,11 @@ type tuneHit struct {
 // of what was read, also when it returns an error: ErrInterrupted (wrapped)
 // when ctx was cancelled, or the first listing or sink error, which ends the
 // scan. Objects that cannot be read are not errors: they are listed in
-// Summary.Failures and the scan goes on.
+// Summary.Failures and the scan goes on. When sink is an ObjectSink (a
+// Checkpoint, a Stage), it gets each object's account and aggregate events
+// and decides the aggregate rules itself; Run then writes no aggregate
+// findings. Run is one pass over the sources: Hunt runs a whole hunt
+// around it.
 func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 64
@@ -325,10 +329,10 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 	}
 	// An ObjectSink gets each object's aggregate events and decides the
 	// aggregate rules itself (a checkpoint, over every run's events).
-	_, sinkAggregates := sink.(ObjectSink)
+	osink, sinkAggregates := sink.(ObjectSink)
 	g.Go(func() error {
 		for r := range results {
-			if err := commit(sum, &byRule, sink, r); err != nil {
+			if err := commit(sum, &byRule, sink, osink, r); err != nil {
 				return err
 			}
 			if cfg.Ledger != nil && r.obj.Skip != reader.SkipOtherShard {
@@ -390,8 +394,9 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 	return sum, nil
 }
 
-// commit accounts for one object and writes its findings.
-func commit(sum *report.Summary, byRule *report.RuleCounter, sink Sink, r result) error {
+// commit accounts for one object and writes its findings, and its account
+// to osink when not nil.
+func commit(sum *report.Summary, byRule *report.RuleCounter, sink Sink, osink ObjectSink, r result) error {
 	if r.obj.Skip != "" {
 		sum.Objects.Skipped[r.obj.Skip]++
 		if len(sum.Coverage.Skipped) < report.MaxSkippedListed && r.obj.Skip != reader.SkipOtherShard {
@@ -410,7 +415,7 @@ func commit(sum *report.Summary, byRule *report.RuleCounter, sink Sink, r result
 	if err := writeFindings(sink, r.findings, sum, byRule); err != nil {
 		return err
 	}
-	if osink, ok := sink.(ObjectSink); ok {
+	if osink != nil {
 		or := ObjectResult{Object: r.obj, BytesIn: r.bytesIn, BytesOut: r.bytesOut, Findings: int64(len(r.findings)), Events: r.events,
 			Records: r.records, Failure: fail}
 		if err := osink.Object(or); err != nil {
@@ -444,7 +449,7 @@ func notEvaluated(set *rule.Set, err error) string {
 			}
 		}
 	}
-	return fmt.Sprintf("%d aggregate rule(s) (new_terms, threshold, EQL sequences): %v; rule ids: %s", len(ids), err, strings.Join(ids, ", "))
+	return fmt.Sprintf("%d aggregate rule(s) (new_terms, threshold, EQL sequences, ES|QL): %v; rule ids: %s", len(ids), err, strings.Join(ids, ", "))
 }
 
 // writeFindings writes fs to sink and counts them in sum and byRule.

@@ -214,9 +214,17 @@ func (s *Stage) encoded(uri string, events []byte) error {
 	return s.flush()
 }
 
-// Commit ends the file with the shard's totals and puts it in place.
+// stageTrailer ends a stage file: the shard's totals, and the objects it
+// could not read, so that Reduce's summary names them.
+type stageTrailer struct {
+	Counts
+	Failures []report.ObjectFailure `json:"failures,omitempty"`
+}
+
+// Commit ends the file with the shard's totals and failed objects, and
+// puts it in place.
 func (s *Stage) Commit(sum *report.Summary) error {
-	cb, err := json.Marshal(countsOf(sum))
+	cb, err := json.Marshal(stageTrailer{Counts: countsOf(sum), Failures: sum.Failures})
 	if err != nil {
 		return err
 	}
@@ -252,12 +260,12 @@ func countsOf(sum *report.Summary) Counts {
 		Malformed: sum.Records.Malformed, Findings: sum.Findings}
 }
 
-// stageFile is a stage file read: its header, and its totals.
+// stageFile is a stage file read: its header, and its trailer.
 type stageFile struct {
-	name   string
-	path   string
-	head   StageHeader
-	counts Counts
+	name  string
+	path  string
+	head  StageHeader
+	trail stageTrailer
 }
 
 // readStage reads the stage file name in dir, calling fn (when not nil)
@@ -323,7 +331,7 @@ func readStage(ctx context.Context, dir StageDir, name string, fn func(uri strin
 			return nil, bad(err)
 		}
 		if uri == "" {
-			if err := json.Unmarshal(b, &sf.counts); err != nil {
+			if err := json.Unmarshal(b, &sf.trail); err != nil {
 				return nil, bad(err)
 			}
 			if _, err := r.ReadByte(); err != io.EOF {
@@ -344,24 +352,41 @@ func readStage(ctx context.Context, dir StageDir, name string, fn func(uri strin
 type ReduceConfig struct {
 	Dir   StageDir  // the stage directory
 	Rules *rule.Set // the hunt's rules: the same as every shard's
-	// Memory and WorkDir bound the Aggregator as Config's bound a scan's.
+	// Memory and WorkDir bound the Aggregator and the sort of the output
+	// as Config's bound a scan's.
 	Memory  int64
 	WorkDir string
+	// Output gets the aggregate findings in output order; it is closed
+	// when every shard's events were decided, and aborted otherwise.
+	Output report.Writer
 }
 
 // Reduce decides the aggregate rules of a sharded hunt over every shard's
-// staged events and writes their findings to sink: the rows a single scan
-// of the same sources would have added to the shards' per-record ones,
-// details included. It first checks that the stage holds each shard of one
-// hunt exactly once (ErrStageIncomplete) and that every shard ran with the
-// same sources, window, filters and rules as cfg.Rules (ErrStageMismatch).
-// The summary's counts are the totals of the shards.
-func Reduce(ctx context.Context, cfg ReduceConfig, sink Sink) (*report.Summary, error) {
-	start := time.Now()
+// staged events and writes their findings to cfg.Output: the rows a single
+// scan of the same sources would have added to the shards' per-record
+// ones, details included. It first checks that the stage holds each shard
+// of one hunt exactly once (ErrStageIncomplete) and that every shard ran
+// with the same sources, window, filters and rules as cfg.Rules
+// (ErrStageMismatch); then it returns a nil Result, the output aborted.
+// The summary's counts are the totals of the shards, and its failures the
+// objects each shard could not read, with the shard's spec (I/N).
+func Reduce(ctx context.Context, cfg ReduceConfig) (*Result, error) {
+	sorted := report.NewSorted(cfg.Output, (&Config{Memory: cfg.Memory, WorkDir: cfg.WorkDir}).SortOptions())
 	files, err := stageFiles(ctx, cfg)
 	if err != nil {
+		_ = sorted.Abort()
 		return nil, err
 	}
+	sum, err := reduce(ctx, cfg, files, sorted)
+	res := &Result{Summary: sum}
+	res.commit(sorted, err == nil)
+	return res, err
+}
+
+// reduce decides the aggregate rules over the events of files and writes
+// their findings to sink.
+func reduce(ctx context.Context, cfg ReduceConfig, files []*stageFile, sink Sink) (*report.Summary, error) {
+	start := time.Now()
 	h := files[0].head
 	c := Config{Memory: cfg.Memory, WorkDir: cfg.WorkDir}
 	opts := c.AggOptions(h.AggStart)
@@ -398,8 +423,14 @@ func Reduce(ctx context.Context, cfg ReduceConfig, sink Sink) (*report.Summary, 
 			sum.Complete = false
 			return sum, err
 		}
-		n := f.counts
+		n := f.trail.Counts
 		sum.Objects.Listed, sum.Objects.Scanned, sum.Objects.Failed = n.Listed, sum.Objects.Scanned+n.Scanned, sum.Objects.Failed+n.Failed
+		shard := fmt.Sprintf("%d/%d", f.head.Shard, f.head.Shards)
+		slices.SortFunc(f.trail.Failures, func(a, b report.ObjectFailure) int { return strings.Compare(a.URI, b.URI) })
+		for _, fail := range f.trail.Failures {
+			fail.Shard = shard
+			sum.Failures = append(sum.Failures, fail)
+		}
 		sum.Records.Read += n.Read
 		sum.Records.Evaluated += n.Evaluated
 		sum.Records.OutsideWindow += n.OutsideWindow
@@ -407,7 +438,7 @@ func Reduce(ctx context.Context, cfg ReduceConfig, sink Sink) (*report.Summary, 
 	}
 	var byRule report.RuleCounter
 	sum.NewTerms = historySpans(agg)
-	err = agg.Flush(func(d *rule.Decision) error {
+	err := agg.Flush(func(d *rule.Decision) error {
 		f, err := decisionFinding(d)
 		if err != nil {
 			return err
@@ -499,5 +530,5 @@ func ReadStageFile(ctx context.Context, dir StageDir, name string, fn func(uri s
 	if err != nil {
 		return StageHeader{}, Counts{}, err
 	}
-	return sf.head, sf.counts, nil
+	return sf.head, sf.trail.Counts, nil
 }

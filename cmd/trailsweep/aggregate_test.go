@@ -55,6 +55,23 @@ sequence by user.name with maxspan=3m
   [any where event.action == "DeleteBucket"]
 '''
 `,
+	"esql.toml": `[rule]
+rule_id = "agg-esql"
+name = "GetObject bursts per user (ES|QL)"
+type = "esql"
+language = "esql"
+severity = "low"
+risk_score = 21
+query = '''
+FROM logs-aws.cloudtrail-*
+| WHERE event.action == "GetObject"
+| STATS Esql.event_count = COUNT(*), Esql.source_ip_values = VALUES(source.ip),
+    Esql.timestamp_min = MIN(@timestamp) BY user.name
+| WHERE Esql.event_count >= 6
+'''
+from = "now-6m"
+interval = "5m"
+`,
 }
 
 // writeRules writes rules (file name → TOML) into a new directory.
@@ -120,7 +137,7 @@ func aggTree(n, recs int) gen.Tree {
 	return tree
 }
 
-// TestAggregateOrderIndependent: new_terms, threshold and sequence findings,
+// TestAggregateOrderIndependent: new_terms, threshold, sequence and ES|QL findings,
 // details included, are the same whatever --workers and --concurrency are.
 func TestAggregateOrderIndependent(t *testing.T) {
 	dir := t.TempDir()
@@ -147,7 +164,7 @@ func TestAggregateOrderIndependent(t *testing.T) {
 					t.Errorf("%s finding on %s: details %q, want JSON", r["rule_id"], r["event_id"], r["details"])
 				}
 			}
-			for _, id := range []string{"agg-new-terms", "agg-threshold", "agg-sequence"} {
+			for _, id := range []string{"agg-new-terms", "agg-threshold", "agg-sequence", "agg-esql"} {
 				if perRule[id] < 3 {
 					t.Errorf("%s: %d findings, want several for the comparison to mean something", id, perRule[id])
 				}

@@ -109,42 +109,6 @@ func (rf *reliabilityFlags) openCheckpoint(sf *scanFlags, args []string, set *ru
 	return ck, nil
 }
 
-// resumable returns sources without the objects ck holds as done (sources
-// itself without a checkpoint). Only the main scan skips them: a --history
-// scan reads its whole span again, done objects included.
-func resumable(ck *scan.Checkpoint, sources []reader.Source) []reader.Source {
-	if ck == nil {
-		return sources
-	}
-	out := make([]reader.Source, len(sources))
-	for i, s := range sources {
-		out[i] = ck.Source(s)
-	}
-	return out
-}
-
-// finishCheckpoint ends a checkpointed scan: it commits what was done and,
-// when every listed object was read or failed, writes the combined output
-// to w, the aggregate rules decided by agg (nil, or holding the --history
-// events) over every run's events, and returns the summary of the whole run.
-func finishCheckpoint(ck *scan.Checkpoint, w report.Writer, set *rule.Set, agg *rule.Aggregator, sum *report.Summary,
-	scanErr error, stderr io.Writer) (*report.Summary, error) {
-	if err := ck.Flush(); err != nil {
-		return sum, errors.Join(scanErr, err)
-	}
-	if scanErr != nil {
-		if errors.Is(scanErr, scan.ErrInterrupted) {
-			fmt.Fprintf(stderr, "trailsweep: progress saved; run again with --resume to continue (%d objects done before this run)\n", ck.Done())
-		}
-		return sum, scanErr
-	}
-	total, err := ck.Finish(w, sum, set, agg)
-	if err != nil {
-		return sum, err
-	}
-	return total, nil
-}
-
 // writeErrors writes one JSON line per failed object to path, atomically.
 func writeErrors(path string, sum *report.Summary) error {
 	var b bytes.Buffer

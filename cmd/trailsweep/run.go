@@ -372,98 +372,142 @@ func newScanCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	return cmd
 }
 
+// runScan is the scan command: its flags become a HuntConfig, scan.Hunt
+// runs the hunt, and its Result becomes the outputs and the exit code.
 func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var sc scanCmd
+	defer sc.close()
+	hc, err := sc.config(ctx, sf, args, stdin, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	res, err := scan.Hunt(ctx, hc)
+	sc.finish()
+	if res == nil { // the stage or the history could not be read
+		return &exitError{code: exitUsage, err: err}
+	}
+	return sc.report(ctx, sf, res, err, stdout, stderr)
+}
+
+// scanCmd is what the scan command keeps from its config to its report.
+type scanCmd struct {
+	set    *rule.Set
+	memory int64
+	outURI string           // the findings' file or S3 object
+	covs   []*covered       // the main scan's sources, observed
+	html   *report.HTML     // --html
+	ev     *report.Evidence // --evidence
+	vres   *verify.Result   // --verify's verdicts, once the hunt read everything
+	finish func()           // ends the progress line
+	closes []func()
+}
+
+// onClose has close call f, in the reverse order of registration.
+func (sc *scanCmd) onClose(f func()) { sc.closes = append(sc.closes, f) }
+
+func (sc *scanCmd) close() {
+	for i := len(sc.closes) - 1; i >= 0; i-- {
+		sc.closes[i]()
+	}
+}
+
+// config maps the scan flags to the hunt's config, opening what it reads
+// and writes: sources, checkpoint, output. What must be released at the
+// end is released by close, also after an error.
+func (sc *scanCmd) config(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader, stdout, stderr io.Writer) (hc scan.HuntConfig, err error) {
+	fail := func(err error) (scan.HuntConfig, error) { return scan.HuntConfig{}, err }
 	now := time.Now()
 	since, err := parseTime(sf.since, now, false)
 	if err != nil {
-		return usageErr("--since: %w", err)
+		return fail(usageErr("--since: %w", err))
 	}
 	until, err := parseTime(sf.until, now, true)
 	if err != nil {
-		return usageErr("--until: %w", err)
+		return fail(usageErr("--until: %w", err))
 	}
 	if !since.IsZero() && !until.IsZero() && !since.Before(until) {
-		return usageErr("--since %s is not before --until %s", since.Format(time.RFC3339), until.Format(time.RFC3339))
+		return fail(usageErr("--since %s is not before --until %s", since.Format(time.RFC3339), until.Format(time.RFC3339)))
 	}
 	if sf.concurrency < 1 {
-		return usageErr("--concurrency must be at least 1")
+		return fail(usageErr("--concurrency must be at least 1"))
 	}
 	if sf.s3.ListConcurrency < 1 {
-		return usageErr("--list-concurrency must be at least 1")
+		return fail(usageErr("--list-concurrency must be at least 1"))
 	}
 	if sf.s3.Timeout <= 0 {
-		return usageErr("--s3-timeout must be positive")
+		return fail(usageErr("--s3-timeout must be positive"))
 	}
 	if sf.workers < 0 {
-		return usageErr("--workers must not be negative")
+		return fail(usageErr("--workers must not be negative"))
 	}
 	if sf.maxRecord <= 0 || sf.maxObject <= 0 {
-		return usageErr("--max-record-bytes and --max-object-bytes must be positive")
+		return fail(usageErr("--max-record-bytes and --max-object-bytes must be positive"))
 	}
 	if err := sf.rel.validate(); err != nil {
-		return err
+		return fail(err)
 	}
 	if sf.summary == report.Stdout && sf.out == report.Stdout {
-		return usageErr("--summary - and --out - both want stdout: give one of them a file")
+		return fail(usageErr("--summary - and --out - both want stdout: give one of them a file"))
 	}
 	if err := checkPaths(sf); err != nil {
-		return err
+		return fail(err)
 	}
 	spec, sharded, err := sf.shard.spec(os.Getenv)
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	if sf.evidence != "" && sf.rel.checkpoint != "" {
-		return usageErr("--evidence with --checkpoint is not supported yet: a resumed run does not read again what earlier runs read")
+		return fail(usageErr("--evidence with --checkpoint is not supported yet: a resumed run does not read again what earlier runs read"))
 	}
 	if isS3(sf.rel.checkpoint) {
-		return usageErr("--checkpoint on S3 is not supported: give a local directory (the stage and --out may be on S3)")
+		return fail(usageErr("--checkpoint on S3 is not supported: give a local directory (the stage and --out may be on S3)"))
 	}
 	shardSpec := "" // recorded in a checkpoint: a resume must be the same shard
 	if sharded || sf.shard.stage != "" {
 		shardSpec = spec.String()
 	}
-	vcfg, err := verifyConfig(sf)
+	vcfg, err := verifyConfig(sf, sharded)
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	memory, err := parseMemory(sf.memory)
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	work, err := os.MkdirTemp(sf.workDir, "trailsweep-work-")
 	if err != nil {
-		return usageErr("--work-dir: %w", err)
+		return fail(usageErr("--work-dir: %w", err))
 	}
-	defer os.RemoveAll(work)
+	sc.onClose(func() { os.RemoveAll(work) })
 	var format report.Format
 	var outDir *s3obj.Prefix // --out s3://bucket/prefix/: one object a shard
 	if isS3(sf.out) {
 		if format, err = s3Format(sf.format); err != nil {
-			return err
+			return fail(err)
 		}
 		if outDir, err = s3Folder(ctx, "--out", sf.out, sf.s3); err != nil {
-			return err
+			return fail(err)
 		}
 	} else if sf.out != "" || sf.format != "" {
 		if sf.out == "" {
-			return usageErr("--format needs --out")
+			return fail(usageErr("--format needs --out"))
 		}
 		format, err = report.FormatFor(sf.out, sf.format)
 		if err != nil {
-			return usageErr("--out/--format: %w", err)
+			return fail(usageErr("--out/--format: %w", err))
 		}
 	}
 	set, err := sf.rules.load(stderr)
+	sc.set, sc.memory = set, memory
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	tuning, err := loadTuning(sf.excludes, sf.exceptions, set, stderr)
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	if sharded && sf.shard.stage == "" && hasAggregate(set) {
-		return usageErr("shard %s: aggregate rules (new_terms, threshold, EQL sequences) need --stage DIR, decided by trailsweep reduce", spec)
+		return fail(usageErr("shard %s: aggregate rules (new_terms, threshold, EQL sequences) need --stage DIR, decided by trailsweep reduce", spec))
 	}
 	shardOf := func(src reader.Source) reader.Source { return src }
 	if sharded {
@@ -476,11 +520,11 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 		var src reader.Source
 		if a == "-" {
 			if stdins++; stdins > 1 {
-				return usageErr("source - (stdin) is given twice")
+				return fail(usageErr("source - (stdin) is given twice"))
 			}
 			src = reader.NewStream("-", stdin)
 		} else if src, err = reader.Open(ctx, a, sf.s3); err != nil {
-			return &exitError{code: exitUsage, err: fmt.Errorf("source %s: %w", a, err)}
+			return fail(&exitError{code: exitUsage, err: fmt.Errorf("source %s: %w", a, err)})
 		}
 		opened = append(opened, src)
 		src = shardOf(src)
@@ -493,12 +537,12 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 
 	ck, err := sf.rel.openCheckpoint(sf, args, set, tuning, format, shardSpec, &since, &until, stderr)
 	if err != nil {
-		return err
+		return fail(err)
 	}
-	defer ck.Close()
+	sc.onClose(func() { ck.Close() })
 
 	var w report.Writer
-	outURI := sf.out
+	sc.outURI = sf.out
 	names := make([]string, len(sources))
 	for i, src := range sources {
 		names[i] = src.String()
@@ -524,18 +568,18 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 			i, n = spec.Index, spec.Count
 		}
 		up := outDir.Create(ctx, partName("part", i, n, format))
-		outURI = up.URI()
+		sc.outURI = up.URI()
 		if w, err = report.NewTo(up, format, report.Options{Raw: sf.raw}); err != nil {
-			return usageErr("--out %s: %w", sf.out, err)
+			return fail(usageErr("--out %s: %w", sf.out, err))
 		}
 	default:
 		w, err = report.Create(sf.out, format, report.Options{Raw: sf.raw})
 		if err != nil {
-			return usageErr("--out %s: %w", sf.out, err)
+			return fail(usageErr("--out %s: %w", sf.out, err))
 		}
 	}
 
-	cfg := scan.Config{
+	hc = scan.HuntConfig{Config: scan.Config{
 		Sources:     sources,
 		Filter:      reader.Filter{Since: since, Until: until, Accounts: sf.accounts, Regions: sf.regions},
 		Rules:       set,
@@ -546,134 +590,79 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 		Decode:      reader.DecodeOptions{MaxRecordBytes: sf.maxRecord, MaxObjectBytes: sf.maxObject},
 		Memory:      memory,
 		WorkDir:     work,
+	}, Checkpoint: ck, Notice: func(msg string) { fmt.Fprintf(stderr, "trailsweep: %s\n", report.Clean(msg)) }}
+	if hc.History, err = historyPlan(ctx, sf.history, sources, hc.Filter, sf.s3, shardOf); err != nil {
+		_ = w.Abort()
+		return fail(err)
 	}
-	var html *report.HTML
-	if sf.html != "" {
-		if html, err = report.NewHTML(work); err != nil {
-			_ = w.Abort()
-			return err
-		}
-		defer html.Close()
-		w = html.Tee(w)
-	}
-	// Findings reach w in output order, from the scan and from a
-	// checkpoint's earlier runs alike: the sort holds them (spilling
-	// beyond its share of the budget) and writes them all at Close.
-	sorted := report.NewSorted(w, cfg.SortOptions())
-	w = sorted
-	hcfg, aggOpts, err := historyPlan(ctx, sf.history, cfg, sf.s3, shardOf)
-	if err != nil {
-		return err
-	}
-	cfg.Aggregator = rule.NewAggregator(aggOpts)
-	defer cfg.Aggregator.Close()
-	// A shard stages its aggregate events, history included, for reduce,
-	// and writes only its per-record findings.
-	var stage *scan.Stage
-	var sink scan.Sink = w
 	if sf.shard.stage != "" {
-		dir, err := stageDir(ctx, sf.shard.stage, sf.s3)
+		if hc.Stage, err = stageDir(ctx, sf.shard.stage, sf.s3); err != nil {
+			_ = w.Abort()
+			return fail(err)
+		}
+		hc.StageHeader = scan.StageHeader{Shard: spec.Index, Shards: spec.Count, Sources: args}
+	}
+	if sf.html != "" {
+		html, err := report.NewHTML(work)
 		if err != nil {
 			_ = w.Abort()
-			return err
+			return fail(err)
 		}
-		stage, err = scan.CreateStage(ctx, dir, scan.StageHeader{Shard: spec.Index, Shards: spec.Count, Sources: args,
-			Window: scan.Window{Since: since, Until: until}, Accounts: sf.accounts, Regions: sf.regions,
-			RulesHash: scan.RulesHash(set), AggStart: aggOpts.Start, HistorySource: aggOpts.HistorySource}, w)
-		if err != nil {
-			_ = w.Abort()
-			return usageErr("--stage: %w", err)
-		}
-		defer stage.Abort() // after Commit, it does nothing
-		sink = stage
+		sc.onClose(func() { html.Close() })
+		w = html.Tee(w)
+		sc.html = html
 	}
-	if err := runHistory(ctx, sf.history, hcfg, cfg.Aggregator, sink, stderr); err != nil {
-		return err
+	hc.Output = w
+	sc.covs = make([]*covered, len(sources)) // the main scan's listing, not the history's
+	hc.Sources = make([]reader.Source, len(sources))
+	for i, src := range sources {
+		sc.covs[i] = newCovered(src, opened[i])
+		hc.Sources[i] = sc.covs[i]
 	}
-	covs := make([]*covered, len(cfg.Sources)) // after the history scan, whose listing is not the scan's
-	for i, src := range cfg.Sources {
-		covs[i] = newCovered(src, opened[i])
-		cfg.Sources[i] = covs[i]
-	}
-	cfg.Sources = resumable(ck, cfg.Sources) // after the history scan, which reads done objects too
-	var ev *report.Evidence
 	if sf.evidence != "" {
-		ev = report.NewEvidence(work, int(memory/32))
-		defer ev.Close()
-		cfg.Ledger = ev
+		ev := report.NewEvidence(work, int(memory/32))
+		sc.ev = ev
+		sc.onClose(func() { ev.Close() })
+		hc.Ledger = ev
 	}
-	var sess *verify.Session
 	if vcfg != nil {
-		vcfg.Sources, vcfg.Filter = opened, cfg.Filter
-		sess = verify.NewSession(*vcfg)
-		cfg.Verify = sess
-	}
-	var finish func()
-	cfg.Progress, finish = newProgress(stderr, sf.quiet)
-	if ck != nil {
-		// Findings go to the checkpoint, and to w once every object is
-		// done: to a file's temporary name as they are committed (it is
-		// discarded unless every object gets done); to a stream, which
-		// cannot take rows back, only at the end.
-		sink = ck
-		if stage != nil {
-			// A shard: every run's aggregate events go to its stage file,
-			// and the findings to its part, as a clean shard run's.
-			ck.StageTo(stage)
-		}
-		if revocable(sf.out) {
-			ck.Start(w, cfg.Aggregator)
+		vcfg.Sources, vcfg.Filter = opened, hc.Filter
+		sess := verify.NewSession(*vcfg)
+		hc.Verify = sess
+		hc.Integrity = func(ctx context.Context, sum *report.Summary) (func(string) string, error) {
+			res, integrity, err := finishVerify(ctx, sess, sum, stderr)
+			sc.vres = res
+			return integrity, err
 		}
 	}
-	sum, scanErr := scan.Run(ctx, cfg, sink)
-	if ck != nil {
-		if cfg.Progress != nil && scanErr == nil {
-			cfg.Progress(scan.Progress{Phase: "writing the output", Listed: sum.Objects.Listed, Done: sum.Objects.Scanned,
-				Failed: sum.Objects.Failed, BytesRead: sum.BytesRead, Findings: sum.Findings})
-		}
-		sum, scanErr = finishCheckpoint(ck, w, set, cfg.Aggregator, sum, scanErr, stderr)
-	}
-	finish()
-	// Keep what was found, also when interrupted; a failed listing or writer
-	// leaves no output file under the final name. A file that cannot be
-	// written after the scan (disk full, a bad --summary) does not stop the
-	// others: each is written if it can be, the summary is printed in any
-	// case, and the exit code is 3.
+	hc.Progress, sc.finish = newProgress(stderr, sf.quiet)
+	return hc, nil
+}
+
+// report writes what the CLI writes after a hunt (warnings, --summary,
+// --evidence, --html, --errors, the summary on stderr) and returns the
+// exit code's error. A file that cannot be written (disk full, a bad
+// --summary) does not stop the others: each is written if it can be, the
+// summary is printed in any case, and the exit code is 3.
+func (sc *scanCmd) report(ctx context.Context, sf *scanFlags, res *scan.Result, scanErr error, stdout, stderr io.Writer) error {
+	sum := res.Summary
 	interrupted := errors.Is(scanErr, scan.ErrInterrupted)
-	sum.Interrupted = interrupted
 	// A source that cannot be listed at all (no such bucket, refused
 	// credentials, an endpoint that cannot be reached) is a configuration
 	// error: one line says so, without an empty summary before it.
 	setup := scanErr != nil && !interrupted && isSetupErr(scanErr)
 	quietSummary := setup && sum.Objects.Listed == 0
 	var writeErrs []error
-	if stage != nil && scanErr == nil {
-		// Only a shard that read its whole share stages: reduce refuses a
-		// hunt with a shard missing rather than decide on part of it.
-		if err := stage.Commit(sum); err != nil {
-			writeErrs = append(writeErrs, fmt.Errorf("--stage: %w", err))
-			sum.Complete = false
-		}
+	if res.StageErr != nil {
+		writeErrs = append(writeErrs, fmt.Errorf("--stage: %w", res.StageErr))
 	}
-	var vres *verify.Result
-	if sess != nil && scanErr == nil {
-		if vres, err = finishVerify(ctx, sess, sorted, sum, stderr); err != nil {
-			scanErr = err
-		}
+	if res.OutputErr != nil {
+		writeErrs = append(writeErrs, fmt.Errorf("--out: %w", res.OutputErr))
+	} else if res.Written && sf.out != "" && sf.out != "-" {
+		sum.Output = sc.outURI
 	}
-	if scanErr != nil && !interrupted || interrupted && ck != nil {
-		_ = w.Abort()
-	} else if err := w.Close(); err != nil {
-		writeErrs = append(writeErrs, fmt.Errorf("--out: %w", err))
-		sum.Complete = false
-	} else if sf.out != "" && sf.out != "-" {
-		sum.Output = outURI
-	}
-	runs, spilt := sorted.Spilt()
-	sum.Spilled.Runs += runs
-	sum.Spilled.Bytes += spilt
-	sum.Memory = report.MemoryStats{Budget: memory, PeakRSS: peakRSS()}
-	nothing := fillCoverage(ctx, sum, sf, set, covs, scanErr == nil)
+	sum.Memory = report.MemoryStats{Budget: sc.memory, PeakRSS: peakRSS()}
+	nothing := fillCoverage(ctx, sum, sf, sc.set, sc.covs, scanErr == nil)
 	for _, w := range sum.Warnings {
 		if !quietSummary {
 			fmt.Fprintf(stderr, "trailsweep: warning: %s\n", report.Clean(w))
@@ -688,13 +677,13 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 			writeErrs = append(writeErrs, err)
 		}
 	}
-	if ev != nil && !setup {
-		if err := writeEvidence(ev, sf, sum, set, vres, scanErr == nil || interrupted); err != nil {
+	if sc.ev != nil && !setup {
+		if err := writeEvidence(sc.ev, sf, sum, sc.set, sc.vres, scanErr == nil || interrupted); err != nil {
 			writeErrs = append(writeErrs, fmt.Errorf("--evidence: %w", err))
 		}
 	}
-	if html != nil && !setup {
-		if err := html.WriteFile(sf.html, sum, ""); err != nil {
+	if sc.html != nil && !setup {
+		if err := sc.html.WriteFile(sf.html, sum, ""); err != nil {
 			writeErrs = append(writeErrs, fmt.Errorf("--html: %w", err))
 		}
 	}
@@ -742,16 +731,6 @@ func isSetupErr(err error) bool {
 		}
 	}
 	return false
-}
-
-// revocable reports whether --out path is written under a temporary name
-// that Abort removes: a regular file, or one yet to be made.
-func revocable(path string) bool {
-	if path == "" || path == "-" {
-		return false
-	}
-	fi, err := os.Stat(path)
-	return err != nil || fi.Mode().IsRegular()
 }
 
 // checkPaths refuses output paths that would overwrite each other: --out,

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -63,69 +62,37 @@ func newRulesLintCmd(stdout, stderr io.Writer) *cobra.Command {
 }
 
 // historyPlan is the --history pre-scan: a window (30d) is the span just
-// before --since from the same sources; anything else is a path or s3://
-// URI read whole (its source shard-wrapped by wrap, when not nil). It
-// returns the scan reading history only and the options of the
-// Aggregator that decides the hunt. Without --history it is nil, with the
-// options of a scan whose history starts at --since.
-func historyPlan(ctx context.Context, history string, cfg scan.Config, s3 reader.S3Options, wrap func(reader.Source) reader.Source) (*scan.Config, rule.AggOptions, error) {
+// before the scan's window from the same sources; anything else is a path
+// or s3:// URI read whole (its source shard-wrapped by wrap, when not nil),
+// up to the window's start. nil without --history.
+func historyPlan(ctx context.Context, history string, sources []reader.Source, filter reader.Filter, s3 reader.S3Options, wrap func(reader.Source) reader.Source) (*scan.History, error) {
 	if history == "" {
-		return nil, cfg.AggOptions(cfg.Filter.Since), nil
+		return nil, nil
 	}
-	hcfg := cfg
-	hcfg.HistoryOnly, hcfg.Progress = true, nil
-	var opts rule.AggOptions
+	h := &scan.History{Name: "--history " + history}
 	if d, err := eql.ParseDuration(strings.TrimSpace(history)); err == nil {
-		if cfg.Filter.Since.IsZero() {
-			return nil, opts, usageErr("--history %s needs --since (the history span ends where the scan starts)", history)
+		if filter.Since.IsZero() {
+			return nil, usageErr("--history %s needs --since (the history span ends where the scan starts)", history)
 		}
-		hcfg.Filter.Until = cfg.Filter.Since
-		hcfg.Filter.Since = cfg.Filter.Since.Add(-d)
-		opts = cfg.AggOptions(hcfg.Filter.Since)
-	} else {
-		if _, err := os.Stat(history); err != nil && !strings.HasPrefix(history, "s3://") {
-			return nil, opts, usageErr("--history %s: not a window (30d) and %w", history, err)
-		}
-		src, err := reader.Open(ctx, history, s3)
-		if err != nil {
-			return nil, opts, &exitError{code: exitUsage, err: fmt.Errorf("--history %s: %w", history, err)}
-		}
-		if wrap != nil {
-			src = wrap(src)
-		}
-		hcfg.Sources = []reader.Source{src}
-		hcfg.Filter = reader.Filter{Until: cfg.Filter.Since}
-		opts = cfg.AggOptions(time.Time{})
+		h.Sources, h.Filter = sources, filter
+		h.Filter.Until = filter.Since
+		h.Filter.Since = filter.Since.Add(-d)
+		return h, nil
 	}
-	opts.HistorySource = "--history " + history
-	return &hcfg, opts, nil
-}
-
-// runHistory reads the --history span planned by historyPlan (nothing when
-// hcfg is nil) into agg, or, when sink is an ObjectSink (a shard's stage),
-// into sink.
-func runHistory(ctx context.Context, history string, hcfg *scan.Config, agg *rule.Aggregator, sink scan.Sink, stderr io.Writer) error {
-	if hcfg == nil {
-		return nil
+	if _, err := os.Stat(history); err != nil && !strings.HasPrefix(history, "s3://") {
+		return nil, usageErr("--history %s: not a window (30d) and %w", history, err)
 	}
-	hcfg.Aggregator = agg
-	if sink == nil {
-		sink = discard{}
-	}
-	start := time.Now()
-	sum, err := scan.Run(ctx, *hcfg, sink)
+	src, err := reader.Open(ctx, history, s3)
 	if err != nil {
-		return fmt.Errorf("--history: %w", err)
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("--history %s: %w", history, err)}
 	}
-	fmt.Fprintf(stderr, "trailsweep: history %s: %d objects, %d records read in %s\n", report.Clean(history),
-		sum.Objects.Scanned, sum.Records.Read, time.Since(start).Round(time.Millisecond))
-	return nil
+	if wrap != nil {
+		src = wrap(src)
+	}
+	h.Sources = []reader.Source{src}
+	h.Filter = reader.Filter{Until: filter.Since}
+	return h, nil
 }
-
-// discard is a scan.Sink that drops findings (a history scan has none).
-type discard struct{}
-
-func (discard) Write(*report.Finding) error { return nil }
 
 // selection returns the rule selection flags in force, as "--flag value".
 func (rf *ruleFlags) selection() []string {

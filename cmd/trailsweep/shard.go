@@ -189,19 +189,17 @@ func runReduce(ctx context.Context, rf *reduceFlags, stdout, stderr io.Writer) e
 			return usageErr("--out %s: %w", rf.out, err)
 		}
 	}
-	cfg := scan.ReduceConfig{Dir: dir, Rules: set, Memory: memory, WorkDir: work}
-	sorted := report.NewSorted(w, (&scan.Config{Memory: memory, WorkDir: work}).SortOptions())
-	sum, err := scan.Reduce(ctx, cfg, sorted)
+	res, err := scan.Reduce(ctx, scan.ReduceConfig{Dir: dir, Rules: set, Memory: memory, WorkDir: work, Output: w})
 	if err != nil {
-		_ = sorted.Abort()
-		if errors.Is(err, scan.ErrStageIncomplete) || errors.Is(err, scan.ErrStageMismatch) || sum == nil {
+		if errors.Is(err, scan.ErrStageIncomplete) || errors.Is(err, scan.ErrStageMismatch) || res == nil {
 			return &exitError{code: exitUsage, err: err}
 		}
 		return &exitError{code: exitIncomplete, err: err}
 	}
-	if err := sorted.Close(); err != nil {
-		return &exitError{code: exitIncomplete, err: fmt.Errorf("--out: %w", err)}
+	if res.OutputErr != nil {
+		return &exitError{code: exitIncomplete, err: fmt.Errorf("--out: %w", res.OutputErr)}
 	}
+	sum := res.Summary
 	if rf.out != "" && rf.out != "-" {
 		sum.Output = outURI
 	}
@@ -216,7 +214,7 @@ func runReduce(ctx context.Context, rf *reduceFlags, stdout, stderr io.Writer) e
 		_ = sum.WriteText(stderr)
 	}
 	if sum.Objects.Failed > 0 {
-		return &exitError{code: exitIncomplete, err: fmt.Errorf("%d object(s) could not be read by the shards", sum.Objects.Failed)}
+		return &exitError{code: exitIncomplete, err: fmt.Errorf("%d object(s) could not be read by the shards (listed above)", sum.Objects.Failed)}
 	}
 	return nil
 }

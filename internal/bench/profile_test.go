@@ -15,6 +15,7 @@ import (
 	"github.com/trailsweep/trailsweep/internal/ecs"
 	"github.com/trailsweep/trailsweep/internal/gen"
 	"github.com/trailsweep/trailsweep/internal/rule"
+	"github.com/trailsweep/trailsweep/internal/verify"
 	"github.com/trailsweep/trailsweep/reader"
 	"github.com/trailsweep/trailsweep/report"
 	"github.com/trailsweep/trailsweep/scan"
@@ -23,7 +24,9 @@ import (
 // TestProfile scans BENCH_TREE in-process with every rule of ../shared/rules
 // (or the built-in ones) into Parquet, under the CPU profiler when
 // BENCH_CPUPROFILE names a file (and writes the heap profile at the end of
-// the scan to BENCH_MEMPROFILE):
+// the scan to BENCH_MEMPROFILE). With BENCH_VERIFY=1, BENCH_TREE is a
+// signed copy as signedTree makes it (src/, public-keys.json,
+// signatures.json) and the scan verifies, as scan --verify does:
 //
 //	BENCH_TREE=.cache/bench/tree-1GB-seed1 BENCH_CPUPROFILE=/tmp/cpu.prof \
 //	  go test -tags bench -run '^TestProfile$' -v ./internal/bench
@@ -34,9 +37,18 @@ func TestProfile(t *testing.T) {
 		t.Skip("BENCH_TREE is not set")
 	}
 	set := profileRules(t)
+	var vcfg *verify.Config
+	if os.Getenv("BENCH_VERIFY") == "1" {
+		vcfg, tree = profileVerify(t, tree)
+	}
 	src, err := reader.NewLocal(tree)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var sess *verify.Session
+	if vcfg != nil {
+		vcfg.Sources = []reader.Source{src}
+		sess = verify.NewSession(*vcfg)
 	}
 	w, err := report.Create(filepath.Join(t.TempDir(), "f.parquet"), report.Parquet, report.Options{})
 	if err != nil {
@@ -54,9 +66,20 @@ func TestProfile(t *testing.T) {
 		defer pprof.StopCPUProfile()
 	}
 	cpu0 := cpuSeconds()
-	sum, err := scan.Run(context.Background(), scan.Config{Sources: []reader.Source{src}, Rules: set, Workers: int(envFloat(t, "BENCH_WORKERS", 0))}, w)
+	cfg := scan.Config{Sources: []reader.Source{src}, Rules: set, Workers: int(envFloat(t, "BENCH_WORKERS", 0))}
+	if sess != nil {
+		cfg.Verify = sess
+	}
+	sum, err := scan.Run(context.Background(), cfg, w)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if sess != nil {
+		res, err := sess.Finish(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("verified: %d logs, %d digests, OK %v", len(res.Logs), len(res.Digests), res.OK())
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -74,6 +97,28 @@ func TestProfile(t *testing.T) {
 	}
 	t.Logf("%d rules, %d records, %.0f MB in %s: %.0f MB/s; CPU %.2fs: %.0f MB per CPU second; %d findings", len(set.Runnable()), sum.Records.Read,
 		float64(sum.BytesRead)/1e6, sum.Duration, float64(sum.BytesRead)/1e6/sum.Duration.Seconds(), cpu, float64(sum.BytesRead)/1e6/cpu, sum.Findings)
+}
+
+// profileVerify reads the keys and signatures of a signed copy and returns
+// the verification's configuration and the folder to scan.
+func profileVerify(t *testing.T, dir string) (*verify.Config, string) {
+	kb, err := os.ReadFile(filepath.Join(dir, "public-keys.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := verify.ParseKeys(kb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := os.ReadFile(filepath.Join(dir, "signatures.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigs, err := verify.ParseManifest(sb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &verify.Config{Keys: keys, Signatures: sigs}, filepath.Join(dir, "src")
 }
 
 // cpuSeconds is the user and system CPU time of this process so far.

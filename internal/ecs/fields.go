@@ -116,25 +116,18 @@ var staticFields = map[string]computeFunc{
 		}
 		return dst
 	},
-	"user.name": func(r *Record, dst []Value) []Value {
-		if w := r.who(); w.hasUser {
-			return append(dst, Value{Kind: KindString, S: w.userName})
-		}
-		return dst
-	},
-	"user.id": func(r *Record, dst []Value) []Value {
-		if r.who().service != "" {
-			return dst
-		}
-		n := len(dst)
-		if dst = principalID(r, dst); len(dst) > n {
-			return dst
-		}
-		if t, _ := r.textView("userIdentity", "type"); t == "IdentityCenterUser" {
-			return keyword("userIdentity", "onBehalfOf", "userId")(r, dst)
-		}
-		return dst
-	},
+	"user.name": userName,
+	"user.id":   userID,
+	// §3b: target, group and related fields (related.go).
+	"user.target.name":  targetUserName,
+	"user.target.id":    targetUserID,
+	"user.changes.name": newUserName,
+	"group.name":        keyword("requestParameters", "groupName"),
+	"group.id":          keyword("responseElements", "group", "groupId"),
+	"user.email":        userEmail,
+	"related.user":      relatedUser,
+	"related.ip":        relatedIP,
+	"related.hosts":     relatedHosts,
 	"event.category": func(r *Record, dst []Value) []Value {
 		name, _ := r.textView("eventName")
 		for _, c := range categories[name].category {
@@ -167,7 +160,32 @@ var (
 	principalID      = keyword("userIdentity", "principalId")
 	identityAccount  = keyword("userIdentity", "accountId")
 	recipientAccount = keyword("recipientAccountId")
+	onBehalfOfUser   = keyword("userIdentity", "onBehalfOf", "userId")
 )
+
+// userName computes user.name (ECS.md §3): none for a service actor.
+func userName(r *Record, dst []Value) []Value {
+	if w := r.who(); w.hasUser {
+		return append(dst, Value{Kind: KindString, S: w.userName})
+	}
+	return dst
+}
+
+// userID computes user.id (ECS.md §3): userIdentity.principalId, else for
+// an IdentityCenterUser onBehalfOf.userId; none for a service actor.
+func userID(r *Record, dst []Value) []Value {
+	if r.who().service != "" {
+		return dst
+	}
+	n := len(dst)
+	if dst = principalID(r, dst); len(dst) > n {
+		return dst
+	}
+	if t, _ := r.textView("userIdentity", "type"); t == "IdentityCenterUser" {
+		return onBehalfOfUser(r, dst)
+	}
+	return dst
+}
 
 // constant computes a field that always has the value s.
 func constant(s string) computeFunc {

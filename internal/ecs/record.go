@@ -76,6 +76,14 @@ type Record struct {
 
 	typeGen uint32 // the record typeErr belongs to
 	typeErr error  // Malformed's answer
+
+	memo []memoSlot // per predicate id: its outcome on the record of gen (Memo)
+}
+
+// memoSlot is one predicate's outcome on the record of generation gen.
+type memoSlot struct {
+	gen uint32
+	v   bool
 }
 
 // slot caches one field's values for the record of generation gen.
@@ -121,6 +129,7 @@ func (r *Record) next() {
 		r.objGen = [numObjs]uint32{}
 		r.flatGen = [numObjs]uint32{}
 		r.typeGen = 0
+		clear(r.memo)
 		r.gen = 1
 	}
 	r.raw, r.root, r.lazy, r.err = nil, nil, false, nil
@@ -155,6 +164,32 @@ func (r *Record) Values(f Field) []Value {
 		return nil
 	}
 	return s.vals
+}
+
+// Memo returns the outcome SetMemo noted for predicate id on the current
+// record; ok is false when none was noted since the last reset. Ids are
+// small non-negative integers a caller assigns to predicates whose outcome
+// depends only on the record (the rule engine interns them process-wide,
+// so that every rule set sharing a Record agrees on them).
+func (r *Record) Memo(id int32) (v, ok bool) {
+	if int(id) < len(r.memo) {
+		if s := r.memo[id]; s.gen == r.gen {
+			return s.v, true
+		}
+	}
+	return false, false
+}
+
+// SetMemo notes v as the outcome of predicate id on the current record.
+// The table grows to the largest id seen, once; after that it allocates
+// nothing.
+func (r *Record) SetMemo(id int32, v bool) {
+	if int(id) >= len(r.memo) {
+		grown := make([]memoSlot, max(int(id)+1, 2*len(r.memo)))
+		copy(grown, r.memo)
+		r.memo = grown
+	}
+	r.memo[id] = memoSlot{gen: r.gen, v: v}
 }
 
 // Raw returns the bytes given to the last successful Reset, nil otherwise.

@@ -23,3 +23,42 @@ func TestStringFieldTable(t *testing.T) {
 		}
 	}
 }
+
+// TestMemo: an outcome noted on a record is read back until the next
+// reset, whichever kind of reset, and after the generation counter wraps.
+func TestMemo(t *testing.T) {
+	r := NewRecord(Options{})
+	raw := []byte(`{"eventName":"a"}`)
+	if err := r.Reset(raw); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.Memo(3); ok {
+		t.Fatal("Memo(3) known on a fresh record")
+	}
+	r.SetMemo(3, true)
+	r.SetMemo(40, false) // grows the table
+	if v, ok := r.Memo(3); !ok || !v {
+		t.Errorf("Memo(3) = %v, %v; want true, true", v, ok)
+	}
+	if v, ok := r.Memo(40); !ok || v {
+		t.Errorf("Memo(40) = %v, %v; want false, true", v, ok)
+	}
+	if _, ok := r.Memo(41); ok {
+		t.Error("Memo(41) known, never set")
+	}
+	if err := r.ResetMembers(raw, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.Memo(3); ok {
+		t.Error("Memo(3) survives ResetMembers")
+	}
+	r.SetMemo(3, true)
+	r.gen = ^uint32(0) // the next reset wraps the counter
+	r.memo[40] = memoSlot{gen: 1, v: true}
+	if err := r.Reset(raw); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.Memo(40); ok {
+		t.Error("Memo(40) of an old generation reads as known after the counter wrapped")
+	}
+}

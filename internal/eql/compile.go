@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
-	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // Matcher is a compiled event query. It is immutable and safe for concurrent
@@ -21,15 +21,16 @@ type Matcher struct {
 }
 
 // Match reports whether d satisfies the query.
-func (m *Matcher) Match(d kql.Doc) bool { return m.root.match(d) }
+func (m *Matcher) Match(d query.Doc) bool { return m.root.match(d) }
 
 // Fields returns every field the query reads, each once, in first-read
 // order. The caller must not modify the slice.
 func (m *Matcher) Fields() []ecs.Field { return m.fields }
 
 // Constraint returns the values field must take for the query to match
-// (see kql.Matcher.Constraint); ok=false when the query admits any value.
-func (m *Matcher) Constraint(field string) (kql.Constraint, bool) { return m.root.constrain(field) }
+// (query.Constraint: sound, case-sensitive); ok=false when the query admits
+// any value.
+func (m *Matcher) Constraint(field string) (query.Constraint, bool) { return m.root.constrain(field) }
 
 // Compile compiles an event query. categoryField is the field the category
 // compares with: "event.category", or the rule's event_category_override.
@@ -77,13 +78,13 @@ func (c *compiler) field(name string) fieldVal {
 
 // cond is a compiled condition.
 type cond interface {
-	match(d kql.Doc) bool
-	constrain(field string) (kql.Constraint, bool)
+	match(d query.Doc) bool
+	constrain(field string) (query.Constraint, bool)
 }
 
 // val is a compiled value expression; nil or empty means null.
 type val interface {
-	values(d kql.Doc) []ecs.Value
+	values(d query.Doc) []ecs.Value
 }
 
 var (
@@ -261,7 +262,7 @@ type (
 	truthy  struct{ v val }
 )
 
-func (x andCond) match(d kql.Doc) bool {
+func (x andCond) match(d query.Doc) bool {
 	for _, c := range x {
 		if !c.match(d) {
 			return false
@@ -270,7 +271,7 @@ func (x andCond) match(d kql.Doc) bool {
 	return true
 }
 
-func (x orCond) match(d kql.Doc) bool {
+func (x orCond) match(d query.Doc) bool {
 	for _, c := range x {
 		if c.match(d) {
 			return true
@@ -279,9 +280,9 @@ func (x orCond) match(d kql.Doc) bool {
 	return false
 }
 
-func (x notCond) match(d kql.Doc) bool { return !x.x.match(d) }
+func (x notCond) match(d query.Doc) bool { return !x.x.match(d) }
 
-func (x truthy) match(d kql.Doc) bool {
+func (x truthy) match(d query.Doc) bool {
 	for _, v := range x.v.values(d) {
 		if v.Kind == ecs.KindBool && v.B {
 			return true
@@ -290,37 +291,21 @@ func (x truthy) match(d kql.Doc) bool {
 	return false
 }
 
-func (x andCond) constrain(field string) (kql.Constraint, bool) {
-	var best kql.Constraint
-	found := false
-	for _, t := range x {
-		c, ok := t.constrain(field)
-		if ok && (!found || len(c.Exact)+len(c.Prefixes) < len(best.Exact)+len(best.Prefixes)) {
-			best, found = c, true
-		}
-	}
-	return best, found
+// constrain of a conjunction or a disjunction: query.And and query.Or.
+func (x andCond) constrain(field string) (query.Constraint, bool) {
+	return query.And(x, func(c cond) (query.Constraint, bool) { return c.constrain(field) })
 }
 
-func (x orCond) constrain(field string) (kql.Constraint, bool) {
-	var u kql.Constraint
-	for _, t := range x {
-		c, ok := t.constrain(field)
-		if !ok {
-			return kql.Constraint{}, false
-		}
-		u.Exact = append(u.Exact, c.Exact...)
-		u.Prefixes = append(u.Prefixes, c.Prefixes...)
-	}
-	return u, true
+func (x orCond) constrain(field string) (query.Constraint, bool) {
+	return query.Or(x, func(c cond) (query.Constraint, bool) { return c.constrain(field) })
 }
 
-func (notCond) constrain(string) (kql.Constraint, bool) { return kql.Constraint{}, false }
-func (truthy) constrain(string) (kql.Constraint, bool)  { return kql.Constraint{}, false }
+func (notCond) constrain(string) (query.Constraint, bool) { return query.Constraint{}, false }
+func (truthy) constrain(string) (query.Constraint, bool)  { return query.Constraint{}, false }
 
 type fieldVal struct{ f ecs.Field }
 
-func (v fieldVal) values(d kql.Doc) []ecs.Value { return d.Values(v.f) }
+func (v fieldVal) values(d query.Doc) []ecs.Value { return d.Values(v.f) }
 
 // litVal is a constant; null has no values.
 type litVal struct {
@@ -328,11 +313,11 @@ type litVal struct {
 	null bool
 }
 
-func (v litVal) values(kql.Doc) []ecs.Value { return v.vs }
+func (v litVal) values(query.Doc) []ecs.Value { return v.vs }
 
 type condVal struct{ c cond }
 
-func (v condVal) values(d kql.Doc) []ecs.Value {
+func (v condVal) values(d query.Doc) []ecs.Value {
 	if v.c.match(d) {
 		return trueVals
 	}
@@ -341,7 +326,7 @@ func (v condVal) values(d kql.Doc) []ecs.Value {
 
 type lengthVal struct{ x val }
 
-func (v lengthVal) values(d kql.Doc) []ecs.Value {
+func (v lengthVal) values(d query.Doc) []ecs.Value {
 	vs := v.x.values(d)
 	if len(vs) == 0 {
 		return nil
@@ -399,7 +384,7 @@ type cmpCond struct {
 	l, r val
 }
 
-func (c *cmpCond) match(d kql.Doc) bool {
+func (c *cmpCond) match(d query.Doc) bool {
 	if lv, ok := c.r.(litVal); ok && lv.null {
 		return c.op == "==" && len(c.l.values(d)) == 0
 	}
@@ -439,16 +424,16 @@ func (c *cmpCond) test(a, b ecs.Value) bool {
 	return n >= 0
 }
 
-func (c *cmpCond) constrain(field string) (kql.Constraint, bool) {
+func (c *cmpCond) constrain(field string) (query.Constraint, bool) {
 	if c.op != "==" {
-		return kql.Constraint{}, false
+		return query.Constraint{}, false
 	}
 	f, ok1 := c.l.(fieldVal)
 	s, ok2 := stringLit(c.r)
 	if !ok1 || !ok2 || f.f.Name != field {
-		return kql.Constraint{}, false
+		return query.Constraint{}, false
 	}
-	return kql.Constraint{Exact: []string{s}}, true
+	return query.Constraint{Exact: []string{s}}, true
 }
 
 // stringLit returns the text of a string literal value.
@@ -467,7 +452,7 @@ type inCond struct {
 	list []val
 }
 
-func (c *inCond) match(d kql.Doc) bool {
+func (c *inCond) match(d query.Doc) bool {
 	xs := c.x.values(d)
 	if len(xs) == 0 {
 		return false
@@ -488,20 +473,15 @@ func (c *inCond) match(d kql.Doc) bool {
 	return false
 }
 
-func (c *inCond) constrain(field string) (kql.Constraint, bool) {
+func (c *inCond) constrain(field string) (query.Constraint, bool) {
 	f, ok := c.x.(fieldVal)
 	if c.fold || !ok || f.f.Name != field {
-		return kql.Constraint{}, false
+		return query.Constraint{}, false
 	}
-	var out kql.Constraint
-	for _, it := range c.list {
+	return query.Or(c.list, func(it val) (query.Constraint, bool) {
 		s, ok := stringLit(it)
-		if !ok {
-			return kql.Constraint{}, false
-		}
-		out.Exact = append(out.Exact, s)
-	}
-	return out, true
+		return query.Constraint{Exact: []string{s}}, ok
+	})
 }
 
 // patCond is ":", like, like~, regex or regex~ with one or more patterns.
@@ -513,7 +493,7 @@ type patCond struct {
 	foldVals bool
 }
 
-func (c *patCond) match(d kql.Doc) bool {
+func (c *patCond) match(d query.Doc) bool {
 	for _, a := range c.x.values(d) {
 		s := text(a)
 		for _, g := range c.globs {
@@ -537,7 +517,7 @@ func (c *patCond) match(d kql.Doc) bool {
 	return false
 }
 
-func (c *patCond) constrain(string) (kql.Constraint, bool) { return kql.Constraint{}, false }
+func (c *patCond) constrain(string) (query.Constraint, bool) { return query.Constraint{}, false }
 
 // glob is a wildcard pattern: * matches any run of characters, ? one.
 type glob struct {
@@ -634,7 +614,7 @@ type callCond struct {
 	ones  [][]string // each text as a one-element list
 }
 
-func (c *callCond) match(d kql.Doc) bool {
+func (c *callCond) match(d query.Doc) bool {
 	if c.never {
 		return false
 	}
@@ -682,14 +662,14 @@ func (c *callCond) match(d kql.Doc) bool {
 	return false
 }
 
-func (c *callCond) constrain(field string) (kql.Constraint, bool) {
+func (c *callCond) constrain(field string) (query.Constraint, bool) {
 	if c.name != "startswith" || c.fold {
-		return kql.Constraint{}, false
+		return query.Constraint{}, false
 	}
 	f, ok := c.args[0].(fieldVal)
 	s, ok2 := stringLit(c.args[1])
 	if !ok || !ok2 || f.f.Name != field || s == "" {
-		return kql.Constraint{}, false
+		return query.Constraint{}, false
 	}
-	return kql.Constraint{Prefixes: []string{s}}, true
+	return query.Constraint{Prefixes: []string{s}}, true
 }

@@ -1,6 +1,6 @@
 package eql
 
-import "github.com/trailsweep/trailsweep/internal/kql"
+import "github.com/trailsweep/trailsweep/internal/query"
 
 // Explain evaluates the event query over d, as Match does, and returns the
 // verdict with the subexpression that decided it, an Expr whose String
@@ -10,7 +10,7 @@ import "github.com/trailsweep/trailsweep/internal/kql"
 // held (all of it when none did); for `not x`, `not` and what decided x;
 // any other expression decides by itself. For explaining one record, not
 // for the hot path: each expression it visits is compiled again.
-func (m *Matcher) Explain(d kql.Doc) (bool, Expr) {
+func (m *Matcher) Explain(d query.Doc) (bool, Expr) {
 	if m.catF != "" {
 		cat := &Compare{Op: "==", L: &Field{Name: m.catF}, R: &Literal{Kind: LitString, Text: m.q.Category}}
 		if ok, why := explain(cat, d); !ok {
@@ -20,7 +20,7 @@ func (m *Matcher) Explain(d kql.Doc) (bool, Expr) {
 	return explain(m.q.Cond, d)
 }
 
-func explain(e Expr, d kql.Doc) (bool, Expr) {
+func explain(e Expr, d query.Doc) (bool, Expr) {
 	switch e := e.(type) {
 	case *Logic:
 		and := e.Op == "and"

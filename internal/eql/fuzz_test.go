@@ -10,6 +10,7 @@ import (
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
 	"github.com/trailsweep/trailsweep/internal/gen"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // fuzzSeeds are queries exercising every construct of the grammar.
@@ -29,7 +30,7 @@ var fuzzSeeds = []string{
 }
 
 // FuzzParse checks that Parse never panics, that an error is a
-// *ParseError with a position inside the query, and that a parsed query
+// *query.SyntaxError with a position inside the query, and that a parsed query
 // prints to text that parses back to the same tree and compiles the same
 // way.
 func FuzzParse(f *testing.F) {
@@ -48,12 +49,12 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	}
-	f.Fuzz(func(t *testing.T, query string) {
-		q, err := Parse(query)
+	f.Fuzz(func(t *testing.T, src string) {
+		q, err := Parse(src)
 		if err != nil {
-			pe, ok := err.(*ParseError)
+			pe, ok := err.(*query.SyntaxError)
 			if !ok {
-				t.Fatalf("error %T %v, want *ParseError", err, err)
+				t.Fatalf("error %T %v, want *query.SyntaxError", err, err)
 			}
 			if pe.Line < 1 || pe.Col < 1 || pe.Msg == "" {
 				t.Fatalf("error without a position or message: %+v", pe)
@@ -63,10 +64,10 @@ func FuzzParse(f *testing.F) {
 		printed := q.String()
 		q2, err := Parse(printed)
 		if err != nil {
-			t.Fatalf("printed query does not parse: %v\nquery   %q\nprinted %q", err, query, printed)
+			t.Fatalf("printed query does not parse: %v\nquery   %q\nprinted %q", err, src, printed)
 		}
 		if !reflect.DeepEqual(q, q2) {
-			t.Fatalf("round trip changed the tree\nquery   %q\nprinted %q\nreprint %q", query, printed, q2.String())
+			t.Fatalf("round trip changed the tree\nquery   %q\nprinted %q\nreprint %q", src, printed, q2.String())
 		}
 		if again := q2.String(); again != printed {
 			t.Fatalf("printing is not stable: %q then %q", printed, again)

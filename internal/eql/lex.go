@@ -3,6 +3,7 @@ package eql
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // itemType identifies the type of a lexical item.
@@ -131,7 +132,8 @@ func lexToken(l *lexer) stateFn {
 		}
 		return l.emit(itemIdent, l.input[l.start:l.pos])
 	}
-	return l.errorf("unexpected character %q", c)
+	r, _ := utf8.DecodeRuneInString(l.input[l.pos:])
+	return l.errorf("unexpected character %q", r)
 }
 
 func isIdentStart(c byte) bool {

@@ -5,19 +5,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/trailsweep/trailsweep/internal/query"
 )
-
-// maxDepth caps the nesting of conditions.
-const maxDepth = 100
-
-// ParseError is a syntax error at a 1-based line and column of the query.
-type ParseError struct {
-	Line, Col int
-	Msg       string
-	Text      string // the query line holding the error
-}
-
-func (e *ParseError) Error() string { return fmt.Sprintf("%d:%d: %s", e.Line, e.Col, e.Msg) }
 
 // parser is a recursive-descent parser with one token of lookahead.
 type parser struct {
@@ -27,12 +17,13 @@ type parser struct {
 	depth int
 }
 
-// Parse parses an EQL query. Errors are *ParseError.
-func Parse(query string) (q *Query, err error) {
-	p := &parser{input: query, lex: lex(query)}
+// Parse parses an EQL query. Errors are *query.SyntaxError; nesting deeper
+// than query.MaxDepth is one, wrapping query.ErrTooDeep.
+func Parse(src string) (q *Query, err error) {
+	p := &parser{input: src, lex: lex(src)}
 	defer func() {
 		if r := recover(); r != nil {
-			pe, ok := r.(*ParseError)
+			pe, ok := r.(*query.SyntaxError)
 			if !ok {
 				panic(r)
 			}
@@ -57,15 +48,15 @@ func (p *parser) advance() {
 func (p *parser) fail(format string, args ...any) { p.failAt(p.tok.pos, format, args...) }
 
 func (p *parser) failAt(pos int, format string, args ...any) {
-	line := 1 + strings.Count(p.input[:pos], "\n")
-	start := strings.LastIndexByte(p.input[:pos], '\n') + 1
-	end := strings.IndexByte(p.input[pos:], '\n')
-	if end < 0 {
-		end = len(p.input)
-	} else {
-		end += pos
+	panic(query.Errorf(p.input, pos, format, args...))
+}
+
+// deeper counts one more level of nesting, failing past query.MaxDepth.
+func (p *parser) deeper() {
+	p.depth++
+	if p.depth > query.MaxDepth {
+		panic(query.TooDeep(p.input, p.tok.pos))
 	}
-	panic(&ParseError{Line: line, Col: pos - start + 1, Msg: fmt.Sprintf(format, args...), Text: p.input[start:end]})
 }
 
 // is reports whether the current token is the operator or keyword s.
@@ -207,10 +198,7 @@ func (p *parser) and() Expr {
 func (p *parser) not() Expr {
 	if p.is("not") {
 		p.advance()
-		p.depth++
-		if p.depth > maxDepth {
-			p.fail("conditions nested too deeply")
-		}
+		p.deeper()
 		x := p.not()
 		p.depth--
 		return &Not{X: x}
@@ -285,12 +273,9 @@ func (p *parser) list() []Expr {
 }
 
 // value = literal | ["?"] field | name ["~"] "(" [expr {"," expr}] ")" | "(" or ")"
+//
+// Parentheses and calls count towards query.MaxDepth, as not does.
 func (p *parser) value() Expr {
-	p.depth++
-	if p.depth > maxDepth {
-		p.fail("conditions nested too deeply")
-	}
-	defer func() { p.depth-- }()
 	t := p.tok
 	switch t.typ {
 	case itemString:
@@ -305,9 +290,11 @@ func (p *parser) value() Expr {
 	case itemOp:
 		switch t.val {
 		case "(":
+			p.deeper()
 			p.advance()
 			x := p.or()
 			p.expect(")")
+			p.depth--
 			return x
 		case "?":
 			p.advance()
@@ -334,6 +321,7 @@ func (p *parser) value() Expr {
 		p.advance()
 		if p.is("~") || p.is("(") {
 			c := &Call{Name: t.val, Insensitive: p.tilde()}
+			p.deeper()
 			p.expect("(")
 			if !p.is(")") {
 				for {
@@ -345,6 +333,7 @@ func (p *parser) value() Expr {
 				}
 			}
 			p.expect(")")
+			p.depth--
 			return c
 		}
 		return &Field{Name: t.val}

@@ -1,5 +1,7 @@
 package kql
 
+import "github.com/trailsweep/trailsweep/internal/query"
+
 // Explain evaluates the query over d, as Match does, and returns the
 // verdict with the subexpression that decided it, a Node whose String parses
 // back: for an `and`, the first term that failed (all of it when every
@@ -9,11 +11,11 @@ package kql
 // order written, so the clause named is the first one a reader would check,
 // whatever order Match evaluates them in. It is for explaining one record,
 // not for the hot path: each leaf it visits is compiled again.
-func (m *Matcher) Explain(d Doc) (bool, Node) {
+func (m *Matcher) Explain(d query.Doc) (bool, Node) {
 	return explain(m.ast, nil, d)
 }
 
-func explain(n Node, prefix *Literal, d Doc) (bool, Node) {
+func explain(n Node, prefix *Literal, d query.Doc) (bool, Node) {
 	switch n := n.(type) {
 	case *AndNode:
 		for _, t := range n.Terms {

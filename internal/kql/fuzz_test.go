@@ -1,6 +1,10 @@
 package kql
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/trailsweep/trailsweep/internal/query"
+)
 
 func FuzzParse(f *testing.F) {
 	for _, tt := range parseTests {
@@ -14,15 +18,15 @@ func FuzzParse(f *testing.F) {
 	for _, tt := range matchTests {
 		f.Add(tt.query)
 	}
-	f.Fuzz(func(t *testing.T, query string) {
-		n, err := Parse(query)
+	f.Fuzz(func(t *testing.T, q string) {
+		n, err := Parse(q)
 		if err != nil {
-			if _, ok := err.(*ParseError); !ok {
-				t.Fatalf("Parse(%q) error %T, want *ParseError", query, err)
+			if _, ok := err.(*query.SyntaxError); !ok {
+				t.Fatalf("Parse(%q) error %T, want *query.SyntaxError", q, err)
 			}
 			return
 		}
-		checkRoundTrip(t, query, n)
+		checkRoundTrip(t, q, n)
 		if m, err := Compile(n); err == nil {
 			m.Match(fakeDoc{"a": str("x")})
 		}

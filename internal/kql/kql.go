@@ -2,7 +2,7 @@
 // of a CloudTrail record (../shared/spec/KQL.md).
 //
 // Parse turns a query into a syntax tree whose String prints it back;
-// Compile turns the tree into a Matcher that evaluates it over a Doc,
+// Compile turns the tree into a Matcher that evaluates it over a query.Doc,
 // reports the fields it reads and, for pre-filtering, the values a field
 // must take.
 //
@@ -23,7 +23,10 @@
 //     matches everything.
 package kql
 
-import "github.com/trailsweep/trailsweep/internal/ecs"
+import (
+	"github.com/trailsweep/trailsweep/internal/ecs"
+	"github.com/trailsweep/trailsweep/internal/query"
+)
 
 // Node is a node of the KQL syntax tree: *EmptyNode, *OrNode, *AndNode,
 // *NotNode, *FieldNode, *ExistsNode, *RangeNode, *NestedNode, *TermNode,
@@ -31,12 +34,6 @@ import "github.com/trailsweep/trailsweep/internal/ecs"
 // the same tree (positions aside).
 type Node interface {
 	String() string
-}
-
-// Doc is what a compiled query reads: the values of resolved ECS fields.
-// *ecs.Record implements it.
-type Doc interface {
-	Values(f ecs.Field) []ecs.Value
 }
 
 // Matcher is a compiled query. It is immutable and safe for concurrent use.
@@ -47,24 +44,16 @@ type Matcher struct {
 }
 
 // Match reports whether d satisfies the query.
-func (m *Matcher) Match(d Doc) bool { return m.root.eval(d) }
+func (m *Matcher) Match(d query.Doc) bool { return m.root.eval(d) }
 
 // Fields returns every field the query reads, each once, in the order the
 // query first reads them. The caller must not modify the slice.
 func (m *Matcher) Fields() []ecs.Field { return m.fields }
 
-// Constraint says which values a field must have for the query to match:
-// a matching document has a value equal to one of Exact or starting with
-// one of Prefixes. Both empty means no document matches.
-type Constraint struct {
-	Exact    []string
-	Prefixes []string
-}
-
 // Constraint returns the constraint the query puts on field, ok=false when
 // the query can match whatever the field holds. It is sound: a document
 // the query matches always satisfies the returned constraint. Comparisons
 // are case-sensitive, like matching.
-func (m *Matcher) Constraint(field string) (c Constraint, ok bool) {
+func (m *Matcher) Constraint(field string) (c query.Constraint, ok bool) {
 	return m.root.constrain(field)
 }

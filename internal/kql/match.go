@@ -8,14 +8,15 @@ import (
 	"time"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // expr is a node of a compiled query.
 type expr interface {
-	eval(d Doc) bool
+	eval(d query.Doc) bool
 	// constrain returns the values field must have when eval is true
 	// (see Matcher.Constraint).
-	constrain(field string) (Constraint, bool)
+	constrain(field string) (query.Constraint, bool)
 }
 
 type (
@@ -110,7 +111,7 @@ func fieldCost(f ecs.Field) int {
 	return 1
 }
 
-func (x orExpr) eval(d Doc) bool {
+func (x orExpr) eval(d query.Doc) bool {
 	for _, t := range x {
 		if t.eval(d) {
 			return true
@@ -119,7 +120,7 @@ func (x orExpr) eval(d Doc) bool {
 	return false
 }
 
-func (x andExpr) eval(d Doc) bool {
+func (x andExpr) eval(d query.Doc) bool {
 	for _, t := range x {
 		if !t.eval(d) {
 			return false
@@ -128,11 +129,11 @@ func (x andExpr) eval(d Doc) bool {
 	return true
 }
 
-func (x notExpr) eval(d Doc) bool    { return !x.x.eval(d) }
-func (x constExpr) eval(Doc) bool    { return bool(x) }
-func (x existsExpr) eval(d Doc) bool { return len(d.Values(x.f)) > 0 }
+func (x notExpr) eval(d query.Doc) bool    { return !x.x.eval(d) }
+func (x constExpr) eval(query.Doc) bool    { return bool(x) }
+func (x existsExpr) eval(d query.Doc) bool { return len(d.Values(x.f)) > 0 }
 
-func (x *anyExpr) eval(d Doc) bool {
+func (x *anyExpr) eval(d query.Doc) bool {
 	for _, v := range d.Values(x.f) {
 		if x.p.test(v) {
 			return true
@@ -141,71 +142,40 @@ func (x *anyExpr) eval(d Doc) bool {
 	return false
 }
 
-// constrain of a disjunction: every term must be constrained; the union.
-func (x orExpr) constrain(field string) (Constraint, bool) {
-	var u Constraint
-	for _, t := range x {
-		c, ok := t.constrain(field)
-		if !ok {
-			return Constraint{}, false
-		}
-		u.Exact = appendNew(u.Exact, c.Exact...)
-		u.Prefixes = appendNew(u.Prefixes, c.Prefixes...)
-	}
-	return u, true
+// constrain of a disjunction or a conjunction: query.Or and query.And.
+func (x orExpr) constrain(field string) (query.Constraint, bool) {
+	return query.Or(x, func(t expr) (query.Constraint, bool) { return t.constrain(field) })
 }
 
-// constrain of a conjunction: any constrained term will do; the tightest.
-func (x andExpr) constrain(field string) (Constraint, bool) {
-	var best Constraint
-	found := false
-	for _, t := range x {
-		c, ok := t.constrain(field)
-		if ok && (!found || len(c.Exact)+len(c.Prefixes) < len(best.Exact)+len(best.Prefixes)) {
-			best, found = c, true
-		}
-	}
-	return best, found
+func (x andExpr) constrain(field string) (query.Constraint, bool) {
+	return query.And(x, func(t expr) (query.Constraint, bool) { return t.constrain(field) })
 }
 
-func (notExpr) constrain(string) (Constraint, bool)    { return Constraint{}, false }
-func (existsExpr) constrain(string) (Constraint, bool) { return Constraint{}, false }
+func (notExpr) constrain(string) (query.Constraint, bool)    { return query.Constraint{}, false }
+func (existsExpr) constrain(string) (query.Constraint, bool) { return query.Constraint{}, false }
 
-func (x constExpr) constrain(string) (Constraint, bool) {
+func (x constExpr) constrain(string) (query.Constraint, bool) {
 	// false matches nothing, so any constraint holds; true matches anything.
-	return Constraint{}, !bool(x)
+	return query.Constraint{}, !bool(x)
 }
 
-func (x *anyExpr) constrain(field string) (Constraint, bool) {
+func (x *anyExpr) constrain(field string) (query.Constraint, bool) {
 	if x.f.Name != field {
-		return Constraint{}, false
+		return query.Constraint{}, false
 	}
 	switch p := x.p.(type) {
 	case *exactPred:
 		if p.isNum || p.isBool {
 			// Numbers and booleans also match values spelled otherwise.
-			return Constraint{}, false
+			return query.Constraint{}, false
 		}
-		return Constraint{Exact: []string{p.s}}, true
+		return query.Constraint{Exact: []string{p.s}}, true
 	case *pattern:
 		if p.prefix != "" {
-			return Constraint{Prefixes: []string{p.prefix}}, true
+			return query.Constraint{Prefixes: []string{p.prefix}}, true
 		}
 	}
-	return Constraint{}, false
-}
-
-func appendNew(list []string, items ...string) []string {
-next:
-	for _, s := range items {
-		for _, t := range list {
-			if s == t {
-				continue next
-			}
-		}
-		list = append(list, s)
-	}
-	return list
+	return query.Constraint{}, false
 }
 
 // pred tests one value of a field.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // fakeDoc is a Doc keyed by field name.
@@ -292,11 +293,11 @@ func TestFields(t *testing.T) {
 
 func TestConstraint(t *testing.T) {
 	withFieldNames(t, "event.action", "event.provider")
-	type c = Constraint
+	type c = query.Constraint
 	tests := []struct {
 		query  string
 		field  string
-		want   Constraint
+		want   query.Constraint
 		wantOK bool
 	}{
 		{seedQuery, "event.action", c{Prefixes: []string{"CreateEventSourceMapping"}}, true},
@@ -354,17 +355,10 @@ func TestConstraintSound(t *testing.T) {
 	}
 }
 
-func satisfies(vs []ecs.Value, c Constraint) bool {
+func satisfies(vs []ecs.Value, c query.Constraint) bool {
 	for _, v := range vs {
-		for _, e := range c.Exact {
-			if v.S == e {
-				return true
-			}
-		}
-		for _, p := range c.Prefixes {
-			if len(v.S) >= len(p) && v.S[:len(p)] == p {
-				return true
-			}
+		if c.Admits(v.S) {
+			return true
 		}
 	}
 	return false

@@ -1,33 +1,17 @@
 package kql
 
 import (
-	"fmt"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
-// MaxDepth is the deepest nesting of parentheses, braces and not that
-// Parse accepts.
-const MaxDepth = 100
-
-// ParseError is a syntax error with its 1-based line and column.
-type ParseError struct {
-	Line, Col int
-	Near      string // the source text at the error, shortened with "…"; empty at the end
-	Msg       string
-}
-
-// Error returns "line:col: msg near "text"".
-func (e *ParseError) Error() string {
-	if e.Near == "" {
-		return fmt.Sprintf("%d:%d: %s", e.Line, e.Col, e.Msg)
-	}
-	return fmt.Sprintf("%d:%d: %s near %q", e.Line, e.Col, e.Msg, e.Near)
-}
-
 // Parse parses one KQL query (../shared/spec/KQL.md). An empty or
-// all-whitespace query yields *EmptyNode. Errors are *ParseError.
+// all-whitespace query yields *EmptyNode. Errors are *query.SyntaxError;
+// nesting deeper than query.MaxDepth (parentheses, braces, not) is one,
+// wrapping query.ErrTooDeep.
 func Parse(query string) (Node, error) {
 	p := &parser{src: query, lex: lex(query)}
 	return p.parse()
@@ -44,7 +28,7 @@ type parser struct {
 }
 
 // errParse unwinds the parser; parse recovers it.
-type errParse struct{ err *ParseError }
+type errParse struct{ err *query.SyntaxError }
 
 func (p *parser) next() item {
 	if p.peeked {
@@ -74,19 +58,7 @@ func (p *parser) position(off int) Pos {
 }
 
 func (p *parser) fail(off int, format string, args ...any) {
-	pos := p.position(off)
-	near := p.src[off:]
-	const max = 20
-	if utf8.RuneCountInString(near) > max {
-		i, n := 0, 0
-		for n < max {
-			_, w := utf8.DecodeRuneInString(near[i:])
-			i += w
-			n++
-		}
-		near = near[:i] + "…"
-	}
-	panic(errParse{&ParseError{Line: pos.Line, Col: pos.Col, Near: near, Msg: fmt.Sprintf(format, args...)}})
+	panic(errParse{query.Errorf(p.src, off, format, args...)})
 }
 
 // unexpected fails at it, saying what was expected.
@@ -107,8 +79,8 @@ func (p *parser) expect(t itemType, want string) item {
 
 func (p *parser) enter(it item) {
 	p.depth++
-	if p.depth > MaxDepth {
-		p.fail(it.pos, "query nested too deeply (more than %d levels)", MaxDepth)
+	if p.depth > query.MaxDepth {
+		panic(errParse{query.TooDeep(p.src, it.pos)})
 	}
 }
 

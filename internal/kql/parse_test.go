@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // dump prints the structure of a tree without positions, so that two
@@ -177,17 +179,17 @@ var parseErrorTests = []struct {
 	{"a: b\nand\n)", 3, 1, `unexpected ")"`},
 	{"a: \"é\" é: x y: z", 1, 8, `unexpected "é"`},
 	{`a: b and(c: d)`, 1, 9, `unexpected "("`},
-	{strings.Repeat("(", MaxDepth+1) + "a: b" + strings.Repeat(")", MaxDepth+1), 1, MaxDepth + 1, `nested too deeply`},
-	{"a: " + strings.Repeat("(", MaxDepth+1) + "b" + strings.Repeat(")", MaxDepth+1), 1, MaxDepth + 4, `nested too deeply`},
-	{strings.Repeat("not (", MaxDepth) + "a: b" + strings.Repeat(")", MaxDepth), 1, 5*50 + 1, `nested too deeply`},
+	{strings.Repeat("(", query.MaxDepth+1) + "a: b" + strings.Repeat(")", query.MaxDepth+1), 1, query.MaxDepth + 1, `nested too deeply`},
+	{"a: " + strings.Repeat("(", query.MaxDepth+1) + "b" + strings.Repeat(")", query.MaxDepth+1), 1, query.MaxDepth + 4, `nested too deeply`},
+	{strings.Repeat("not (", query.MaxDepth) + "a: b" + strings.Repeat(")", query.MaxDepth), 1, 5*50 + 1, `nested too deeply`},
 }
 
 func TestParseErrors(t *testing.T) {
 	for _, tt := range parseErrorTests {
 		n, err := Parse(tt.query)
-		var pe *ParseError
+		var pe *query.SyntaxError
 		if !errors.As(err, &pe) {
-			t.Errorf("Parse(%q) = %s, %v; want a *ParseError", tt.query, dump(n), err)
+			t.Errorf("Parse(%q) = %s, %v; want a *query.SyntaxError", tt.query, dump(n), err)
 			continue
 		}
 		if pe.Line != tt.line || pe.Col != tt.col || !strings.Contains(pe.Msg, tt.msg) {
@@ -197,9 +199,9 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestParseDepthLimit(t *testing.T) {
-	q := strings.Repeat("(", MaxDepth) + "a: b" + strings.Repeat(")", MaxDepth)
+	q := strings.Repeat("(", query.MaxDepth) + "a: b" + strings.Repeat(")", query.MaxDepth)
 	if _, err := Parse(q); err != nil {
-		t.Errorf("%d levels: %v", MaxDepth, err)
+		t.Errorf("%d levels: %v", query.MaxDepth, err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // TestMatchRecord runs queries over the ECS view of a raw CloudTrail
@@ -20,7 +21,7 @@ func TestMatchRecord(t *testing.T) {
 	if err := r.Reset(raw); err != nil {
 		t.Fatal(err)
 	}
-	var _ Doc = r
+	var _ query.Doc = r
 	tests := []struct {
 		query string
 		want  bool

@@ -54,16 +54,13 @@ func Adhoc(queries []string) ([]*Rule, error) {
 }
 
 // unknownField describes the first of fields the ECS view never produces,
-// with the ECS fields to use instead; "" when the view has them all.
+// and why (with the ECS fields to use instead of a raw CloudTrail name);
+// "" when the view has them all.
 func unknownField(fields []ecs.Field) string {
 	for _, f := range fields {
-		if ecs.Known(f.Name) {
-			continue
+		if why, lacks := ecs.Lacks(f.Name); lacks {
+			return fmt.Sprintf("field %s: %s (see README, How faithful the ECS view is)", f.Name, why)
 		}
-		if use := ecs.ForRaw(f.Name); len(use) > 0 {
-			return fmt.Sprintf("field %s is a raw CloudTrail name; queries read the ECS view: use %s", f.Name, strings.Join(use, " or "))
-		}
-		return fmt.Sprintf("field %s: the ECS view of a CloudTrail record never has it (see README, How faithful the ECS view is)", f.Name)
 	}
 	return ""
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 func TestAdhoc(t *testing.T) {
@@ -39,9 +39,9 @@ func TestAdhocBadQuery(t *testing.T) {
 	if !strings.HasPrefix(err.Error(), "--query 2: query 1:") {
 		t.Errorf("error %q, want it to name --query 2 and a position", err)
 	}
-	var pe *kql.ParseError
+	var pe *query.SyntaxError
 	if !errors.As(err, &pe) || pe.Line != 1 || pe.Col < 1 {
-		t.Errorf("cause %v is not a positioned *kql.ParseError", err)
+		t.Errorf("cause %v is not a positioned *query.SyntaxError", err)
 	}
 }
 

@@ -1,14 +1,14 @@
 package rule
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
 	"github.com/trailsweep/trailsweep/internal/eql"
-	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/esql"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // Aggregate rule kinds.
@@ -33,6 +33,19 @@ type aggSpec struct {
 	steps   []*eql.Matcher // sequence steps
 	keys    [][]ecs.Field  // sequence: join keys of each step (sequence by + step by)
 	maxspan time.Duration  // sequence: 0 = unbounded
+
+	esql *esql.Program // ES|QL: the compiled query; window and step are from and interval
+}
+
+// nkeys is the number of group key values of the rule's events.
+func (a *aggSpec) nkeys() int {
+	switch a.kind {
+	case aggSequence:
+		return len(a.keys[0])
+	case aggESQL:
+		return a.esql.Keys()
+	}
+	return len(a.fields)
 }
 
 // Aggregate reports whether the rule needs state across records (new_terms,
@@ -46,7 +59,7 @@ type orMatcher struct {
 	fields []ecs.Field
 }
 
-func (m *orMatcher) Match(d kql.Doc) bool {
+func (m *orMatcher) Match(d query.Doc) bool {
 	for _, s := range m.steps {
 		if s.Match(d) {
 			return true
@@ -57,38 +70,19 @@ func (m *orMatcher) Match(d kql.Doc) bool {
 
 func (m *orMatcher) Fields() []ecs.Field { return m.fields }
 
-func (m *orMatcher) Constraint(field string) (kql.Constraint, bool) {
-	var u kql.Constraint
-	for _, s := range m.steps {
-		c, ok := s.Constraint(field)
-		if !ok {
-			return kql.Constraint{}, false
-		}
-		u.Exact = append(u.Exact, c.Exact...)
-		u.Prefixes = append(u.Prefixes, c.Prefixes...)
-	}
-	return u, true
+// Constraint of any step: query.Or of the steps' constraints.
+func (m *orMatcher) Constraint(field string) (query.Constraint, bool) {
+	return query.Or(m.steps, func(s *eql.Matcher) (query.Constraint, bool) { return s.Constraint(field) })
 }
 
-// eqlError prints an EQL syntax error as "query L:C: msg".
-type eqlError struct{ pe *eql.ParseError }
-
-func (e *eqlError) Error() string { return "query " + e.pe.Error() }
-
-func (e *eqlError) Unwrap() error { return e.pe }
-
 // compileEQL compiles an EQL rule: an event query becomes r.m; a sequence
-// becomes r.m (any step) plus r.agg. A syntax error is an *eqlError; an
+// becomes r.m (any step) plus r.agg. A syntax error is one of syntaxError; an
 // unsupported construct (a function trailsweep lacks) leaves the rule
 // unsupported with the reason in r.Reason, returned as a plain error.
 func compileEQL(r *Rule) (syntax error, unsupported error) {
 	q, err := eql.Parse(r.Query)
 	if err != nil {
-		var pe *eql.ParseError
-		if errors.As(err, &pe) {
-			return &eqlError{pe}, nil
-		}
-		return err, nil
+		return syntaxError(err), nil
 	}
 	if q.Event != nil {
 		m, err := eql.Compile(q.Event, r.EventCategoryOverride)
@@ -205,7 +199,7 @@ type Event struct {
 }
 
 // combos appends ev once per combination of the values of fields.
-func combos(d kql.Doc, fields []ecs.Field, ev Event, dst []Event) []Event {
+func combos(d query.Doc, fields []ecs.Field, ev Event, dst []Event) []Event {
 	// The usual case, every field with one value: one combination, one
 	// allocation.
 	if len(fields) <= 4 {

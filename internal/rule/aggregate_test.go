@@ -2,7 +2,7 @@ package rule
 
 import (
 	"fmt"
-	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/query"
 	"math/rand"
 	"reflect"
 	"testing"
@@ -66,7 +66,7 @@ func flushAll(t testing.TB, a *Aggregator) []report.Finding {
 // testEvents appends the events of record d for r whose payload is the
 // finding f (as the scanner encodes its findings: report.AppendFinding
 // without the SourceURI, which is the event's Source).
-func testEvents(r *Rule, d kql.Doc, f *report.Finding, history bool, dst []Event) []Event {
+func testEvents(r *Rule, d query.Doc, f *report.Finding, history bool, dst []Event) []Event {
 	n := len(dst)
 	dst = r.EventsAt(d, f.EventTime, history, dst)
 	g := *f

@@ -270,10 +270,7 @@ func (a *Aggregator) Flush(emit func(*Decision) error) (err error) {
 		}
 		r := a.rules[binary.BigEndian.Uint32(k)]
 		rest := k[4:]
-		nkeys := len(r.agg.fields)
-		if r.agg.kind == aggSequence {
-			nkeys = len(r.agg.keys[0])
-		}
+		nkeys := r.agg.nkeys()
 		for range nkeys {
 			if rest, err = extsort.SkipString(rest); err != nil {
 				return fmt.Errorf("aggregate state: %w", err)
@@ -364,6 +361,8 @@ func (a *Aggregator) newGroup(r *Rule, key []string, start time.Time, put func(*
 		return &ntGroup{r: r, key: key, judgeFrom: start.Add(r.agg.window), source: a.opts.HistorySource, put: put}
 	case aggThreshold:
 		return &thGroup{r: r, key: key, cut: math.MinInt64, put: put}
+	case aggESQL:
+		return &esqlGroup{r: r, key: key, put: put}
 	default:
 		return &seqGroup{r: r, key: key, state: make([]*partial, len(r.agg.steps)), put: put}
 	}

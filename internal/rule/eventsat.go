@@ -4,19 +4,21 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // EventsAt is Events without the finding: the appended events carry t as
 // their time and a zero Finding, which the caller fills for the events that
 // can still become findings (see NewTermsBucket).
-func (r *Rule) EventsAt(d kql.Doc, t time.Time, history bool, dst []Event) []Event {
+func (r *Rule) EventsAt(d query.Doc, t time.Time, history bool, dst []Event) []Event {
 	a := r.agg
 	if a == nil || (history && a.kind != aggNewTerms) {
 		return dst
 	}
 	ev := Event{Rule: r, Time: t, History: history}
 	switch a.kind {
+	case aggESQL:
+		return r.esqlEvents(d, t, dst)
 	case aggThreshold:
 		for _, c := range a.card {
 			vs := d.Values(c)
@@ -61,7 +63,7 @@ func (r *Rule) NewTermsBucket(t time.Time) (int64, bool) {
 // would append. The values are read, not kept. false, with buf unchanged,
 // when r is not new_terms or a field has no value or several: EventsAt
 // then says what the events are.
-func (r *Rule) NewTermsKey(d kql.Doc, buf []byte) ([]byte, bool) {
+func (r *Rule) NewTermsKey(d query.Doc, buf []byte) ([]byte, bool) {
 	a := r.agg
 	if a == nil || a.kind != aggNewTerms {
 		return buf, false

@@ -5,6 +5,7 @@ import (
 
 	"github.com/trailsweep/trailsweep/internal/eql"
 	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/query"
 	"github.com/trailsweep/trailsweep/internal/sigma"
 )
 
@@ -21,7 +22,7 @@ type Explanation struct {
 // decided. For an aggregate rule it explains the query that selects events
 // (a sequence: the first step that holds, else why each fails), which alone
 // does not make a finding. A rule without a compiled query never matches.
-func (r *Rule) Explain(d kql.Doc) Explanation {
+func (r *Rule) Explain(d query.Doc) Explanation {
 	switch m := r.m.(type) {
 	case *kql.Matcher:
 		ok, why := m.Explain(d)

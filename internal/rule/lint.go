@@ -51,9 +51,8 @@ func Lint(rules []*Rule) []Warning {
 	return out
 }
 
-// lintUnknownFields warns about fields a rule reads that the ECS view never
-// produces from a CloudTrail record (source.as.* without an enrichment
-// database, a typo): conditions on them never hold.
+// lintUnknownFields warns about fields a rule's compiled query and
+// aggregation read that the ECS view never produces (LintFields).
 func lintUnknownFields(r *Rule) []Warning {
 	if r.m == nil {
 		return nil
@@ -62,15 +61,31 @@ func lintUnknownFields(r *Rule) []Warning {
 	if r.agg != nil {
 		fields = append(append(fields, r.agg.fields...), r.agg.card...)
 	}
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.Name
+	}
+	return LintFields(r, names)
+}
+
+// LintFields returns a Warning for each of the ECS field names a rule of
+// any language reads that the view never produces from a CloudTrail record,
+// once per name, in the order given, saying why (ecs.Lacks: source.as.*
+// without an ASN database, an entity field, a raw CloudTrail name, a typo):
+// conditions on them never hold. A language's LintCheck calls it with the
+// fields its query reads; r only names the rule in the warnings.
+func LintFields(r *Rule, fields []string) []Warning {
 	var out []Warning
 	seen := map[string]bool{}
-	for _, f := range fields {
-		if seen[f.Name] || ecs.Known(f.Name) {
+	for _, name := range fields {
+		if seen[name] {
 			continue
 		}
-		seen[f.Name] = true
-		out = append(out, Warning{RuleID: r.ID, RuleName: r.Name, Path: r.Path, Field: f.Name,
-			Msg: fmt.Sprintf("reads %s, which the ECS view of a CloudTrail record never has", f.Name)})
+		seen[name] = true
+		if why, lacks := ecs.Lacks(name); lacks {
+			out = append(out, Warning{RuleID: r.ID, RuleName: r.Name, Path: r.Path, Field: name,
+				Msg: fmt.Sprintf("reads %s: %s", name, why)})
+		}
 	}
 	return out
 }

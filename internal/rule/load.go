@@ -7,11 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 
-	"github.com/trailsweep/trailsweep/internal/eql"
 	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // LoadError is a rule file that could not be loaded: bad TOML, a missing
@@ -21,7 +22,7 @@ type LoadError struct {
 	Path      string
 	Line, Col int
 	Msg       string
-	Err       error // the cause (a toml.ParseError, a *kql.ParseError…), may be nil
+	Err       error // the cause (a toml.ParseError, a *query.SyntaxError…), may be nil
 }
 
 // Error returns "path:line:col: msg", "path:line: msg" when only the line is
@@ -301,7 +302,7 @@ func Parse(path string, data []byte, source string) (*Rule, *LoadError) {
 		m, err := compile(r.Query)
 		if err != nil {
 			le := &LoadError{Path: path, Msg: err.Error(), Err: err}
-			var pe *kql.ParseError
+			var pe *query.SyntaxError
 			if errors.As(err, &pe) {
 				le.Line, le.Col = queryPos(string(data), r.Query, pe.Line, pe.Col)
 			}
@@ -314,7 +315,19 @@ func Parse(path string, data []byte, source string) (*Rule, *LoadError) {
 		var syn error
 		if syn, eqlUnsupported = compileEQL(r); syn != nil {
 			le := &LoadError{Path: path, Msg: syn.Error(), Err: syn}
-			var pe *eql.ParseError
+			var pe *query.SyntaxError
+			if errors.As(syn, &pe) {
+				le.Line, le.Col = queryPos(string(data), r.Query, pe.Line, pe.Col)
+			}
+			return nil, le
+		}
+	}
+	var esqlUnsupported error
+	if r.Language == "esql" {
+		var syn error
+		if syn, esqlUnsupported = compileESQL(r); syn != nil {
+			le := &LoadError{Path: path, Msg: syn.Error(), Err: syn}
+			var pe *query.SyntaxError
 			if errors.As(syn, &pe) {
 				le.Line, le.Col = queryPos(string(data), r.Query, pe.Line, pe.Col)
 			}
@@ -325,19 +338,18 @@ func Parse(path string, data []byte, source string) (*Rule, *LoadError) {
 	if r.Type == "eql" && eqlUnsupported != nil {
 		r.Supported, r.Reason = false, "eql: "+eqlUnsupported.Error()
 	}
+	if r.Type == "esql" && esqlUnsupported != nil {
+		r.Supported, r.Reason = false, "esql: "+esqlUnsupported.Error()
+	}
 	return r, nil
 }
 
 // compile parses and compiles a KQL query. A syntax error is returned as
-// "query L:C: msg" wrapping the *kql.ParseError.
+// "query L:C: msg" wrapping the *query.SyntaxError (see syntaxError).
 func compile(q string) (*kql.Matcher, error) {
 	n, err := kql.Parse(q)
 	if err != nil {
-		var pe *kql.ParseError
-		if errors.As(err, &pe) {
-			return nil, &queryError{pe}
-		}
-		return nil, fmt.Errorf("query: %w", err)
+		return nil, syntaxError(err)
 	}
 	m, err := kql.Compile(n)
 	if err != nil {
@@ -346,12 +358,16 @@ func compile(q string) (*kql.Matcher, error) {
 	return m, nil
 }
 
-// queryError prints a KQL syntax error as "query L:C: msg".
-type queryError struct{ pe *kql.ParseError }
-
-func (e *queryError) Error() string { return "query " + e.pe.Error() }
-
-func (e *queryError) Unwrap() error { return e.pe }
+// syntaxError returns the error of a query of any language that does not
+// parse: "query L:C: msg" wrapping a *query.SyntaxError, "query: msg"
+// wrapping anything else.
+func syntaxError(err error) error {
+	var se *query.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("query %w", err)
+	}
+	return fmt.Errorf("query: %w", err)
+}
 
 // support says whether trailsweep can run r, and why not when it cannot.
 func support(r *Rule) (bool, string) {
@@ -367,7 +383,10 @@ func support(r *Rule) (bool, string) {
 		}
 		return false, "eql rule whose query could not be compiled"
 	case "esql":
-		return false, "esql rules are not supported yet"
+		if r.Language == "esql" && r.m != nil {
+			return true, ""
+		}
+		return false, "esql rule whose query could not be compiled"
 	case "new_terms", "threshold":
 		if r.Language != "kuery" || r.m == nil {
 			return false, fmt.Sprintf("%s rules in language %q are not supported (only kuery)", r.Type, r.Language)
@@ -416,7 +435,8 @@ func queryPos(data, query string, qline, qcol int) (line, col int) {
 		return 0, 0
 	}
 	startLine := strings.Count(data[:off], "\n") + 1
-	startCol := off - strings.LastIndex(data[:off], "\n") // 1-based
+	// 1-based, in characters like the query's column (query.SyntaxError).
+	startCol := 1 + utf8.RuneCountInString(data[strings.LastIndex(data[:off], "\n")+1:off])
 	if qline == 1 {
 		return startLine, startCol + qcol - 1
 	}

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // Payloader makes the payload of the current record's event for rule r:
@@ -28,7 +28,8 @@ type Payloader interface {
 // and bucket, the earliest event (with a payload) and one bare event with
 // the latest time, and it asks for no payload when another object already
 // committed an earlier event of the same combination and bucket (Shared).
-// Threshold and sequence events are kept whole. The Aggregator's decisions
+// Threshold and sequence events are kept whole; of an ES|QL STATS group's
+// events within one segment of time only the latest keeps its payload. The Aggregator's decisions
 // are those of every event with a payload. A Reducer is not safe for
 // concurrent use: each worker owns one.
 type Reducer struct {
@@ -39,8 +40,11 @@ type Reducer struct {
 	source string
 	events []Event
 	slots  map[*Rule]map[string]int // bucket and combination → index in list
-	list   []ntSlot
-	buf    []byte
+	// ES|QL STATS: segment and group → index in events of the event with
+	// the payload, the latest so far.
+	esqlSlots map[*Rule]map[string]int
+	list      []ntSlot
+	buf       []byte
 }
 
 // ntSlot is what an object's records gave one new_terms combination and
@@ -56,7 +60,7 @@ type ntSlot struct {
 // history, the events only build new_terms history (a separate --history
 // span) and other rules give none. shared may be nil.
 func NewReducer(shared *Shared, p Payloader, history bool) *Reducer {
-	return &Reducer{shared: shared, p: p, history: history, slots: map[*Rule]map[string]int{}}
+	return &Reducer{shared: shared, p: p, history: history, slots: map[*Rule]map[string]int{}, esqlSlots: map[*Rule]map[string]int{}}
 }
 
 // Begin starts an object read from source; its events are appended to dst.
@@ -73,7 +77,7 @@ func (x *Reducer) slotKey(bucket int64, key string) []byte {
 
 // Add takes rule r's events for the record d of the current object at
 // time t and position index, r's query having matched d.
-func (x *Reducer) Add(r *Rule, d kql.Doc, t time.Time, index int64) {
+func (x *Reducer) Add(r *Rule, d query.Doc, t time.Time, index int64) {
 	if b, newTerms := r.NewTermsBucket(t); newTerms && len(x.list) > 0 {
 		// The usual case: a combination this object already gave, at or
 		// after its earliest event. Only the latest time moves; nothing is
@@ -97,6 +101,10 @@ func (x *Reducer) Add(r *Rule, d kql.Doc, t time.Time, index int64) {
 	for i := n0; i < len(evs); i++ {
 		e := evs[i]
 		e.Source, e.Index = x.source, index
+		if seg, ok := r.esqlSegment(e.Time); ok {
+			out = x.addESQL(r, e, seg, out)
+			continue
+		}
 		b, newTerms := r.NewTermsBucket(e.Time)
 		if !newTerms {
 			e.Payload = x.p.Payload(r)
@@ -160,6 +168,9 @@ func (x *Reducer) End() []Event {
 			Source: x.source, Index: s.lastI})
 	}
 	for _, m := range x.slots {
+		clear(m)
+	}
+	for _, m := range x.esqlSlots {
 		clear(m)
 	}
 	x.list = x.list[:0]
@@ -237,4 +248,28 @@ func (s *Shared) Commit(evs []Event) {
 		}
 		sh.mu.Unlock()
 	}
+}
+
+// addESQL appends an ES|QL STATS event: an execution's finding is the
+// latest event of its group's last segment (see esqlGroup), so within an
+// object only the latest event of each group and segment needs a payload;
+// an earlier one loses it. The latest of all objects' latest events is the
+// latest event: it keeps its payload.
+func (x *Reducer) addESQL(r *Rule, e Event, seg int64, out []Event) []Event {
+	m := x.esqlSlots[r]
+	if m == nil {
+		m = map[string]int{}
+		x.esqlSlots[r] = m
+	}
+	sk := x.slotKey(seg, strings.Join(e.Key, "\x00"))
+	if j, seen := m[string(sk)]; seen {
+		// Records come in index order: at the same time, e is the later.
+		if e.Time.Before(out[j].Time) {
+			return append(out, e)
+		}
+		out[j].Payload = nil
+	}
+	e.Payload = x.p.Payload(r)
+	m[string(sk)] = len(out)
+	return append(out, e)
 }

@@ -28,7 +28,8 @@ func (p *testPayloader) EventID() string { return p.f.EventID }
 
 // TestReducerMatchesEager: reducing each object's events (the earliest
 // event and the latest time per new_terms combination and bucket, no
-// payload when another committed object has an earlier event) gives the
+// payload when another committed object has an earlier event; an ES|QL
+// event's payload only on its group's latest in a segment) gives the
 // decisions, details included, of keeping every event with its payload,
 // with records out of time order within objects; and it keeps fewer events
 // and builds fewer payloads.
@@ -57,6 +58,17 @@ query = "event.action: GetCallerIdentity"
 [rule.threshold]
 field = ["user.name"]
 value = 5
+`),
+		mustParse(t, fmt.Sprintf(head, "esql")+`type = "esql"
+language = "esql"
+from = "now-20m"
+interval = "5m"
+query = '''
+FROM logs-aws.cloudtrail-*
+| WHERE event.action IN ("GetCallerIdentity", "ListBuckets")
+| STATS Esql.n = COUNT(*), Esql.regions = VALUES(cloud.region) BY user.name
+| WHERE Esql.n >= 3
+'''
 `),
 		mustParse(t, fmt.Sprintf(head, "seq")+`type = "eql"
 language = "eql"
@@ -115,7 +127,7 @@ sequence by user.name with maxspan=10m
 	shared := NewShared(1 << 16)
 	p := &testPayloader{}
 	x := NewReducer(shared, p, false)
-	nLazy := 0
+	nLazy, esqlEvents, esqlPayloads := 0, 0, 0
 	for o, recs := range objects {
 		x.Begin(fmt.Sprintf("obj%02d", o), nil)
 		for i, rc := range recs {
@@ -129,6 +141,12 @@ sequence by user.name with maxspan=10m
 		evs := x.End()
 		nLazy += len(evs)
 		for i := range evs {
+			if evs[i].Rule.ID == "esql" {
+				esqlEvents++
+				if evs[i].Payload != nil {
+					esqlPayloads++
+				}
+			}
 			if evs[i].Source != fmt.Sprintf("obj%02d", o) {
 				t.Fatalf("event of object %d with source %q", o, evs[i].Source)
 			}
@@ -159,5 +177,9 @@ sequence by user.name with maxspan=10m
 	if nLazy >= nEager || p.built >= nEager {
 		t.Errorf("reduced: %d events, %d payloads; every event: %d; want fewer", nLazy, p.built, nEager)
 	}
-	t.Logf("%d findings %v; events: reduced %d, every %d; payloads built %d", len(want), byRule, nLazy, nEager, p.built)
+	// ES|QL: only the latest event of an object's group and segment keeps its payload.
+	if esqlPayloads == 0 || esqlPayloads >= esqlEvents {
+		t.Errorf("ES|QL: %d of %d events keep a payload, want fewer", esqlPayloads, esqlEvents)
+	}
+	t.Logf("%d findings %v; events: reduced %d, every %d; payloads built %d; ES|QL events %d, with payload %d", len(want), byRule, nLazy, nEager, p.built, esqlEvents, esqlPayloads)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
 	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // Rule sources.
@@ -58,17 +59,18 @@ type Rule struct {
 	// deprecated, unsupported); "" for other sources.
 	Status string
 
-	m   Matcher  // compiled query (*kql.Matcher, or a Sigma detection); nil when none
+	m   Matcher  // compiled query (*kql.Matcher, *eql.Matcher, a Sigma detection…); nil when none
 	agg *aggSpec // state across records (new_terms, threshold, EQL sequence); nil for per-record rules
 }
 
-// Matcher is a compiled rule query: a *kql.Matcher or a Sigma detection.
-// Constraint has kql.Matcher's contract (sound, case-sensitive); a Matcher
+// Matcher is a compiled rule query of any language: a *kql.Matcher, an
+// *eql.Matcher, a Sigma detection. Constraint has query.Constraint's
+// contract (sound, case-sensitive, combined by query.And and query.Or); a Matcher
 // whose values compare case-insensitively also implements FoldConstrainer.
 type Matcher interface {
-	Match(d kql.Doc) bool
+	Match(d query.Doc) bool
 	Fields() []ecs.Field
-	Constraint(field string) (kql.Constraint, bool)
+	Constraint(field string) (query.Constraint, bool)
 }
 
 var _ Matcher = (*kql.Matcher)(nil)
@@ -149,7 +151,7 @@ func (r *Rule) Techniques() []string {
 // false for a rule without one (a query that is not KQL). For a KQL rule of
 // an unsupported type (new_terms, threshold) it evaluates the query that
 // selects the events, which alone does not make a finding.
-func (r *Rule) Match(d kql.Doc) bool {
+func (r *Rule) Match(d query.Doc) bool {
 	if r.m == nil {
 		return false
 	}

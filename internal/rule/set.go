@@ -8,7 +8,7 @@ import (
 	"sync"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
-	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // maxCached bounds the number of (provider, action) pairs whose candidate
@@ -19,16 +19,26 @@ const maxCached = 1 << 16
 
 // Set is an immutable collection of rules with an index of its runnable
 // rules by event.provider, event.action and
-// aws.cloudtrail.user_identity.type. It is safe for concurrent use.
+// aws.cloudtrail.user_identity.type, which evaluates each predicate its
+// rules share at most once per *ecs.Record (predicates.go). It is safe for
+// concurrent use.
 type Set struct {
 	all    []*Rule
 	run    []*Rule
 	fields []ecs.Field
+	match  []Matcher // per rule of run, its query with shared predicates (predicates.go)
+	shared int       // how many predicates the rules share
 
 	provider, action, identity index
 
 	mu    sync.RWMutex
-	cache map[string][]*Rule // indexKey → candidates
+	cache map[string][]candidate // indexKey → candidates
+}
+
+// candidate is a rule and the query the Set evaluates for it.
+type candidate struct {
+	r *Rule
+	m Matcher
 }
 
 // The fields a Set indexes its rules by, beside event.provider and
@@ -68,7 +78,7 @@ func appendKey(dst []byte, v string, known bool) []byte {
 // different sources may share an ID (SigmaHQ reuses some of Elastic's), and
 // unsupported rules may share IDs (they never produce findings).
 func NewSet(rules []*Rule) (*Set, error) {
-	s := &Set{all: rules, cache: map[string][]*Rule{}}
+	s := &Set{all: rules, cache: map[string][]candidate{}}
 	byID := map[string]*Rule{}
 	seen := map[string]bool{}
 	for _, r := range rules {
@@ -94,6 +104,7 @@ func NewSet(rules []*Rule) (*Set, error) {
 	s.provider = newIndex(s.run, "event.provider")
 	s.action = newIndex(s.run, "event.action")
 	s.identity = newIndex(s.run, identityField)
+	s.match, s.shared = sharedMatchers(s.run)
 	return s, nil
 }
 
@@ -123,10 +134,10 @@ func (s *Set) Fields() []ecs.Field { return s.fields }
 // they select the candidate rules, so a rule whose query pins either field
 // to other values is never evaluated. The result is the same as evaluating
 // every runnable rule.
-func (s *Set) Match(d kql.Doc, provider, action string, dst []*Rule) []*Rule {
-	for _, r := range s.candidates(knownKeys(provider, action), nil) {
-		if r.m.Match(d) {
-			dst = append(dst, r)
+func (s *Set) Match(d query.Doc, provider, action string, dst []*Rule) []*Rule {
+	for _, c := range s.candidates(knownKeys(provider, action), nil) {
+		if c.m.Match(d) {
+			dst = append(dst, c.r)
 		}
 	}
 	return dst
@@ -143,13 +154,17 @@ func (s *Set) CanMatch(provider, action string) bool {
 // MatchRecord is Match for a record, whose eventSource, eventName and
 // userIdentity.type select the candidate rules.
 func (s *Set) MatchRecord(rec *ecs.Record, dst []*Rule) []*Rule {
-	for _, r := range s.candidates(recordKeys(rec), nil) {
-		if r.m.Match(rec) {
-			dst = append(dst, r)
+	for _, c := range s.candidates(recordKeys(rec), nil) {
+		if c.m.Match(rec) {
+			dst = append(dst, c.r)
 		}
 	}
 	return dst
 }
+
+// Shared returns how many distinct predicates the runnable rules' queries
+// share: each is evaluated at most once per record (see predicates.go).
+func (s *Set) Shared() int { return s.shared }
 
 // knownKeys returns the keys of a record with this eventSource and
 // eventName, strings, and any identity.
@@ -169,7 +184,7 @@ func recordKeys(rec *ecs.Record) keys {
 // candidates returns the runnable rules whose provider, action and
 // identity constraints admit k, in set order. scratch is room for the
 // cache key.
-func (s *Set) candidates(k keys, scratch []byte) []*Rule {
+func (s *Set) candidates(k keys, scratch []byte) []candidate {
 	key := indexKey(scratch[:0], k)
 	s.mu.RLock()
 	c, ok := s.cache[string(key)]
@@ -186,7 +201,7 @@ func (s *Set) candidates(k keys, scratch []byte) []*Rule {
 	for w, word := range p {
 		for b := 0; word != 0; b++ {
 			if word&1 != 0 {
-				c = append(c, s.run[w*64+b])
+				c = append(c, candidate{s.run[w*64+b], s.match[w*64+b]})
 			}
 			word >>= 1
 		}
@@ -202,7 +217,7 @@ func (s *Set) candidates(k keys, scratch []byte) []*Rule {
 }
 
 // index maps the values of one field to the rules that admit them, from each
-// rule's kql Constraint on that field.
+// rule's query.Constraint on that field.
 type index struct {
 	free     []int            // rules without a constraint on the field
 	exact    map[string][]int // value → rules requiring exactly it
@@ -219,7 +234,7 @@ type index struct {
 // that a matching document's value equals (or starts with) a listed value
 // after strings.ToLower of both; the Set then uses it instead of Constraint.
 type FoldConstrainer interface {
-	FoldConstraint(field string) (kql.Constraint, bool)
+	FoldConstraint(field string) (query.Constraint, bool)
 }
 
 func newIndex(rules []*Rule, field string) index {

@@ -15,7 +15,7 @@ import (
 	"github.com/trailsweep/trailsweep/reader"
 )
 
-// mapDoc is a kql.Doc over field name → string values.
+// mapDoc is a query.Doc over field name → string values.
 type mapDoc map[string][]string
 
 func (d mapDoc) Values(f ecs.Field) []ecs.Value {
@@ -305,6 +305,17 @@ func TestSetEquivalence(t *testing.T) {
 		evaluated += len(s.candidates(knownKeys(p, a), nil))
 		evaluatedID += len(s.candidates(recordKeys(lazy), nil))
 	}
+	distinct, leaves := map[string]bool{}, 0
+	for _, r := range s.Runnable() {
+		for _, k := range leafKeys(r.m) {
+			distinct[k] = true
+			leaves++
+		}
+	}
+	t.Logf("%d leaf predicates, %d distinct, %d of them shared by two leaves or more", leaves, len(distinct), s.Shared())
+	if s.Shared() == 0 {
+		t.Error("the rules share no predicate")
+	}
 	avg := float64(evaluated) / float64(len(raws))
 	t.Logf("%d records, %d matched some rule, %d skipped by CanMatch, %.1f of %d rules evaluated per record (%.1f with the identity index)",
 		len(raws), matched, skipped, avg, len(s.Runnable()), float64(evaluatedID)/float64(len(raws)))
@@ -347,7 +358,7 @@ func TestLocalPairs(t *testing.T) {
 			c := local.candidates(knownKeys(tt.provider, tt.action))
 			var got string
 			if len(c) == 1 {
-				got = c[0].ID
+				got = c[0].r.ID
 			}
 			if len(c) > 1 || got != tt.want {
 				t.Errorf("candidates(%q, %q) = %d rules (%s), want %q", tt.provider, tt.action, len(c), got, tt.want)

@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // Tuning is what a scan drops as known-benign activity: exclusions, KQL
@@ -130,7 +131,7 @@ func ParseExceptions(path string, data []byte) ([]Exception, error) {
 
 // Excluded returns the index in t.Excludes of the first exclusion d
 // matches, -1 when none does.
-func (t *Tuning) Excluded(d kql.Doc) int {
+func (t *Tuning) Excluded(d query.Doc) int {
 	for i := range t.Excludes {
 		if t.Excludes[i].m.Match(d) {
 			return i
@@ -141,7 +142,7 @@ func (t *Tuning) Excluded(d kql.Doc) int {
 
 // Excepted returns the index in t.Exceptions of the first exception of r
 // (by id, or "*") that d matches, -1 when none does.
-func (t *Tuning) Excepted(r *Rule, d kql.Doc) int {
+func (t *Tuning) Excepted(r *Rule, d query.Doc) int {
 	for i := range t.Exceptions {
 		e := &t.Exceptions[i]
 		if (e.Rule == "*" || e.Rule == r.ID) && e.m.Match(d) {

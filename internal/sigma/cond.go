@@ -3,6 +3,8 @@ package sigma
 import (
 	"fmt"
 	"strings"
+
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // A Sigma condition, e.g. `selection and not 1 of filter_*`.
@@ -67,23 +69,6 @@ func (x Of) String() string {
 // ErrAggregation is wrapped by the error ParseCondition returns for a Sigma
 // v1 aggregation (`… | count() > 5`).
 var ErrAggregation = fmt.Errorf("aggregation expressions (| count() …) are not supported; use a correlation rule")
-
-// ConditionError is a syntax error in a condition. Col is the 1-based
-// column of the offending item.
-type ConditionError struct {
-	Cond string
-	Col  int
-	Msg  string
-	Err  error
-}
-
-func (e *ConditionError) Error() string { return fmt.Sprintf("condition 1:%d: %s", e.Col, e.Msg) }
-
-// Unwrap returns the cause, if any.
-func (e *ConditionError) Unwrap() error { return e.Err }
-
-// maxDepth caps the nesting of a condition.
-const maxDepth = 100
 
 type itemType int
 
@@ -164,7 +149,9 @@ type parser struct {
 	depth int
 }
 
-// ParseCondition parses one condition expression.
+// ParseCondition parses one condition expression. Errors are
+// *query.SyntaxError, wrapping ErrAggregation for an aggregation and
+// query.ErrTooDeep for nesting deeper than query.MaxDepth.
 func ParseCondition(s string) (Expr, error) {
 	p := &parser{src: s, items: lex(s)}
 	x, err := p.or()
@@ -187,7 +174,7 @@ func (p *parser) next() item {
 }
 
 func (p *parser) errorf(it item, format string, a ...any) error {
-	return &ConditionError{Cond: p.src, Col: it.pos + 1, Msg: fmt.Sprintf(format, a...)}
+	return query.Errorf(p.src, it.pos, format, a...)
 }
 
 func (p *parser) unexpected(it item) error {
@@ -195,7 +182,7 @@ func (p *parser) unexpected(it item) error {
 	case itemEOF:
 		return p.errorf(it, "unexpected end of condition")
 	case itemPipe:
-		return &ConditionError{Cond: p.src, Col: it.pos + 1, Msg: ErrAggregation.Error(), Err: ErrAggregation}
+		return p.errorf(it, "%w", ErrAggregation)
 	case itemError:
 		return p.errorf(it, "unexpected character %q", it.val)
 	}
@@ -236,14 +223,23 @@ func (p *parser) and() (Expr, error) {
 	return x, nil
 }
 
+// deeper counts one more level of nesting (a not, a parenthesis) at it,
+// failing past query.MaxDepth; the caller decrements p.depth when done.
+func (p *parser) deeper(it item) error {
+	p.depth++
+	if p.depth > query.MaxDepth {
+		return query.TooDeep(p.src, it.pos)
+	}
+	return nil
+}
+
 // not = "not" not | primary
 func (p *parser) not() (Expr, error) {
-	p.depth++
-	defer func() { p.depth-- }()
-	if p.depth > maxDepth {
-		return nil, p.errorf(p.peek(), "condition nested deeper than %d", maxDepth)
-	}
-	if p.peek().typ == itemNot {
+	if it := p.peek(); it.typ == itemNot {
+		if err := p.deeper(it); err != nil {
+			return nil, err
+		}
+		defer func() { p.depth-- }()
 		p.next()
 		x, err := p.not()
 		if err != nil {
@@ -261,6 +257,10 @@ func (p *parser) primary() (Expr, error) {
 	case itemIdent:
 		return Ident{it.val}, nil
 	case itemLParen:
+		if err := p.deeper(it); err != nil {
+			return nil, err
+		}
+		defer func() { p.depth-- }()
 		x, err := p.or()
 		if err != nil {
 			return nil, err

@@ -2,7 +2,7 @@ package sigma
 
 import (
 	"github.com/trailsweep/trailsweep/internal/ecs"
-	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/query"
 	"slices"
 )
 
@@ -18,7 +18,7 @@ type node interface {
 	// ["eventSource"] or ["userIdentity", "type"]) must have, compared
 	// after strings.ToLower, when eval is true; ok false when it can hold
 	// anything.
-	constrain(path []string) (kql.Constraint, bool)
+	constrain(path []string) (query.Constraint, bool)
 }
 
 type (
@@ -230,49 +230,34 @@ func (x *fieldNode) split() {
 	}
 }
 
-// constrain of a conjunction: the first constrained term's constraint.
-func (x andNode) constrain(path []string) (kql.Constraint, bool) {
-	for _, n := range x {
-		if c, ok := n.constrain(path); ok {
-			return c, true
-		}
-	}
-	return kql.Constraint{}, false
+// constrain of a conjunction or a disjunction: query.And and query.Or.
+func (x andNode) constrain(path []string) (query.Constraint, bool) {
+	return query.And(x, func(n node) (query.Constraint, bool) { return n.constrain(path) })
 }
 
-// constrain of a disjunction: every term must be constrained; the union.
-func (x orNode) constrain(path []string) (kql.Constraint, bool) {
-	var u kql.Constraint
-	for _, n := range x {
-		c, ok := n.constrain(path)
-		if !ok {
-			return kql.Constraint{}, false
-		}
-		u.Exact = append(u.Exact, c.Exact...)
-		u.Prefixes = append(u.Prefixes, c.Prefixes...)
-	}
-	return u, true
+func (x orNode) constrain(path []string) (query.Constraint, bool) {
+	return query.Or(x, func(n node) (query.Constraint, bool) { return n.constrain(path) })
 }
 
-func (notNode) constrain([]string) (kql.Constraint, bool)     { return kql.Constraint{}, false }
-func (keywordNode) constrain([]string) (kql.Constraint, bool) { return kql.Constraint{}, false }
+func (notNode) constrain([]string) (query.Constraint, bool)     { return query.Constraint{}, false }
+func (keywordNode) constrain([]string) (query.Constraint, bool) { return query.Constraint{}, false }
 
-func (x constNode) constrain([]string) (kql.Constraint, bool) {
+func (x constNode) constrain([]string) (query.Constraint, bool) {
 	if x {
-		return kql.Constraint{}, false
+		return query.Constraint{}, false
 	}
-	return kql.Constraint{}, true // matches nothing
+	return query.Constraint{}, true // matches nothing
 }
 
 // constrain of a field condition on exactly path, with plain or startswith
 // values: their literal text (and prefixes up to the first wildcard). The
 // empty string is always admitted, since the index sees "" for a key that is
 // not a string (an object or array whose leaves could still match).
-func (x *fieldNode) constrain(path []string) (kql.Constraint, bool) {
+func (x *fieldNode) constrain(path []string) (query.Constraint, bool) {
 	if !slices.Equal(x.path, path) || x.neq || x.exists != nil {
-		return kql.Constraint{}, false
+		return query.Constraint{}, false
 	}
-	c := kql.Constraint{Exact: []string{""}}
+	c := query.Constraint{Exact: []string{""}}
 	vals := x.vals
 	if x.all && len(vals) > 0 {
 		vals = vals[:1] // every value must match: one of them is enough to pin
@@ -280,7 +265,7 @@ func (x *fieldNode) constrain(path []string) (kql.Constraint, bool) {
 	for i := range vals {
 		v := &vals[i]
 		if v.kind != vStr {
-			return kql.Constraint{}, false
+			return query.Constraint{}, false
 		}
 		for j := range v.alts {
 			p, exact := v.alts[j].literalPrefix()
@@ -290,12 +275,12 @@ func (x *fieldNode) constrain(path []string) (kql.Constraint, bool) {
 			case p != "":
 				c.Prefixes = append(c.Prefixes, p)
 			default:
-				return kql.Constraint{}, false
+				return query.Constraint{}, false
 			}
 		}
 		if v.isNum {
-			return kql.Constraint{}, false // a number compares numerically too
+			return query.Constraint{}, false // a number compares numerically too
 		}
 	}
-	return c, true
+	return query.Union(c), true
 }

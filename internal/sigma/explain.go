@@ -3,7 +3,7 @@ package sigma
 import (
 	"strings"
 
-	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // Explain evaluates the detection over doc, as Match does, and returns the
@@ -14,7 +14,7 @@ import (
 // and when it failed on one field of a selection, that field
 // (`selection (eventName)`). Several conditions are ORed: the first that
 // held decides, else each says why it failed, joined by "; ".
-func (d *Detection) Explain(doc kql.Doc) (bool, string) {
+func (d *Detection) Explain(doc query.Doc) (bool, string) {
 	rd, ok := doc.(Doc)
 	if !ok {
 		return false, "not a raw record"

@@ -21,7 +21,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
-	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/query"
 )
 
 // Rule is one Sigma document: a detection rule, or a correlation or filter
@@ -380,7 +380,7 @@ func (d *Detection) Conditions() []Expr { return d.exprs }
 
 // Match reports whether the record matches. A document that does not give
 // raw access (not an *ecs.Record) never matches.
-func (d *Detection) Match(doc kql.Doc) bool {
+func (d *Detection) Match(doc query.Doc) bool {
 	rd, ok := doc.(Doc)
 	if !ok {
 		return false
@@ -393,7 +393,7 @@ func (d *Detection) Fields() []ecs.Field { return nil }
 
 // Constraint returns no constraint: Sigma compares case-insensitively, so
 // only FoldConstraint is sound.
-func (d *Detection) Constraint(string) (kql.Constraint, bool) { return kql.Constraint{}, false }
+func (d *Detection) Constraint(string) (query.Constraint, bool) { return query.Constraint{}, false }
 
 // ecsRaw maps the ECS fields the rule index asks about to their raw paths.
 var ecsRaw = map[string][]string{
@@ -408,10 +408,10 @@ var ecsRaw = map[string][]string{
 // for the detection to match; ok false when it can match whatever the field
 // holds. It is sound: a matching record always satisfies it. The empty
 // string is always among the values (see fieldNode.constrain).
-func (d *Detection) FoldConstraint(field string) (kql.Constraint, bool) {
+func (d *Detection) FoldConstraint(field string) (query.Constraint, bool) {
 	path, ok := ecsRaw[field]
 	if !ok {
-		return kql.Constraint{}, false
+		return query.Constraint{}, false
 	}
 	return d.root.constrain(path)
 }
@@ -469,7 +469,7 @@ func compileDetection(det *yaml.Node, opts Options) (*Detection, []FieldUse, err
 		}
 		x, err := ParseCondition(c.Value)
 		if err != nil {
-			le := &Error{Line: c.Line, Col: c.Column, Msg: err.Error(), Err: err}
+			le := &Error{Line: c.Line, Col: c.Column, Msg: "condition " + err.Error(), Err: err}
 			if errors.Is(err, ErrAggregation) {
 				return nil, fields, &unsupportedError{msg: "condition " + c.Value + ": " + ErrAggregation.Error()}
 			}

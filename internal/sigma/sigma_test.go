@@ -11,7 +11,7 @@ import (
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
 	"github.com/trailsweep/trailsweep/internal/gen"
-	"github.com/trailsweep/trailsweep/internal/kql"
+	"github.com/trailsweep/trailsweep/internal/query"
 	"github.com/trailsweep/trailsweep/reader"
 )
 
@@ -123,7 +123,9 @@ func TestFoldConstraint(t *testing.T) {
 		{"sel:\n    eventSource: iam.amazonaws.com\n  condition: sel", "event.provider", true, []string{"", "iam.amazonaws.com"}, nil},
 		{"sel:\n    eventName|contains: User\n  condition: sel", "event.action", false, nil, nil},
 		{"sel:\n    eventName: X\n  condition: not sel", "event.action", false, nil, nil},
-		{"a:\n    eventName: X\n  b:\n    eventName: Y\n  condition: a or b", "event.action", true, []string{"", "X", "", "Y"}, nil},
+		{"a:\n    eventName: X\n  b:\n    eventName: Y\n  condition: a or b", "event.action", true, []string{"", "X", "Y"}, nil},
+		// query.And: the tightest term, not the first.
+		{"a:\n    eventName: [X, Y]\n  b:\n    eventName: Z\n  condition: a and b", "event.action", true, []string{"", "Z"}, nil},
 		{"a:\n    eventName: X\n  b:\n    awsRegion: Y\n  condition: a or b", "event.action", false, nil, nil},
 		{"a:\n    eventName: X\n  condition: a", "user.name", false, nil, nil},
 		{"a:\n    userIdentity.type: Root\n  condition: a", "aws.cloudtrail.user_identity.type", true, []string{"", "Root"}, nil},
@@ -166,7 +168,7 @@ func TestMatchNeedsRawDoc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d kql.Doc = fakeDoc{}
+	var d query.Doc = fakeDoc{}
 	if rs[0].Detection.Match(d) {
 		t.Error("matched a document without raw access")
 	}
@@ -265,21 +267,37 @@ func TestConditionRoundTrip(t *testing.T) {
 }
 
 func TestConditionErrors(t *testing.T) {
-	tests := []struct{ cond, want string }{
-		{"", "condition 1:1: unexpected end of condition"},
-		{"a and", "condition 1:6: unexpected end of condition"},
-		{"(a", "condition 1:3: unclosed ("},
-		{"a b", `condition 1:3: unexpected "b"`},
-		{"1 selection", `condition 1:3: "1" must be followed by "of"`},
-		{"a | count() > 5", "condition 1:3: aggregation"},
-		{"a & b", `condition 1:3: unexpected character "&"`},
-		{strings.Repeat("not ", 200) + "a", "nested deeper than 100"},
+	tests := []struct {
+		cond      string
+		line, col int
+		want      string
+		cause     error
+	}{
+		{"", 1, 1, "1:1: unexpected end of condition", nil},
+		{"a and", 1, 6, "1:6: unexpected end of condition", nil},
+		{"(a", 1, 3, "1:3: unclosed (", nil},
+		{"a b", 1, 3, `1:3: unexpected "b" near "b"`, nil},
+		{"1 selection", 1, 3, `1:3: "1" must be followed by "of" near "selection"`, nil},
+		{"a | count() > 5", 1, 3, "1:3: aggregation", ErrAggregation},
+		{"a & b", 1, 3, `1:3: unexpected character "&" near "& b"`, nil},
+		{"sel and\n  not )", 2, 7, `2:7: unexpected ")" near ")"`, nil},
+		{strings.Repeat("not ", 200) + "a", 1, 4*query.MaxDepth + 1, "nested too deeply (more than 100 levels)", query.ErrTooDeep},
+		{strings.Repeat("(", 101) + "a" + strings.Repeat(")", 101), 1, query.MaxDepth + 1, "nested too deeply", query.ErrTooDeep},
 	}
 	for _, tt := range tests {
 		_, err := ParseCondition(tt.cond)
-		var ce *ConditionError
-		if err == nil || !errors.As(err, &ce) || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%.20q: %v, want %q", tt.cond, err, tt.want)
+		var se *query.SyntaxError
+		if err == nil || !errors.As(err, &se) || !strings.Contains(err.Error(), tt.want) || se.Line != tt.line || se.Col != tt.col {
+			t.Errorf("%.20q: %v, want %d:%d %q", tt.cond, err, tt.line, tt.col, tt.want)
+			continue
+		}
+		if tt.cause != nil && !errors.Is(err, tt.cause) {
+			t.Errorf("%.20q: %v does not wrap %v", tt.cond, err, tt.cause)
+		}
+	}
+	for _, c := range []string{strings.Repeat("not ", query.MaxDepth) + "a", strings.Repeat("(", query.MaxDepth) + "a" + strings.Repeat(")", query.MaxDepth)} {
+		if _, err := ParseCondition(c); err != nil {
+			t.Errorf("%d levels: %v", query.MaxDepth, err)
 		}
 	}
 }

@@ -4,14 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/valyala/fastjson"
 )
 
 // Digest is one CloudTrail digest file as stored (see the spec, "Digest
@@ -46,16 +49,156 @@ type LogRef struct {
 	OldestEventTime string `json:"oldestEventTime"`
 }
 
-// ParseDigest decodes a digest's decompressed bytes.
+// ParseDigest decodes a digest's decompressed bytes. Keys match exactly
+// (CloudTrail's spelling; encoding/json would also take other cases); a
+// later duplicate key replaces an earlier one; null leaves a string empty
+// and a pointer nil; a value of another type is an error. In fields it
+// does not read, fastjson takes number spellings encoding/json refuses
+// (NaN, 01): such a body is not CloudTrail's, and its hash and signature
+// say so.
 func ParseDigest(b []byte) (*Digest, error) {
+	p := digestParsers.Get()
+	defer digestParsers.Put(p)
+	v, err := p.ParseBytes(b)
+	if err != nil {
+		return nil, fmt.Errorf("digest: %w", err)
+	}
+	o, err := v.Object()
+	if err != nil {
+		return nil, fmt.Errorf("digest: %w", err)
+	}
 	var d Digest
-	if err := json.Unmarshal(b, &d); err != nil {
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		if err != nil {
+			return
+		}
+		switch string(k) {
+		case "awsAccountId":
+			err = setString(&d.AccountID, v)
+		case "digestStartTime":
+			err = setString(&d.StartTime, v)
+		case "digestEndTime":
+			err = setString(&d.EndTime, v)
+		case "digestS3Bucket":
+			err = setString(&d.Bucket, v)
+		case "digestS3Object":
+			err = setString(&d.Object, v)
+		case "digestPublicKeyFingerprint":
+			err = setString(&d.Fingerprint, v)
+		case "digestSignatureAlgorithm":
+			err = setString(&d.Algorithm, v)
+		case "newestEventTime":
+			err = setStringPtr(&d.NewestEventTime, v)
+		case "oldestEventTime":
+			err = setStringPtr(&d.OldestEventTime, v)
+		case "previousDigestS3Bucket":
+			err = setStringPtr(&d.PrevBucket, v)
+		case "previousDigestS3Object":
+			err = setStringPtr(&d.PrevObject, v)
+		case "previousDigestHashValue":
+			err = setStringPtr(&d.PrevHash, v)
+		case "previousDigestHashAlgorithm":
+			err = setStringPtr(&d.PrevHashAlgorithm, v)
+		case "previousDigestSignature":
+			err = setStringPtr(&d.PrevSignature, v)
+		case "logFiles":
+			d.LogFiles, err = logRefs(v)
+		default:
+			return
+		}
+		if err != nil {
+			err = fmt.Errorf("%s: %w", k, err)
+		}
+	})
+	if err != nil {
 		return nil, fmt.Errorf("digest: %w", err)
 	}
 	if d.EndTime == "" || d.Object == "" {
 		return nil, fmt.Errorf("digest: no digestEndTime or digestS3Object")
 	}
 	return &d, nil
+}
+
+// digestParsers parse digests: a parser keeps its buffers between digests.
+var digestParsers fastjson.ParserPool
+
+// errNotString: a digest field that must be a string is not.
+var errNotString = errors.New("not a string")
+
+// setString sets *dst to v, a string; null leaves it as is.
+func setString(dst *string, v *fastjson.Value) error {
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return nil
+	case fastjson.TypeString:
+		*dst = string(v.GetStringBytes())
+		return nil
+	}
+	return errNotString
+}
+
+// setStringPtr sets *dst to v, a string, or nil for null.
+func setStringPtr(dst **string, v *fastjson.Value) error {
+	if v.Type() == fastjson.TypeNull {
+		*dst = nil
+		return nil
+	}
+	var s string
+	if err := setString(&s, v); err != nil {
+		return err
+	}
+	*dst = &s
+	return nil
+}
+
+// logRefs decodes logFiles: an array of objects, or null.
+func logRefs(v *fastjson.Value) ([]LogRef, error) {
+	if v.Type() == fastjson.TypeNull {
+		return nil, nil
+	}
+	a, err := v.Array()
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]LogRef, len(a))
+	for i, e := range a {
+		if e.Type() == fastjson.TypeNull {
+			continue
+		}
+		o, err := e.Object()
+		if err != nil {
+			return nil, fmt.Errorf("%d: %w", i, err)
+		}
+		r := &refs[i]
+		o.Visit(func(k []byte, v *fastjson.Value) {
+			if err != nil {
+				return
+			}
+			switch string(k) {
+			case "s3Bucket":
+				err = setString(&r.Bucket, v)
+			case "s3Object":
+				err = setString(&r.Object, v)
+			case "hashValue":
+				err = setString(&r.HashValue, v)
+			case "hashAlgorithm":
+				err = setString(&r.HashAlgorithm, v)
+			case "newestEventTime":
+				err = setString(&r.NewestEventTime, v)
+			case "oldestEventTime":
+				err = setString(&r.OldestEventTime, v)
+			default:
+				return
+			}
+			if err != nil {
+				err = fmt.Errorf("%d: %s: %w", i, k, err)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return refs, nil
 }
 
 // End returns digestEndTime parsed, or the zero time.
@@ -93,11 +236,43 @@ func Gunzip(b []byte) ([]byte, error) {
 	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
 		return b, nil
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(b))
+	zr, _ := gzipReaders.Get().(*gzip.Reader)
+	var err error
+	if zr == nil {
+		zr, err = gzip.NewReader(bytes.NewReader(b))
+	} else {
+		err = zr.Reset(bytes.NewReader(b))
+	}
 	if err != nil {
 		return nil, err
 	}
-	return io.ReadAll(zr)
+	defer gzipReaders.Put(zr)
+	// The trailer's ISIZE is the size mod 2^32 of the last member: a hint
+	// only, capped so that a forged one cannot make a large allocation.
+	hint := int(binary.LittleEndian.Uint32(b[len(b)-4:]))
+	return readAll(zr, min(hint, 64<<20))
+}
+
+// gzipReaders are reused between digests (a reader's tables are large).
+var gzipReaders sync.Pool
+
+// readAll reads r to its end into a buffer of capacity hint (grown when
+// r holds more).
+func readAll(r io.Reader, hint int) ([]byte, error) {
+	b := make([]byte, 0, max(hint, 512)+1) // one more: EOF without a grow
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // HashStream returns the lowercase hex SHA-256 of r's bytes decompressed

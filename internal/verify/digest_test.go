@@ -3,7 +3,10 @@ package verify_test
 import (
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,4 +75,82 @@ func TestParseKeys(t *testing.T) {
 	if err := keys.Verify(s.Fingerprint, start, "", toSign+"x", sig); !errors.Is(err, verify.ErrBadSignature) {
 		t.Errorf("altered: %v, want ErrBadSignature", err)
 	}
+}
+
+// TestParseDigestAsJSON: ParseDigest reads a digest as encoding/json reads
+// it into Digest — CloudTrail's digests as gen writes them, nulls, missing
+// fields, escapes, a later duplicate key — and refuses what encoding/json
+// refuses (a field of the wrong type, not an object).
+func TestParseDigestAsJSON(t *testing.T) {
+	signer, err := gen.NewSigner(time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inputs []string
+	tr := gen.Digests(gen.DigestOptions{Signer: signer, Hours: 3, Logs: 3})
+	for _, f := range tr.Files {
+		if strings.Contains(f.Key, "CloudTrail-Digest") {
+			b, err := verify.Gunzip(f.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inputs = append(inputs, string(b))
+		}
+	}
+	const base = `"digestEndTime":"2026-11-01T01:00:00Z","digestS3Object":"k"`
+	inputs = append(inputs,
+		`{`+base+`,"previousDigestSignature":null,"previousDigestS3Object":null,"logFiles":null}`,
+		`{`+base+`,"digestS3Bucket":null,"newestEventTime":"x","logFiles":[null,{"s3Object":"a\u00e9\n"}]}`,
+		`{`+base+`,"digestS3Bucket":"a","digestS3Bucket":"b","previousDigestHashValue":"1","previousDigestHashValue":null}`,
+		`{`+base+`,"unknown":{"nested":[1,2,{"x":null}]},"logFiles":[]}`,
+		`{`+base+`,"logFiles":[{"s3Bucket":"b","hashValue":"ab","extra":3}]}`,
+		`{`+base+`,"awsAccountId":123}`,
+		`{`+base+`,"previousDigestSignature":true}`,
+		`{`+base+`,"logFiles":{}}`,
+		`{`+base+`,"logFiles":[{"hashValue":1}]}`,
+		`{`+base+`,"logFiles":["x"]}`,
+		`[`+base+`]`,
+		`{"digestEndTime":"2026-11-01T01:00:00Z"}`,
+		`{`+base+`,}`,
+	)
+	for _, in := range inputs {
+		got, gotErr := verify.ParseDigest([]byte(in))
+		var want verify.Digest
+		wantErr := json.Unmarshal([]byte(in), &want)
+		if wantErr == nil && (want.EndTime == "" || want.Object == "") {
+			wantErr = errors.New("no digestEndTime or digestS3Object")
+		}
+		if (gotErr != nil) != (wantErr != nil) {
+			t.Errorf("%s:\nParseDigest error %v, encoding/json %v", in, gotErr, wantErr)
+			continue
+		}
+		if gotErr == nil && !reflect.DeepEqual(*got, want) {
+			t.Errorf("%s:\nParseDigest   %+v\nencoding/json %+v", in, *got, want)
+		}
+	}
+}
+
+// FuzzParseDigest: ParseDigest never panics, and what it accepts
+// encoding/json accepts too and reads the same after a round trip through
+// json.Marshal.
+func FuzzParseDigest(f *testing.F) {
+	f.Add([]byte(`{"digestEndTime":"2026-11-01T01:00:00Z","digestS3Object":"k","logFiles":[{"s3Object":"a","hashValue":"ab"}],"previousDigestSignature":null}`))
+	f.Add([]byte(`{"digestEndTime":"t","digestS3Object":"k","digestS3Object":"\u00e9","logFiles":[null]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := verify.ParseDigest(b)
+		if err != nil {
+			return
+		}
+		out, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := verify.ParseDigest(out)
+		if err != nil {
+			t.Fatalf("%s: accepted, but not its round trip %s: %v", b, out, err)
+		}
+		if !reflect.DeepEqual(d, again) {
+			t.Fatalf("%s: %+v, after a round trip %+v", b, d, again)
+		}
+	})
 }

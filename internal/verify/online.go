@@ -138,8 +138,9 @@ func newKeyring(cfg Config) *keyring {
 	return kr
 }
 
-// verify checks a digest's signature with the keys of its home region.
-func (kr *keyring) verify(ctx context.Context, dg *Digest, algorithm, toSign, sig string) error {
+// verify checks a digest's signature with the keys of its home region;
+// committed as for Keys.verify.
+func (kr *keyring) verify(ctx context.Context, dg *Digest, algorithm, toSign, sig string, committed bool) error {
 	keys := kr.static
 	if kr.fetch != nil {
 		region := HomeRegion(dg.Object)
@@ -148,7 +149,7 @@ func (kr *keyring) verify(ctx context.Context, dg *Digest, algorithm, toSign, si
 			return err
 		}
 	}
-	return keys.Verify(dg.Fingerprint, dg.End(), algorithm, toSign, sig)
+	return keys.verify(dg.Fingerprint, dg.End(), algorithm, toSign, sig, committed)
 }
 
 func (kr *keyring) keys(ctx context.Context, region string) (Keys, error) {

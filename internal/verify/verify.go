@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -128,6 +127,10 @@ type digest struct {
 	status string
 	detail string
 	vouch  bool // its signature verified: its logFiles count
+	// committed: an authenticated successor's previousDigestHashValue
+	// and previousDigestSignature are this digest's hash and signature.
+	committed bool
+	checked   bool // its signature has been checked (authenticate)
 }
 
 // Session verifies in step with a scan that reads the logs itself: the
@@ -143,17 +146,19 @@ type Session struct {
 	read bool // Run: hash the logs nobody hashed
 
 	mu      sync.Mutex
-	seen    map[string]bool // digest URIs
+	seen    map[string]bool   // digest URIs
+	sigOf   map[string]string // digest key → its signature, kept once (intern)
+	chains  map[string]string // chain names, kept once
 	digests []*digest
 	logs    []given
 	errs    []string
 	keys    *keyring
 }
 
-// given is a log listed, and with a scan, its hash.
+// given is a log listed, and with a scan, its hash. It holds no more than
+// judge needs: a Session keeps one for every log until Finish.
 type given struct {
-	src  reader.Source
-	obj  reader.Object
+	uri  string
 	hash string // "" when not hashed
 	err  error  // why it could not be read
 }
@@ -170,7 +175,7 @@ func NewSession(cfg Config) *Session {
 			sigs[s.Key] = s
 		}
 	}
-	return &Session{cfg: cfg, sigs: sigs, seen: map[string]bool{}, keys: newKeyring(cfg)}
+	return &Session{cfg: cfg, sigs: sigs, seen: map[string]bool{}, sigOf: map[string]string{}, chains: map[string]string{}, keys: newKeyring(cfg)}
 }
 
 // Digest reads and checks digest o, listed by cfg.Sources[i]. A digest
@@ -192,24 +197,65 @@ func (s *Session) Digest(ctx context.Context, i int, o reader.Object) error {
 	if _, isMeta := src.(MetadataSource); !isMeta {
 		d.base = strings.TrimSuffix(o.URI, filepath.FromSlash(o.Key))
 	}
-	err := load(ctx, d, s.keys, s.sigs)
+	err := load(ctx, d, s.sigs)
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
+	d.trim()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil {
 		s.errs = append(s.errs, fmt.Sprintf("%s: %v", o.URI, err))
 	}
+	if c, ok := s.chains[d.chain]; ok {
+		d.chain = c // one string a chain
+	} else {
+		s.chains[d.chain] = d.chain
+	}
+	if d.d != nil {
+		// A digest's signature and its successor's previousDigestSignature
+		// are one string (half a kilobyte of hex) kept once.
+		if d.sig != nil {
+			d.sig.Signature = s.intern(d.d.Object, d.sig.Signature)
+		}
+		if p := d.d.PrevSignature; p != nil && d.d.PrevObject != nil {
+			*p = s.intern(*d.d.PrevObject, *p)
+		}
+	}
 	s.digests = append(s.digests, d)
 	return nil
+}
+
+// intern returns the signature recorded for digest key when it is sig,
+// else records sig (the first one seen) and returns it. s.mu is held.
+func (s *Session) intern(key, sig string) string {
+	if v, ok := s.sigOf[key]; ok {
+		if v == sig {
+			return v
+		}
+		return sig
+	}
+	s.sigOf[key] = sig
+	return sig
+}
+
+// trim drops what judge never reads from a digest kept until Finish.
+func (d *digest) trim() {
+	if d.d == nil {
+		return
+	}
+	d.d.AccountID, d.d.NewestEventTime, d.d.OldestEventTime, d.d.PrevHashAlgorithm = "", nil, nil, nil
+	for i := range d.d.LogFiles {
+		r := &d.d.LogFiles[i]
+		r.HashAlgorithm, r.NewestEventTime, r.OldestEventTime = "", "", ""
+	}
 }
 
 // Log records log o of cfg.Sources[i] as read by the scan: sha256 is the
 // hex SHA-256 of its decompressed bytes, or err why it has none.
 func (s *Session) Log(i int, o reader.Object, sha256 string, err error) {
 	s.mu.Lock()
-	s.logs = append(s.logs, given{src: s.cfg.Sources[i], obj: o, hash: sha256, err: err})
+	s.logs = append(s.logs, given{uri: o.URI, hash: sha256, err: err})
 	s.mu.Unlock()
 }
 
@@ -241,7 +287,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				if k, ok := reader.ParseKey(o.Key); ok && !lastLogDay.IsZero() && k.Day.After(lastLogDay) {
 					return nil // listed for its digests only
 				}
-				s.logs = append(s.logs, given{src: src, obj: o})
+				s.logs = append(s.logs, given{uri: o.URI})
 			case reader.SkipDigest:
 				digests = append(digests, listed{i, o})
 			}
@@ -339,6 +385,7 @@ func (s *Session) judge(ctx context.Context) (*Result, error) {
 	for name, chain := range chains {
 		sort.Slice(chain, func(i, j int) bool { return chain[i].d.End().After(chain[j].d.End()) })
 		for i, s := range chain {
+			s.authenticate(ctx, keys) // after its successor's link, which comes first
 			if s.d.PrevObject == nil || *s.d.PrevObject == "" {
 				if i+1 < len(chain) {
 					res.Gaps = append(res.Gaps, Gap{Chain: name, From: chain[i+1].d.EndTime, To: s.d.StartTime})
@@ -362,7 +409,8 @@ func (s *Session) judge(ctx context.Context) (*Result, error) {
 					Detail: "referenced as previous digest by " + s.d.Object, Start: from, End: s.d.StartTime})
 				continue
 			}
-			link(ctx, p, s, keys)
+			link(p, s)
+			p.authenticate(ctx, keys)
 		}
 	}
 	if err := keys.failed(); err != nil {
@@ -402,8 +450,8 @@ func (s *Session) judge(ctx context.Context) (*Result, error) {
 	byURI := map[string]*given{}
 	for i := range s.logs {
 		l := &s.logs[i]
-		byURI[l.obj.URI] = l
-		byURI[filepath.Clean(l.obj.URI)] = l
+		byURI[l.uri] = l
+		byURI[filepath.Clean(l.uri)] = l
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Concurrency)
@@ -451,13 +499,13 @@ func (s *Session) judge(ctx context.Context) (*Result, error) {
 		}
 	}
 	for _, l := range s.logs {
-		if _, ok := refs[filepath.Clean(l.obj.URI)]; ok {
+		if _, ok := refs[filepath.Clean(l.uri)]; ok {
 			continue
 		}
-		if _, ok := refs[l.obj.URI]; ok {
+		if _, ok := refs[l.uri]; ok {
 			continue
 		}
-		res.Logs = append(res.Logs, LogResult{URI: l.obj.URI, Status: LogUnverified, Detail: "no valid digest references it"})
+		res.Logs = append(res.Logs, LogResult{URI: l.uri, Status: LogUnverified, Detail: "no valid digest references it"})
 	}
 
 	for _, d := range digests {
@@ -571,12 +619,12 @@ func hashObject(ctx context.Context, src reader.Source, o reader.Object) (string
 
 // load reads, hashes and parses one digest, finds its signature (S3
 // metadata, else the signatures file) and checks it.
-func load(ctx context.Context, d *digest, keys *keyring, sigs map[string]SignatureRecord) error {
+func load(ctx context.Context, d *digest, sigs map[string]SignatureRecord) error {
 	rc, err := d.src.Open(ctx, d.obj)
 	if err != nil {
 		return err
 	}
-	raw, err := io.ReadAll(rc)
+	raw, err := readAll(rc, int(min(max(d.obj.Size, 0), 64<<20)))
 	rc.Close()
 	if err != nil {
 		return err
@@ -610,13 +658,23 @@ func load(ctx context.Context, d *digest, keys *keyring, sigs map[string]Signatu
 	} else if s, ok := sigs[dg.Object]; ok {
 		d.sig = &s
 	}
+	return nil // authenticate checks the signature once the chain is known
+}
+
+// authenticate checks d's signature, once: with its key's fingerprint and
+// validity, and, unless an authenticated successor commits to d's hash and
+// signature (CloudTrail signed the successor over both), with RSA.
+func (d *digest) authenticate(ctx context.Context, keys *keyring) {
+	if d.checked || d.d == nil {
+		return
+	}
+	d.checked = true
 	if d.sig == nil {
 		d.sigErr = ErrNoSignature
 	} else {
-		d.sigErr = keys.verify(ctx, dg, d.sig.Algorithm, dg.StringToSign(d.hash), d.sig.Signature)
+		d.sigErr = keys.verify(ctx, d.d, d.sig.Algorithm, d.d.StringToSign(d.hash), d.sig.Signature, d.committed)
 	}
 	d.judge()
-	return nil
 }
 
 // judge sets the status from the signature check and the location.
@@ -642,21 +700,27 @@ func (d *digest) inPlace() bool {
 }
 
 // link checks predecessor p against its authenticated successor s, whose
-// previousDigestHashValue and previousDigestSignature commit to p.
-func link(ctx context.Context, p, s *digest, keys *keyring) {
+// previousDigestHashValue and previousDigestSignature commit to p: p's
+// hash must be the one s names, and its signature (when it has one of its
+// own) the one s names; with both, p is committed and authenticate needs
+// no RSA for it. The caller then authenticates p, unless link judged it
+// modified or its signature invalid.
+func link(p, s *digest) {
 	switch {
 	case s.d.PrevHash != nil && !strings.EqualFold(*s.d.PrevHash, p.hash):
-		p.vouch = false
+		p.checked, p.vouch = true, false
 		p.status, p.detail = DigestModified, fmt.Sprintf("sha256 %s, next digest says %s", p.hash, *s.d.PrevHash)
 	case s.d.PrevSignature == nil:
 	case p.sig == nil || errors.Is(p.sigErr, ErrNoSignature):
 		// Only the newest digest needs its own signature: the chain gives the rest.
 		p.sig = &SignatureRecord{Bucket: p.d.Bucket, Key: p.d.Object, Signature: *s.d.PrevSignature,
 			Algorithm: p.d.Algorithm, Fingerprint: p.d.Fingerprint}
-		p.sigErr = keys.verify(ctx, p.d, p.d.Algorithm, p.d.StringToSign(p.hash), p.sig.Signature)
-		p.judge()
+		p.committed = s.d.PrevHash != nil
+		p.checked = false // checked before its successor (an equal or later end): again, with this signature
 	case !strings.EqualFold(p.sig.Signature, *s.d.PrevSignature):
-		p.vouch = false
+		p.checked, p.vouch = true, false
 		p.status, p.detail = DigestSignatureInvalid, "signature differs from the next digest's previousDigestSignature"
+	default:
+		p.committed = s.d.PrevHash != nil
 	}
 }

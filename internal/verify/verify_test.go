@@ -21,164 +21,34 @@ import (
 )
 
 var (
-	keysOnce         sync.Once
-	trusted, unknown *gen.Signer // trusted valid all of November 2026; unknown is in no keys file
-	expired          *gen.Signer // in the keys file, valid only in October 2026
+	signersOnce sync.Once
+	signersErr  error
+	tamper      *gen.TamperSigners
 )
 
-func signers(t *testing.T) {
+// signers makes the tamper cases' keys once for the package's tests.
+func signers(t *testing.T) *gen.TamperSigners {
 	t.Helper()
-	keysOnce.Do(func() {
-		nov := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-		var err error
-		if trusted, err = gen.NewSigner(nov.AddDate(0, -1, 0), nov.AddDate(0, 1, 0)); err != nil {
-			t.Fatal(err)
-		}
-		if unknown, err = gen.NewSigner(nov.AddDate(0, -1, 0), nov.AddDate(0, 1, 0)); err != nil {
-			t.Fatal(err)
-		}
-		if expired, err = gen.NewSigner(nov.AddDate(0, -1, 0), nov); err != nil {
-			t.Fatal(err)
-		}
-	})
-}
-
-// tamperCase is one way the evidence was changed, and what verify must say:
-// every log and digest not named in logs or digests must be verified or
-// valid, and nothing else may be flagged.
-type tamperCase struct {
-	name string
-	opts func(o *gen.DigestOptions)
-	// tamper changes the delivered files (keys → bodies; a missing key
-	// is deleted) and their metadata.
-	tamper  func(t *testing.T, tr *gen.DigestTree, files map[string][]byte, meta map[string]map[string]string)
-	logs    func(tr *gen.DigestTree) map[string]string // key → status
-	digests func(tr *gen.DigestTree) map[string]string // key → status
-	gaps    int
-}
-
-// middle is the digest the cases tamper with.
-func middle(tr *gen.DigestTree) string { return tr.Digests[1] }
-
-func logsOfMiddle(status string) func(tr *gen.DigestTree) map[string]string {
-	return func(tr *gen.DigestTree) map[string]string {
-		m := map[string]string{}
-		for _, k := range tr.LogsOf[middle(tr)] {
-			m[k] = status
-		}
-		return m
+	signersOnce.Do(func() { tamper, signersErr = gen.NewTamperSigners() })
+	if signersErr != nil {
+		t.Fatal(signersErr)
 	}
-}
-
-func one(key func(tr *gen.DigestTree) string, status string) func(tr *gen.DigestTree) map[string]string {
-	return func(tr *gen.DigestTree) map[string]string { return map[string]string{key(tr): status} }
-}
-
-func regzip(t *testing.T, b []byte, edit func([]byte) []byte) []byte {
-	t.Helper()
-	plain, err := verify.Gunzip(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return gen.Gzip(edit(bytes.Clone(plain)))
-}
-
-var cases = []tamperCase{
-	{name: "intact"},
-	{
-		name: "log byte changed",
-		tamper: func(t *testing.T, tr *gen.DigestTree, files map[string][]byte, _ map[string]map[string]string) {
-			k := tr.Logs[3]
-			files[k] = regzip(t, files[k], func(b []byte) []byte {
-				i := bytes.Index(b, []byte("ListBuckets"))
-				b[i] = 'X'
-				return b
-			})
-		},
-		logs: func(tr *gen.DigestTree) map[string]string { return map[string]string{tr.Logs[3]: verify.LogModified} },
-	},
-	{
-		name: "log deleted",
-		tamper: func(_ *testing.T, tr *gen.DigestTree, files map[string][]byte, _ map[string]map[string]string) {
-			delete(files, tr.Logs[0])
-		},
-		logs: func(tr *gen.DigestTree) map[string]string { return map[string]string{tr.Logs[0]: verify.LogDeleted} },
-	},
-	{
-		name: "digest changed",
-		tamper: func(t *testing.T, tr *gen.DigestTree, files map[string][]byte, _ map[string]map[string]string) {
-			k := middle(tr)
-			files[k] = regzip(t, files[k], func(b []byte) []byte {
-				return bytes.Replace(b, []byte(`"awsAccountId":"111122223333"`), []byte(`"awsAccountId":"111122223334"`), 1)
-			})
-		},
-		digests: one(middle, verify.DigestModified),
-		logs:    logsOfMiddle(verify.LogUnverified),
-	},
-	{
-		name: "digest moved",
-		tamper: func(_ *testing.T, tr *gen.DigestTree, files map[string][]byte, meta map[string]map[string]string) {
-			k := middle(tr)
-			moved := strings.Replace(k, "T0207", "T0259", 1)
-			files[moved], meta[moved] = files[k], meta[k]
-			delete(files, k)
-		},
-		digests: one(func(tr *gen.DigestTree) string { return strings.Replace(middle(tr), "T0207", "T0259", 1) }, verify.DigestMoved),
-	},
-	{
-		name: "digest removed from the middle",
-		tamper: func(_ *testing.T, tr *gen.DigestTree, files map[string][]byte, _ map[string]map[string]string) {
-			delete(files, middle(tr))
-		},
-		digests: one(middle, verify.DigestMissing),
-		logs:    logsOfMiddle(verify.LogUnverified),
-	},
-	{
-		name: "signature from an unknown key",
-		opts: func(o *gen.DigestOptions) {
-			o.SignerFor = func(i int) *gen.Signer { return map[int]*gen.Signer{1: unknown}[i] }
-		},
-		digests: one(middle, verify.DigestSignatureInvalid),
-		logs:    logsOfMiddle(verify.LogUnverified),
-	},
-	{
-		name: "key used outside its validity",
-		opts: func(o *gen.DigestOptions) {
-			o.SignerFor = func(i int) *gen.Signer { return map[int]*gen.Signer{1: expired}[i] }
-		},
-		digests: one(middle, verify.DigestSignatureInvalid),
-		logs:    logsOfMiddle(verify.LogUnverified),
-	},
-	{
-		name: "delivery stopped for an hour",
-		opts: func(o *gen.DigestOptions) { o.Stopped = []int{2} },
-		gaps: 1,
-	},
+	return tamper
 }
 
 // build makes the case's tree and applies its tampering.
-func build(t *testing.T, c tamperCase, bucket string) (*gen.DigestTree, map[string][]byte, map[string]map[string]string) {
+func build(t *testing.T, c gen.Tamper, bucket string) (*gen.DigestTree, map[string][]byte, map[string]map[string]string) {
 	t.Helper()
-	signers(t)
-	o := gen.DigestOptions{Signer: trusted, Hours: 4, Logs: 2, Bucket: bucket}
-	if c.opts != nil {
-		c.opts(&o)
-	}
-	tr := gen.Digests(o)
-	files := map[string][]byte{}
-	for _, f := range tr.Files {
-		files[f.Key] = f.Body
-	}
-	meta := maps.Clone(tr.Meta)
-	if c.tamper != nil {
-		c.tamper(t, tr, files, meta)
+	tr, files, meta, err := signers(t).Build(c, bucket)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return tr, files, meta
 }
 
 // check compares the result with the case's expectations; uri maps a key
 // to the URI verify reports it under.
-func check(t *testing.T, c tamperCase, tr *gen.DigestTree, files map[string][]byte, res *verify.Result, uri func(string) string) {
+func check(t *testing.T, c gen.Tamper, tr *gen.DigestTree, files map[string][]byte, res *verify.Result, uri func(string) string) {
 	t.Helper()
 	wantLogs := map[string]string{}
 	for _, k := range tr.Logs {
@@ -190,13 +60,13 @@ func check(t *testing.T, c tamperCase, tr *gen.DigestTree, files map[string][]by
 			wantDigests[uri(k)] = verify.DigestValid
 		}
 	}
-	if c.logs != nil {
-		for k, s := range c.logs(tr) {
+	if c.Logs != nil {
+		for k, s := range c.Logs(tr) {
 			wantLogs[uri(k)] = s
 		}
 	}
-	if c.digests != nil {
-		for k, s := range c.digests(tr) {
+	if c.Digests != nil {
+		for k, s := range c.Digests(tr) {
 			wantDigests[uri(k)] = s
 		}
 	}
@@ -209,13 +79,13 @@ func check(t *testing.T, c tamperCase, tr *gen.DigestTree, files map[string][]by
 	}
 	diff(t, "log", gotLogs, wantLogs)
 	diff(t, "digest", gotDigests, wantDigests)
-	if len(res.Gaps) != c.gaps {
-		t.Errorf("gaps = %+v, want %d", res.Gaps, c.gaps)
+	if len(res.Gaps) != c.Gaps {
+		t.Errorf("gaps = %+v, want %d", res.Gaps, c.Gaps)
 	}
 	if len(res.Errors) > 0 {
 		t.Errorf("errors: %v", res.Errors)
 	}
-	if want := c.name == "intact"; res.OK() != want {
+	if want := c.Name == "intact"; res.OK() != want {
 		t.Errorf("OK() = %v, want %v", res.OK(), want)
 	}
 	if t.Failed() {
@@ -243,7 +113,7 @@ func diff(t *testing.T, kind string, got, want map[string]string) {
 
 func keys(t *testing.T) verify.Keys {
 	t.Helper()
-	ks, err := verify.ParseKeys(gen.PublicKeys(trusted, expired))
+	ks, err := verify.ParseKeys(signers(t).PublicKeys())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,8 +122,8 @@ func keys(t *testing.T) verify.Keys {
 
 // TestVerifyLocal verifies a local copy with the signatures file.
 func TestVerifyLocal(t *testing.T) {
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
+	for _, c := range signers(t).Tampers() {
+		t.Run(c.Name, func(t *testing.T) {
 			tr, files, _ := build(t, c, "")
 			root := t.TempDir()
 			var fs []gen.File
@@ -283,8 +153,8 @@ func TestVerifyLocal(t *testing.T) {
 // TestVerifyS3 verifies the same cases in S3, signatures in user metadata.
 func TestVerifyS3(t *testing.T) {
 	srv := s3test.Start(t)
-	for i, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
+	for i, c := range signers(t).Tampers() {
+		t.Run(c.Name, func(t *testing.T) {
 			bucket := "trail-" + string(rune('a'+i))
 			tr, files, meta := build(t, c, bucket)
 			srv.CreateBucket(t, bucket)
@@ -322,5 +192,57 @@ func TestFinishReportsUnlistedFolder(t *testing.T) {
 	}
 	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0], src.uri) || !strings.Contains(res.Errors[0], "SlowDown") {
 		t.Errorf("errors %v, want the folder that could not be listed", res.Errors)
+	}
+}
+
+// TestVerifyCommittedByNext: a digest is checked with RSA unless an
+// authenticated successor commits to its hash and signature. A middle
+// digest whose own signature does not verify (a forger's, under the trusted
+// key's fingerprint) but which its valid successor names, hash and
+// signature, is valid with its logs: CloudTrail's signature over the
+// successor covers both. With the successor gone, RSA judges it alone.
+func TestVerifyCommittedByNext(t *testing.T) {
+	ts := signers(t)
+	forged := gen.Tamper{Name: "forged middle", Opts: func(o *gen.DigestOptions) {
+		o.SignerFor = func(i int) *gen.Signer { return map[int]*gen.Signer{1: ts.Forger}[i] }
+	}}
+	tr, files, meta := build(t, forged, "committed")
+	mid := tr.Digests[1]
+	body, err := verify.Gunzip(files[mid])
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := verify.ParseDigest(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The middle's signature alone does not verify.
+	if err := keys(t).Verify(d.Fingerprint, d.End(), d.Algorithm, d.StringToSign(verify.Hash(body)), meta[mid]["signature"]); !errors.Is(err, verify.ErrBadSignature) {
+		t.Fatalf("the forged signature checked alone: %v, want ErrBadSignature", err)
+	}
+	run := func(files map[string][]byte) *verify.Result {
+		srv := s3test.Start(t)
+		srv.CreateBucket(t, "committed")
+		for k, b := range files {
+			srv.PutMeta(t, "committed", k, b, meta[k])
+		}
+		src := reader.NewS3Client(srv.Client(), "committed", "")
+		res, err := verify.Run(context.Background(), verify.Config{Sources: []reader.Source{src}, Keys: keys(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	uri := func(k string) string { return "s3://committed/" + k }
+	check(t, gen.Tamper{Name: "intact"}, tr, files, run(files), uri) // all verified and valid, as an intact chain
+
+	// Without its successor (and the successor's own), RSA judges it.
+	delete(files, tr.Digests[2])
+	delete(files, tr.Digests[3])
+	res := run(files)
+	for _, dr := range res.Digests {
+		if dr.URI == uri(mid) && dr.Status != verify.DigestSignatureInvalid {
+			t.Errorf("head %s without successor: %s, want %s", mid, dr.Status, verify.DigestSignatureInvalid)
+		}
 	}
 }

@@ -1,0 +1,173 @@
+package esql
+
+import (
+	"path"
+	"strings"
+	"time"
+
+	"github.com/trailsweep/trailsweep/internal/ecs"
+	"github.com/trailsweep/trailsweep/internal/query"
+)
+
+// Doc is what a query reads from a source record: the values of ECS fields.
+type Doc = query.Doc
+
+// env is what a row's expressions read besides its columns.
+type env struct {
+	now time.Time
+	p   *Program
+}
+
+// Row is one row of a query's table: named columns in order and, until
+// STATS or KEEP replaces them, the source record's fields behind them.
+type Row struct {
+	names  []string
+	vals   []any
+	src    Doc
+	hidden map[string]bool // source fields dropped or renamed away
+	env    *env
+}
+
+// Columns returns the row's column names and values in order. A row that
+// still reads its source record lists the columns computed so far only.
+func (r *Row) Columns() (names []string, vals []any) { return r.names, r.vals }
+
+// Get returns the value of column name: a computed column, else the
+// source record's field, else null.
+func (r *Row) Get(name string) any {
+	for i := len(r.names) - 1; i >= 0; i-- {
+		if r.names[i] == name {
+			return r.vals[i]
+		}
+	}
+	if r.src == nil || r.hidden[name] {
+		return nil
+	}
+	return r.env.p.source(r.src, name)
+}
+
+// set replaces or appends column name; a replaced column moves to the end,
+// as EVAL does.
+func (r *Row) set(name string, v any) {
+	for i, n := range r.names {
+		if n == name {
+			r.names = append(r.names[:i], r.names[i+1:]...)
+			r.vals = append(r.vals[:i], r.vals[i+1:]...)
+			break
+		}
+	}
+	r.names = append(r.names, name)
+	r.vals = append(r.vals, v)
+	if r.src != nil && r.hidden[name] {
+		delete(r.hidden, name)
+	}
+}
+
+func (r *Row) hide(name string) {
+	if r.src == nil {
+		return
+	}
+	if r.hidden == nil {
+		r.hidden = map[string]bool{}
+	}
+	r.hidden[name] = true
+}
+
+func (r *Row) clone() *Row {
+	c := *r
+	c.names = append([]string(nil), r.names...)
+	c.vals = append([]any(nil), r.vals...)
+	if r.hidden != nil {
+		c.hidden = make(map[string]bool, len(r.hidden))
+		for k, v := range r.hidden {
+			c.hidden[k] = v
+		}
+	}
+	return &c
+}
+
+// available returns the names of the row's columns, the source fields
+// that have a value included, in the order KEEP * would list them.
+func (r *Row) available() []string {
+	var out []string
+	seen := map[string]bool{}
+	if r.src != nil {
+		for _, n := range r.env.p.srcNames {
+			if r.hidden[n] || seen[n] {
+				continue
+			}
+			if r.env.p.source(r.src, n) != nil && !r.has(n) {
+				out = append(out, n)
+				seen[n] = true
+			}
+		}
+	}
+	for _, n := range r.names {
+		if !seen[n] {
+			out = append(out, n)
+			seen[n] = true
+		}
+	}
+	return out
+}
+
+func (r *Row) has(name string) bool {
+	for _, n := range r.names {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// matchName reports whether column name matches a KEEP/DROP pattern
+// (* for any run of characters, backquoted parts taken literally).
+func matchName(pattern, name string) bool {
+	p := strings.ReplaceAll(pattern, "`", "")
+	if !strings.Contains(p, "*") {
+		return p == name
+	}
+	// path.Match treats / specially and [ as a class: column names hold neither * nor those in the corpus.
+	ok, err := path.Match(escapeMatch(p), name)
+	return err == nil && ok
+}
+
+func escapeMatch(p string) string {
+	var b strings.Builder
+	for _, c := range p {
+		switch c {
+		case '?', '[', ']', '\\':
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// metadataValue returns a METADATA field of a source record: _id is the
+// record's event.id, _index the CloudTrail data stream, _version 1.
+func (p *Program) metadataValue(d Doc, name string) any {
+	switch name {
+	case "_id":
+		return fromECS("event.id", d.Values(p.eventID))
+	case "_index":
+		return "logs-aws.cloudtrail-default"
+	case "_version":
+		return int64(1)
+	}
+	return nil
+}
+
+// source reads field name of d.
+func (p *Program) source(d Doc, name string) any {
+	if p.metadata[name] {
+		return p.metadataValue(d, name)
+	}
+	f, ok := p.fields[name]
+	if !ok {
+		return nil // not a field the program resolved: a computed name that was dropped
+	}
+	return fromECS(name, d.Values(f))
+}
+
+var _ = ecs.Lookup

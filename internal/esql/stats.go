@@ -1,0 +1,323 @@
+package esql
+
+import (
+	"math"
+	"strings"
+	"time"
+)
+
+// aggFuncs are the aggregate functions STATS evaluates.
+var aggFuncs = map[string]bool{
+	"COUNT": true, "COUNT_DISTINCT": true, "VALUES": true, "MIN": true, "MAX": true, "SUM": true,
+}
+
+// statsPlan is a compiled STATS: its aggregates, each a function of one
+// argument with an optional filter, and its groups.
+type statsPlan struct {
+	aggs []aggPlan
+	by   []byPlan
+}
+
+type aggPlan struct {
+	name   string
+	fn     string // COUNT, COUNT_DISTINCT, VALUES, MIN, MAX, SUM
+	star   bool   // COUNT(*)
+	arg    evalFn
+	filter evalFn // nil: every row
+}
+
+type byPlan struct {
+	name string
+	f    evalFn
+}
+
+func (c *compiler) stats(x *Stats) (*statsPlan, error) {
+	s := &statsPlan{}
+	for _, a := range x.Aggs {
+		call, ok := a.Expr.(*Call)
+		if !ok || !aggFuncs[call.Name] {
+			return nil, unsupported("STATS %s: only an aggregate function call (COUNT, COUNT_DISTINCT, VALUES, MIN, MAX, SUM) per column", a.Expr)
+		}
+		ap := aggPlan{name: Assign{a.Name, a.Expr}.name(), fn: call.Name, star: call.Star}
+		switch {
+		case call.Star && call.Name != "COUNT":
+			return nil, unsupported("%s(*)", call.Name)
+		case call.Star:
+		case call.Name == "COUNT" && len(call.Args) == 0:
+			ap.star = true
+		case len(call.Args) != 1:
+			return nil, unsupported("%s with %d arguments", call.Name, len(call.Args))
+		default:
+			f, err := c.expr(call.Args[0])
+			if err != nil {
+				return nil, err
+			}
+			ap.arg = f
+		}
+		if a.Filter != nil {
+			f, err := c.expr(a.Filter)
+			if err != nil {
+				return nil, err
+			}
+			ap.filter = f
+		}
+		s.aggs = append(s.aggs, ap)
+	}
+	for _, b := range x.By {
+		f, err := c.expr(b.Expr)
+		if err != nil {
+			return nil, err
+		}
+		s.by = append(s.by, byPlan{name: b.name(), f: f})
+	}
+	// After STATS only its columns exist.
+	c.names = map[string]bool{}
+	for _, a := range s.aggs {
+		c.names[a.name] = true
+	}
+	for _, b := range s.by {
+		c.names[b.name] = true
+	}
+	c.afterStats = true
+	return s, nil
+}
+
+func (a Assign) name() string { return colName(a) }
+
+// skipped marks an aggregate input whose row its WHERE filter excluded.
+type skippedT struct{}
+
+var skipped any = skippedT{}
+
+// Input is what one row gives a STATS: its group key values (a
+// multi-valued key puts the row in one group per value) and, per
+// aggregate, the argument's value (nil for COUNT(*), skipped when the
+// aggregate's filter excludes the row).
+type Input struct {
+	Keys []any
+	Args []any
+}
+
+func (s *statsPlan) input(r *Row) Input {
+	in := Input{Keys: make([]any, len(s.by)), Args: make([]any, len(s.aggs))}
+	for i, b := range s.by {
+		in.Keys[i] = b.f(r)
+	}
+	for i, a := range s.aggs {
+		if a.filter != nil {
+			if ok, _ := a.filter(r).(bool); !ok {
+				in.Args[i] = skipped
+				continue
+			}
+		}
+		if a.arg != nil {
+			in.Args[i] = a.arg(r)
+		}
+	}
+	return in
+}
+
+// groupKeys returns the combinations of single key values of in: one per
+// value of each multi-valued key.
+func groupKeys(keys []any) [][]any {
+	out := [][]any{{}}
+	for _, k := range keys {
+		vs := each(k)
+		if len(vs) == 0 {
+			vs = []any{nil}
+		}
+		next := make([][]any, 0, len(out)*len(vs))
+		for _, o := range out {
+			for _, v := range vs {
+				next = append(next, append(append([]any(nil), o...), v))
+			}
+		}
+		out = next
+	}
+	return out
+}
+
+func keyString(key []any) string {
+	var b strings.Builder
+	for _, k := range key {
+		b.WriteString(valueKey(k))
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// Group accumulates the aggregates of one STATS group.
+type Group struct {
+	s    *statsPlan
+	Key  []any
+	accs []acc
+}
+
+type acc struct {
+	count int64
+	set   map[string]any // COUNT_DISTINCT, VALUES
+	best  any            // MIN, MAX
+	sumI  int64
+	sumF  float64
+	isF   bool
+	bad   bool // SUM overflowed
+	any   bool
+}
+
+func (s *statsPlan) newGroup(key []any) *Group {
+	return &Group{s: s, Key: key, accs: make([]acc, len(s.aggs))}
+}
+
+// add folds one row's aggregate inputs into g.
+func (g *Group) add(args []any) {
+	for i, a := range g.s.aggs {
+		v := args[i]
+		if v == skipped {
+			continue
+		}
+		ac := &g.accs[i]
+		if a.star {
+			ac.count++
+			continue
+		}
+		for _, x := range each(v) {
+			ac.addValue(a.fn, x)
+		}
+	}
+}
+
+func (ac *acc) addValue(fn string, x any) {
+	switch fn {
+	case "COUNT":
+		ac.count++
+	case "COUNT_DISTINCT", "VALUES":
+		if ac.set == nil {
+			ac.set = map[string]any{}
+		}
+		ac.set[valueKey(x)] = x
+	case "MIN", "MAX":
+		if ac.best == nil {
+			ac.best = x
+			return
+		}
+		c, ok := compare(x, ac.best)
+		if ok && ((fn == "MIN" && c < 0) || (fn == "MAX" && c > 0)) {
+			ac.best = x
+		}
+	case "SUM":
+		ac.any = true
+		switch n := x.(type) {
+		case int64:
+			s := ac.sumI + n
+			if (s > ac.sumI) != (n > 0) && n != 0 {
+				ac.bad = true
+			}
+			ac.sumI = s
+		case float64:
+			ac.isF = true
+			ac.sumF += n
+		}
+	}
+}
+
+func (ac *acc) result(fn string) any {
+	switch fn {
+	case "COUNT":
+		return ac.count
+	case "COUNT_DISTINCT":
+		return int64(len(ac.set))
+	case "VALUES":
+		vs := make([]any, 0, len(ac.set))
+		for _, v := range ac.set {
+			vs = append(vs, v)
+		}
+		sortValues(vs)
+		return mv(vs)
+	case "MIN", "MAX":
+		return ac.best
+	case "SUM":
+		if !ac.any || ac.bad {
+			return nil
+		}
+		if ac.isF {
+			v := ac.sumF + float64(ac.sumI)
+			if math.IsInf(v, 0) || math.IsNaN(v) {
+				return nil
+			}
+			return v
+		}
+		return ac.sumI
+	}
+	return nil
+}
+
+// row returns the group's result row: the aggregates, then the groups.
+func (g *Group) row(e *env) *Row {
+	r := &Row{env: e}
+	for i, a := range g.s.aggs {
+		r.set(a.name, g.accs[i].result(a.fn))
+	}
+	for i, b := range g.s.by {
+		r.set(b.name, g.Key[i])
+	}
+	return r
+}
+
+// run aggregates rows in memory, groups in order of first appearance.
+func (s *statsPlan) run(rows []*Row, e *env) []*Row {
+	groups := map[string]*Group{}
+	var order []*Group
+	for _, r := range rows {
+		in := s.input(r)
+		for _, k := range groupKeys(in.Keys) {
+			ks := keyString(k)
+			g, ok := groups[ks]
+			if !ok {
+				g = s.newGroup(k)
+				groups[ks] = g
+				order = append(order, g)
+			}
+			g.add(in.Args)
+		}
+	}
+	if len(order) == 0 && len(s.by) == 0 {
+		// STATS without BY over no rows gives one row.
+		order = append(order, s.newGroup(nil))
+	}
+	out := make([]*Row, len(order))
+	for i, g := range order {
+		out[i] = g.row(e)
+	}
+	return out
+}
+
+var _ = time.Time{}
+
+// Merge folds the state of o, a group of the same STATS and key, into g:
+// g then holds the aggregates of both groups' rows. o is not changed.
+func (g *Group) Merge(o *Group) {
+	for i, a := range g.s.aggs {
+		x, y := &g.accs[i], &o.accs[i]
+		x.count += y.count
+		for k, v := range y.set {
+			if x.set == nil {
+				x.set = map[string]any{}
+			}
+			x.set[k] = v
+		}
+		if y.best != nil {
+			x.addValue(a.fn, y.best)
+		}
+		if y.any {
+			s := x.sumI + y.sumI
+			if (s > x.sumI) != (y.sumI > 0) && y.sumI != 0 {
+				x.bad = true
+			}
+			x.sumI, x.sumF = s, x.sumF+y.sumF
+			x.isF, x.bad, x.any = x.isF || y.isF, x.bad || y.bad, true
+		}
+	}
+}
+
+// Clone returns an empty group of the same STATS and key.
+func (g *Group) Clone() *Group { return g.s.newGroup(g.Key) }

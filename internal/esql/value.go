@@ -1,0 +1,245 @@
+package esql
+
+import (
+	"encoding/json"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trailsweep/trailsweep/internal/ecs"
+)
+
+// Values are nil (null), bool, int64, float64, string, time.Time (UTC,
+// millisecond precision as in Elasticsearch) or, for a multi-valued
+// column, []any holding at least two single values.
+
+// dateFields are the ECS fields of type date.
+var dateFields = map[string]bool{
+	"@timestamp": true, "event.created": true, "event.ingested": true,
+	"event.start": true, "event.end": true,
+	"aws.cloudtrail.user_identity.session_context.creation_date": true,
+}
+
+// fromECS converts the values of an ECS field to an ES|QL value.
+func fromECS(name string, vs []ecs.Value) any {
+	switch len(vs) {
+	case 0:
+		return nil
+	case 1:
+		return fromECS1(name, vs[0])
+	}
+	out := make([]any, 0, len(vs))
+	for _, v := range vs {
+		if x := fromECS1(name, v); x != nil {
+			out = append(out, x)
+		}
+	}
+	return mv(out)
+}
+
+func fromECS1(name string, v ecs.Value) any {
+	switch v.Kind {
+	case ecs.KindBool:
+		return v.B
+	case ecs.KindNumber:
+		if v.N == math.Trunc(v.N) && math.Abs(v.N) < 1<<53 && !strings.ContainsAny(v.S, ".eE") {
+			return int64(v.N)
+		}
+		return v.N
+	}
+	// A view of the record's bytes: rows live no longer than the record
+	// (Inputs and RowJSON copy what they keep).
+	s := v.S
+	if dateFields[name] {
+		if t, ok := parseDate(s); ok {
+			return t
+		}
+		return nil
+	}
+	return s
+}
+
+// parseDate reads an RFC 3339 timestamp or a yyyy-MM-dd date.
+func parseDate(s string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05Z0700", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC().Truncate(time.Millisecond), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// mv returns the value of a list of single values: null, the one value, or
+// the list.
+func mv(vs []any) any {
+	switch len(vs) {
+	case 0:
+		return nil
+	case 1:
+		return vs[0]
+	}
+	return vs
+}
+
+// each returns the single values of v: none for null.
+func each(v any) []any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case []any:
+		return x
+	}
+	return []any{v}
+}
+
+func isMulti(v any) bool { _, ok := v.([]any); return ok }
+
+// compare orders two single values of comparable types; ok is false when
+// they cannot be compared (different types, a null).
+func compare(a, b any) (c int, ok bool) {
+	switch x := a.(type) {
+	case int64:
+		switch y := b.(type) {
+		case int64:
+			return cmp3(x < y, x > y), true
+		case float64:
+			return cmpFloat(float64(x), y), true
+		}
+	case float64:
+		switch y := b.(type) {
+		case int64:
+			return cmpFloat(x, float64(y)), true
+		case float64:
+			return cmpFloat(x, y), true
+		}
+	case string:
+		switch y := b.(type) {
+		case string:
+			return strings.Compare(x, y), true
+		case time.Time:
+			if t, ok := parseDate(x); ok {
+				return t.Compare(y), true
+			}
+		}
+	case bool:
+		if y, ok := b.(bool); ok {
+			return cmp3(!x && y, x && !y), true
+		}
+	case time.Time:
+		switch y := b.(type) {
+		case time.Time:
+			return x.Compare(y), true
+		case string:
+			if t, ok := parseDate(y); ok {
+				return x.Compare(t), true
+			}
+		}
+	}
+	return 0, false
+}
+
+func cmp3(less, more bool) int {
+	switch {
+	case less:
+		return -1
+	case more:
+		return 1
+	}
+	return 0
+}
+
+func cmpFloat(x, y float64) int { return cmp3(x < y, x > y) }
+
+// sortValues sorts single values: by type (booleans, numbers, strings,
+// dates), then by value.
+func sortValues(vs []any) {
+	rank := func(v any) int {
+		switch v.(type) {
+		case bool:
+			return 0
+		case int64, float64:
+			return 1
+		case string:
+			return 2
+		}
+		return 3
+	}
+	sort.SliceStable(vs, func(i, j int) bool {
+		ri, rj := rank(vs[i]), rank(vs[j])
+		if ri != rj {
+			return ri < rj
+		}
+		c, _ := compare(vs[i], vs[j])
+		return c < 0
+	})
+}
+
+// valueKey returns a string that identifies a single value and its type,
+// for sets and group keys.
+func valueKey(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "n"
+	case bool:
+		if x {
+			return "bt"
+		}
+		return "bf"
+	case int64:
+		return "i" + strconv.FormatInt(x, 10)
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+			return "i" + strconv.FormatInt(int64(x), 10) // 2.0 and 2 are one group
+		}
+		return "f" + strconv.FormatFloat(x, 'g', -1, 64)
+	case string:
+		return "s" + x
+	case time.Time:
+		return "t" + strconv.FormatInt(x.UnixMilli(), 10)
+	}
+	return "?"
+}
+
+// JSON returns v as encoding/json marshals it: dates as RFC 3339 with
+// milliseconds, multi-valued columns as arrays.
+func JSON(v any) any {
+	switch x := v.(type) {
+	case time.Time:
+		return x.UTC().Format("2006-01-02T15:04:05.000Z")
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = JSON(e)
+		}
+		return out
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil
+		}
+	}
+	return v
+}
+
+// Text renders a single value as TO_STRING does.
+func Text(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case time.Time:
+		return x.UTC().Format("2006-01-02T15:04:05.000Z")
+	case []any:
+		b, _ := json.Marshal(JSON(x))
+		return string(b)
+	}
+	return ""
+}
