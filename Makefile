@@ -76,7 +76,7 @@ bench-span: build ## span series: 100 accounts, one file an account-hour, BENCH_
 	BENCH_SPAN_DAYS=$(BENCH_SPAN_DAYS) BENCH_SEED=$(BENCH_SEED) BENCH_SPAN_OUT=$(abspath $(dir $(BENCH_OUT)))/span.json \
 		$(GO) test -tags bench -run '^TestBenchSpan$$' -count=1 -v -timeout 2h ./internal/bench
 
-bench-listing: build $(VERSITYGW) ## S3 scan of a 100-account, 10-day span tree with and without 20 ms added to each listing request (issue #20)
+bench-listing: build $(VERSITYGW) ## S3 scans of a 100-account, 10-day tree (33,600 objects, windowed) with 20 and 50 ms added to each listing request, concurrent and --list-concurrency 1, built-in rules and the seed rule (issue #20)
 	PATH="$(GOBIN):$$PATH" BENCH_SEED=$(BENCH_SEED) BENCH_REPEAT=$(BENCH_REPEAT) BENCH_LIST_OUT=$(abspath $(dir $(BENCH_OUT)))/listing.json \
 		$(GO) test -tags bench -run '^TestBenchListing$$' -count=1 -v -timeout 2h ./internal/bench
 

@@ -146,6 +146,8 @@ func (w *walker) dir(p, rel string, anc []fs.FileInfo) error {
 		if err := w.failed(p, rel, fmt.Errorf("read folder %s: %w", p, err)); err != nil {
 			return err
 		}
+	} else {
+		folderListed(w.ctx)
 	}
 	for _, e := range ents {
 		if err := w.ctx.Err(); err != nil {

@@ -192,8 +192,12 @@ func (s *S3) String() string { return "s3://" + s.bucket + "/" + s.prefix }
 // order. Listers wait while fn does (a channel of listBuffer objects
 // between them), so at most about ListConcurrency pages of keys are held
 // ahead of fn. A folder whose listing still fails after the SDK's retries
-// ends the whole listing with an error naming its prefix; the listings in
-// flight are cancelled.
+// (throttling, 5xx, resets, timeouts) is one Object whose Key is the
+// folder's prefix (ending in "/") and whose Err names the prefix and the
+// reason; the objects of its pages listed before the failure are listed
+// too, and the other folders go on. A missing bucket, refused credentials
+// and an unreachable endpoint end the whole listing, cancelling the
+// listings in flight.
 func (s *S3) List(ctx context.Context, f Filter, fn func(Object) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -445,7 +449,13 @@ func (l *lister) list(p string, delim bool, obj func(Object) error, cp func(stri
 			if le := l.s.listError(p, err); le != nil {
 				return le
 			}
-			return fmt.Errorf("s3 list %s: %w", p, RedactError(err))
+			if l.ctx.Err() != nil {
+				return l.ctx.Err()
+			}
+			// Failed after the SDK's retries: the folder is one failed
+			// entry, and the other folders go on.
+			return l.emit(Object{URI: "s3://" + l.s.bucket + "/" + p, Bucket: l.s.bucket, Key: p,
+				Err: fmt.Errorf("s3 list %s: %w", p, RedactError(err))})
 		}
 		for _, o := range page.Contents {
 			if err := obj(l.s.object(o)); err != nil {
@@ -458,6 +468,7 @@ func (l *lister) list(p string, delim bool, obj func(Object) error, cp func(stri
 			}
 		}
 	}
+	folderListed(l.ctx)
 	return nil
 }
 

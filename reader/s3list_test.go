@@ -158,6 +158,40 @@ func TestS3ListConcurrent(t *testing.T) {
 		}
 	}
 
+	// The survey (what the source holds, for coverage) lists folders
+	// concurrently too, and finds what the local survey of the same tree
+	// finds.
+	t.Run("survey", func(t *testing.T) {
+		p := srv.Proxy(t)
+		p.ListDelay = 20 * time.Millisecond
+		c := s3.New(s3.Options{
+			BaseEndpoint: aws.String(p.Endpoint), Region: srv.Region, UsePathStyle: true,
+			Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, ""),
+		})
+		for _, prefix := range []string{"", "AWSLogs/o-org0/", "AWSLogs/100000000005/CloudTrail/"} {
+			src := reader.NewS3Client(c, bucket, prefix)
+			reader.SetListConcurrency(src, 6)
+			got, err := src.Survey(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			local, err := reader.NewLocal(filepath.Join(dir, filepath.FromSlash(prefix)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := local.Survey(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) || len(got.Days) == 0 {
+				t.Errorf("%q: S3 survey %v, local %v", prefix, got, want)
+			}
+		}
+		if _, most := p.Listings(); most != 6 {
+			t.Errorf("survey listings in flight at most: %d, want the bound, 6", most)
+		}
+	})
+
 	t.Run("bound", func(t *testing.T) {
 		p := srv.Proxy(t)
 		p.ListDelay = 20 * time.Millisecond
@@ -168,7 +202,8 @@ func TestS3ListConcurrent(t *testing.T) {
 		src := reader.NewS3Client(c, bucket, "")
 		reader.SetListConcurrency(src, 6)
 		n := 0
-		if err := src.List(context.Background(), reader.Filter{}, func(reader.Object) error { n++; return nil }); err != nil {
+		trace := &reader.ListTrace{}
+		if err := src.List(reader.WithListTrace(context.Background(), trace), reader.Filter{}, func(reader.Object) error { n++; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		total, most := p.Listings()
@@ -176,32 +211,101 @@ func TestS3ListConcurrent(t *testing.T) {
 		if most != 6 {
 			t.Errorf("listing requests in flight at most: %d, want the bound, 6", most)
 		}
+		// Every folder fits one page here: one request a folder listed.
+		if got := trace.Folders(); got != int64(total) {
+			t.Errorf("the trace counted %d folders listed, want one a listing request, %d", got, total)
+		}
 	})
 }
 
-// A listing that fails for good ends List with an error that names the
-// folder, and List stops early when fn fails.
+// TestS3ListFailures: listing faults injected by a proxy (503 SlowDown, a
+// reset connection, a stalled request) are retried, and a folder whose
+// listing still fails after the retries is one failed entry naming its
+// prefix and the reason, while every other folder is listed whole. List
+// stops early when fn fails.
 func TestS3ListFailures(t *testing.T) {
 	srv := s3test.Start(t)
 	srv.CreateBucket(t, bucket)
+	var keys []string
 	for _, k := range orgTree() {
 		if strings.Contains(k, "100000000004") || strings.Contains(k, "100000000001") {
 			srv.Put(t, bucket, k, content(t, k))
+			keys = append(keys, k)
 		}
 	}
-	st := &s3test.Stall{Match: "100000000004%2FCloudTrail%2Feu-west-1", Times: -1}
-	proxy := srv.Proxy(t, st)
+	const (
+		stalled   = "AWSLogs/100000000004/CloudTrail/eu-west-1/"
+		throttled = "AWSLogs/100000000001/CloudTrail/ap-south-1/"
+	)
+	match := func(p string) string { return strings.ReplaceAll(p, "/", "%2F") }
+	// The first stall that matches a request applies; those caught once
+	// are retried and listed whole.
+	stalls := []struct {
+		name string
+		*s3test.Stall
+	}{
+		{"stalled every time", &s3test.Stall{Match: match(stalled), Times: -1}},
+		{"503 every time", &s3test.Stall{Match: match(throttled), Status: http.StatusServiceUnavailable, Times: -1}},
+		{"503 twice", &s3test.Stall{Match: match("AWSLogs/100000000001/CloudTrail/us-east-1/"), Status: http.StatusServiceUnavailable, Times: 2}},
+		{"500 once", &s3test.Stall{Match: match("AWSLogs/100000000004/CloudTrail/us-east-1/"), Status: http.StatusInternalServerError, Times: 1}},
+		{"reset once", &s3test.Stall{Match: match("AWSLogs/100000000004/CloudTrail/ap-south-1/"), Reset: true, Times: 1}},
+		{"the account folder reset once", &s3test.Stall{Match: match("AWSLogs/100000000001/"), Reset: true, Times: 1}},
+		{"the first listing 503 once", &s3test.Stall{Match: "list-type=2", Status: http.StatusServiceUnavailable, Times: 1}},
+	}
+	var all []*s3test.Stall
+	for _, st := range stalls {
+		all = append(all, st.Stall)
+	}
+	proxy := srv.Proxy(t, all...)
 	srv.Env(t)
 	src, err := reader.NewS3(context.Background(), reader.S3Options{Endpoint: proxy.Endpoint, PathStyle: true, Timeout: 150 * time.Millisecond}, bucket, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = src.List(context.Background(), reader.Filter{}, func(reader.Object) error { return nil })
-	if err == nil || !strings.Contains(err.Error(), "AWSLogs/100000000004/CloudTrail/eu-west-1/") || !errors.Is(err, reader.ErrTimeout) {
-		t.Errorf("List error = %v, want a timeout naming AWSLogs/100000000004/CloudTrail/eu-west-1/", err)
+	var got []string
+	failed := map[string]error{}
+	err = src.List(context.Background(), reader.Filter{}, func(o reader.Object) error {
+		if o.Err != nil {
+			failed[o.Key] = o.Err
+			if o.URI != "s3://"+bucket+"/"+o.Key {
+				t.Errorf("failed entry %s: URI %s", o.Key, o.URI)
+			}
+			return nil
+		}
+		got = append(got, o.Key)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("List = %v, want the failed folders as entries", err)
 	}
-	if n := proxy.Stalled(st); n < 2 {
-		t.Errorf("the failing listing was tried %d times, want it retried", n)
+	if len(failed) != 2 {
+		t.Errorf("failed entries %v, want %s and %s", failed, stalled, throttled)
+	}
+	if e := failed[stalled]; e == nil || !strings.Contains(e.Error(), stalled) || !errors.Is(e, reader.ErrTimeout) {
+		t.Errorf("%s: %v, want a timeout naming the folder", stalled, e)
+	}
+	if e := failed[throttled]; e == nil || !strings.Contains(e.Error(), throttled) || reader.ErrorKind(e) != "throttled" {
+		t.Errorf("%s: %v, want a throttled error naming the folder", throttled, e)
+	}
+	var want []string
+	for _, k := range keys {
+		if !strings.HasPrefix(k, stalled) && !strings.HasPrefix(k, throttled) {
+			want = append(want, k)
+		}
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("the other folders' objects: %s", diff(got, want))
+	}
+	for _, st := range stalls {
+		n := proxy.Stalled(st.Stall)
+		switch {
+		case st.Times < 0 && n < 2:
+			t.Errorf("%s: the failing listing was tried %d times, want it retried", st.name, n)
+		case st.Times > 0 && n != st.Times:
+			t.Errorf("%s: %d requests caught, want %d (the fault was not injected)", st.name, n, st.Times)
+		}
 	}
 
 	stop := errors.New("stop")

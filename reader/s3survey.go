@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/sync/errgroup"
 )
 
 // maxSurveyRequests bounds the delimited listings one S3 Survey makes: a
@@ -18,8 +19,11 @@ const maxSurveyRequests = 300
 
 // Survey returns the layout below the S3 source's prefix, ignoring any
 // filter, from delimited listings of folders only (never a day folder's
-// objects), as Local.Survey does for a tree. It makes at most
-// maxSurveyRequests listings; past that it returns what it found.
+// objects), as Local.Survey does for a tree. It lists one depth of
+// folders at a time, in key order, up to the source's listing concurrency
+// at once (see S3.List), and makes at most maxSurveyRequests listings:
+// past that it returns what it found, the upper depths whole (accounts
+// before regions before days), the same whatever the timing.
 func (s *S3) Survey(ctx context.Context) (Layout, error) {
 	sv := &s3Survey{s: s, acc: map[string]bool{}, reg: map[string]bool{}, days: map[string]bool{}}
 	p := s.prefix
@@ -30,7 +34,7 @@ func (s *S3) Survey(ctx context.Context) (Layout, error) {
 	if in {
 		sv.note(segs)
 	}
-	if err := sv.walk(ctx, p, segs, in, 0); err != nil && err != errSurveyFull {
+	if err := sv.walk(ctx, []surveyFolder{{p: p, segs: segs, in: in}}); err != nil && err != errSurveyFull {
 		return Layout{}, err
 	}
 	var lay Layout
@@ -71,50 +75,93 @@ func (sv *s3Survey) note(segs []string) {
 	}
 }
 
-// walk lists the folders of p (segs below AWSLogs/ when in the layout)
-// and descends as far as day folders; above AWSLogs/ it looks depth
-// levels down at most.
-func (sv *s3Survey) walk(ctx context.Context, p string, segs []string, in bool, depth int) error {
-	if in {
-		d := len(segs)
-		if d > 0 && isOrg(segs[0]) {
-			d--
-		}
-		if d >= 6 || d >= 2 && segs[len(segs)-d+1] != KindLog {
-			return nil // a day folder, or digests and insights
-		}
-	} else if depth > maxSurveyDepth {
-		return nil
+// surveyFolder is a folder the survey may list: p, with its segments
+// below AWSLogs/ when in the layout, else its depth above it.
+type surveyFolder struct {
+	p     string
+	segs  []string
+	in    bool
+	depth int
+}
+
+// descends reports whether the survey lists f: any folder down to the
+// months of the log kind (whose listing names the day folders), and above
+// AWSLogs/ maxSurveyDepth levels down at most.
+func (f surveyFolder) descends() bool {
+	if !f.in {
+		return f.depth <= maxSurveyDepth
 	}
-	if sv.requests >= maxSurveyRequests {
-		return errSurveyFull
+	d := len(f.segs)
+	if d > 0 && isOrg(f.segs[0]) {
+		d--
 	}
-	sv.requests++
-	in0 := &s3.ListObjectsV2Input{Bucket: aws.String(sv.s.bucket), Prefix: aws.String(p), Delimiter: aws.String("/")}
-	pg := s3.NewListObjectsV2Paginator(sv.s.client.Load(), in0)
+	return d < 6 && (d < 2 || f.segs[len(f.segs)-d+1] == KindLog)
+}
+
+// walk lists the folders of level, then those their listings found, one
+// depth at a time, until none is left or maxSurveyRequests are made.
+func (sv *s3Survey) walk(ctx context.Context, level []surveyFolder) error {
+	n := sv.s.listConc
+	if n <= 0 {
+		n = DefaultListConcurrency
+	}
+	for len(level) > 0 {
+		level = slices.DeleteFunc(level, func(f surveyFolder) bool { return !f.descends() })
+		full := false
+		if left := maxSurveyRequests - sv.requests; len(level) > left {
+			level, full = level[:left], true
+		}
+		sv.requests += len(level)
+		found := make([][]string, len(level)) // the subfolders of each
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(n)
+		for i, f := range level {
+			g.Go(func() (err error) {
+				found[i], err = sv.folders(gctx, f.p)
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		var next []surveyFolder
+		for i, f := range level {
+			for _, cp := range found[i] {
+				name := path.Base(cp)
+				switch {
+				case !f.in && name == "AWSLogs":
+					next = append(next, surveyFolder{p: cp, in: true})
+				case !f.in:
+					next = append(next, surveyFolder{p: cp, depth: f.depth + 1})
+				default:
+					ns := append(f.segs[:len(f.segs):len(f.segs)], name)
+					sv.note(ns)
+					next = append(next, surveyFolder{p: cp, segs: ns, in: true})
+				}
+			}
+		}
+		if full {
+			return errSurveyFull
+		}
+		level = next
+	}
+	return nil
+}
+
+// folders returns the subfolders of p, from every page of its delimited
+// listing, in key order.
+func (sv *s3Survey) folders(ctx context.Context, p string) ([]string, error) {
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(sv.s.bucket), Prefix: aws.String(p), Delimiter: aws.String("/")}
+	pg := s3.NewListObjectsV2Paginator(sv.s.client.Load(), in)
+	var out []string
 	for pg.HasMorePages() {
 		page, err := pg.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("s3 survey %s: %w", p, RedactError(err))
+			return nil, fmt.Errorf("s3 survey %s: %w", p, RedactError(err))
 		}
 		for _, c := range page.CommonPrefixes {
-			cp := aws.ToString(c.Prefix)
-			name := path.Base(cp)
-			var err error
-			switch {
-			case !in && name == "AWSLogs":
-				err = sv.walk(ctx, cp, nil, true, 0)
-			case !in:
-				err = sv.walk(ctx, cp, nil, false, depth+1)
-			default:
-				ns := append(segs[:len(segs):len(segs)], name)
-				sv.note(ns)
-				err = sv.walk(ctx, cp, ns, true, 0)
-			}
-			if err != nil {
-				return err
-			}
+			out = append(out, aws.ToString(c.Prefix))
 		}
 	}
-	return nil
+	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"path/filepath"
+	"strings"
 )
 
 // SkipOtherShard is the Object.Skip reason of an object that belongs to
@@ -28,9 +29,17 @@ func (s ShardSpec) Valid() bool { return s.Count >= 1 && s.Index >= 0 && s.Index
 // CloudTrail layout, else its key (relative to the source, so machines that
 // mount a tree at different paths agree). Every file of one unit goes to the
 // same shard, whatever bucket, prefix, organization folder or kind (log,
-// digest) holds it.
+// digest) holds it. The units are the S3 lister's day folders (kinds
+// merged), so a day folder whose listing failed (an Object.Err whose key
+// is the folder, ending in "/") belongs to its day's unit and is reported
+// by the shard that would have read its files; a higher folder that failed
+// is a unit of its own.
 func Unit(o Object) string {
-	if k, ok := ParseKey(filepath.ToSlash(o.URI)); ok {
+	uri := filepath.ToSlash(o.URI)
+	if strings.HasSuffix(uri, "/") {
+		uri += "_" // a folder: parsed as if it held a file
+	}
+	if k, ok := ParseKey(uri); ok {
 		return k.Account + "/" + k.Region + "/" + DayFolder(k.Day)
 	}
 	if o.Key != "" {

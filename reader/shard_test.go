@@ -2,8 +2,12 @@ package reader_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"path"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,5 +151,74 @@ func TestShardSpec(t *testing.T) {
 		if got := c.s.Valid(); got != c.want {
 			t.Errorf("%s.Valid() = %v, want %v", c.s, got, c.want)
 		}
+	}
+}
+
+// TestShardUnitsAreListerFolders: the units of the shard assignment are
+// the lister's day folders (account, region, day; the log and digest
+// folders of a day are one unit): each day folder's files are one unit,
+// and each unit one day folder of each kind. A day folder whose listing
+// failed is reported by the shard that owns its day, and nowhere else; a
+// higher folder that failed by exactly one shard.
+func TestShardUnitsAreListerFolders(t *testing.T) {
+	src := genListing("trail")
+	var digests listing
+	for _, o := range src {
+		if strings.HasSuffix(o.Key, "_u0.json.gz") {
+			key := strings.Replace(o.Key, "/CloudTrail/", "/CloudTrail-Digest/", 1) + "-digest.json.gz"
+			digests = append(digests, reader.Object{URI: "s3://trail/" + key, Bucket: "trail", Key: key})
+		}
+	}
+	unitOf := map[string]string{}   // day folder → unit
+	folderOf := map[string]string{} // kind and unit → day folder
+	for _, o := range append(slices.Clone(src), digests...) {
+		k, ok := reader.ParseKey(o.Key)
+		if !ok {
+			continue
+		}
+		folder, u := path.Dir(o.Key), reader.Unit(o)
+		if prev, ok := unitOf[folder]; ok && prev != u {
+			t.Fatalf("folder %s holds units %s and %s", folder, prev, u)
+		}
+		unitOf[folder] = u
+		if prev, ok := folderOf[k.Kind+" "+u]; ok && prev != folder {
+			t.Fatalf("unit %s spans folders %s and %s", u, prev, folder)
+		}
+		folderOf[k.Kind+" "+u] = folder
+	}
+	if len(unitOf) != 2*12*3*10 {
+		t.Fatalf("%d day folders, want %d", len(unitOf), 2*12*3*10)
+	}
+	boom := errors.New("503 SlowDown")
+	failed := func(prefix string) reader.Object {
+		return reader.Object{URI: "s3://trail/" + prefix, Bucket: "trail", Key: prefix, Err: boom}
+	}
+	const n = 7
+	for folder, u := range unitOf {
+		f := failed(folder + "/")
+		if got := reader.Unit(f); got != u {
+			t.Fatalf("the failed folder %s is unit %q, its files %q", folder, got, u)
+		}
+		for i := range n {
+			var got reader.Object
+			if err := reader.Shard(listing{f}, reader.ShardSpec{Index: i, Count: n}).List(context.Background(), reader.Filter{},
+				func(o reader.Object) error { got = o; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			owner := reader.ShardOf(u, n) == i
+			if owner && (got.Err == nil || got.Skip != "") || !owner && (got.Err != nil || got.Skip != reader.SkipOtherShard) {
+				t.Fatalf("shard %d/%d (owner of %s: %v): the failed folder came as Skip %q, Err %v", i, n, u, owner, got.Skip, got.Err)
+			}
+		}
+	}
+	region := failed("AWSLogs/o-abc123/111122220003/CloudTrail/eu-west-1/")
+	owners := 0
+	for i := range n {
+		if reader.ShardOf(reader.Unit(region), n) == i {
+			owners++
+		}
+	}
+	if owners != 1 {
+		t.Errorf("the failed region folder is reported by %d shards of %d, want 1", owners, n)
 	}
 }

@@ -131,12 +131,15 @@ func (c *Config) SortOptions() report.SortOptions {
 // rule.Shared): a sixteenth of the budget at about 128 bytes an entry.
 func (c *Config) sharedEntries() int { return int(c.memory() / 16 / 128) }
 
-// Progress is a snapshot of a running scan.
+// Progress is a snapshot of a running scan: the listing (folders listed,
+// objects listed, whether it has finished) and the reading apart.
 type Progress struct {
-	Listed, Done, Failed int64
-	BytesRead            int64
-	Findings             int64
-	Phase                string // after the scan: what is being done ("" while scanning)
+	Folders, Listed int64
+	ListingDone     bool
+	Done, Failed    int64
+	BytesRead       int64
+	Findings        int64
+	Phase           string // after the scan: what is being done ("" while scanning)
 }
 
 // ErrInterrupted is returned (wrapped) when the context was cancelled before
@@ -228,10 +231,13 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 	// object listed, committed or not: what an interrupted scan never
 	// committed is "not reached".
 	var listed atomic.Int64
+	var listingDone atomic.Bool
+	trace := &reader.ListTrace{}
+	lctx := reader.WithListTrace(gctx, trace)
 	g.Go(func() error {
 		defer close(toFetch)
 		for i, src := range cfg.Sources {
-			err := src.List(gctx, cfg.Filter, func(o reader.Object) error {
+			err := src.List(lctx, cfg.Filter, func(o reader.Object) error {
 				listed.Add(1)
 				if o.Skip == reader.SkipDigest && o.Err == nil && cfg.Verify != nil {
 					return send(gctx, toFetch, job{src: src, obj: o, i: i}) // read by Verify
@@ -245,6 +251,7 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 				return fmt.Errorf("list %s: %w", src, err)
 			}
 		}
+		listingDone.Store(true)
 		return nil
 	})
 
@@ -349,7 +356,8 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 			eventSlices.put(r.events)
 			if cfg.Progress != nil {
 				cfg.Progress(Progress{
-					Listed: listed.Load(), Done: sum.Objects.Scanned, Failed: sum.Objects.Failed,
+					Folders: trace.Folders(), Listed: listed.Load(), ListingDone: listingDone.Load(),
+					Done: sum.Objects.Scanned, Failed: sum.Objects.Failed,
 					BytesRead: sum.BytesRead, Findings: sum.Findings,
 				})
 			}

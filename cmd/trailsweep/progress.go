@@ -31,12 +31,25 @@ func newProgress(stderr io.Writer, quiet bool) (update func(scan.Progress), fini
 		progressbar.OptionClearOnFinish(),
 	)
 	update = func(p scan.Progress) {
-		if p.Phase != "" {
-			bar.Describe(fmt.Sprintf("%s · objects %d read, %d failed · findings %d ·", p.Phase, p.Done, p.Failed, p.Findings))
-			return
+		bar.Describe(progressLine(p))
+		if p.Phase == "" {
+			_ = bar.Set64(p.BytesRead)
 		}
-		bar.Describe(fmt.Sprintf("objects %d read, %d failed, %d listed · findings %d ·", p.Done, p.Failed, p.Listed, p.Findings))
-		_ = bar.Set64(p.BytesRead)
 	}
 	return update, func() { _ = bar.Finish() }
+}
+
+// progressLine describes p: the listing (folders listed and keys found,
+// "listing" until it has finished) apart from the reading, or the phase
+// after the scan.
+func progressLine(p scan.Progress) string {
+	if p.Phase != "" {
+		return fmt.Sprintf("%s · objects %d read, %d failed · findings %d ·", p.Phase, p.Done, p.Failed, p.Findings)
+	}
+	listing := "listing"
+	if p.ListingDone {
+		listing = "listed"
+	}
+	return fmt.Sprintf("%s %d folders, %d keys · read %d, %d failed · findings %d ·",
+		listing, p.Folders, p.Listed, p.Done, p.Failed, p.Findings)
 }

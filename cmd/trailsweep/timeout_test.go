@@ -82,3 +82,51 @@ func runCtx(ctx context.Context, args ...string) (code int, stderr string) {
 	code = run(ctx, args, strings.NewReader(""), &out, &errb)
 	return code, errb.String()
 }
+
+// TestS3FolderFails: a folder whose listing fails every time (503
+// SlowDown, through a proxy) is one failure in the summary and in
+// --errors, with its prefix and the reason; every other folder is listed
+// and scanned (their findings are all there), and the exit code is 3.
+func TestS3FolderFails(t *testing.T) {
+	tree := manyTree(24, 10)
+	srv := serveTree(t, "folders", tree)
+	const folder = "AWSLogs/444455556666/CloudTrail/eu-west-1/"
+	st := &s3test.Stall{Match: strings.ReplaceAll(folder, "/", "%2F"), Status: 503, Times: -1}
+	proxy := srv.Proxy(t, st)
+	dir := t.TempDir()
+	out, summary, errs := filepath.Join(dir, "f.jsonl"), filepath.Join(dir, "summary.json"), filepath.Join(dir, "errors.jsonl")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	code, stderr := runCtx(ctx, "scan", "s3://folders", "--out", out, "--summary", summary, "--errors", errs,
+		"--endpoint-url", proxy.Endpoint, "--s3-path-style", "--region", srv.Region)
+	if code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", code, stderr)
+	}
+	lost := 0
+	for _, f := range tree.Files {
+		if strings.HasPrefix(f.Key, folder) {
+			lost++
+		}
+	}
+	if lost == 0 || lost == len(tree.Files) {
+		t.Fatalf("%d of %d files under %s: the test needs some, not all", lost, len(tree.Files), folder)
+	}
+	s := summaryOf(t, summary)
+	listed, scanned, failed := num(s, "objects", "listed"), num(s, "objects", "scanned"), num(s, "objects", "failed")
+	if want := int64(len(tree.Files) - lost); scanned != want || failed != 1 || listed != want+1 || s["complete"] != true {
+		t.Errorf("objects: listed %d scanned %d failed %d complete %v; want %d, %d, 1, true", listed, scanned, failed, s["complete"], want+1, want)
+	}
+	lines := readErrors(t, errs)
+	if len(lines) != 1 || lines[0]["uri"] != "s3://folders/"+folder || lines[0]["kind"] != "throttled" ||
+		!strings.Contains(lines[0]["reason"], folder) || !strings.Contains(lines[0]["reason"], "SlowDown") {
+		t.Errorf("--errors: %v, want one throttled line for s3://folders/%s naming it and SlowDown", lines, folder)
+	}
+	if !strings.Contains(stderr, folder) {
+		t.Errorf("the summary on stderr does not name %s:\n%s", folder, stderr)
+	}
+	if n := proxy.Stalled(st); n < 2 {
+		t.Errorf("the folder's listing was tried %d times, want it retried", n)
+	}
+	want := wantKeys(tree, func(k string) string { return "s3://folders/" + k }, func(h gen.Hit) bool { return !strings.HasPrefix(h.Key, folder) })
+	equalKeys(t, "the other folders", keysOf(readFindings(t, out)), want)
+}

@@ -21,6 +21,10 @@ type SpanOptions struct {
 	Accounts int    // default 100
 	IPs      int    // distinct source addresses over the whole tree; default 200,000
 	Seed     uint64 // the same options give the same bytes
+	// TwoRegions is how many accounts (the first ones) also log in a second
+	// region, eu-west-1, one file an hour there too; default none. Their
+	// files come after the first region's and leave those unchanged.
+	TwoRegions int
 	// Datasets is a folder of real logs whose records serve as templates
 	// (see BulkOptions.Datasets); empty or missing: the built-in templates.
 	Datasets string
@@ -33,6 +37,10 @@ type SpanOptions struct {
 // spanVersion changes whenever the same options would give other bytes.
 const spanVersion = 1
 
+// secondRegion numbers the files of the second region (see
+// SpanOptions.TwoRegions) apart from the first region's.
+const secondRegion = 1 << 40
+
 // spanStart is the first hour of every span tree.
 var spanStart = time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
 
@@ -44,6 +52,7 @@ type SpanManifest struct {
 	Days          int    `json:"days"`
 	Accounts      int    `json:"accounts"`
 	IPs           int    `json:"ips"`
+	TwoRegions    int    `json:"two_regions,omitempty"`
 	TemplateSet   string `json:"template_set"`
 	TemplatesHash string `json:"templates_hash"`
 	Objects       int    `json:"objects"`
@@ -54,7 +63,8 @@ type SpanManifest struct {
 
 // Span writes a span tree under dir and returns its manifest: for each day
 // from 2026-07-01, each hour and each account, one gzip object of 5 to 15
-// records in the S3 key layout (region us-east-1), copies of the templates
+// records in the S3 key layout (region us-east-1, and eu-west-1 too for the
+// first opts.TwoRegions accounts), copies of the templates
 // with a new eventTime inside the hour (in order), eventID, requestID,
 // recipient account and a source address drawn from opts.IPs. The first
 // Days' files of a longer tree are those of a shorter one with the same
@@ -76,14 +86,16 @@ func Span(dir string, opts SpanOptions) (*SpanManifest, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
+	opts.TwoRegions = min(max(opts.TwoRegions, 0), opts.Accounts)
 	tpl, set, err := loadTemplates(opts.Datasets)
 	if err != nil {
 		return nil, err
 	}
 	want := SpanManifest{Version: spanVersion, Seed: opts.Seed, Days: opts.Days, Accounts: opts.Accounts, IPs: opts.IPs,
-		TemplateSet: set, TemplatesHash: tpl.hash}
+		TwoRegions: opts.TwoRegions, TemplateSet: set, TemplatesHash: tpl.hash}
 	if m, err := readSpanManifest(dir); err == nil && m.Version == want.Version && m.Seed == want.Seed &&
-		m.Days == want.Days && m.Accounts == want.Accounts && m.IPs == want.IPs && m.TemplatesHash == want.TemplatesHash {
+		m.Days == want.Days && m.Accounts == want.Accounts && m.IPs == want.IPs && m.TwoRegions == want.TwoRegions &&
+		m.TemplatesHash == want.TemplatesHash {
 		return m, nil
 	}
 	if err := os.Remove(manifestPath(dir)); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -92,18 +104,27 @@ func Span(dir string, opts SpanOptions) (*SpanManifest, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
 	}
-	t, err := writeFiles(dir, opts.Days*24*opts.Accounts, opts.Workers, func(i int, body *bytes.Buffer) (string, int) {
-		h, a := i/opts.Accounts, i%opts.Accounts
+	first := opts.Days * 24 * opts.Accounts // files of the first region
+	objects := first + opts.Days*24*opts.TwoRegions
+	t, err := writeFiles(dir, objects, opts.Workers, func(i int, body *bytes.Buffer) (string, int) {
+		h, a, region, id := i/opts.Accounts, i%opts.Accounts, "us-east-1", uint64(i)
+		if i >= first {
+			// The second region's files are numbered apart, so a longer
+			// span's are a shorter one's too.
+			j := i - first
+			h, a, region = j/opts.TwoRegions, j%opts.TwoRegions, "eu-west-1"
+			id = secondRegion + uint64(h*opts.Accounts+a)
+		}
 		account := fmt.Sprintf("%012d", 100000000000+a*1000003)
 		hour := spanStart.Add(time.Duration(h) * time.Hour)
-		n := fillSpan(body, tpl, opts, account, hour, uint64(i))
-		return LogKey("", account, "us-east-1", hour.Add(time.Hour), pad(fmt.Sprintf("%d-%d", opts.Seed, i), 16)), n
+		n := fillSpan(body, tpl, opts, account, hour, id)
+		return LogKey("", account, region, hour.Add(time.Hour), pad(fmt.Sprintf("%d-%d", opts.Seed, id), 16)), n
 	})
 	if err != nil {
 		return nil, fmt.Errorf("span: %w", err)
 	}
 	m := want
-	m.Objects, m.Records, m.BytesJSON, m.BytesGzip = opts.Days*24*opts.Accounts, t.records, t.json, t.gz
+	m.Objects, m.Records, m.BytesJSON, m.BytesGzip = objects, t.records, t.json, t.gz
 	b, _ := json.MarshalIndent(m, "", "  ")
 	if err := os.WriteFile(manifestPath(dir), append(b, '\n'), 0o644); err != nil {
 		return nil, err

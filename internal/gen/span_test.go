@@ -73,3 +73,42 @@ func TestSpan(t *testing.T) {
 		t.Errorf("%d distinct source addresses over %d records: the pool is not drawn from", len(ips), one.Records)
 	}
 }
+
+// TestSpanTwoRegions: with TwoRegions, the first accounts log in eu-west-1
+// too, one file an hour; the first region's files are those of a tree
+// without, and a longer span starts with the shorter one in both regions.
+func TestSpanTwoRegions(t *testing.T) {
+	base := t.TempDir()
+	opts := SpanOptions{Days: 1, Accounts: 3, IPs: 1000, Seed: 5}
+	if _, err := Span(filepath.Join(base, "plain"), opts); err != nil {
+		t.Fatal(err)
+	}
+	opts.TwoRegions = 2
+	two, err := Span(filepath.Join(base, "two"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Days = 2
+	longer, err := Span(filepath.Join(base, "longer"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, a, l := treeBytes(t, filepath.Join(base, "plain")), treeBytes(t, filepath.Join(base, "two")), treeBytes(t, filepath.Join(base, "longer"))
+	if two.Objects != 24*5 || len(a) != 24*5 || longer.Objects != 48*5 || len(l) != 48*5 {
+		t.Fatalf("%d objects (%d files), two days %d (%d files); want 120 and 240", two.Objects, len(a), longer.Objects, len(l))
+	}
+	accounts := map[string]int{}
+	for k, v := range a {
+		if strings.Contains(k, "/eu-west-1/") {
+			accounts[strings.Split(k, "/")[1]]++
+		} else if !bytes.Equal(p[k], v) {
+			t.Errorf("%s: not the file of the tree with one region", k)
+		}
+		if !bytes.Equal(l[k], v) {
+			t.Errorf("%s: the two-day tree does not start with the one-day tree", k)
+		}
+	}
+	if len(accounts) != 2 || accounts["100000000000"] != 24 || accounts["100001000003"] != 24 {
+		t.Errorf("eu-west-1 files by account: %v, want 24 for each of the first two", accounts)
+	}
+}

@@ -1,7 +1,9 @@
 package s3test
 
 import (
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,12 +17,17 @@ import (
 // Body, after the headers and half the body. It stalls the first Times
 // such requests (a negative Times: all of them) until the client gives up.
 // With Flip, the request is not stalled but answered whole with one byte
-// of the body (the one in the middle) flipped.
+// of the body (the one in the middle) flipped. With Status, it is not
+// forwarded but answered at once with that status and an S3 error
+// (SlowDown for 503, InternalError otherwise); with Reset, its connection
+// is reset (closed at once with a TCP RST) without an answer.
 type Stall struct {
-	Match string
-	Body  bool
-	Flip  bool
-	Times int
+	Match  string
+	Body   bool
+	Flip   bool
+	Status int
+	Reset  bool
+	Times  int
 
 	n int // requests stalled so far
 }
@@ -123,6 +130,25 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	st := p.stall(r.URL.RequestURI())
+	switch {
+	case st != nil && st.Status != 0:
+		code := "InternalError"
+		if st.Status == http.StatusServiceUnavailable {
+			code = "SlowDown"
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(st.Status)
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>injected by the test proxy</Message></Error>`, code)
+		return
+	case st != nil && st.Reset:
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			if tc, ok := conn.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0) // close with a reset
+			}
+			conn.Close()
+		}
+		return
+	}
 	if st != nil && !st.Body && !st.Flip {
 		p.hang(r)
 		return

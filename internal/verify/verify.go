@@ -321,7 +321,12 @@ func (s *Session) Finish(ctx context.Context) (*Result, error) {
 		g.SetLimit(s.cfg.Concurrency)
 		for i, src := range s.cfg.Sources {
 			err := src.List(ctx, f, func(o reader.Object) error {
-				if o.Err == nil && o.Skip == reader.SkipDigest {
+				switch {
+				case o.Err != nil: // a folder that could not be listed
+					s.mu.Lock()
+					s.errs = append(s.errs, fmt.Sprintf("%s: %v", o.URI, o.Err))
+					s.mu.Unlock()
+				case o.Skip == reader.SkipDigest:
 					g.Go(func() error { return s.Digest(gctx, i, o) })
 				}
 				return nil

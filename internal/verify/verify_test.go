@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/trailsweep/trailsweep/internal/gen"
 	"github.com/trailsweep/trailsweep/internal/s3test"
@@ -166,6 +168,30 @@ func TestVerifyS3(t *testing.T) {
 			}
 			check(t, c, tr, files, res, func(k string) string { return "s3://" + bucket + "/" + k })
 		})
+	}
+}
+
+// failedFolder is a Source whose listing finds one folder it could not list.
+type failedFolder struct{ uri string }
+
+func (f failedFolder) List(_ context.Context, _ reader.Filter, fn func(reader.Object) error) error {
+	return fn(reader.Object{URI: f.uri, Key: "AWSLogs/", Err: errors.New("s3 list AWSLogs/: 503 SlowDown")})
+}
+func (failedFolder) Open(context.Context, reader.Object) (io.ReadCloser, error) { panic("opened") }
+func (f failedFolder) String() string                                           { return f.uri }
+
+// TestFinishReportsUnlistedFolder: a digest folder that could not be
+// listed after the scan's window is an error of the result, not left out.
+func TestFinishReportsUnlistedFolder(t *testing.T) {
+	src := failedFolder{uri: "s3://trail/AWSLogs/"}
+	s := verify.NewSession(verify.Config{Sources: []reader.Source{src}, Keys: verify.Keys{},
+		Filter: reader.Filter{Since: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 7, 2, 0, 0, 0, 0, time.UTC)}})
+	res, err := s.Finish(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0], src.uri) || !strings.Contains(res.Errors[0], "SlowDown") {
+		t.Errorf("errors %v, want the folder that could not be listed", res.Errors)
 	}
 }
 
