@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -154,7 +155,7 @@ func TestPasses(t *testing.T) {
 // as the CLI loads them.
 func profileRules(t *testing.T) *rule.Set {
 	var paths []string
-	for _, c := range []string{"elastic-aws", "sigma-aws"} {
+	for _, c := range strings.Split(env("BENCH_RULES", "elastic-aws,sigma-aws"), ",") {
 		if p, err := gen.SharedPath("rules", c); err == nil {
 			paths = append(paths, p)
 		}

@@ -76,7 +76,12 @@ type Record struct {
 
 	typeGen uint32 // the record typeErr belongs to
 	typeErr error  // Malformed's answer
+
+	memoGen uint32 // the record memo belongs to
+	memo    []memoEntry
 }
+
+type memoEntry struct{ key, val any }
 
 // slot caches one field's values for the record of generation gen.
 type slot struct {
@@ -121,6 +126,7 @@ func (r *Record) next() {
 		r.objGen = [numObjs]uint32{}
 		r.flatGen = [numObjs]uint32{}
 		r.typeGen = 0
+		r.memoGen = 0
 		r.gen = 1
 	}
 	r.raw, r.root, r.lazy, r.err = nil, nil, false, nil
@@ -508,3 +514,35 @@ func daysIn(m, y int) int {
 }
 
 var monthDays = [13]uint8{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+
+// Memo returns what SetMemo stored under key for the current record; false
+// when nothing was since the last reset.
+func (r *Record) Memo(key any) (any, bool) {
+	if r.memoGen != r.gen {
+		return nil, false
+	}
+	for _, e := range r.memo {
+		if e.key == key {
+			return e.val, true
+		}
+	}
+	return nil, false
+}
+
+// SetMemo stores val under key (a comparable value) for the current
+// record: what a reader derived from it and means to read again before
+// the next record (a rule's evaluation shared by its matcher and its
+// aggregate events). A reset forgets every entry.
+func (r *Record) SetMemo(key, val any) {
+	if r.memoGen != r.gen {
+		clear(r.memo) // let the previous record's values go
+		r.memo, r.memoGen = r.memo[:0], r.gen
+	}
+	for i := range r.memo {
+		if r.memo[i].key == key {
+			r.memo[i].val = val
+			return
+		}
+	}
+	r.memo = append(r.memo, memoEntry{key, val})
+}

@@ -29,7 +29,39 @@ func (m *esqlMatcher) Match(d query.Doc) bool {
 	if m.p.UsesNow() {
 		now = m.spec.nowFor(recordTime(d, m.ts))
 	}
-	return len(m.p.Prefix(d, now)) > 0
+	rows := m.p.Prefix(d, now)
+	if md, ok := d.(memoDoc); ok && len(rows) > 0 {
+		md.SetMemo(m, &prefixRows{now: now, rows: rows})
+	}
+	return len(rows) > 0
+}
+
+// memoDoc is a Doc that keeps what its readers derive from the current
+// record (ecs.Record): the rows a match computed, which the rule's events
+// of the same record read again.
+type memoDoc interface {
+	Memo(key any) (any, bool)
+	SetMemo(key, val any)
+}
+
+// prefixRows are the rows the commands before STATS gave a record with
+// NOW() = now.
+type prefixRows struct {
+	now  time.Time
+	rows []*esql.Row
+}
+
+// prefix returns Prefix(d, now), computed by Match for the same record
+// when d remembers it.
+func (m *esqlMatcher) prefix(d query.Doc, now time.Time) []*esql.Row {
+	if md, ok := d.(memoDoc); ok {
+		if v, ok := md.Memo(m); ok {
+			if pr := v.(*prefixRows); pr.now.Equal(now) || !m.p.UsesNow() {
+				return pr.rows
+			}
+		}
+	}
+	return m.p.Prefix(d, now)
 }
 
 func (m *esqlMatcher) Fields() []ecs.Field { return m.p.Fields() }
@@ -105,7 +137,17 @@ func (r *Rule) esqlEvents(d query.Doc, t time.Time, dst []Event) []Event {
 		return dst
 	}
 	p := a.esql
-	for _, row := range p.Prefix(d, a.nowFor(t)) {
+	var now time.Time
+	if p.UsesNow() {
+		now = a.nowFor(t)
+	}
+	var rows []*esql.Row
+	if m, ok := r.m.(*esqlMatcher); ok {
+		rows = m.prefix(d, now)
+	} else {
+		rows = p.Prefix(d, now)
+	}
+	for _, row := range rows {
 		if !p.Aggregating() {
 			dst = append(dst, Event{Rule: r, Time: t, Card: []string{esql.RowJSON(row)}})
 			continue
@@ -143,6 +185,15 @@ type esqlGroup struct {
 	put     func(*Decision) error
 	segs    []esqlSegment // in time order
 	pending []int64       // executions not yet decided, increasing
+
+	// rows are the rows (as JSON) of the last execution decided, over the
+	// segments starting from rowsFrom to rowsTo. Segments an execution
+	// reads are closed (no later event falls in them), so the next
+	// execution over the same segments has the same rows, unless the
+	// commands after STATS read NOW().
+	rows             []string
+	rowsFrom, rowsTo int64
+	rowsOK           bool
 }
 
 type esqlSegment struct {
@@ -231,13 +282,21 @@ func (g *esqlGroup) decide(limit int64) error {
 		if lo >= hi {
 			continue
 		}
-		grp := g.segs[lo].g.Clone()
-		for _, sg := range g.segs[lo:hi] {
-			grp.Merge(sg.g)
+		from, to := g.segs[lo].start, g.segs[hi-1].start
+		if !g.rowsOK || g.rowsFrom != from || g.rowsTo != to || spec.esql.FinishUsesNow() {
+			grp := g.segs[lo].g.Clone()
+			for _, sg := range g.segs[lo:hi] {
+				grp.Merge(sg.g)
+			}
+			g.rows = g.rows[:0]
+			for _, row := range spec.esql.Finish(grp, time.Unix(0, k*step).UTC()) {
+				g.rows = append(g.rows, esql.RowJSON(row))
+			}
+			g.rowsOK, g.rowsFrom, g.rowsTo = true, from, to
 		}
 		last := &g.segs[hi-1].last
-		for _, row := range spec.esql.Finish(grp, time.Unix(0, k*step).UTC()) {
-			if err := g.put(last.decide(g.r, g.details(esql.RowJSON(row), k))); err != nil {
+		for _, row := range g.rows {
+			if err := g.put(last.decide(g.r, g.details(row, k))); err != nil {
 				return err
 			}
 		}
