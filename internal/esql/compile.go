@@ -88,6 +88,11 @@ func Compile(q *Query) (*Program, error) {
 		}
 		p.ops = append(p.ops, o)
 	}
+	if at := p.statsAt; at >= 0 && at+1 < len(q.Commands) {
+		if w, ok := q.Commands[at+1].(*Where); ok {
+			p.ops[at].stats.guardWhere(w.Cond)
+		}
+	}
 	// KEEP and DROP patterns see the metadata and every field the view
 	// produces that they match.
 	for n := range p.metadata {

@@ -284,15 +284,22 @@ func (g *esqlGroup) decide(limit int64) error {
 		}
 		from, to := g.segs[lo].start, g.segs[hi-1].start
 		if !g.rowsOK || g.rowsFrom != from || g.rowsTo != to || spec.esql.FinishUsesNow() {
+			now := time.Unix(0, k*step).UTC()
 			grp := g.segs[lo].g.Clone()
+			for _, sg := range g.segs[lo:hi] {
+				grp.MergeGuard(sg.g)
+			}
+			g.rows, g.rowsOK, g.rowsFrom, g.rowsTo = g.rows[:0], true, from, to
+			if spec.esql.Dropped(grp, now) {
+				continue
+			}
+			grp = g.segs[lo].g.Clone()
 			for _, sg := range g.segs[lo:hi] {
 				grp.Merge(sg.g)
 			}
-			g.rows = g.rows[:0]
-			for _, row := range spec.esql.Finish(grp, time.Unix(0, k*step).UTC()) {
+			for _, row := range spec.esql.Finish(grp, now) {
 				g.rows = append(g.rows, esql.RowJSON(row))
 			}
-			g.rowsOK, g.rowsFrom, g.rowsTo = true, from, to
 		}
 		last := &g.segs[hi-1].last
 		for _, row := range g.rows {
