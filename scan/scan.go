@@ -539,8 +539,9 @@ type worker struct {
 	baseValid bool
 	cols      []byte // scratch for recordColumns
 
-	red *rule.Reducer // the aggregate events of the current object
-	cur struct {      // the current record, for Payload and EventID
+	red  *rule.Reducer // the aggregate events of the current object
+	pbuf []byte        // scratch for Payload
+	cur  struct {      // the current record, for Payload and EventID
 		obj   reader.Object
 		t     time.Time
 		index int64
@@ -711,7 +712,10 @@ var _ rule.Payloader = (*worker)(nil)
 // its finding.
 func (w *worker) Payload(ru *rule.Rule) []byte {
 	f := w.finding(ru, w.cur.obj, w.cur.t, w.cur.index)
-	return payload(&f)
+	// Encoded in a buffer the worker keeps, then copied once at its size:
+	// appending to nil grew each payload (a few KB) seven times.
+	w.pbuf = appendPayload(w.pbuf[:0], &f)
+	return bytes.Clone(w.pbuf)
 }
 
 // EventID is the current record's eventID.
