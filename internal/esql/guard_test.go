@@ -1,0 +1,83 @@
+package esql
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDropped checks Program.Dropped against Finish: over groups built from
+// records, a group the WHERE right after STATS drops, judged on the
+// aggregates it reads alone (MergeGuard), is one Finish gives no row, and
+// the other way round; a query without a WHERE right after STATS is never
+// dropped early.
+func TestDropped(t *testing.T) {
+	recs := []string{
+		`{"user.name":"alice","event.action":"CreateAccessKey","source.ip":"192.0.2.1"}`,
+		`{"user.name":"alice","event.action":"ListBuckets","source.ip":"192.0.2.2"}`,
+		`{"user.name":"alice","event.action":"ListBuckets","source.ip":"192.0.2.2"}`,
+		`{"user.name":"bob","event.action":"ListBuckets","source.ip":"192.0.2.3"}`,
+		`{"user.name":"carol","event.action":"CreateAccessKey","source.ip":"192.0.2.4"}`,
+		`{"user.name":["dave","erin"],"event.action":"GetObject"}`,
+	}
+	const from = "FROM logs-aws.cloudtrail-* "
+	cases := []struct {
+		query   string
+		guarded bool
+	}{
+		{from + `| STATS n = COUNT(*), c = COUNT(*) WHERE event.action == "CreateAccessKey", ips = VALUES(source.ip) BY user.name | WHERE n > 1 AND c > 0 | KEEP user.name, ips`, true},
+		{from + `| STATS n = COUNT(*), d = COUNT_DISTINCT(source.ip), m = MIN(source.ip) BY user.name | WHERE d >= 2 OR user.name == "bob"`, true},
+		{from + `| STATS ips = VALUES(source.ip) BY user.name | WHERE ips IS NULL`, true},
+		{from + `| STATS n = COUNT(*) BY user.name | SORT n | WHERE n > 1`, false},
+		{from + `| STATS n = COUNT(*) BY user.name | EVAL k = n * 2 | WHERE k > 2`, false},
+	}
+	now := time.Date(2026, 3, 1, 10, 5, 0, 0, time.UTC)
+	for _, tc := range cases {
+		q, err := Parse(tc.query)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.query, err)
+		}
+		p, err := Compile(q)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.query, err)
+		}
+		groups := map[string]*Group{}
+		for _, s := range recs {
+			for _, row := range p.Prefix(docFromJSON(t, s), now) {
+				keys, args := p.Inputs(row)
+				a, err := DecodeArgs(args)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, k := range keys {
+					g := groups[strings.Join(k, "\x00")]
+					if g == nil {
+						if g, err = p.NewGroup(k); err != nil {
+							t.Fatal(err)
+						}
+						groups[strings.Join(k, "\x00")] = g
+					}
+					g.Add(a)
+				}
+			}
+		}
+		dropped := 0
+		for k, g := range groups {
+			guard := g.Clone()
+			guard.MergeGuard(g)
+			got := p.Dropped(guard, now)
+			if want := len(p.Finish(g, now)) == 0; got && !want || tc.guarded && got != want {
+				t.Errorf("%s\n\tgroup %q: Dropped = %v, Finish gives no row = %v", tc.query, k, got, want)
+			}
+			if got {
+				dropped++
+			}
+		}
+		if tc.guarded && (dropped == 0 || dropped == len(groups)) {
+			t.Errorf("%s: %d of %d groups dropped early: the records do not test both ways", tc.query, dropped, len(groups))
+		}
+		if !tc.guarded && dropped > 0 {
+			t.Errorf("%s: %d groups dropped early, want none (no guard)", tc.query, dropped)
+		}
+	}
+}
