@@ -128,36 +128,53 @@ func (a *aggSpec) nowFor(t time.Time) time.Time {
 }
 
 // esqlEvents appends the events of an ES|QL rule for record d at t: per
-// row that reaches STATS and group it falls in, the group key and the
-// aggregates' arguments (Key, Card); without STATS, per output row, the
-// row's columns as JSON (Card[0]).
+// row that reaches STATS and group it falls in, the group key (Key) and
+// the group's state of that one row (Card[0], esql.Group.AppendState);
+// without STATS, per output row, the row's columns as JSON (Card[0]).
 func (r *Rule) esqlEvents(d query.Doc, t time.Time, dst []Event) []Event {
-	a := r.agg
-	if lo, hi := a.windows(t); lo > hi {
+	p := r.agg.esql
+	if !p.Aggregating() {
+		for _, row := range r.esqlRows(d, t) {
+			dst = append(dst, Event{Rule: r, Time: t, Card: []string{esql.RowJSON(row)}})
+		}
 		return dst
 	}
-	p := a.esql
+	r.esqlInputs(d, t, func(key []string, vals, args []any) {
+		g := p.NewGroupOf(vals)
+		g.Add(args)
+		dst = append(dst, Event{Rule: r, Time: t, Key: key, Card: []string{string(g.AppendState(nil))}})
+	})
+	return dst
+}
+
+// esqlRows returns the rows the commands before STATS give record d at t;
+// none when no execution looks at t.
+func (r *Rule) esqlRows(d query.Doc, t time.Time) []*esql.Row {
+	a := r.agg
+	if lo, hi := a.windows(t); lo > hi {
+		return nil
+	}
 	var now time.Time
-	if p.UsesNow() {
+	if a.esql.UsesNow() {
 		now = a.nowFor(t)
 	}
-	var rows []*esql.Row
 	if m, ok := r.m.(*esqlMatcher); ok {
-		rows = m.prefix(d, now)
-	} else {
-		rows = p.Prefix(d, now)
+		return m.prefix(d, now)
 	}
-	for _, row := range rows {
-		if !p.Aggregating() {
-			dst = append(dst, Event{Rule: r, Time: t, Card: []string{esql.RowJSON(row)}})
-			continue
-		}
-		keys, args := p.Inputs(row)
-		for _, k := range keys {
-			dst = append(dst, Event{Rule: r, Time: t, Key: k, Card: args})
+	return a.esql.Prefix(d, now)
+}
+
+// esqlInputs calls add, for each row that reaches STATS of an ES|QL rule
+// for record d at t and each group it falls in, with the group's key
+// (encoded and as values) and the row's aggregate arguments.
+func (r *Rule) esqlInputs(d query.Doc, t time.Time, add func(key []string, vals, args []any)) {
+	p := r.agg.esql
+	for _, row := range r.esqlRows(d, t) {
+		keys, vals, args := p.Inputs1(row)
+		for i, k := range keys {
+			add(k, vals[i], args)
 		}
 	}
-	return dst
 }
 
 // esqlGroup emulates Kibana's executions of an ES|QL rule over one STATS
@@ -211,9 +228,8 @@ func (g *esqlGroup) add(e *aggEvent) error {
 	if !spec.esql.Aggregating() {
 		return g.decideRow(e, lo, hi)
 	}
-	args, err := esql.DecodeArgs(e.card)
-	if err != nil {
-		return fmt.Errorf("aggregate state: %w", err)
+	if len(e.card) != 1 {
+		return fmt.Errorf("aggregate state: esql event without its group state")
 	}
 	t, step, span := e.time.UnixNano(), int64(spec.step), int64(spec.window)
 	s := segmentStart(t, step, span)
@@ -239,7 +255,9 @@ func (g *esqlGroup) add(e *aggEvent) error {
 		g.segs = append(g.segs[:0], g.segs[drop:]...)
 	}
 	seg := &g.segs[len(g.segs)-1]
-	seg.g.Add(args)
+	if err := seg.g.MergeState(e.card[0]); err != nil {
+		return fmt.Errorf("aggregate state: %w", err)
+	}
 	seg.last = e.kept()
 	return nil
 }
