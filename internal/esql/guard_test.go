@@ -1,6 +1,8 @@
 package esql
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +80,49 @@ func TestDropped(t *testing.T) {
 		}
 		if !tc.guarded && dropped > 0 {
 			t.Errorf("%s: %d groups dropped early, want none (no guard)", tc.query, dropped)
+		}
+	}
+}
+
+// TestGrokLiterals: the literals a GROK pattern's regexp requires are the
+// case-sensitive ones of its top-level concatenation, and looking for them
+// first never changes what the pattern captures.
+func TestGrokLiterals(t *testing.T) {
+	cases := []struct {
+		pattern string
+		want    []string
+	}{
+		{`.*accessKeyId=(?<k>AKIA[A-Z0-9]{16}).*`, []string{"accessKeyId="}},
+		{`instanceId=(?<id>[^,}\]]+)`, []string{"instanceId="}},
+		{`accessKeyId=%{NOTSPACE:k},`, []string{"accessKeyId=", ","}},
+		{`(?i)userData=(?<u>.*)`, nil},
+		{`a=(?<x>\w+)|b=(?<y>\w+)`, nil},
+		{`%{NUMBER:num:int} %{WORD:w}`, []string{" "}},
+	}
+	inputs := []string{"", "x", "{accessKeyId=AKIAABCDEFGHIJKLMNOP, a=1}", "accessKeyId=AKIAABCDEFGHIJKLMNOP",
+		"{accessKeyId=ASIAX, x=1}", "{instancesSet={items=[{instanceId=i-123}]}}", "USERDATA=abc", "a=1", "b=2", "42 foo", "42foo"}
+	for _, tc := range cases {
+		g, err := compileGrok(tc.pattern)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.pattern, err)
+		}
+		if !slices.Equal(g.lits, tc.want) {
+			t.Errorf("%s: literals %q, want %q", tc.pattern, g.lits, tc.want)
+		}
+		plain := *g
+		plain.lits = nil
+		matched := 0
+		for _, in := range inputs {
+			got, want := g.match(in), plain.match(in)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s on %q: %v, without the literals %v", tc.pattern, in, got, want)
+			}
+			if slices.ContainsFunc(want, func(v any) bool { return v != nil }) {
+				matched++
+			}
+		}
+		if matched == 0 {
+			t.Errorf("%s: no input matches: the comparison tests nothing", tc.pattern)
 		}
 	}
 }
