@@ -21,6 +21,16 @@ type Payloader interface {
 	EventID() string
 }
 
+// Keeper is a Payloader that can also keep the current record for less
+// than its payload costs, and make the payload of a kept record of the
+// current object later: the Reducer keeps the record a group's latest row
+// may come from, and asks for one payload when the object ends.
+type Keeper interface {
+	Payloader
+	Keep() any
+	PayloadOf(r *Rule, kept any) []byte
+}
+
 // Reducer turns one scan worker's records into aggregate events, object by
 // object, keeping only what can change a decision. Of a new_terms
 // combination's events within one history-window-sized bucket of time
@@ -176,8 +186,12 @@ func (x *Reducer) End() []Event {
 		clear(m)
 	}
 	for _, s := range x.esqlState {
+		e := &x.events[s.event]
 		x.sbuf = s.g.AppendState(x.sbuf[:0])
-		x.events[s.event].Card = []string{string(x.sbuf)}
+		e.Card = []string{string(x.sbuf)}
+		if s.kept != nil {
+			e.Payload = x.p.(Keeper).PayloadOf(e.Rule, s.kept)
+		}
 	}
 	clear(x.esqlState) // let the groups go
 	x.esqlState = x.esqlState[:0]
@@ -290,7 +304,12 @@ func (x *Reducer) addESQL(r *Rule, d query.Doc, t time.Time, index int64) {
 		s.g.Add(args)
 		// Records come in index order: at the same time, this one is the later.
 		if e := &x.events[s.event]; !t.Before(e.Time) {
-			e.Time, e.Index, e.Payload = t, index, x.p.Payload(r)
+			e.Time, e.Index = t, index
+			if k, ok := x.p.(Keeper); ok {
+				e.Payload, s.kept = nil, k.Keep()
+			} else {
+				e.Payload = x.p.Payload(r)
+			}
 		}
 	})
 }
@@ -300,4 +319,5 @@ func (x *Reducer) addESQL(r *Rule, d query.Doc, t time.Time, index int64) {
 type esqlSlot struct {
 	event int
 	g     *esql.Group
+	kept  any // Keeper.Keep of the event's record, whose payload End makes
 }

@@ -79,10 +79,7 @@ sequence by user.name with maxspan=10m
 '''
 `),
 	}
-	type record struct {
-		t   time.Time
-		doc mapDoc
-	}
+	type record = reducerRecord
 	rng := rand.New(rand.NewPCG(7, 7))
 	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	var objects [][]record
@@ -126,10 +123,51 @@ sequence by user.name with maxspan=10m
 		}
 	}
 
+	want := flushAll(t, eager)
+	for _, keep := range []bool{false, true} {
+		t.Run(fmt.Sprintf("keep=%v", keep), func(t *testing.T) {
+			reduceAndCompare(t, rules, objects, finding, start, want, nEager, nEagerESQL, keep)
+		})
+	}
+}
+
+// reducerRecord is a record of TestReducerMatchesEager.
+type reducerRecord struct {
+	t   time.Time
+	doc mapDoc
+}
+
+// keepingPayloader is a testPayloader that keeps records (Keeper).
+type keepingPayloader struct {
+	*testPayloader
+	kept int
+}
+
+func (p *keepingPayloader) Keep() any {
+	p.kept++
+	return p.f
+}
+
+func (p *keepingPayloader) PayloadOf(r *Rule, kept any) []byte {
+	p.built++
+	g := kept.(report.Finding)
+	g.RuleID, g.SourceURI = r.ID, ""
+	return report.AppendFinding(nil, &g)
+}
+
+// reduceAndCompare reduces the objects' events through a Reducer (whose
+// payloader keeps records with keep) and compares the decisions with want.
+func reduceAndCompare(t *testing.T, rules []*Rule, objects [][]reducerRecord, finding func(o, i int, t time.Time) report.Finding,
+	start time.Time, want []report.Finding, nEager, nEagerESQL int, keep bool) {
 	lazy := NewAggregator(AggOptions{Start: start, Dir: t.TempDir()})
 	shared := NewShared(1 << 16)
 	p := &testPayloader{}
-	x := NewReducer(shared, p, false)
+	var pl Payloader = p
+	kp := &keepingPayloader{testPayloader: p}
+	if keep {
+		pl = kp
+	}
+	x := NewReducer(shared, pl, false)
 	nLazy, esqlEvents, esqlPayloads := 0, 0, 0
 	for o, recs := range objects {
 		x.Begin(fmt.Sprintf("obj%02d", o), nil)
@@ -160,7 +198,7 @@ sequence by user.name with maxspan=10m
 		shared.Commit(evs) // objects committed in order, as the scan's writer does
 	}
 
-	want, got := flushAll(t, eager), flushAll(t, lazy)
+	got := flushAll(t, lazy)
 	byRule := map[string]int{}
 	for _, f := range want {
 		byRule[f.RuleID]++
@@ -185,5 +223,8 @@ sequence by user.name with maxspan=10m
 	if esqlEvents == 0 || esqlEvents >= nEagerESQL || esqlPayloads != esqlEvents {
 		t.Errorf("ES|QL: %d events (%d with a payload), every row: %d; want fewer, each with a payload", esqlEvents, esqlPayloads, nEagerESQL)
 	}
-	t.Logf("%d findings %v; events: reduced %d, every %d; payloads built %d; ES|QL events %d (every row: %d), with payload %d", len(want), byRule, nLazy, nEager, p.built, esqlEvents, nEagerESQL, esqlPayloads)
+	if keep && kp.kept == 0 {
+		t.Error("no record kept: the Keeper path is not tested")
+	}
+	t.Logf("%d findings %v; events: reduced %d, every %d; payloads built %d, records kept %d; ES|QL events %d (every row: %d), with payload %d", len(want), byRule, nLazy, nEager, p.built, kp.kept, esqlEvents, nEagerESQL, esqlPayloads)
 }
