@@ -126,3 +126,53 @@ func TestGrokLiterals(t *testing.T) {
 		}
 	}
 }
+
+// TestState: a row's state (AppendRowState) is the state of a group of
+// that row alone (AppendState), and merging rows' states (MergeState)
+// gives the group that adding the rows gives: the same row from Finish.
+func TestState(t *testing.T) {
+	recs := []string{
+		`{"user.name":"alice","event.action":"CreateAccessKey","source.ip":"192.0.2.1","n":3}`,
+		`{"user.name":"alice","event.action":"ListBuckets","source.ip":["192.0.2.2","192.0.2.9"],"n":4.5}`,
+		`{"user.name":"alice","event.action":"ListBuckets","source.ip":"192.0.2.2","n":9223372036854775807}`,
+		`{"user.name":"alice","event.action":"GetObject"}`,
+	}
+	const q = `FROM logs-aws.cloudtrail-* | STATS c = COUNT(*), k = COUNT(*) WHERE event.action == "CreateAccessKey", ` +
+		`d = COUNT_DISTINCT(source.ip), v = VALUES(source.ip), a = VALUES(event.action) WHERE event.action != "GetObject", ` +
+		`lo = MIN(source.ip), hi = MAX(event.action), s = SUM(n) BY user.name`
+	pq, err := Parse(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(pq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 1, 10, 5, 0, 0, time.UTC)
+	var added, merged *Group
+	for _, s := range recs {
+		for _, row := range p.Prefix(docFromJSON(t, s), now) {
+			_, vals, args := p.Inputs1(row)
+			one := p.NewGroupOf(vals[0])
+			one.Add(args)
+			if got, want := string(p.AppendRowState(nil, args)), string(one.AppendState(nil)); got != want {
+				t.Errorf("%s: row state %q, one-row group's %q", s, got, want)
+			}
+			if added == nil {
+				added, merged = p.NewGroupOf(vals[0]), p.NewGroupOf(vals[0])
+			}
+			added.Add(args)
+			if err := merged.MergeState(string(p.AppendRowState(nil, args))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	got, want := rowsJSON(p.Finish(merged, now)), rowsJSON(p.Finish(added, now))
+	if !slices.Equal(got, want) || len(want) != 1 {
+		t.Errorf("merged states: %v\n\tadded rows: %v", got, want)
+	}
+	if err := merged.MergeState("\x00"); err == nil {
+		t.Error("MergeState of a truncated state: no error")
+	}
+	t.Log(want)
+}

@@ -35,40 +35,77 @@ func (p *Program) NewGroupOf(key []any) *Group { return p.ops[p.statsAt].stats.n
 // AppendState appends g's aggregates' partial state to b.
 func (g *Group) AppendState(b []byte) []byte {
 	for i := range g.accs {
-		ac := &g.accs[i]
-		var flags byte
-		if ac.isF {
-			flags |= 1
-		}
-		if ac.bad {
-			flags |= 2
-		}
-		if ac.any {
-			flags |= 4
-		}
-		if ac.best != nil {
-			flags |= 8
-		}
-		b = append(b, flags)
-		b = binary.AppendVarint(b, ac.count)
-		b = binary.AppendUvarint(b, uint64(len(ac.set)))
-		if len(ac.set) > 0 {
-			enc := make([]string, 0, len(ac.set))
-			for _, v := range ac.set {
-				enc = append(enc, EncodeValue(v))
+		b = g.accs[i].appendState(b)
+	}
+	return b
+}
+
+// AppendRowState appends the state AppendState would give a group of one
+// row with the aggregates' arguments args (Inputs1), without the group.
+func (p *Program) AppendRowState(b []byte, args []any) []byte {
+	var scratch map[string]any // COUNT_DISTINCT and VALUES, one at a time
+	for i, a := range p.ops[p.statsAt].stats.aggs {
+		var ac acc
+		if v := args[i]; v != skipped {
+			if a.star {
+				ac.count++
+			} else {
+				for _, x := range each(v) {
+					if (a.fn == "COUNT_DISTINCT" || a.fn == "VALUES") && ac.set == nil {
+						if scratch == nil {
+							scratch = map[string]any{}
+						}
+						clear(scratch)
+						ac.set = scratch
+					}
+					ac.addValue(a.fn, x)
+				}
 			}
-			slices.Sort(enc) // the same state, the same bytes
-			for _, e := range enc {
-				b = binenc.AppendString(b, e)
-			}
 		}
-		if ac.best != nil {
-			b = binenc.AppendString(b, EncodeValue(ac.best))
+		b = ac.appendState(b)
+	}
+	return b
+}
+
+func (ac *acc) appendState(b []byte) []byte {
+	var flags byte
+	if ac.isF {
+		flags |= 1
+	}
+	if ac.bad {
+		flags |= 2
+	}
+	if ac.any {
+		flags |= 4
+	}
+	if ac.best != nil {
+		flags |= 8
+	}
+	b = append(b, flags)
+	b = binary.AppendVarint(b, ac.count)
+	b = binary.AppendUvarint(b, uint64(len(ac.set)))
+	switch len(ac.set) {
+	case 0:
+	case 1:
+		for _, v := range ac.set {
+			b = binenc.AppendString(b, EncodeValue(v))
 		}
-		if ac.any {
-			b = binary.AppendVarint(b, ac.sumI)
-			b = binary.AppendUvarint(b, math.Float64bits(ac.sumF))
+	default:
+		enc := make([]string, 0, len(ac.set))
+		for _, v := range ac.set {
+			enc = append(enc, EncodeValue(v))
 		}
+		slices.Sort(enc) // the same state, the same bytes
+		for _, e := range enc {
+			b = binenc.AppendString(b, e)
+		}
+	}
+	if ac.best != nil {
+		b = binenc.AppendString(b, EncodeValue(ac.best))
+	}
+	if ac.any {
+		b = binary.AppendVarint(b, ac.sumI)
+		b = binary.AppendUvarint(b, math.Float64bits(ac.sumF))
 	}
 	return b
 }
@@ -76,42 +113,44 @@ func (g *Group) AppendState(b []byte) []byte {
 // MergeState folds a state AppendState wrote, for a group of the same
 // STATS, into g, as Merge folds a group.
 func (g *Group) MergeState(state string) error {
-	o := Group{s: g.s, Key: g.Key, accs: make([]acc, len(g.accs))}
 	d := binenc.NewReader([]byte(state))
-	for i := range o.accs {
-		ac := &o.accs[i]
+	for i, a := range g.s.aggs {
+		x := &g.accs[i]
 		flags := d.Byte()
-		ac.isF, ac.bad, ac.any = flags&1 != 0, flags&2 != 0, flags&4 != 0
-		ac.count = d.Varint()
+		x.count += d.Varint()
 		n := d.Uvarint()
 		if d.Bad() || n > uint64(d.Len()) {
 			return errBadValue
-		}
-		if n > 0 {
-			ac.set = make(map[string]any, n)
 		}
 		for range n {
 			v, err := DecodeValue(d.String())
 			if err != nil || d.Bad() {
 				return errBadValue
 			}
-			ac.set[valueKey(v)] = v
+			if x.set == nil {
+				x.set = map[string]any{}
+			}
+			x.set[valueKey(v)] = v
 		}
 		if flags&8 != 0 {
 			v, err := DecodeValue(d.String())
 			if err != nil || d.Bad() {
 				return errBadValue
 			}
-			ac.best = v
+			x.addValue(a.fn, v)
 		}
-		if ac.any {
-			ac.sumI = d.Varint()
-			ac.sumF = math.Float64frombits(d.Uvarint())
+		if flags&4 != 0 { // as merge does
+			sumI, sumF := d.Varint(), math.Float64frombits(d.Uvarint())
+			s := x.sumI + sumI
+			if (s > x.sumI) != (sumI > 0) && sumI != 0 {
+				x.bad = true
+			}
+			x.sumI, x.sumF = s, x.sumF+sumF
+			x.isF, x.bad, x.any = x.isF || flags&1 != 0, x.bad || flags&2 != 0, true
 		}
 	}
 	if d.Bad() || d.Len() != 0 {
 		return errBadValue
 	}
-	g.Merge(&o)
 	return nil
 }

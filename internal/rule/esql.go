@@ -139,10 +139,8 @@ func (r *Rule) esqlEvents(d query.Doc, t time.Time, dst []Event) []Event {
 		}
 		return dst
 	}
-	r.esqlInputs(d, t, func(key []string, vals, args []any) {
-		g := p.NewGroupOf(vals)
-		g.Add(args)
-		dst = append(dst, Event{Rule: r, Time: t, Key: key, Card: []string{string(g.AppendState(nil))}})
+	r.esqlInputs(d, t, func(key []string, _, args []any) {
+		dst = append(dst, Event{Rule: r, Time: t, Key: key, Card: []string{string(p.AppendRowState(nil, args))}})
 	})
 	return dst
 }

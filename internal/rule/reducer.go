@@ -187,7 +187,11 @@ func (x *Reducer) End() []Event {
 	}
 	for _, s := range x.esqlState {
 		e := &x.events[s.event]
-		x.sbuf = s.g.AppendState(x.sbuf[:0])
+		if s.g != nil {
+			x.sbuf = s.g.AppendState(x.sbuf[:0])
+		} else {
+			x.sbuf = e.Rule.agg.esql.AppendRowState(x.sbuf[:0], s.args)
+		}
 		e.Card = []string{string(x.sbuf)}
 		if s.kept != nil {
 			e.Payload = x.p.(Keeper).PayloadOf(e.Rule, s.kept)
@@ -293,14 +297,16 @@ func (x *Reducer) addESQL(r *Rule, d query.Doc, t time.Time, index int64) {
 		sk := x.slotKey(seg, strings.Join(key, "\x00"))
 		j, seen := m[string(sk)]
 		if !seen {
-			g := r.agg.esql.NewGroupOf(vals)
-			g.Add(args)
 			m[string(sk)] = len(x.esqlState)
-			x.esqlState = append(x.esqlState, esqlSlot{event: len(x.events), g: g})
+			x.esqlState = append(x.esqlState, esqlSlot{event: len(x.events), vals: vals, args: args})
 			x.events = append(x.events, Event{Rule: r, Time: t, Key: key, Source: x.source, Index: index, Payload: x.p.Payload(r)})
 			return
 		}
 		s := &x.esqlState[j]
+		if s.g == nil {
+			s.g = r.agg.esql.NewGroupOf(s.vals)
+			s.g.Add(s.args)
+		}
 		s.g.Add(args)
 		// Records come in index order: at the same time, this one is the later.
 		if e := &x.events[s.event]; !t.Before(e.Time) {
@@ -315,9 +321,12 @@ func (x *Reducer) addESQL(r *Rule, d query.Doc, t time.Time, index int64) {
 }
 
 // esqlSlot is an object's partial state of one ES|QL STATS group and
-// segment: its event in the object's events and the group's aggregates.
+// segment: its event in the object's events and the group's aggregates
+// (a group only once a second row comes: most have one).
 type esqlSlot struct {
 	event int
-	g     *esql.Group
-	kept  any // Keeper.Keep of the event's record, whose payload End makes
+	vals  []any       // the group's key values
+	args  []any       // the first row's arguments
+	g     *esql.Group // from the second row on
+	kept  any         // Keeper.Keep of the event's record, whose payload End makes
 }
