@@ -3,11 +3,11 @@ package rule
 import (
 	"bufio"
 	"bytes"
-	"errors"
-	"io/fs"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"sort"
