@@ -296,7 +296,10 @@ func (x *Reducer) addESQL(r *Rule, d query.Doc, t time.Time, index int64) {
 	r.esqlInputs(d, t, func(key []string, vals, args []any) {
 		sk := x.slotKey(seg, strings.Join(key, "\x00"))
 		j, seen := m[string(sk)]
+		// The values outlive the record: the slot or its group keeps them.
+		esql.Own(args)
 		if !seen {
+			esql.Own(vals)
 			m[string(sk)] = len(x.esqlState)
 			x.esqlState = append(x.esqlState, esqlSlot{event: len(x.events), vals: vals, args: args})
 			x.events = append(x.events, Event{Rule: r, Time: t, Key: key, Source: x.source, Index: index, Payload: x.p.Payload(r)})

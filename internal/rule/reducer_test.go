@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/trailsweep/trailsweep/internal/ecs"
 	"github.com/trailsweep/trailsweep/report"
 )
 
@@ -227,4 +229,55 @@ func reduceAndCompare(t *testing.T, rules []*Rule, objects [][]reducerRecord, fi
 		t.Error("no record kept: the Keeper path is not tested")
 	}
 	t.Logf("%d findings %v; events: reduced %d, every %d; payloads built %d, records kept %d; ES|QL events %d (every row: %d), with payload %d", len(want), byRule, nLazy, nEager, p.built, kp.kept, esqlEvents, nEagerESQL, esqlPayloads)
+}
+
+// TestReducerOwnsESQLValues: the values an ES|QL group keeps across the
+// records of an object are the records' own, not views of bytes the next
+// record overwrites (the scan decodes every record of an object into one
+// buffer).
+func TestReducerOwnsESQLValues(t *testing.T) {
+	r := mustParse(t, fmt.Sprintf(head, "esql")+`type = "esql"
+language = "esql"
+from = "now-20m"
+interval = "5m"
+query = '''
+FROM logs-aws.cloudtrail-*
+| STATS Esql.agents = VALUES(user_agent.original), Esql.first = MIN(user_agent.original) BY user.name
+'''
+`)
+	start := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	agents := []string{"agent-a/1.0", "agent-b/2.0", "agent-c/3.0", "zzzzzzzz/9.9"}
+	buf := make([]byte, 0, 4096)
+	rec := ecs.NewRecord(ecs.Options{})
+	p := &testPayloader{}
+	x := NewReducer(nil, p, false)
+	x.Begin("obj", nil)
+	for i, a := range agents {
+		at := start.Add(time.Duration(i) * time.Second)
+		buf = fmt.Appendf(buf[:0], `{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/alice","accountId":"1","userName":"alice"},"eventTime":%q,"eventSource":"s3.amazonaws.com","eventName":"ListBuckets","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.1","userAgent":%q,"eventID":"e%d","recipientAccountId":"1"}`,
+			at.Format(time.RFC3339), a, i)
+		if err := rec.Reset(buf); err != nil {
+			t.Fatal(err)
+		}
+		if !r.Match(rec) {
+			t.Fatalf("record %d does not match", i)
+		}
+		p.f = report.Finding{EventTime: at, EventID: fmt.Sprint("e", i), RecordIndex: int64(i)}
+		x.Add(r, rec, at, int64(i))
+	}
+	clear(buf[:cap(buf)]) // what the next object would do to the buffer
+	a := NewAggregator(AggOptions{Dir: t.TempDir()})
+	for _, e := range x.End() {
+		if err := a.Add(&e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := flushAll(t, a)
+	if len(got) == 0 {
+		t.Fatal("no finding")
+	}
+	want := `{"Esql.agents":["agent-a/1.0","agent-b/2.0","agent-c/3.0","zzzzzzzz/9.9"],"Esql.first":"agent-a/1.0","user.name":"alice"}`
+	if !strings.Contains(got[0].Details, want) {
+		t.Errorf("details %s\n\twant them to hold %s", got[0].Details, want)
+	}
 }
