@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/trailsweep/trailsweep/internal/binenc"
 )
@@ -16,7 +15,8 @@ import (
 
 // Inputs1 is Inputs with the group keys both encoded (for the sort) and as
 // values (for NewGroupOf), and the aggregates' arguments as values: views
-// of the record's bytes, valid as long as it is (see Own).
+// of the record's bytes, valid as long as it is (a Group copies what it
+// keeps; AppendRowState encodes).
 func (p *Program) Inputs1(r *Row) (keys [][]string, vals [][]any, args []any) {
 	s := p.ops[p.statsAt].stats
 	in := s.input(r)
@@ -29,20 +29,6 @@ func (p *Program) Inputs1(r *Row) (keys [][]string, vals [][]any, args []any) {
 		keys = append(keys, enc)
 	}
 	return keys, vals, in.Args
-}
-
-// Own replaces, in place, the strings among vs (and within multi-values)
-// by copies: values read from a record are views of its bytes (fromECS),
-// and whoever keeps them past the record must own them.
-func Own(vs []any) {
-	for i, v := range vs {
-		switch x := v.(type) {
-		case string:
-			vs[i] = strings.Clone(x)
-		case []any:
-			Own(x)
-		}
-	}
 }
 
 // NewGroupOf starts a STATS group with key values (Inputs1).

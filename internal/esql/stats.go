@@ -174,6 +174,15 @@ func (s *statsPlan) newGroup(key []any) *Group {
 	return &Group{s: s, Key: key, accs: make([]acc, len(s.aggs))}
 }
 
+// own returns x, a string copied: a group outlives the records whose
+// values it keeps (fromECS gives views of their bytes).
+func own(x any) any {
+	if s, ok := x.(string); ok {
+		return strings.Clone(s)
+	}
+	return x
+}
+
 // add folds one row's aggregate inputs into g.
 func (g *Group) add(args []any) {
 	for i, a := range g.s.aggs {
@@ -200,15 +209,18 @@ func (ac *acc) addValue(fn string, x any) {
 		if ac.set == nil {
 			ac.set = map[string]any{}
 		}
-		ac.set[valueKey(x)] = x
+		k := valueKey(x)
+		if v, ok := ac.set[k]; !ok || v != x {
+			ac.set[k] = own(x)
+		}
 	case "MIN", "MAX":
 		if ac.best == nil {
-			ac.best = x
+			ac.best = own(x)
 			return
 		}
 		c, ok := compare(x, ac.best)
 		if ok && ((fn == "MIN" && c < 0) || (fn == "MAX" && c > 0)) {
-			ac.best = x
+			ac.best = own(x)
 		}
 	case "SUM":
 		ac.any = true

@@ -2,6 +2,7 @@ package rule
 
 import (
 	"encoding/binary"
+	"fmt"
 	"hash/maphash"
 	"strings"
 	"sync"
@@ -189,10 +190,10 @@ func (x *Reducer) End() []Event {
 		e := &x.events[s.event]
 		if s.g != nil {
 			x.sbuf = s.g.AppendState(x.sbuf[:0])
+			e.Card = []string{string(x.sbuf)}
 		} else {
-			x.sbuf = e.Rule.agg.esql.AppendRowState(x.sbuf[:0], s.args)
+			e.Card = []string{s.state}
 		}
-		e.Card = []string{string(x.sbuf)}
 		if s.kept != nil {
 			e.Payload = x.p.(Keeper).PayloadOf(e.Rule, s.kept)
 		}
@@ -293,22 +294,27 @@ func (x *Reducer) addESQL(r *Rule, d query.Doc, t time.Time, index int64) {
 		m = map[string]int{}
 		x.esqlSlots[r] = m
 	}
-	r.esqlInputs(d, t, func(key []string, vals, args []any) {
+	r.esqlInputs(d, t, func(key []string, _, args []any) {
 		sk := x.slotKey(seg, strings.Join(key, "\x00"))
 		j, seen := m[string(sk)]
-		// The values outlive the record: the slot or its group keeps them.
-		esql.Own(args)
 		if !seen {
-			esql.Own(vals)
+			// The state is encoded now: the row's values are views of the
+			// record's bytes (a group copies what it keeps).
 			m[string(sk)] = len(x.esqlState)
-			x.esqlState = append(x.esqlState, esqlSlot{event: len(x.events), vals: vals, args: args})
+			x.esqlState = append(x.esqlState, esqlSlot{event: len(x.events), state: string(r.agg.esql.AppendRowState(x.sbuf[:0], args))})
 			x.events = append(x.events, Event{Rule: r, Time: t, Key: key, Source: x.source, Index: index, Payload: x.p.Payload(r)})
 			return
 		}
 		s := &x.esqlState[j]
 		if s.g == nil {
-			s.g = r.agg.esql.NewGroupOf(s.vals)
-			s.g.Add(s.args)
+			g, err := r.agg.esql.NewGroup(key)
+			if err == nil {
+				err = g.MergeState(s.state)
+			}
+			if err != nil {
+				panic(fmt.Sprintf("rule: esql state written here does not read back: %v", err))
+			}
+			s.g = g
 		}
 		s.g.Add(args)
 		// Records come in index order: at the same time, this one is the later.
@@ -328,8 +334,7 @@ func (x *Reducer) addESQL(r *Rule, d query.Doc, t time.Time, index int64) {
 // (a group only once a second row comes: most have one).
 type esqlSlot struct {
 	event int
-	vals  []any       // the group's key values
-	args  []any       // the first row's arguments
+	state string      // the first row's (AppendRowState)
 	g     *esql.Group // from the second row on
 	kept  any         // Keeper.Keep of the event's record, whose payload End makes
 }
