@@ -152,7 +152,8 @@ func TestPasses(t *testing.T) {
 }
 
 // profileRules returns the rules of ../shared/rules (or the built-in ones),
-// as the CLI loads them.
+// as the CLI loads them: the folders BENCH_RULES names (comma list, default
+// elastic-aws,sigma-aws).
 func profileRules(t *testing.T) *rule.Set {
 	var paths []string
 	for _, c := range strings.Split(env("BENCH_RULES", "elastic-aws,sigma-aws"), ",") {
