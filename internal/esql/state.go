@@ -89,13 +89,13 @@ func (ac *acc) appendState(b []byte) []byte {
 	switch len(ac.set) {
 	case 0:
 	case 1:
-		for _, v := range ac.set {
-			b = binenc.AppendString(b, EncodeValue(v))
+		for k, v := range ac.set {
+			b = binenc.AppendString(b, setEncoding(k, v))
 		}
 	default:
 		enc := make([]string, 0, len(ac.set))
-		for _, v := range ac.set {
-			enc = append(enc, EncodeValue(v))
+		for k, v := range ac.set {
+			enc = append(enc, setEncoding(k, v))
 		}
 		slices.Sort(enc) // the same state, the same bytes
 		for _, e := range enc {
@@ -112,6 +112,15 @@ func (ac *acc) appendState(b []byte) []byte {
 	return b
 }
 
+// setEncoding is EncodeValue of v, a set's value under key k: a string's
+// key is its encoding.
+func setEncoding(k string, v any) string {
+	if _, ok := v.(string); ok {
+		return k
+	}
+	return EncodeValue(v)
+}
+
 // MergeState folds a state AppendState wrote, for a group of the same
 // STATS, into g, as Merge folds a group.
 func (g *Group) MergeState(state string) error {
@@ -124,13 +133,23 @@ func (g *Group) MergeState(state string) error {
 		if d.Bad() || n > uint64(d.Len()) {
 			return errBadValue
 		}
+		if n > 0 && x.set == nil {
+			x.set = make(map[string]any, n)
+		}
 		for range n {
-			v, err := DecodeValue(d.String())
-			if err != nil || d.Bad() {
+			enc := d.String()
+			if d.Bad() {
 				return errBadValue
 			}
-			if x.set == nil {
-				x.set = map[string]any{}
+			if len(enc) > 0 && enc[0] == 's' { // a string: its encoding is its key
+				if _, ok := x.set[enc]; !ok {
+					x.set[enc] = enc[1:]
+				}
+				continue
+			}
+			v, err := DecodeValue(enc)
+			if err != nil {
+				return errBadValue
 			}
 			x.set[valueKey(v)] = v
 		}

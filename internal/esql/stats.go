@@ -209,6 +209,15 @@ func (ac *acc) addValue(fn string, x any) {
 		if ac.set == nil {
 			ac.set = map[string]any{}
 		}
+		if s, ok := x.(string); ok {
+			// One copy: the key (valueKey's, which is also EncodeValue's),
+			// and the value within it.
+			k := "s" + s
+			if _, ok := ac.set[k]; !ok {
+				ac.set[k] = k[1:]
+			}
+			return
+		}
 		k := valueKey(x)
 		if v, ok := ac.set[k]; !ok || v != x {
 			ac.set[k] = own(x)
