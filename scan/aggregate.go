@@ -37,12 +37,12 @@ func historySpans(agg *rule.Aggregator) []report.HistorySpan {
 	return out
 }
 
-// payload is the payload of an aggregate event: its finding, encoded, less
-// the SourceURI the event carries as its Source.
-func payload(f *report.Finding) []byte {
+// appendPayload appends to b the payload of an aggregate event: its
+// finding, encoded, less the SourceURI the event carries as its Source.
+func appendPayload(b []byte, f *report.Finding) []byte {
 	g := *f
 	g.SourceURI = ""
-	return report.AppendFinding(nil, &g)
+	return report.AppendFinding(b, &g)
 }
 
 // decisionFinding is the finding row of an aggregate rule's decision: the

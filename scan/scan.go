@@ -547,11 +547,15 @@ type worker struct {
 	baseValid bool
 	cols      []byte // scratch for recordColumns
 
-	red *rule.Reducer // the aggregate events of the current object
-	cur struct {      // the current record, for Payload and EventID
+	red  *rule.Reducer // the aggregate events of the current object
+	pbuf []byte        // scratch for Payload
+	kept *keptRecord   // the last Keep, of the current object
+	old  *ecs.Record   // PayloadOf's record
+	cur  struct {      // the current record, for Payload and EventID
 		obj   reader.Object
 		t     time.Time
 		index int64
+		raw   []byte // valid until the next record
 	}
 }
 
@@ -705,7 +709,7 @@ func (w *worker) record(r *result, raw []byte, keys []int32, index int64) {
 	}
 	for _, ru := range w.match {
 		if ru.Aggregate() {
-			w.cur.obj, w.cur.t, w.cur.index = r.obj, t, index
+			w.cur.obj, w.cur.t, w.cur.index, w.cur.raw = r.obj, t, index, raw
 			w.red.Add(ru, rec, t, index)
 		} else if !w.cfg.HistoryOnly {
 			r.findings = append(r.findings, w.finding(ru, r.obj, t, index))
@@ -719,7 +723,49 @@ var _ rule.Payloader = (*worker)(nil)
 // its finding.
 func (w *worker) Payload(ru *rule.Rule) []byte {
 	f := w.finding(ru, w.cur.obj, w.cur.t, w.cur.index)
-	return payload(&f)
+	// Encoded in a buffer the worker keeps, then copied once at its size:
+	// appending to nil grew each payload (a few KB) seven times.
+	w.pbuf = appendPayload(w.pbuf[:0], &f)
+	return bytes.Clone(w.pbuf)
+}
+
+var _ rule.Keeper = (*worker)(nil)
+
+// keptRecord is a record of the current object kept by Keep.
+type keptRecord struct {
+	raw   []byte
+	obj   reader.Object
+	t     time.Time
+	index int64
+}
+
+// Keep keeps a copy of the current record's bytes.
+func (w *worker) Keep() any {
+	if k := w.kept; k != nil && k.obj.URI == w.cur.obj.URI && k.index == w.cur.index {
+		return k // another group of the same record
+	}
+	w.kept = &keptRecord{raw: bytes.Clone(w.cur.raw), obj: w.cur.obj, t: w.cur.t, index: w.cur.index}
+	return w.kept
+}
+
+// PayloadOf is Payload for a record Keep kept: it reads the record again.
+func (w *worker) PayloadOf(ru *rule.Rule, kept any) []byte {
+	k := kept.(*keptRecord)
+	if w.old == nil {
+		w.old = ecs.NewRecord(ecs.Options{Ingested: w.cfg.Ingested})
+	}
+	if err := w.old.Reset(k.raw); err != nil {
+		// It was read once; should it not be now, the row still names the
+		// rule and the record.
+		f := ruleFinding(ru, bareFinding(k.obj, k.t, k.index))
+		return appendPayload(nil, &f)
+	}
+	cur := w.rec
+	w.rec, w.baseValid = w.old, false
+	f := w.finding(ru, k.obj, k.t, k.index)
+	w.rec, w.baseValid = cur, false
+	w.pbuf = appendPayload(w.pbuf[:0], &f)
+	return bytes.Clone(w.pbuf)
 }
 
 // EventID is the current record's eventID.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -196,10 +197,11 @@ func TestPasses(t *testing.T) {
 }
 
 // profileRules returns the rules of ../shared/rules (or the built-in ones),
-// as the CLI loads them.
+// as the CLI loads them: the folders BENCH_RULES names (comma list, default
+// elastic-aws,sigma-aws).
 func profileRules(t *testing.T) *rule.Set {
 	var paths []string
-	for _, c := range []string{"elastic-aws", "sigma-aws"} {
+	for _, c := range strings.Split(env("BENCH_RULES", "elastic-aws,sigma-aws"), ",") {
 		if p, err := gen.SharedPath("rules", c); err == nil {
 			paths = append(paths, p)
 		}

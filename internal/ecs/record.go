@@ -78,6 +78,9 @@ type Record struct {
 	typeErr error  // Malformed's answer
 
 	memo []memoSlot // per predicate id: its outcome on the record of gen (Memo)
+
+	stashGen uint32 // the record stash belongs to
+	stash    []stashEntry
 }
 
 // memoSlot is one predicate's outcome on the record of generation gen.
@@ -85,6 +88,8 @@ type memoSlot struct {
 	gen uint32
 	v   bool
 }
+
+type stashEntry struct{ key, val any }
 
 // slot caches one field's values for the record of generation gen.
 type slot struct {
@@ -130,6 +135,7 @@ func (r *Record) next() {
 		r.flatGen = [numObjs]uint32{}
 		r.typeGen = 0
 		clear(r.memo)
+		r.stashGen = 0
 		r.gen = 1
 	}
 	r.raw, r.root, r.lazy, r.err = nil, nil, false, nil
@@ -543,3 +549,35 @@ func daysIn(m, y int) int {
 }
 
 var monthDays = [13]uint8{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+
+// Stashed returns what Stash stored under key for the current record; false
+// when nothing was since the last reset.
+func (r *Record) Stashed(key any) (any, bool) {
+	if r.stashGen != r.gen {
+		return nil, false
+	}
+	for _, e := range r.stash {
+		if e.key == key {
+			return e.val, true
+		}
+	}
+	return nil, false
+}
+
+// Stash stores val under key (a comparable value) for the current
+// record: what a reader derived from it and means to read again before
+// the next record (a rule's evaluation shared by its matcher and its
+// aggregate events). A reset forgets every entry.
+func (r *Record) Stash(key, val any) {
+	if r.stashGen != r.gen {
+		clear(r.stash) // let the previous record's values go
+		r.stash, r.stashGen = r.stash[:0], r.gen
+	}
+	for i := range r.stash {
+		if r.stash[i].key == key {
+			r.stash[i].val = val
+			return
+		}
+	}
+	r.stash = append(r.stash, stashEntry{key, val})
+}

@@ -35,6 +35,9 @@ type Program struct {
 	eventID  ecs.Field
 	statsAt  int // index in ops of the first STATS; -1 when none
 	usesNow  bool
+	// nowAfterStats: NOW() is called by a command after STATS, so that
+	// Finish's rows depend on the execution, not only on the group.
+	nowAfterStats bool
 }
 
 // op is one command: row-local (row), over the whole table (table), or
@@ -85,6 +88,11 @@ func Compile(q *Query) (*Program, error) {
 		}
 		p.ops = append(p.ops, o)
 	}
+	if at := p.statsAt; at >= 0 && at+1 < len(q.Commands) {
+		if w, ok := q.Commands[at+1].(*Where); ok {
+			p.ops[at].stats.guardWhere(w.Cond)
+		}
+	}
 	// KEEP and DROP patterns see the metadata and every field the view
 	// produces that they match.
 	for n := range p.metadata {
@@ -126,6 +134,11 @@ func (p *Program) HasID() bool { return p.metadata["_id"] }
 
 // UsesNow reports whether the query calls NOW().
 func (p *Program) UsesNow() bool { return p.usesNow }
+
+// FinishUsesNow reports whether a command after STATS calls NOW(): when
+// it does not, Finish gives the same rows for the same group state
+// whatever the now it is given.
+func (p *Program) FinishUsesNow() bool { return p.nowAfterStats }
 
 // String returns the query.
 func (p *Program) String() string { return p.q.String() }

@@ -467,6 +467,7 @@ func (c *compiler) call(x *Call) (evalFn, error) {
 			return nil, err
 		}
 		c.p.usesNow = true
+		c.p.nowAfterStats = c.p.nowAfterStats || c.afterStats
 		return func(r *Row) any { return r.env.now.UTC().Truncate(time.Millisecond) }, nil
 	case "CASE":
 		if err := nargs(1, -1); err != nil {

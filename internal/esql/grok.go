@@ -2,6 +2,7 @@ package esql
 
 import (
 	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 )
@@ -32,6 +33,7 @@ type grok struct {
 	re    *regexp.Regexp
 	names []string
 	types []string
+	lits  []string // every match contains these (requiredLiterals)
 }
 
 var (
@@ -86,7 +88,30 @@ func compileGrok(pattern string) (*grok, error) {
 		return nil, unsupported("GROK pattern %q: %v", pattern, err)
 	}
 	g.re = re
+	g.lits = requiredLiterals(p)
 	return g, nil
+}
+
+// requiredLiterals returns strings that every match of regexp p contains:
+// the case-sensitive literals of its top-level concatenation. A GROK
+// pattern such as .*accessKeyId=(?<k>AKIA…).* rarely finds its literal, and
+// looking for it first spares most inputs the backtracking of the leading .*.
+func requiredLiterals(p string) []string {
+	re, err := syntax.Parse(p, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	subs := []*syntax.Regexp{re}
+	if re.Op == syntax.OpConcat {
+		subs = re.Sub
+	}
+	var out []string
+	for _, sub := range subs {
+		if sub.Op == syntax.OpLiteral && sub.Flags&syntax.FoldCase == 0 && len(sub.Rune) > 0 {
+			out = append(out, string(sub.Rune))
+		}
+	}
+	return out
 }
 
 // match returns the captured columns for input v: all null when v is not a
@@ -96,6 +121,11 @@ func (g *grok) match(v any) []any {
 	s, ok := v.(string)
 	if !ok {
 		return out
+	}
+	for _, l := range g.lits {
+		if !strings.Contains(s, l) {
+			return out
+		}
 	}
 	m := g.re.FindStringSubmatchIndex(s)
 	if m == nil {

@@ -2,6 +2,7 @@ package esql
 
 import (
 	"math"
+	"sort"
 	"strings"
 	"time"
 )
@@ -16,6 +17,11 @@ var aggFuncs = map[string]bool{
 type statsPlan struct {
 	aggs []aggPlan
 	by   []byPlan
+	// guard lists the aggregates the WHERE right after STATS reads, when
+	// that WHERE reads nothing but them and the BY columns; guarded says
+	// there is such a WHERE (see Program.Dropped).
+	guard   []int
+	guarded bool
 }
 
 type aggPlan struct {
@@ -168,6 +174,15 @@ func (s *statsPlan) newGroup(key []any) *Group {
 	return &Group{s: s, Key: key, accs: make([]acc, len(s.aggs))}
 }
 
+// own returns x, a string copied: a group outlives the records whose
+// values it keeps (fromECS gives views of their bytes).
+func own(x any) any {
+	if s, ok := x.(string); ok {
+		return strings.Clone(s)
+	}
+	return x
+}
+
 // add folds one row's aggregate inputs into g.
 func (g *Group) add(args []any) {
 	for i, a := range g.s.aggs {
@@ -194,15 +209,27 @@ func (ac *acc) addValue(fn string, x any) {
 		if ac.set == nil {
 			ac.set = map[string]any{}
 		}
-		ac.set[valueKey(x)] = x
+		if s, ok := x.(string); ok {
+			// One copy: the key (valueKey's, which is also EncodeValue's),
+			// and the value within it.
+			k := "s" + s
+			if _, ok := ac.set[k]; !ok {
+				ac.set[k] = k[1:]
+			}
+			return
+		}
+		k := valueKey(x)
+		if v, ok := ac.set[k]; !ok || v != x {
+			ac.set[k] = own(x)
+		}
 	case "MIN", "MAX":
 		if ac.best == nil {
-			ac.best = x
+			ac.best = own(x)
 			return
 		}
 		c, ok := compare(x, ac.best)
 		if ok && ((fn == "MIN" && c < 0) || (fn == "MAX" && c > 0)) {
-			ac.best = x
+			ac.best = own(x)
 		}
 	case "SUM":
 		ac.any = true
@@ -293,29 +320,126 @@ func (s *statsPlan) run(rows []*Row, e *env) []*Row {
 
 var _ = time.Time{}
 
+// Dropped reports whether the WHERE right after STATS drops the row of g,
+// reading only the aggregates it names (merged with MergeGuard): Finish
+// would then give no row. false when the query has no such WHERE, or when
+// it reads more than columns (KQL()).
+func (p *Program) Dropped(g *Group, now time.Time) bool {
+	s := p.ops[p.statsAt].stats
+	if !s.guarded {
+		return false
+	}
+	e := &env{now: now, p: p}
+	r := &Row{env: e}
+	for _, i := range s.guard {
+		r.set(s.aggs[i].name, g.accs[i].result(s.aggs[i].fn))
+	}
+	for i, b := range s.by {
+		r.set(b.name, g.Key[i])
+	}
+	return p.ops[p.statsAt+1].row(r) == nil
+}
+
+// guardWhere notes, for a WHERE right after STATS, which aggregates its
+// condition reads (Dropped).
+func (s *statsPlan) guardWhere(cond Expr) {
+	names := map[string]bool{}
+	if !exprRefs(cond, names) {
+		return
+	}
+	agg := map[string]int{}
+	for i, a := range s.aggs {
+		agg[a.name] = i
+	}
+	for _, b := range s.by {
+		delete(names, b.name)
+	}
+	for n := range names {
+		i, ok := agg[n]
+		if !ok {
+			return // not a column of STATS: no guard
+		}
+		s.guard = append(s.guard, i)
+	}
+	sort.Ints(s.guard)
+	s.guarded = true
+}
+
+// exprRefs adds the column names e reads to names; false when e may read
+// columns it does not name (KQL()).
+func exprRefs(e Expr, names map[string]bool) bool {
+	switch x := e.(type) {
+	case *Literal:
+		return true
+	case *Ref:
+		names[x.Name] = true
+		return true
+	case *Call:
+		if x.Name == "KQL" {
+			return false
+		}
+		for _, a := range x.Args {
+			if !exprRefs(a, names) {
+				return false
+			}
+		}
+		return true
+	case *Unary:
+		return exprRefs(x.X, names)
+	case *Binary:
+		return exprRefs(x.L, names) && exprRefs(x.R, names)
+	case *In:
+		for _, a := range x.List {
+			if !exprRefs(a, names) {
+				return false
+			}
+		}
+		return exprRefs(x.X, names)
+	case *Like:
+		return exprRefs(x.X, names)
+	case *IsNull:
+		return exprRefs(x.X, names)
+	}
+	return false
+}
+
 // Merge folds the state of o, a group of the same STATS and key, into g:
 // g then holds the aggregates of both groups' rows. o is not changed.
 func (g *Group) Merge(o *Group) {
-	for i, a := range g.s.aggs {
-		x, y := &g.accs[i], &o.accs[i]
-		x.count += y.count
-		for k, v := range y.set {
-			if x.set == nil {
-				x.set = map[string]any{}
-			}
-			x.set[k] = v
+	for i := range g.s.aggs {
+		g.merge(o, i)
+	}
+}
+
+// MergeGuard is Merge of the aggregates the WHERE right after STATS reads
+// only (Program.Dropped decides on them); the others stay as they were.
+func (g *Group) MergeGuard(o *Group) {
+	for _, i := range g.s.guard {
+		g.merge(o, i)
+	}
+}
+
+// merge folds aggregate i of o into g's.
+func (g *Group) merge(o *Group, i int) {
+	fn := g.s.aggs[i].fn
+	x, y := &g.accs[i], &o.accs[i]
+	x.count += y.count
+	for k, v := range y.set {
+		if x.set == nil {
+			x.set = map[string]any{}
 		}
-		if y.best != nil {
-			x.addValue(a.fn, y.best)
+		x.set[k] = v
+	}
+	if y.best != nil {
+		x.addValue(fn, y.best)
+	}
+	if y.any {
+		s := x.sumI + y.sumI
+		if (s > x.sumI) != (y.sumI > 0) && y.sumI != 0 {
+			x.bad = true
 		}
-		if y.any {
-			s := x.sumI + y.sumI
-			if (s > x.sumI) != (y.sumI > 0) && y.sumI != 0 {
-				x.bad = true
-			}
-			x.sumI, x.sumF = s, x.sumF+y.sumF
-			x.isF, x.bad, x.any = x.isF || y.isF, x.bad || y.bad, true
-		}
+		x.sumI, x.sumF = s, x.sumF+y.sumF
+		x.isF, x.bad, x.any = x.isF || y.isF, x.bad || y.bad, true
 	}
 }
 

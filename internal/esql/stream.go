@@ -161,7 +161,21 @@ var errBadValue = errors.New("esql: malformed encoded value")
 
 // EncodeValue encodes a value with its type, for the spilled state of
 // rule executions.
-func EncodeValue(v any) string { return string(appendValue(nil, v)) }
+func EncodeValue(v any) string {
+	switch x := v.(type) { // one byte: no allocation
+	case nil:
+		return "n"
+	case skippedT:
+		return "x"
+	case bool:
+		if x {
+			return "t"
+		}
+		return "f"
+	}
+	var buf [64]byte
+	return string(appendValue(buf[:0], v))
+}
 
 func appendValue(b []byte, v any) []byte {
 	switch x := v.(type) {

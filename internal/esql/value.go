@@ -3,7 +3,7 @@ package esql
 import (
 	"encoding/json"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -166,13 +166,12 @@ func sortValues(vs []any) {
 		}
 		return 3
 	}
-	sort.SliceStable(vs, func(i, j int) bool {
-		ri, rj := rank(vs[i]), rank(vs[j])
-		if ri != rj {
-			return ri < rj
+	slices.SortStableFunc(vs, func(a, b any) int {
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra - rb
 		}
-		c, _ := compare(vs[i], vs[j])
-		return c < 0
+		c, _ := compare(a, b)
+		return c
 	})
 }
 

@@ -1,10 +1,13 @@
 package rule
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"sort"
@@ -58,6 +61,17 @@ type Aggregator struct {
 	events   *extsort.Sorter
 	key, val []byte
 
+	// Payloads go to a file of their own, in arrival order, and events
+	// carry where (payloadRef): the sort then moves a few dozen bytes an
+	// event rather than a finding of a few KB, and only the payloads of
+	// decisions are read back.
+	// Up to a quarter of Memory they stay in memory (pmem).
+	pmem     []byte
+	payloads *os.File
+	pw       *bufio.Writer
+	poff     int64
+	pfile    bool // payloads went to a file
+
 	decisionRuns  int // spilt by Flush's sort of the decisions
 	decisionBytes int64
 }
@@ -77,18 +91,81 @@ func NewAggregator(opts AggOptions) *Aggregator {
 		opts:     opts,
 		index:    map[*Rule]uint32{},
 		newTerms: map[*Rule]bool{},
-		events:   extsort.New(opts.Dir, "trailsweep-events", opts.Memory),
+		events:   extsort.New(opts.Dir, "trailsweep-events", opts.Memory-opts.Memory/4),
 	}
 }
 
 // Spilt reports how many sorted runs the Aggregator's events and decisions
 // spilled to the work directory, and the bytes they held before compression.
 func (a *Aggregator) Spilt() (runs int, bytes int64) {
-	return a.events.Runs() + a.decisionRuns, a.events.SpiltBytes() + a.decisionBytes
+	runs, bytes = a.events.Runs()+a.decisionRuns, a.events.SpiltBytes()+a.decisionBytes
+	if a.payloads != nil || a.pfile {
+		runs, bytes = runs+1, bytes+a.poff
+	}
+	return runs, bytes
 }
 
 // Close removes what the Aggregator spilled. Flush closes it too.
-func (a *Aggregator) Close() error { return a.events.Close() }
+func (a *Aggregator) Close() error {
+	err := a.events.Close()
+	if a.payloads != nil {
+		a.payloads.Close()
+		if rerr := os.Remove(a.payloads.Name()); err == nil && rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			err = fmt.Errorf("%w: %w", extsort.ErrSpill, rerr)
+		}
+		a.payloads, a.pw = nil, nil
+	}
+	return err
+}
+
+// payloadRef is where a payload lies among the Aggregator's payloads; ok
+// is false for none.
+type payloadRef struct {
+	off, n int64
+	ok     bool
+}
+
+// storePayload appends p to the payloads and returns where it is: in
+// memory while they fit a quarter of the budget, then in a file of the
+// work directory that takes them all.
+func (a *Aggregator) storePayload(p []byte) (payloadRef, error) {
+	ref := payloadRef{off: a.poff, n: int64(len(p)), ok: true}
+	a.poff += ref.n
+	if a.payloads == nil && len(a.pmem)+len(p) <= a.opts.Memory/4 {
+		a.pmem = append(a.pmem, p...)
+		return ref, nil
+	}
+	if a.payloads == nil {
+		f, err := os.CreateTemp(a.opts.Dir, "trailsweep-payloads-*")
+		if err != nil {
+			return payloadRef{}, fmt.Errorf("%w: %w", extsort.ErrSpill, err)
+		}
+		a.payloads, a.pw, a.pfile = f, bufio.NewWriterSize(f, 64<<10), true
+		if _, err := a.pw.Write(a.pmem); err != nil {
+			return ref, fmt.Errorf("%w: %w", extsort.ErrSpill, err)
+		}
+		a.pmem = nil
+	}
+	if _, err := a.pw.Write(p); err != nil {
+		return ref, fmt.Errorf("%w: %w", extsort.ErrSpill, err)
+	}
+	return ref, nil
+}
+
+// readPayload reads back what storePayload stored at ref.
+func (a *Aggregator) readPayload(ref payloadRef) ([]byte, error) {
+	if a.payloads == nil {
+		if ref.off < 0 || ref.n < 0 || ref.off+ref.n > int64(len(a.pmem)) {
+			return nil, fmt.Errorf("aggregate state: %w", extsort.ErrBadKey)
+		}
+		return bytes.Clone(a.pmem[ref.off : ref.off+ref.n : ref.off+ref.n]), nil
+	}
+	b := make([]byte, ref.n)
+	if _, err := a.payloads.ReadAt(b, ref.off); err != nil {
+		return nil, fmt.Errorf("%w: %w", extsort.ErrSpill, err)
+	}
+	return b, nil
+}
 
 // Add takes one event. It fails only when its state cannot spill to the
 // work directory (extsort.ErrSpill).
@@ -121,8 +198,17 @@ func (a *Aggregator) Add(e *Event) error {
 	v := binenc.AppendStrings(a.val[:0], e.Card)
 	v = binary.AppendUvarint(v, e.Steps)
 	v = binenc.AppendString(v, e.ID)
-	v = binenc.AppendBool(v, e.Payload != nil) // nil and empty apart
-	v = append(v, e.Payload...)
+	if e.Payload == nil { // nil and empty apart
+		v = append(v, 0)
+	} else {
+		ref, err := a.storePayload(e.Payload)
+		if err != nil {
+			return err
+		}
+		v = append(v, 1)
+		v = binary.AppendVarint(v, ref.off)
+		v = binary.AppendVarint(v, ref.n)
+	}
 	a.key, a.val = k, v
 	return a.events.Add(k, v)
 }
@@ -135,8 +221,8 @@ type aggEvent struct {
 	history bool
 	card    []string
 	steps   uint64
-	id      string // Event.ID
-	payload []byte // Event.Payload; nil for none
+	id      string     // Event.ID
+	payload payloadRef // where Event.Payload is
 }
 
 // before orders events by time, then by where they were read, history
@@ -154,12 +240,9 @@ func (e *aggEvent) before(o *aggEvent) bool {
 	return e.history && !o.history
 }
 
-// kept returns e with its own copy of the payload: Flush's events share the
-// sort's buffer until the next one.
-func (e aggEvent) kept() aggEvent {
-	e.payload = bytes.Clone(e.payload)
-	return e
-}
+// kept returns e to keep beyond the next event: Flush's events share the
+// sort's buffer until the next one (only their card does now: strings).
+func (e aggEvent) kept() aggEvent { return e }
 
 // Decision is an aggregate rule's verdict: the event at which it fires,
 // with its payload, and why (Details, compact JSON: the new terms and the
@@ -172,11 +255,13 @@ type Decision struct {
 	Index   int64
 	Payload []byte
 	Details string
+
+	payload payloadRef // where Payload is, until Flush reads it
 }
 
 // decide returns the Decision of r at e.
 func (e *aggEvent) decide(r *Rule, details string) *Decision {
-	return &Decision{Rule: r, Time: e.time, Source: e.uri, Index: e.index, Payload: e.payload, Details: details}
+	return &Decision{Rule: r, Time: e.time, Source: e.uri, Index: e.index, Details: details, payload: e.payload}
 }
 
 // decodeEvent reads an event back from the rest of its key (after the
@@ -201,12 +286,11 @@ func decodeEvent(rest, val []byte) (aggEvent, error) {
 	e.card = d.Strings()
 	e.steps = d.Uvarint()
 	e.id = d.String()
-	has := d.Bool()
-	if d.Bad() {
-		return e, extsort.ErrBadKey
+	if d.Byte() == 1 {
+		e.payload.off, e.payload.n, e.payload.ok = d.Varint(), d.Varint(), true
 	}
-	if has {
-		e.payload = val[len(val)-d.Len():]
+	if d.Bad() || d.Len() != 0 {
+		return e, extsort.ErrBadKey
 	}
 	return e, nil
 }
@@ -238,8 +322,20 @@ func (a *Aggregator) Flush(emit func(*Decision) error) (err error) {
 		a.decisionRuns, a.decisionBytes = out.Runs(), out.SpiltBytes()
 		out.Close()
 	}()
+	if a.pw != nil {
+		if err := a.pw.Flush(); err != nil {
+			return fmt.Errorf("%w: %w", extsort.ErrSpill, err)
+		}
+	}
 	var dk, dv []byte
 	put := func(d *Decision) error {
+		if d.Payload == nil && d.payload.ok {
+			p, err := a.readPayload(d.payload)
+			if err != nil {
+				return err
+			}
+			d.Payload = p
+		}
 		dk = extsort.AppendTime(dk[:0], d.Time)
 		dk = extsort.AppendString(dk, d.Rule.ID)
 		dk = extsort.AppendString(dk, d.Source)

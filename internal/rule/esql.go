@@ -29,7 +29,39 @@ func (m *esqlMatcher) Match(d query.Doc) bool {
 	if m.p.UsesNow() {
 		now = m.spec.nowFor(recordTime(d, m.ts))
 	}
-	return len(m.p.Prefix(d, now)) > 0
+	rows := m.p.Prefix(d, now)
+	if md, ok := d.(stashDoc); ok && len(rows) > 0 {
+		md.Stash(m, &prefixRows{now: now, rows: rows})
+	}
+	return len(rows) > 0
+}
+
+// stashDoc is a Doc that keeps what its readers derive from the current
+// record (ecs.Record): the rows a match computed, which the rule's events
+// of the same record read again.
+type stashDoc interface {
+	Stashed(key any) (any, bool)
+	Stash(key, val any)
+}
+
+// prefixRows are the rows the commands before STATS gave a record with
+// NOW() = now.
+type prefixRows struct {
+	now  time.Time
+	rows []*esql.Row
+}
+
+// prefix returns Prefix(d, now), computed by Match for the same record
+// when d remembers it.
+func (m *esqlMatcher) prefix(d query.Doc, now time.Time) []*esql.Row {
+	if md, ok := d.(stashDoc); ok {
+		if v, ok := md.Stashed(m); ok {
+			if pr := v.(*prefixRows); pr.now.Equal(now) || !m.p.UsesNow() {
+				return pr.rows
+			}
+		}
+	}
+	return m.p.Prefix(d, now)
 }
 
 func (m *esqlMatcher) Fields() []ecs.Field { return m.p.Fields() }
@@ -96,26 +128,51 @@ func (a *aggSpec) nowFor(t time.Time) time.Time {
 }
 
 // esqlEvents appends the events of an ES|QL rule for record d at t: per
-// row that reaches STATS and group it falls in, the group key and the
-// aggregates' arguments (Key, Card); without STATS, per output row, the
-// row's columns as JSON (Card[0]).
+// row that reaches STATS and group it falls in, the group key (Key) and
+// the group's state of that one row (Card[0], esql.Group.AppendState);
+// without STATS, per output row, the row's columns as JSON (Card[0]).
 func (r *Rule) esqlEvents(d query.Doc, t time.Time, dst []Event) []Event {
-	a := r.agg
-	if lo, hi := a.windows(t); lo > hi {
+	p := r.agg.esql
+	if !p.Aggregating() {
+		for _, row := range r.esqlRows(d, t) {
+			dst = append(dst, Event{Rule: r, Time: t, Card: []string{esql.RowJSON(row)}})
+		}
 		return dst
 	}
-	p := a.esql
-	for _, row := range p.Prefix(d, a.nowFor(t)) {
-		if !p.Aggregating() {
-			dst = append(dst, Event{Rule: r, Time: t, Card: []string{esql.RowJSON(row)}})
-			continue
-		}
-		keys, args := p.Inputs(row)
-		for _, k := range keys {
-			dst = append(dst, Event{Rule: r, Time: t, Key: k, Card: args})
+	r.esqlInputs(d, t, func(key []string, _, args []any) {
+		dst = append(dst, Event{Rule: r, Time: t, Key: key, Card: []string{string(p.AppendRowState(nil, args))}})
+	})
+	return dst
+}
+
+// esqlRows returns the rows the commands before STATS give record d at t;
+// none when no execution looks at t.
+func (r *Rule) esqlRows(d query.Doc, t time.Time) []*esql.Row {
+	a := r.agg
+	if lo, hi := a.windows(t); lo > hi {
+		return nil
+	}
+	var now time.Time
+	if a.esql.UsesNow() {
+		now = a.nowFor(t)
+	}
+	if m, ok := r.m.(*esqlMatcher); ok {
+		return m.prefix(d, now)
+	}
+	return a.esql.Prefix(d, now)
+}
+
+// esqlInputs calls add, for each row that reaches STATS of an ES|QL rule
+// for record d at t and each group it falls in, with the group's key
+// (encoded and as values) and the row's aggregate arguments.
+func (r *Rule) esqlInputs(d query.Doc, t time.Time, add func(key []string, vals, args []any)) {
+	p := r.agg.esql
+	for _, row := range r.esqlRows(d, t) {
+		keys, vals, args := p.Inputs1(row)
+		for i, k := range keys {
+			add(k, vals[i], args)
 		}
 	}
-	return dst
 }
 
 // esqlGroup emulates Kibana's executions of an ES|QL rule over one STATS
@@ -143,6 +200,15 @@ type esqlGroup struct {
 	put     func(*Decision) error
 	segs    []esqlSegment // in time order
 	pending []int64       // executions not yet decided, increasing
+
+	// rows are the rows (as JSON) of the last execution decided, over the
+	// segments starting from rowsFrom to rowsTo. Segments an execution
+	// reads are closed (no later event falls in them), so the next
+	// execution over the same segments has the same rows, unless the
+	// commands after STATS read NOW().
+	rows             []string
+	rowsFrom, rowsTo int64
+	rowsOK           bool
 }
 
 type esqlSegment struct {
@@ -160,9 +226,8 @@ func (g *esqlGroup) add(e *aggEvent) error {
 	if !spec.esql.Aggregating() {
 		return g.decideRow(e, lo, hi)
 	}
-	args, err := esql.DecodeArgs(e.card)
-	if err != nil {
-		return fmt.Errorf("aggregate state: %w", err)
+	if len(e.card) != 1 {
+		return fmt.Errorf("aggregate state: esql event without its group state")
 	}
 	t, step, span := e.time.UnixNano(), int64(spec.step), int64(spec.window)
 	s := segmentStart(t, step, span)
@@ -188,7 +253,9 @@ func (g *esqlGroup) add(e *aggEvent) error {
 		g.segs = append(g.segs[:0], g.segs[drop:]...)
 	}
 	seg := &g.segs[len(g.segs)-1]
-	seg.g.Add(args)
+	if err := seg.g.MergeState(e.card[0]); err != nil {
+		return fmt.Errorf("aggregate state: %w", err)
+	}
 	seg.last = e.kept()
 	return nil
 }
@@ -231,13 +298,28 @@ func (g *esqlGroup) decide(limit int64) error {
 		if lo >= hi {
 			continue
 		}
-		grp := g.segs[lo].g.Clone()
-		for _, sg := range g.segs[lo:hi] {
-			grp.Merge(sg.g)
+		from, to := g.segs[lo].start, g.segs[hi-1].start
+		if !g.rowsOK || g.rowsFrom != from || g.rowsTo != to || spec.esql.FinishUsesNow() {
+			now := time.Unix(0, k*step).UTC()
+			grp := g.segs[lo].g.Clone()
+			for _, sg := range g.segs[lo:hi] {
+				grp.MergeGuard(sg.g)
+			}
+			g.rows, g.rowsOK, g.rowsFrom, g.rowsTo = g.rows[:0], true, from, to
+			if spec.esql.Dropped(grp, now) {
+				continue
+			}
+			grp = g.segs[lo].g.Clone()
+			for _, sg := range g.segs[lo:hi] {
+				grp.Merge(sg.g)
+			}
+			for _, row := range spec.esql.Finish(grp, now) {
+				g.rows = append(g.rows, esql.RowJSON(row))
+			}
 		}
 		last := &g.segs[hi-1].last
-		for _, row := range spec.esql.Finish(grp, time.Unix(0, k*step).UTC()) {
-			if err := g.put(last.decide(g.r, g.details(esql.RowJSON(row), k))); err != nil {
+		for _, row := range g.rows {
+			if err := g.put(last.decide(g.r, g.details(row, k))); err != nil {
 				return err
 			}
 		}

@@ -2,11 +2,13 @@ package rule
 
 import (
 	"encoding/binary"
+	"fmt"
 	"hash/maphash"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/trailsweep/trailsweep/internal/esql"
 	"github.com/trailsweep/trailsweep/internal/query"
 )
 
@@ -20,6 +22,16 @@ type Payloader interface {
 	EventID() string
 }
 
+// Keeper is a Payloader that can also keep the current record for less
+// than its payload costs, and make the payload of a kept record of the
+// current object later: the Reducer keeps the record a group's latest row
+// may come from, and asks for one payload when the object ends.
+type Keeper interface {
+	Payloader
+	Keep() any
+	PayloadOf(r *Rule, kept any) []byte
+}
+
 // Reducer turns one scan worker's records into aggregate events, object by
 // object, keeping only what can change a decision. Of a new_terms
 // combination's events within one history-window-sized bucket of time
@@ -28,9 +40,10 @@ type Payloader interface {
 // and bucket, the earliest event (with a payload) and one bare event with
 // the latest time, and it asks for no payload when another object already
 // committed an earlier event of the same combination and bucket (Shared).
-// Threshold and sequence events are kept whole; of an ES|QL STATS group's
-// events within one segment of time only the latest keeps its payload. The Aggregator's decisions
-// are those of every event with a payload. A Reducer is not safe for
+// Threshold and sequence events are kept whole; an ES|QL STATS group's
+// rows within one segment of time become one event carrying their partial
+// aggregates, at the latest of them. The Aggregator's decisions are those
+// of every event with a payload. A Reducer is not safe for
 // concurrent use: each worker owns one.
 type Reducer struct {
 	shared  *Shared
@@ -40,11 +53,12 @@ type Reducer struct {
 	source string
 	events []Event
 	slots  map[*Rule]map[string]int // bucket and combination → index in list
-	// ES|QL STATS: segment and group → index in events of the event with
-	// the payload, the latest so far.
+	// ES|QL STATS: segment and group → index in esqlState.
 	esqlSlots map[*Rule]map[string]int
+	esqlState []esqlSlot
 	list      []ntSlot
 	buf       []byte
+	sbuf      []byte // scratch for an ES|QL group's state
 }
 
 // ntSlot is what an object's records gave one new_terms combination and
@@ -95,16 +109,18 @@ func (x *Reducer) Add(r *Rule, d query.Doc, t time.Time, index int64) {
 			}
 		}
 	}
+	if _, ok := r.esqlSegment(t); ok {
+		if !x.history { // ES|QL events build no history
+			x.addESQL(r, d, t, index)
+		}
+		return
+	}
 	n0 := len(x.events)
 	evs := r.EventsAt(d, t, x.history, x.events)
 	out := evs[:n0]
 	for i := n0; i < len(evs); i++ {
 		e := evs[i]
 		e.Source, e.Index = x.source, index
-		if seg, ok := r.esqlSegment(e.Time); ok {
-			out = x.addESQL(r, e, seg, out)
-			continue
-		}
 		b, newTerms := r.NewTermsBucket(e.Time)
 		if !newTerms {
 			e.Payload = x.p.Payload(r)
@@ -170,6 +186,20 @@ func (x *Reducer) End() []Event {
 	for _, m := range x.slots {
 		clear(m)
 	}
+	for _, s := range x.esqlState {
+		e := &x.events[s.event]
+		if s.g != nil {
+			x.sbuf = s.g.AppendState(x.sbuf[:0])
+			e.Card = []string{string(x.sbuf)}
+		} else {
+			e.Card = []string{s.state}
+		}
+		if s.kept != nil {
+			e.Payload = x.p.(Keeper).PayloadOf(e.Rule, s.kept)
+		}
+	}
+	clear(x.esqlState) // let the groups go
+	x.esqlState = x.esqlState[:0]
 	for _, m := range x.esqlSlots {
 		clear(m)
 	}
@@ -250,26 +280,61 @@ func (s *Shared) Commit(evs []Event) {
 	}
 }
 
-// addESQL appends an ES|QL STATS event: an execution's finding is the
-// latest event of its group's last segment (see esqlGroup), so within an
-// object only the latest event of each group and segment needs a payload;
-// an earlier one loses it. The latest of all objects' latest events is the
-// latest event: it keeps its payload.
-func (x *Reducer) addESQL(r *Rule, e Event, seg int64, out []Event) []Event {
+// addESQL folds the rows of record d at t of an ES|QL rule with STATS
+// into the object's partial state of each group and segment of time they
+// fall in (see esqlGroup): one event per group and segment, with the
+// state of all its rows in the object, at the latest of them, whose
+// payload it carries: an execution's finding is the latest event of its
+// group's last segment, and the latest of all objects' latest events is
+// the latest event. End writes the states.
+func (x *Reducer) addESQL(r *Rule, d query.Doc, t time.Time, index int64) {
+	seg, _ := r.esqlSegment(t)
 	m := x.esqlSlots[r]
 	if m == nil {
 		m = map[string]int{}
 		x.esqlSlots[r] = m
 	}
-	sk := x.slotKey(seg, strings.Join(e.Key, "\x00"))
-	if j, seen := m[string(sk)]; seen {
-		// Records come in index order: at the same time, e is the later.
-		if e.Time.Before(out[j].Time) {
-			return append(out, e)
+	r.esqlInputs(d, t, func(key []string, _, args []any) {
+		sk := x.slotKey(seg, strings.Join(key, "\x00"))
+		j, seen := m[string(sk)]
+		if !seen {
+			// The state is encoded now: the row's values are views of the
+			// record's bytes (a group copies what it keeps).
+			m[string(sk)] = len(x.esqlState)
+			x.esqlState = append(x.esqlState, esqlSlot{event: len(x.events), state: string(r.agg.esql.AppendRowState(x.sbuf[:0], args))})
+			x.events = append(x.events, Event{Rule: r, Time: t, Key: key, Source: x.source, Index: index, Payload: x.p.Payload(r)})
+			return
 		}
-		out[j].Payload = nil
-	}
-	e.Payload = x.p.Payload(r)
-	m[string(sk)] = len(out)
-	return append(out, e)
+		s := &x.esqlState[j]
+		if s.g == nil {
+			g, err := r.agg.esql.NewGroup(key)
+			if err == nil {
+				err = g.MergeState(s.state)
+			}
+			if err != nil {
+				panic(fmt.Sprintf("rule: esql state written here does not read back: %v", err))
+			}
+			s.g = g
+		}
+		s.g.Add(args)
+		// Records come in index order: at the same time, this one is the later.
+		if e := &x.events[s.event]; !t.Before(e.Time) {
+			e.Time, e.Index = t, index
+			if k, ok := x.p.(Keeper); ok {
+				e.Payload, s.kept = nil, k.Keep()
+			} else {
+				e.Payload = x.p.Payload(r)
+			}
+		}
+	})
+}
+
+// esqlSlot is an object's partial state of one ES|QL STATS group and
+// segment: its event in the object's events and the group's aggregates
+// (a group only once a second row comes: most have one).
+type esqlSlot struct {
+	event int
+	state string      // the first row's (AppendRowState)
+	g     *esql.Group // from the second row on
+	kept  any         // Keeper.Keep of the event's record, whose payload End makes
 }
