@@ -30,11 +30,15 @@ type Program struct {
 	ops      []op
 	fields   map[string]ecs.Field // source fields the query may read
 	order    []ecs.Field          // the same, in the order first read
-	srcNames []string             // source column names, for KEEP patterns
-	metadata map[string]bool
-	eventID  ecs.Field
-	statsAt  int // index in ops of the first STATS; -1 when none
-	usesNow  bool
+	fieldIdx map[string]int       // index in order of each
+	// prefixCols bounds the columns the commands before STATS compute
+	// (room for them in a source row).
+	prefixCols int
+	srcNames   []string // source column names, for KEEP patterns
+	metadata   map[string]bool
+	eventID    ecs.Field
+	statsAt    int // index in ops of the first STATS; -1 when none
+	usesNow    bool
 	// nowAfterStats: NOW() is called by a command after STATS, so that
 	// Finish's rows depend on the execution, not only on the group.
 	nowAfterStats bool
@@ -48,12 +52,13 @@ type op struct {
 	rows  func(r *Row) []*Row // MV_EXPAND: any number of rows
 	table func(rows []*Row) []*Row
 	stats *statsPlan
+	cols  int // columns the command computes at most
 }
 
 // Compile checks a parsed query against what trailsweep evaluates and
 // prepares it. Its errors wrap ErrUnsupported.
 func Compile(q *Query) (*Program, error) {
-	p := &Program{q: q, fields: map[string]ecs.Field{}, metadata: map[string]bool{}, statsAt: -1}
+	p := &Program{q: q, fields: map[string]ecs.Field{}, fieldIdx: map[string]int{}, metadata: map[string]bool{}, statsAt: -1}
 	ok := false
 	for _, ix := range q.From.Indices {
 		if cloudTrailIndex(ix) {
@@ -86,6 +91,9 @@ func Compile(q *Query) (*Program, error) {
 		if o.stats != nil && p.statsAt < 0 {
 			p.statsAt = len(p.ops)
 		}
+		if p.statsAt < 0 {
+			p.prefixCols += o.cols
+		}
 		p.ops = append(p.ops, o)
 	}
 	if at := p.statsAt; at >= 0 && at+1 < len(q.Commands) {
@@ -116,6 +124,7 @@ func (p *Program) resolve(name string) {
 	if _, ok := p.fields[name]; !ok {
 		f := ecs.Lookup(name)
 		p.fields[name] = f
+		p.fieldIdx[name] = len(p.order)
 		p.order = append(p.order, f)
 	}
 }
@@ -176,7 +185,7 @@ func (c *compiler) command(cmd Command) (op, error) {
 			fs[i], names[i] = f, colName(a)
 			c.names[names[i]] = true
 		}
-		return op{name: "EVAL", row: func(r *Row) *Row {
+		return op{name: "EVAL", cols: len(fs), row: func(r *Row) *Row {
 			for i, f := range fs {
 				r.set(names[i], f(r))
 			}
@@ -211,7 +220,7 @@ func (c *compiler) command(cmd Command) (op, error) {
 			c.ref(pr.Old)
 			c.names[pr.New] = true
 		}
-		return op{name: "RENAME", row: func(r *Row) *Row {
+		return op{name: "RENAME", cols: len(pairs), row: func(r *Row) *Row {
 			for _, pr := range pairs {
 				v := r.Get(pr.Old)
 				r.drop(pr.Old)
@@ -241,10 +250,14 @@ func (c *compiler) command(cmd Command) (op, error) {
 		for _, n := range g.names {
 			c.names[n] = true
 		}
-		return op{name: "GROK", row: func(r *Row) *Row {
-			vals := g.match(in(r))
+		return op{name: "GROK", cols: len(g.names), row: func(r *Row) *Row {
+			vals := g.match(in(r)) // nil when it does not match
 			for i, n := range g.names {
-				r.set(n, vals[i])
+				var v any
+				if vals != nil {
+					v = vals[i]
+				}
+				r.set(n, v)
 			}
 			return r
 		}}, nil
@@ -264,7 +277,7 @@ func (c *compiler) command(cmd Command) (op, error) {
 		for _, n := range d.names {
 			c.names[n] = true
 		}
-		return op{name: "DISSECT", row: func(r *Row) *Row {
+		return op{name: "DISSECT", cols: len(d.names), row: func(r *Row) *Row {
 			vals := d.match(in(r))
 			for i, n := range d.names {
 				r.set(n, vals[i])
@@ -450,7 +463,7 @@ func (p *Program) Run(recs []Doc, now time.Time) []*Row {
 	e := &env{now: now, p: p}
 	rows := make([]*Row, 0, len(recs))
 	for _, d := range recs {
-		rows = append(rows, &Row{src: d, env: e})
+		rows = append(rows, newSourceRow(d, e, p.prefixCols))
 	}
 	for _, o := range p.ops {
 		switch {

@@ -32,6 +32,7 @@ func (c *compiler) expr(e Expr) (evalFn, error) {
 		c.ref(name)
 		if f, ok := c.p.fields[name]; ok && !c.names[name] && !c.afterStats {
 			// A source field until a command computes a column of that name.
+			idx := c.p.fieldIdx[name]
 			return func(r *Row) any {
 				for i := len(r.names) - 1; i >= 0; i-- {
 					if r.names[i] == name {
@@ -41,7 +42,7 @@ func (c *compiler) expr(e Expr) (evalFn, error) {
 				if r.src == nil || r.hidden[name] {
 					return nil
 				}
-				return fromECS(name, r.src.Values(f))
+				return r.field(idx, name, f)
 			}, nil
 		}
 		return func(r *Row) any { return r.Get(name) }, nil

@@ -114,23 +114,23 @@ func requiredLiterals(p string) []string {
 	return out
 }
 
-// match returns the captured columns for input v: all null when v is not a
-// single string or the pattern does not match.
+// match returns the captured columns for input v; nil (every column null)
+// when v is not a single string or the pattern does not match.
 func (g *grok) match(v any) []any {
-	out := make([]any, len(g.names))
 	s, ok := v.(string)
 	if !ok {
-		return out
+		return nil
 	}
 	for _, l := range g.lits {
 		if !strings.Contains(s, l) {
-			return out
+			return nil
 		}
 	}
 	m := g.re.FindStringSubmatchIndex(s)
 	if m == nil {
-		return out
+		return nil
 	}
+	out := make([]any, len(g.names))
 	for i, n := range g.re.SubexpNames() {
 		if !strings.HasPrefix(n, "g") || m[2*i] < 0 {
 			continue

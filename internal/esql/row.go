@@ -26,6 +26,42 @@ type Row struct {
 	src    Doc
 	hidden map[string]bool // source fields dropped or renamed away
 	env    *env
+	// seen holds, per source field the program resolved (Program.order),
+	// its value once read from src, unread until then: a record's field
+	// is converted (and boxed) once however often the commands read it.
+	// Clones share it: they read the same record.
+	seen []any
+}
+
+// unreadT marks a source field not yet read into Row.seen.
+type unreadT struct{}
+
+var unread any = unreadT{}
+
+// newSourceRow returns a row over record d with room for ncols computed
+// columns, in one allocation besides the column slices.
+func newSourceRow(d Doc, e *env, ncols int) *Row {
+	p := e.p
+	buf := make([]any, ncols+len(p.order))
+	seen := buf[ncols:]
+	for i := range seen {
+		seen[i] = unread
+	}
+	return &Row{src: d, env: e, names: make([]string, 0, ncols), vals: buf[:0:ncols], seen: seen}
+}
+
+// field returns the value of source field i (Program.order) of r's record,
+// reading it once.
+func (r *Row) field(i int, name string, f ecs.Field) any {
+	if i < len(r.seen) {
+		if v := r.seen[i]; v != unread {
+			return v
+		}
+		v := fromECS(name, r.src.Values(f))
+		r.seen[i] = v
+		return v
+	}
+	return fromECS(name, r.src.Values(f))
 }
 
 // Columns returns the row's column names and values in order. A row that
@@ -43,7 +79,16 @@ func (r *Row) Get(name string) any {
 	if r.src == nil || r.hidden[name] {
 		return nil
 	}
-	return r.env.p.source(r.src, name)
+	return r.sourceValue(name)
+}
+
+// sourceValue reads source field or metadata name of r's record.
+func (r *Row) sourceValue(name string) any {
+	p := r.env.p
+	if i, ok := p.fieldIdx[name]; ok && !p.metadata[name] {
+		return r.field(i, name, p.order[i])
+	}
+	return p.source(r.src, name)
 }
 
 // set replaces or appends column name; a replaced column moves to the end,
@@ -96,7 +141,7 @@ func (r *Row) available() []string {
 			if r.hidden[n] || seen[n] {
 				continue
 			}
-			if r.env.p.source(r.src, n) != nil && !r.has(n) {
+			if r.sourceValue(n) != nil && !r.has(n) {
 				out = append(out, n)
 				seen[n] = true
 			}
@@ -169,5 +214,3 @@ func (p *Program) source(d Doc, name string) any {
 	}
 	return fromECS(name, d.Values(f))
 }
-
-var _ = ecs.Lookup

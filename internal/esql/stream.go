@@ -35,8 +35,12 @@ func (p *Program) Streamable() error {
 // there is no STATS) over record d with NOW() = now and returns the rows
 // that come out: none when WHERE drops the record.
 func (p *Program) Prefix(d Doc, now time.Time) []*Row {
-	e := &env{now: now, p: p}
-	rows := []*Row{{src: d, env: e}}
+	sc := &struct {
+		env  env
+		rows [1]*Row
+	}{env: env{now: now, p: p}}
+	sc.rows[0] = newSourceRow(d, &sc.env, p.prefixCols)
+	rows := sc.rows[:]
 	end := len(p.ops)
 	if p.statsAt >= 0 {
 		end = p.statsAt
