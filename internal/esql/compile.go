@@ -31,6 +31,7 @@ type Program struct {
 	fields   map[string]ecs.Field // source fields the query may read
 	order    []ecs.Field          // the same, in the order first read
 	fieldIdx map[string]int       // index in order of each
+	dates    []bool               // per field of order: of type date
 	// prefixCols bounds the columns the commands before STATS compute
 	// (room for them in a source row).
 	prefixCols int
@@ -126,6 +127,7 @@ func (p *Program) resolve(name string) {
 		p.fields[name] = f
 		p.fieldIdx[name] = len(p.order)
 		p.order = append(p.order, f)
+		p.dates = append(p.dates, dateFields[name])
 	}
 }
 

@@ -57,7 +57,7 @@ func (r *Row) field(i int, name string, f ecs.Field) any {
 		if v := r.seen[i]; v != unread {
 			return v
 		}
-		v := fromECS(name, r.src.Values(f))
+		v := fromValues(r.src.Values(f), r.env.p.dates[i])
 		r.seen[i] = v
 		return v
 	}

@@ -23,23 +23,26 @@ var dateFields = map[string]bool{
 }
 
 // fromECS converts the values of an ECS field to an ES|QL value.
-func fromECS(name string, vs []ecs.Value) any {
+func fromECS(name string, vs []ecs.Value) any { return fromValues(vs, dateFields[name]) }
+
+// fromValues converts the values of an ECS field, of type date or not.
+func fromValues(vs []ecs.Value, date bool) any {
 	switch len(vs) {
 	case 0:
 		return nil
 	case 1:
-		return fromECS1(name, vs[0])
+		return fromECS1(vs[0], date)
 	}
 	out := make([]any, 0, len(vs))
 	for _, v := range vs {
-		if x := fromECS1(name, v); x != nil {
+		if x := fromECS1(v, date); x != nil {
 			out = append(out, x)
 		}
 	}
 	return mv(out)
 }
 
-func fromECS1(name string, v ecs.Value) any {
+func fromECS1(v ecs.Value, date bool) any {
 	switch v.Kind {
 	case ecs.KindBool:
 		return v.B
@@ -52,7 +55,7 @@ func fromECS1(name string, v ecs.Value) any {
 	// A view of the record's bytes: rows live no longer than the record
 	// (Inputs and RowJSON copy what they keep).
 	s := v.S
-	if dateFields[name] {
+	if date {
 		if t, ok := parseDate(s); ok {
 			return t
 		}
@@ -63,12 +66,66 @@ func fromECS1(name string, v ecs.Value) any {
 
 // parseDate reads an RFC 3339 timestamp or a yyyy-MM-dd date.
 func parseDate(s string) (time.Time, bool) {
+	if t, ok := parseUTC(s); ok {
+		return t, true
+	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05Z0700", "2006-01-02"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.UTC().Truncate(time.Millisecond), true
 		}
 	}
 	return time.Time{}, false
+}
+
+// parseUTC reads the common shape of CloudTrail's timestamps,
+// yyyy-MM-ddTHH:mm:ss[.fraction]Z, as time.Parse with RFC3339Nano and
+// Truncate(time.Millisecond) would; false for anything else (parseDate
+// then tries the general layouts).
+func parseUTC(s string) (time.Time, bool) {
+	if len(s) < 20 || s[len(s)-1] != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(a, b int) (int, bool) {
+		n := 0
+		for i := a; i < b; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	y, ok1 := num(0, 4)
+	mo, ok2 := num(5, 7)
+	d, ok3 := num(8, 10)
+	h, ok4 := num(11, 13)
+	mi, ok5 := num(14, 16)
+	sec, ok6 := num(17, 19)
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || y < 1 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	ms := 0
+	if frac := s[19 : len(s)-1]; frac != "" {
+		// A fraction of 1 to 9 digits after a dot.
+		if frac[0] != '.' || len(frac) < 2 || len(frac) > 10 {
+			return time.Time{}, false
+		}
+		if _, ok := num(20, len(s)-1); !ok {
+			return time.Time{}, false
+		}
+		for i := 1; i <= 3; i++ {
+			ms *= 10
+			if i < len(frac) {
+				ms += int(frac[i] - '0')
+			}
+		}
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, ms*int(time.Millisecond), time.UTC)
+	if t.Day() != d { // a day past the month's end
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // mv returns the value of a list of single values: null, the one value, or

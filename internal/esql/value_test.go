@@ -1,0 +1,40 @@
+package esql
+
+import (
+	"testing"
+	"time"
+)
+
+// TestParseUTC: the fast path for CloudTrail's timestamps gives what
+// time.Parse with RFC3339Nano, truncated to milliseconds, gives, and
+// declines what it would reject.
+func TestParseUTC(t *testing.T) {
+	inputs := []string{
+		"2024-03-01T12:34:56Z", "2024-03-01T12:34:56.7Z", "2024-03-01T12:34:56.789Z",
+		"2024-03-01T12:34:56.789999999Z", "2024-03-01T12:34:56.0001Z", "1970-01-01T00:00:00Z",
+		"2024-02-29T23:59:59Z", "2023-02-29T00:00:00Z", "2024-04-31T00:00:00Z", "2024-13-01T00:00:00Z",
+		"2024-00-10T00:00:00Z", "2024-01-00T00:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T00:60:00Z",
+		"2024-01-01T00:00:60Z", "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00.1234567890Z",
+		"2024-01-01T00:00:00,5Z", "2024-01-01T00:00:00+02:00", "2024-01-01", "0000-01-01T00:00:00Z",
+		"2024-01-01T00:00:0aZ", "2024-1-01T00:00:00Z", "x024-01-01T00:00:00Z", "",
+	}
+	for _, s := range inputs {
+		want, err := time.Parse(time.RFC3339Nano, s)
+		got, ok := parseUTC(s)
+		if !ok {
+			continue // parseDate falls back to time.Parse
+		}
+		if err != nil {
+			t.Errorf("parseUTC(%q) = %v; time.Parse rejects it: %v", s, got, err)
+			continue
+		}
+		if w := want.UTC().Truncate(time.Millisecond); !got.Equal(w) || got.Location() != time.UTC {
+			t.Errorf("parseUTC(%q) = %v, want %v", s, got, w)
+		}
+	}
+	for _, s := range []string{"2024-03-01T12:34:56Z", "2024-03-01T12:34:56.789999Z"} {
+		if _, ok := parseUTC(s); !ok {
+			t.Errorf("parseUTC(%q) declined", s)
+		}
+	}
+}
