@@ -107,8 +107,12 @@ func (c *compiler) expr(e Expr) (evalFn, error) {
 		if err != nil {
 			return nil, err
 		}
-		var res []*regexp.Regexp
+		var ms []func(string) bool
 		for _, pt := range x.Patterns {
+			if m := likeSimple(pt); m != nil && !x.RLike {
+				ms = append(ms, m)
+				continue
+			}
 			var re *regexp.Regexp
 			if x.RLike {
 				re, err = luceneRegexp(pt)
@@ -118,7 +122,7 @@ func (c *compiler) expr(e Expr) (evalFn, error) {
 			if err != nil {
 				return nil, err
 			}
-			res = append(res, re)
+			ms = append(ms, re.MatchString)
 		}
 		not := x.Not
 		return func(r *Row) any {
@@ -126,8 +130,8 @@ func (c *compiler) expr(e Expr) (evalFn, error) {
 			if !ok {
 				return nil // null, multi-valued or not a string
 			}
-			for _, re := range res {
-				if re.MatchString(s) {
+			for _, m := range ms {
+				if m(s) {
 					return !not
 				}
 			}
@@ -390,6 +394,30 @@ func likeRegexp(p string) (*regexp.Regexp, error) {
 	}
 	b.WriteString(`$`)
 	return regexp.Compile(b.String())
+}
+
+// likeSimple returns a matcher for a LIKE pattern that is a literal with
+// * at its start, its end or both (lit, lit*, *lit, *lit*): what
+// likeRegexp's regexp matches, without a regexp. Nil for any other
+// pattern, and for a literal holding ?, \ or U+FFFD (which the regexp
+// matches against an invalid byte).
+func likeSimple(p string) func(string) bool {
+	lit := strings.TrimLeft(p, "*")
+	pre := len(lit) < len(p)
+	lit = strings.TrimRight(lit, "*")
+	suf := len(lit) < len(strings.TrimLeft(p, "*"))
+	if strings.ContainsAny(lit, "*?\\\uFFFD") || !utf8.ValidString(lit) {
+		return nil
+	}
+	switch {
+	case pre && suf:
+		return func(s string) bool { return strings.Contains(s, lit) }
+	case suf:
+		return func(s string) bool { return strings.HasPrefix(s, lit) }
+	case pre:
+		return func(s string) bool { return strings.HasSuffix(s, lit) }
+	}
+	return func(s string) bool { return s == lit }
 }
 
 // luceneRegexp compiles an RLIKE pattern (Lucene's regular-expression

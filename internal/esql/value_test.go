@@ -38,3 +38,30 @@ func TestParseUTC(t *testing.T) {
 		}
 	}
 }
+
+// TestLikeSimple: the matchers of simple LIKE patterns agree with the
+// regexps likeRegexp compiles.
+func TestLikeSimple(t *testing.T) {
+	patterns := []string{"AKIA*", "*AKIA", "*AKIA*", "AKIA", "*", "**", "", "a**", "**a", "é*", "*.amazonaws.com", "a*b", "a?", `a\*`, "\uFFFD*"}
+	inputs := []string{"", "AKIA", "AKIAXYZ", "xAKIA", "xAKIAy", "akia", "a", "aa", "a*", "é", "éx", "\xffAKIA", "AKIA\xff", "\xe2AKIA\n", "s3.amazonaws.com", "ab", "\xff"}
+	simple := 0
+	for _, p := range patterns {
+		m := likeSimple(p)
+		if m == nil {
+			continue
+		}
+		simple++
+		re, err := likeRegexp(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range inputs {
+			if got, want := m(s), re.MatchString(s); got != want {
+				t.Errorf("LIKE %q on %q: %v, regexp %v", p, s, got, want)
+			}
+		}
+	}
+	if simple < 9 {
+		t.Errorf("%d simple patterns, want at least 9", simple)
+	}
+}
