@@ -2,6 +2,7 @@ package esql
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -22,14 +23,18 @@ type statsPlan struct {
 	// there is such a WHERE (see Program.Dropped).
 	guard   []int
 	guarded bool
+	// fns are the distinct expressions (by their text) of the aggregates'
+	// arguments and filters: a row evaluates each once however many
+	// aggregates share it.
+	fns []evalFn
 }
 
 type aggPlan struct {
 	name   string
 	fn     string // COUNT, COUNT_DISTINCT, VALUES, MIN, MAX, SUM
 	star   bool   // COUNT(*)
-	arg    evalFn
-	filter evalFn // nil: every row
+	arg    int    // index in statsPlan.fns; -1: none
+	filter int    // index in statsPlan.fns; -1: every row
 }
 
 type byPlan struct {
@@ -39,12 +44,25 @@ type byPlan struct {
 
 func (c *compiler) stats(x *Stats) (*statsPlan, error) {
 	s := &statsPlan{}
+	seen := map[string]int{}
+	fn := func(e Expr) (int, error) {
+		if i, ok := seen[e.String()]; ok {
+			return i, nil
+		}
+		f, err := c.expr(e)
+		if err != nil {
+			return 0, err
+		}
+		seen[e.String()] = len(s.fns)
+		s.fns = append(s.fns, f)
+		return len(s.fns) - 1, nil
+	}
 	for _, a := range x.Aggs {
 		call, ok := a.Expr.(*Call)
 		if !ok || !aggFuncs[call.Name] {
 			return nil, unsupported("STATS %s: only an aggregate function call (COUNT, COUNT_DISTINCT, VALUES, MIN, MAX, SUM) per column", a.Expr)
 		}
-		ap := aggPlan{name: Assign{a.Name, a.Expr}.name(), fn: call.Name, star: call.Star}
+		ap := aggPlan{name: Assign{a.Name, a.Expr}.name(), fn: call.Name, star: call.Star, arg: -1, filter: -1}
 		switch {
 		case call.Star && call.Name != "COUNT":
 			return nil, unsupported("%s(*)", call.Name)
@@ -54,18 +72,18 @@ func (c *compiler) stats(x *Stats) (*statsPlan, error) {
 		case len(call.Args) != 1:
 			return nil, unsupported("%s with %d arguments", call.Name, len(call.Args))
 		default:
-			f, err := c.expr(call.Args[0])
+			i, err := fn(call.Args[0])
 			if err != nil {
 				return nil, err
 			}
-			ap.arg = f
+			ap.arg = i
 		}
 		if a.Filter != nil {
-			f, err := c.expr(a.Filter)
+			i, err := fn(a.Filter)
 			if err != nil {
 				return nil, err
 			}
-			ap.filter = f
+			ap.filter = i
 		}
 		s.aggs = append(s.aggs, ap)
 	}
@@ -109,15 +127,28 @@ func (s *statsPlan) input(r *Row) Input {
 	for i, b := range s.by {
 		in.Keys[i] = b.f(r)
 	}
+	// The values of s.fns so far, each computed on first use.
+	var vbuf [16]any
+	var dbuf [16]bool
+	vals, done := vbuf[:], dbuf[:]
+	if len(s.fns) > len(vbuf) {
+		vals, done = make([]any, len(s.fns)), make([]bool, len(s.fns))
+	}
+	eval := func(i int) any {
+		if !done[i] {
+			vals[i], done[i] = s.fns[i](r), true
+		}
+		return vals[i]
+	}
 	for i, a := range s.aggs {
-		if a.filter != nil {
-			if ok, _ := a.filter(r).(bool); !ok {
+		if a.filter >= 0 {
+			if ok, _ := eval(a.filter).(bool); !ok {
 				in.Args[i] = skipped
 				continue
 			}
 		}
-		if a.arg != nil {
-			in.Args[i] = a.arg(r)
+		if a.arg >= 0 {
+			in.Args[i] = eval(a.arg)
 		}
 	}
 	return in
@@ -126,6 +157,9 @@ func (s *statsPlan) input(r *Row) Input {
 // groupKeys returns the combinations of single key values of in: one per
 // value of each multi-valued key.
 func groupKeys(keys []any) [][]any {
+	if !slices.ContainsFunc(keys, isMulti) {
+		return [][]any{keys} // one group: the common case
+	}
 	out := [][]any{{}}
 	for _, k := range keys {
 		vs := each(k)
