@@ -252,7 +252,16 @@ func (c *compiler) command(cmd Command) (op, error) {
 		for _, n := range g.names {
 			c.names[n] = true
 		}
+		src := -1 // the input's source field (Program.order), when it is one
+		if ref, ok := x.Input.(*Ref); ok && !c.names[ref.Name] && !c.afterStats {
+			if i, ok := c.p.fieldIdx[ref.Name]; ok {
+				src = i
+			}
+		}
 		return op{name: "GROK", cols: len(g.names), row: func(r *Row) *Row {
+			if src >= 0 && r.lazyGrok(g, src) {
+				return r
+			}
 			vals := g.match(in(r)) // nil when it does not match
 			for i, n := range g.names {
 				var v any

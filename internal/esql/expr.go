@@ -36,7 +36,7 @@ func (c *compiler) expr(e Expr) (evalFn, error) {
 			return func(r *Row) any {
 				for i := len(r.names) - 1; i >= 0; i-- {
 					if r.names[i] == name {
-						return r.vals[i]
+						return force(r.vals[i])
 					}
 				}
 				if r.src == nil || r.hidden[name] {

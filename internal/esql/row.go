@@ -66,14 +66,75 @@ func (r *Row) field(i int, name string, f ecs.Field) any {
 
 // Columns returns the row's column names and values in order. A row that
 // still reads its source record lists the columns computed so far only.
-func (r *Row) Columns() (names []string, vals []any) { return r.names, r.vals }
+func (r *Row) Columns() (names []string, vals []any) {
+	for i, v := range r.vals {
+		r.vals[i] = force(v)
+	}
+	return r.names, r.vals
+}
+
+// lazyCol is the value of a column GROK computes from a source field,
+// matched when first read: most records' input (a flattened object such as
+// aws.cloudtrail.response_elements) is then never rendered.
+type lazyCol struct {
+	m *lazyMatch
+	j int // index in the pattern's names
+}
+
+type lazyMatch struct {
+	g    *grok
+	r    *Row
+	src  int // the input field, index in Program.order
+	vals []any
+	done bool
+	cols []lazyCol
+}
+
+func (m *lazyMatch) get(j int) any {
+	if !m.done {
+		p := m.r.env.p
+		f := p.order[m.src]
+		m.vals, m.done = m.g.match(m.r.field(m.src, f.Name, f)), true
+	}
+	if m.vals == nil {
+		return nil
+	}
+	return m.vals[j]
+}
+
+// force returns v, or the value a lazy column stands for.
+func force(v any) any {
+	if c, ok := v.(*lazyCol); ok {
+		return c.m.get(c.j)
+	}
+	return v
+}
+
+// lazyGrok sets the columns of GROK g over source field src (Program.order)
+// to lazy columns and reports true, when the field is what the row reads
+// under its name (not hidden, no computed column of that name); false, and
+// nothing set, otherwise. The record's field does not change, so a later
+// read gives what an eager match would have.
+func (r *Row) lazyGrok(g *grok, src int) bool {
+	p := r.env.p
+	name := p.order[src].Name
+	if r.src == nil || src >= len(r.seen) || r.hidden[name] || r.has(name) || p.fieldIdx[name] != src {
+		return false
+	}
+	m := &lazyMatch{g: g, r: r, src: src, cols: make([]lazyCol, len(g.names))}
+	for j, n := range g.names {
+		m.cols[j] = lazyCol{m: m, j: j}
+		r.set(n, &m.cols[j])
+	}
+	return true
+}
 
 // Get returns the value of column name: a computed column, else the
 // source record's field, else null.
 func (r *Row) Get(name string) any {
 	for i := len(r.names) - 1; i >= 0; i-- {
 		if r.names[i] == name {
-			return r.vals[i]
+			return force(r.vals[i])
 		}
 	}
 	if r.src == nil || r.hidden[name] {

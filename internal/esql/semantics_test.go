@@ -130,6 +130,16 @@ func TestSemantics(t *testing.T) {
 			[]string{`[["Esql.id","i-123"]]`, `[["Esql.id",null]]`, `[["Esql.id",null]]`}},
 		{"grok standard pattern", "| GROK p \"accessKeyId=%{NOTSPACE:k},\" | KEEP k", []string{`{"p":"{credentials={accessKeyId=ASIAX, x=1}}"}`},
 			[]string{`[["k","ASIAX"]]`}},
+		// A GROK over a source field matches when its columns are read: as of
+		// the GROK, whatever later commands do to the field.
+		{"grok then field replaced", "| GROK p \"k=%{WORD:k}\" | EVAL p = \"k=zz\", k2 = CONCAT(k, \"!\") | DROP p | KEEP k, k2", []string{`{"p":"k=ab"}`, `{"p":"x"}`},
+			[]string{`[["k","ab"],["k2","ab!"]]`, `[["k",null],["k2",null]]`}},
+		{"grok over a computed column", "| EVAL p = CONCAT(p, \"c\") | GROK p \"k=%{WORD:k}\" | KEEP k", []string{`{"p":"k=ab"}`},
+			[]string{`[["k","abc"]]`}},
+		{"grok then mv_expand of its input", "| GROK p \"k=%{WORD:k}\" | MV_EXPAND p | STATS v = VALUES(k), n = COUNT(*) BY p", []string{`{"p":["k=ab","k=cd"]}`},
+			[]string{`[["v",null],["n",1],["p","k=ab"]]`, `[["v",null],["n",1],["p","k=cd"]]`}},
+		{"grok columns unread until the end", "| GROK p \"k=%{WORD:k}\"", []string{`{"p":"k=ab"}`},
+			[]string{`[["p","k=ab"],["k","ab"]]`}},
 		{"grok typed docs", "| GROK a \"%{NUMBER:num:int} %{WORD:w}\" | KEEP num, w", []string{`{"a":"42 foo"}`}, []string{`[["num",42],["w","foo"]]`}},
 		{"dissect docs", "| DISSECT a \"\"\"%{date} - %{msg} - %{ip}\"\"\" | KEEP date, msg, ip", []string{`{"a":"2023-01-23T12:15:00.000Z - some text - 127.0.0.1"}`, `{"a":"nothing"}`},
 			[]string{`[["date","2023-01-23T12:15:00.000Z"],["msg","some text"],["ip","127.0.0.1"]]`, `[["date",null],["msg",null],["ip",null]]`}},

@@ -142,7 +142,7 @@ func RowJSON(r *Row) string {
 	b.WriteByte('{')
 	n := 0
 	for i, name := range r.names {
-		v := r.vals[i]
+		v := force(r.vals[i])
 		if v == nil {
 			continue
 		}
