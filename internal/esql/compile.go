@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
@@ -43,6 +44,7 @@ type Program struct {
 	// nowAfterStats: NOW() is called by a command after STATS, so that
 	// Finish's rows depend on the execution, not only on the group.
 	nowAfterStats bool
+	scratch       sync.Pool // *prefixScratch
 }
 
 // op is one command: row-local (row), over the whole table (table), or

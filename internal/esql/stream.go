@@ -35,11 +35,17 @@ func (p *Program) Streamable() error {
 // there is no STATS) over record d with NOW() = now and returns the rows
 // that come out: none when WHERE drops the record.
 func (p *Program) Prefix(d Doc, now time.Time) []*Row {
-	sc := &struct {
-		env  env
-		rows [1]*Row
-	}{env: env{now: now, p: p}}
-	sc.rows[0] = newSourceRow(d, &sc.env, p.prefixCols)
+	sc, _ := p.scratch.Get().(*prefixScratch)
+	if sc == nil {
+		sc = &prefixScratch{}
+		sc.env.p = p
+		sc.rows[0] = newSourceRow(nil, &sc.env, p.prefixCols)
+		sc.row = *sc.rows[0]
+	}
+	sc.env.now = now
+	r := sc.rows[0]
+	*r = sc.row
+	r.src = d
 	rows := sc.rows[:]
 	end := len(p.ops)
 	if p.statsAt >= 0 {
@@ -51,6 +57,9 @@ func (p *Program) Prefix(d Doc, now time.Time) []*Row {
 			continue // SORT
 		}
 		if rows = o.apply(rows); len(rows) == 0 {
+			// Nothing refers to the record's row: the next record reuses it.
+			sc.reset()
+			p.scratch.Put(sc)
 			return nil
 		}
 	}
@@ -60,6 +69,23 @@ func (p *Program) Prefix(d Doc, now time.Time) []*Row {
 		}
 	}
 	return rows
+}
+
+// prefixScratch is the storage of a source row for Prefix, reused for
+// another record when the commands drop this one (a record they keep
+// holds on to it through its rows).
+type prefixScratch struct {
+	env  env
+	rows [1]*Row
+	row  Row // the empty row: column slices and Row.seen all unread
+}
+
+func (sc *prefixScratch) reset() {
+	clear(sc.row.vals[:cap(sc.row.vals)])
+	for i := range sc.row.seen {
+		sc.row.seen[i] = unread
+	}
+	*sc.rows[0] = Row{}
 }
 
 // Inputs returns what a row that reached STATS gives each group it falls
