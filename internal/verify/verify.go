@@ -252,7 +252,7 @@ func (s *Session) add(so *extsort.Sorter, key, val []byte) {
 		return
 	}
 	if err := so.Add(key, val); err != nil {
-		s.sortErr = fmt.Errorf("verify: %w", err)
+		s.sortErr = fmt.Errorf("log state: %w", err)
 	}
 }
 
@@ -560,7 +560,7 @@ func (s *Session) locateEntries() error {
 	}
 	it, err := s.entries.Iter()
 	if err != nil {
-		return fmt.Errorf("verify: %w", err)
+		return fmt.Errorf("log state: %w", err)
 	}
 	defer it.Close()
 	var key []byte
@@ -591,7 +591,7 @@ func (s *Session) locateEntries() error {
 		s.add(s.logs, key, val)
 	}
 	if err := it.Err(); err != nil {
-		return fmt.Errorf("verify: %w", err)
+		return fmt.Errorf("log state: %w", err)
 	}
 	return s.sortErr
 }
@@ -618,7 +618,7 @@ type givenLog struct {
 func (s *Session) judgeLogs(ctx context.Context, res *Result) error {
 	it, err := s.logs.Iter()
 	if err != nil {
-		return fmt.Errorf("verify: %w", err)
+		return fmt.Errorf("log state: %w", err)
 	}
 	defer it.Close()
 	var mu sync.Mutex
@@ -713,7 +713,7 @@ func (s *Session) judgeLogs(ctx context.Context, res *Result) error {
 		return err
 	}
 	if err := it.Err(); err != nil {
-		return fmt.Errorf("verify: %w", err)
+		return fmt.Errorf("log state: %w", err)
 	}
 	return nil
 }
