@@ -204,6 +204,8 @@ func finishVerify(ctx context.Context, sess *verify.Session, sum *report.Summary
 	if err != nil {
 		return nil, nil, fmt.Errorf("verify: %w", err)
 	}
+	sum.Spilled.Runs += res.Spilled.Runs
+	sum.Spilled.Bytes += res.Spilled.Bytes
 	state := map[string]string{}
 	in := &report.IntegrityStats{Logs: map[string]int64{}, Digests: map[string]int64{}, Gaps: len(res.Gaps),
 		Modified: []string{}, Deleted: []string{}}
