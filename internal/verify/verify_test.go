@@ -336,3 +336,53 @@ func TestVerifySpills(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifySpillsS3: the same in S3, where logs sort under their s3://
+// URIs and signatures come from metadata.
+func TestVerifySpillsS3(t *testing.T) {
+	srv := s3test.Start(t)
+	runs := 0
+	defer func() {
+		if runs == 0 {
+			t.Error("nothing spilt with a tiny budget")
+		}
+	}()
+	for i, c := range signers(t).Tampers() {
+		t.Run(c.Name, func(t *testing.T) {
+			bucket := "spill-" + string(rune('a'+i))
+			_, files, meta := build(t, c, bucket)
+			srv.CreateBucket(t, bucket)
+			for k, b := range files {
+				srv.PutMeta(t, bucket, k, b, meta[k])
+			}
+			cfg := verify.Config{Sources: []reader.Source{reader.NewS3Client(srv.Client(), bucket, "")}, Keys: keys(t)}
+			want, err := verify.Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Memory, cfg.WorkDir = 1, t.TempDir()
+			got, err := verify.Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want.Spilled.Runs != 0 {
+				t.Errorf("spilt %+v with the default budget", want.Spilled)
+			}
+			runs += got.Spilled.Runs // a short tree may fit in the least budget
+			for _, r := range []*verify.Result{got, want} {
+				r.Spilled = verify.Spill{}
+				// Signatures come in the order digests are read, concurrently.
+				sort.Slice(r.Manifest.Signatures, func(i, j int) bool { return r.Manifest.Signatures[i].Key < r.Manifest.Signatures[j].Key })
+				sort.Slice(r.Manifest.Heads, func(i, j int) bool { return r.Manifest.Heads[i].Key < r.Manifest.Heads[j].Key })
+			}
+			for _, f := range []struct {
+				name      string
+				got, want any
+			}{{"logs", got.Logs, want.Logs}, {"digests", got.Digests, want.Digests}, {"gaps", got.Gaps, want.Gaps}, {"errors", got.Errors, want.Errors}, {"manifest", got.Manifest, want.Manifest}} {
+				if !reflect.DeepEqual(f.got, f.want) {
+					t.Errorf("%s differ from the in-memory ones:\n got %+v\nwant %+v", f.name, f.got, f.want)
+				}
+			}
+		})
+	}
+}
