@@ -661,7 +661,7 @@ func (s *Session) judgeLogs(ctx context.Context, res *Result) error {
 		_ = g.Wait()
 		return err
 	}
-	for it.Next() {
+	for it.Next() && gctx.Err() == nil {
 		uri, rest, err := extsort.ReadString(it.Key())
 		if err != nil || len(rest) == 0 {
 			return fail(extsort.ErrBadKey)
