@@ -712,6 +712,9 @@ func (s *Session) judgeLogs(ctx context.Context, res *Result) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		return err // the loop stopped short
+	}
 	if err := it.Err(); err != nil {
 		return fmt.Errorf("log state: %w", err)
 	}
