@@ -52,8 +52,9 @@ type Summary struct {
 	// set, read from the OS when the scan ends (0 where it cannot be).
 	Memory MemoryStats
 
-	// Spilled is the aggregate state and the findings (sorted into output
-	// order) that did not fit in memory and went to the work directory:
+	// Spilled is the aggregate state, the findings (sorted into output
+	// order) and --verify's per-log state that did not fit in memory and
+	// went to the work directory:
 	// sorted runs, and their bytes before compression.
 	Spilled SpillStats
 
@@ -512,7 +513,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 		p("  memory:    peak RSS %.0f MiB of a %.0f MiB budget\n", float64(s.Memory.PeakRSS)/(1<<20), float64(s.Memory.Budget)/(1<<20))
 	}
 	if s.Spilled.Runs > 0 {
-		p("  spilled:   %d sorted runs of aggregate state and findings to the work directory (%s before compression)\n", s.Spilled.Runs, megabytes(s.Spilled.Bytes))
+		p("  spilled:   %d sorted runs of aggregate state, findings and log integrity state to the work directory (%s before compression)\n", s.Spilled.Runs, megabytes(s.Spilled.Bytes))
 	}
 	p("  findings:  %d", s.Findings)
 	if s.Output != "" {

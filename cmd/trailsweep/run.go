@@ -627,6 +627,7 @@ func (sc *scanCmd) config(ctx context.Context, sf *scanFlags, args []string, std
 	}
 	if vcfg != nil {
 		vcfg.Sources, vcfg.Filter = opened, hc.Filter
+		vcfg.Memory, vcfg.WorkDir = int(memory/16), work // the logs' and digest entries' state
 		sess := verify.NewSession(*vcfg)
 		hc.Verify = sess
 		hc.Integrity = func(ctx context.Context, sum *report.Summary) (func(string) string, error) {

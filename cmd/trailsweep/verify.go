@@ -27,6 +27,7 @@ type verifyFlags struct {
 	signatures        string // --signatures FILE
 	saveSignatures    string // --save-signatures FILE
 	concurrency       int
+	memory, workDir   string // --memory SIZE, --work-dir DIR
 }
 
 func newVerifyCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -60,6 +61,8 @@ func newVerifyCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&vf.s3.NoSign, "no-sign-request", false, "do not sign requests (public buckets)")
 	f.DurationVar(&vf.s3.Timeout, "s3-timeout", reader.DefaultS3Timeout, "S3 timeout for connecting, for the first byte and for each wait for body data")
 	f.IntVar(&vf.concurrency, "concurrency", 16, "objects read at once")
+	f.StringVar(&vf.memory, "memory", "256MiB", "memory budget of the whole process (512MiB, 2GiB); the state kept for each log and digest entry beyond its share spills to --work-dir")
+	f.StringVar(&vf.workDir, "work-dir", "", "where state that does not fit in --memory spills, in a folder of its own removed at the end (default: the OS temporary directory)")
 	f.IntVar(&vf.s3.ListConcurrency, "list-concurrency", reader.DefaultListConcurrency, "S3 folders listed at once (organizations, accounts, regions, days)")
 	return cmd
 }
@@ -83,9 +86,20 @@ func runVerify(ctx context.Context, vf *verifyFlags, args []string, stdout, stde
 	if vf.s3.ListConcurrency < 1 {
 		return usageErr("--list-concurrency must be at least 1")
 	}
+	memory, err := parseMemory(vf.memory)
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp(vf.workDir, "trailsweep-work-")
+	if err != nil {
+		return usageErr("--work-dir: %w", err)
+	}
+	defer os.RemoveAll(work)
 	cfg := verify.Config{
 		Filter:      reader.Filter{Since: since, Until: until, Accounts: vf.accounts, Regions: vf.regions},
 		Concurrency: vf.concurrency,
+		Memory:      int(memory / 8),
+		WorkDir:     work,
 	}
 	if err := loadKeys(&cfg, vf.publicKeys, vf.ctEndpoint, vf.s3); err != nil {
 		return err
@@ -190,6 +204,8 @@ func finishVerify(ctx context.Context, sess *verify.Session, sum *report.Summary
 	if err != nil {
 		return nil, nil, fmt.Errorf("verify: %w", err)
 	}
+	sum.Spilled.Runs += res.Spilled.Runs
+	sum.Spilled.Bytes += res.Spilled.Bytes
 	state := map[string]string{}
 	in := &report.IntegrityStats{Logs: map[string]int64{}, Digests: map[string]int64{}, Gaps: len(res.Gaps),
 		Modified: []string{}, Deleted: []string{}}

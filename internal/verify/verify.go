@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/trailsweep/trailsweep/internal/extsort"
 	"github.com/trailsweep/trailsweep/reader"
 )
 
@@ -62,7 +63,17 @@ type Config struct {
 	Signatures *Manifest
 	// Concurrency bounds the objects read at once; 0 = 16.
 	Concurrency int
+	// Memory bounds what is kept for each log and each digest's logFiles
+	// entry (0 = DefaultMemory): beyond it, they spill as sorted runs to
+	// WorkDir ("" = the OS temporary directory) and are judged in one
+	// merge pass.
+	Memory  int
+	WorkDir string
 }
+
+// DefaultMemory is the budget of a verification's per-log state when
+// Config.Memory is zero.
+const DefaultMemory = 32 << 20
 
 // LogResult is the verdict on one log file.
 type LogResult struct {
@@ -97,6 +108,15 @@ type Result struct {
 	Errors []string
 	// Manifest holds what S3 metadata gave: the evidence to save.
 	Manifest Manifest
+	// Spilled counts the runs and bytes of per-log state that did not fit
+	// in Config.Memory.
+	Spilled Spill
+}
+
+// Spill counts what the per-log state wrote to the work directory.
+type Spill struct {
+	Runs  int
+	Bytes int64
 }
 
 // OK reports whether everything verified: no flagged log or digest, no gap.
@@ -150,18 +170,30 @@ type Session struct {
 	sigOf   map[string]string // digest key → its signature, kept once (intern)
 	chains  map[string]string // chain names, kept once
 	digests []*digest
-	logs    []given
 	errs    []string
 	keys    *keyring
+	// entries holds each digest's logFiles entries under the digest's
+	// index, until judge knows which digests vouch and where they are;
+	// logs holds a record for each log listed (kindGiven) and, from
+	// judge, for each entry of a vouching digest (kindRef), by the log's
+	// URI. Neither keeps more than half of cfg.Memory in memory.
+	entries, logs *extsort.Sorter
+	sortErr       error // the first spill that failed
 }
 
-// given is a log listed, and with a scan, its hash. It holds no more than
-// judge needs: a Session keeps one for every log until Finish.
-type given struct {
-	uri  string
-	hash string // "" when not hashed
-	err  error  // why it could not be read
-}
+// Record kinds in Session.logs: a log's references sort before the logs
+// listed under its URI, and among them the first digest's first.
+const (
+	kindRef   = 0
+	kindGiven = 1
+)
+
+// Flags of a kindGiven record.
+const (
+	givenHashed   = 1 << iota // hashed by the scan
+	givenErr                  // could not be read
+	givenNotFound             // could not be read: not found
+)
 
 // NewSession returns a Session for cfg; cfg.Sources are the sources the
 // scan lists, in its order, undecorated (Digest reads their metadata).
@@ -175,7 +207,53 @@ func NewSession(cfg Config) *Session {
 			sigs[s.Key] = s
 		}
 	}
-	return &Session{cfg: cfg, sigs: sigs, seen: map[string]bool{}, sigOf: map[string]string{}, chains: map[string]string{}, keys: newKeyring(cfg)}
+	if cfg.Memory <= 0 {
+		cfg.Memory = DefaultMemory
+	}
+	return &Session{cfg: cfg, sigs: sigs, seen: map[string]bool{}, sigOf: map[string]string{}, chains: map[string]string{}, keys: newKeyring(cfg),
+		entries: extsort.New(cfg.WorkDir, "verify-entries", cfg.Memory/2),
+		logs:    extsort.New(cfg.WorkDir, "verify-logs", cfg.Memory/2)}
+}
+
+// logKey returns the key a log's records sort under: its URI, a local
+// path cleaned (as locate returns it).
+func logKey(uri string) string {
+	if strings.Contains(uri, "://") {
+		return uri
+	}
+	return filepath.Clean(uri)
+}
+
+// given records log uri as listed, with its hash or why it has none.
+// s.mu is held.
+func (s *Session) given(uri, hash string, err error) {
+	var flags byte
+	msg := ""
+	switch {
+	case err != nil:
+		flags, msg = givenErr, err.Error()
+		if errors.Is(err, errNotFound) || reader.ErrorKind(err) == "not_found" {
+			flags |= givenNotFound
+		}
+	case hash != "":
+		flags = givenHashed
+	}
+	key := append(extsort.AppendString(nil, logKey(uri)), kindGiven)
+	val := extsort.AppendString(append([]byte(nil), flags), uri)
+	val = extsort.AppendString(val, hash)
+	val = extsort.AppendString(val, msg)
+	s.add(s.logs, key, val)
+}
+
+// add adds a record to so, keeping the first spill that fails. s.mu is
+// held (or judge runs alone).
+func (s *Session) add(so *extsort.Sorter, key, val []byte) {
+	if s.sortErr != nil {
+		return
+	}
+	if err := so.Add(key, val); err != nil {
+		s.sortErr = fmt.Errorf("log state: %w", err)
+	}
 }
 
 // Digest reads and checks digest o, listed by cfg.Sources[i]. A digest
@@ -223,6 +301,18 @@ func (s *Session) Digest(ctx context.Context, i int, o reader.Object) error {
 		}
 	}
 	s.digests = append(s.digests, d)
+	if d.d != nil {
+		// The entries wait in the sorter, not in memory, for judge.
+		key := extsort.AppendInt64(nil, int64(len(s.digests)-1))
+		var val []byte
+		for _, r := range d.d.LogFiles {
+			val = extsort.AppendString(val[:0], r.Bucket)
+			val = extsort.AppendString(val, r.Object)
+			val = extsort.AppendString(val, r.HashValue)
+			s.add(s.entries, key, val)
+		}
+		d.d.LogFiles = nil
+	}
 	return nil
 }
 
@@ -239,23 +329,20 @@ func (s *Session) intern(key, sig string) string {
 	return sig
 }
 
-// trim drops what judge never reads from a digest kept until Finish.
+// trim drops what judge never reads from a digest kept until Finish (its
+// logFiles entries go to the sorter: see Digest).
 func (d *digest) trim() {
 	if d.d == nil {
 		return
 	}
 	d.d.AccountID, d.d.NewestEventTime, d.d.OldestEventTime, d.d.PrevHashAlgorithm = "", nil, nil, nil
-	for i := range d.d.LogFiles {
-		r := &d.d.LogFiles[i]
-		r.HashAlgorithm, r.NewestEventTime, r.OldestEventTime = "", "", ""
-	}
 }
 
 // Log records log o of cfg.Sources[i] as read by the scan: sha256 is the
 // hex SHA-256 of its decompressed bytes, or err why it has none.
 func (s *Session) Log(i int, o reader.Object, sha256 string, err error) {
 	s.mu.Lock()
-	s.logs = append(s.logs, given{uri: o.URI, hash: sha256, err: err})
+	s.given(o.URI, sha256, err)
 	s.mu.Unlock()
 }
 
@@ -264,6 +351,7 @@ func (s *Session) Log(i int, o reader.Object, sha256 string, err error) {
 // late in the window is referenced by a digest delivered after it.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	s := NewSession(cfg)
+	defer s.close()
 	s.read = true
 	f := cfg.Filter
 	lastLogDay := time.Time{}
@@ -287,7 +375,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				if k, ok := reader.ParseKey(o.Key); ok && !lastLogDay.IsZero() && k.Day.After(lastLogDay) {
 					return nil // listed for its digests only
 				}
-				s.logs = append(s.logs, given{uri: o.URI})
+				s.mu.Lock()
+				s.given(o.URI, "", nil)
+				s.mu.Unlock()
 			case reader.SkipDigest:
 				digests = append(digests, listed{i, o})
 			}
@@ -345,6 +435,7 @@ func (s *Session) Finish(ctx context.Context) (*Result, error) {
 
 // judge walks the chains of the digests read and judges every log.
 func (s *Session) judge(ctx context.Context) (*Result, error) {
+	defer s.close()
 	cfg, f, keys := s.cfg, s.cfg.Filter, s.keys
 	if err := keys.failed(); err != nil {
 		return nil, err
@@ -354,7 +445,6 @@ func (s *Session) judge(ctx context.Context) (*Result, error) {
 	}
 	res := &Result{Manifest: Manifest{Version: 1}, Errors: s.errs}
 	digests := s.digests
-	var mu sync.Mutex
 
 	// Local digests that moved locate the logs from a digest that did not.
 	bases := map[reader.Source]string{}
@@ -424,89 +514,15 @@ func (s *Session) judge(ctx context.Context) (*Result, error) {
 			Detail: "newest digest of its chain in the signatures file", End: h.EndTime})
 	}
 
-	// Check every log a vouching digest references.
-	type logState struct {
-		LogResult
-		src reader.Source
-		obj reader.Object
-		ref LogRef
-	}
-	refs := map[string]*logState{}
-	var order []*logState
-	for _, d := range digests {
-		if d.d == nil || !d.vouch {
-			continue
-		}
-		for _, r := range d.d.LogFiles {
-			o := locate(d, r.Bucket, r.Object)
-			if _, seen := refs[o.URI]; seen {
-				continue
-			}
-			ls := &logState{LogResult: LogResult{URI: o.URI, Digest: d.obj.URI}, src: d.src, obj: o, ref: r}
-			refs[o.URI] = ls
-			order = append(order, ls)
-		}
-	}
-	byURI := map[string]*given{}
-	for i := range s.logs {
-		l := &s.logs[i]
-		byURI[l.uri] = l
-		byURI[filepath.Clean(l.uri)] = l
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(cfg.Concurrency)
-	for _, ls := range order {
-		g.Go(func() error {
-			var h string
-			var err error
-			gv, ok := byURI[ls.URI]
-			switch {
-			case ok && (gv.hash != "" || gv.err != nil):
-				h, err = gv.hash, gv.err
-			case ok || s.read:
-				h, err = hashObject(gctx, ls.src, ls.obj)
-			case exists(gctx, ls.src, ls.obj):
-				ls.Status = "" // not part of the scan
-				return nil
-			default:
-				err = fmt.Errorf("%w", errNotFound)
-			}
-			switch {
-			case err != nil && (errors.Is(err, errNotFound) || reader.ErrorKind(err) == "not_found"):
-				ls.Status, ls.Detail = LogDeleted, "listed in a valid digest, object missing"
-			case err != nil:
-				if gctx.Err() != nil {
-					return gctx.Err()
-				}
-				ls.Status, ls.Detail = LogUnverified, "cannot read: "+err.Error()
-				mu.Lock()
-				res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", ls.URI, err))
-				mu.Unlock()
-			case !strings.EqualFold(h, ls.ref.HashValue):
-				ls.Status, ls.Detail = LogModified, fmt.Sprintf("sha256 %s, digest says %s", h, ls.ref.HashValue)
-			default:
-				ls.Status = LogVerified
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	// Check every log a vouching digest references, in one pass over the
+	// logs' records sorted by URI.
+	if err := s.locateEntries(); err != nil {
 		return nil, err
 	}
-	for _, ls := range order {
-		if ls.Status != "" {
-			res.Logs = append(res.Logs, ls.LogResult)
-		}
+	if err := s.judgeLogs(ctx, res); err != nil {
+		return nil, err
 	}
-	for _, l := range s.logs {
-		if _, ok := refs[filepath.Clean(l.uri)]; ok {
-			continue
-		}
-		if _, ok := refs[l.uri]; ok {
-			continue
-		}
-		res.Logs = append(res.Logs, LogResult{URI: l.uri, Status: LogUnverified, Detail: "no valid digest references it"})
-	}
+	res.Spilled = Spill{Runs: s.entries.Runs() + s.logs.Runs(), Bytes: s.entries.SpiltBytes() + s.logs.SpiltBytes()}
 
 	for _, d := range digests {
 		dr := DigestResult{URI: d.obj.URI, Chain: d.chain, Status: d.status, Detail: d.detail}
@@ -528,6 +544,224 @@ func (s *Session) judge(ctx context.Context) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// close removes the sorters' runs.
+func (s *Session) close() {
+	s.entries.Close()
+	s.logs.Close()
+}
+
+// locateEntries moves the logFiles entries of the digests that vouch into
+// s.logs, under the URI of the log each names as seen from its digest.
+func (s *Session) locateEntries() error {
+	if s.sortErr != nil {
+		return s.sortErr
+	}
+	it, err := s.entries.Iter()
+	if err != nil {
+		return fmt.Errorf("log state: %w", err)
+	}
+	defer it.Close()
+	var key []byte
+	for it.Next() {
+		idx, _, err := extsort.ReadInt64(it.Key())
+		if err != nil {
+			return err
+		}
+		d := s.digests[idx]
+		if !d.vouch {
+			continue
+		}
+		bucket, rest, err := extsort.ReadString(it.Value())
+		if err != nil {
+			return err
+		}
+		object, rest, err := extsort.ReadString(rest)
+		if err != nil {
+			return err
+		}
+		o := locate(d, bucket, object)
+		key = extsort.AppendString(key[:0], o.URI)
+		key = extsort.AppendInt64(append(key, kindRef), idx)
+		// The value: the object's bucket and key, and the expected hash.
+		val := extsort.AppendString(nil, o.Bucket)
+		val = extsort.AppendString(val, o.Key)
+		val = append(val, rest...)
+		s.add(s.logs, key, val)
+	}
+	if err := it.Err(); err != nil {
+		return fmt.Errorf("log state: %w", err)
+	}
+	return s.sortErr
+}
+
+// logGroup is the records of one log URI: the first vouching digest's
+// entry for it, if any, and each time it was listed.
+type logGroup struct {
+	uri    string
+	ref    bool
+	digest int64 // index of the digest of the entry
+	obj    reader.Object
+	want   string // the entry's hash
+	given  []givenLog
+}
+
+type givenLog struct {
+	uri, hash, msg string
+	flags          byte
+}
+
+// judgeLogs judges each log in s.logs: verified, modified, deleted or
+// unverified, reading (Run) or checking the existence of those a vouching
+// digest lists and nobody hashed.
+func (s *Session) judgeLogs(ctx context.Context, res *Result) error {
+	it, err := s.logs.Iter()
+	if err != nil {
+		return fmt.Errorf("log state: %w", err)
+	}
+	defer it.Close()
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.cfg.Concurrency)
+	var cur *logGroup
+	flush := func() {
+		if cur == nil {
+			return
+		}
+		lg := cur
+		cur = nil
+		if !lg.ref {
+			mu.Lock()
+			for _, l := range lg.given {
+				res.Logs = append(res.Logs, LogResult{URI: l.uri, Status: LogUnverified, Detail: "no valid digest references it"})
+			}
+			mu.Unlock()
+			return
+		}
+		g.Go(func() error {
+			lr, err := s.judgeLog(gctx, lg)
+			if err != nil {
+				if gctx.Err() != nil {
+					return gctx.Err()
+				}
+				mu.Lock()
+				res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", lr.URI, err))
+				mu.Unlock()
+			}
+			if lr.Status != "" {
+				mu.Lock()
+				res.Logs = append(res.Logs, lr)
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	fail := func(err error) error {
+		_ = g.Wait()
+		return err
+	}
+	for it.Next() && gctx.Err() == nil {
+		uri, rest, err := extsort.ReadString(it.Key())
+		if err != nil || len(rest) == 0 {
+			return fail(extsort.ErrBadKey)
+		}
+		if cur == nil || cur.uri != uri {
+			flush()
+			cur = &logGroup{uri: uri}
+		}
+		v := it.Value()
+		switch rest[0] {
+		case kindRef:
+			if cur.ref {
+				continue // a later digest's entry: the first one judges
+			}
+			idx, _, err := extsort.ReadInt64(rest[1:])
+			if err != nil {
+				return fail(err)
+			}
+			bucket, v, err := extsort.ReadString(v)
+			if err != nil {
+				return fail(err)
+			}
+			key, v, err := extsort.ReadString(v)
+			if err != nil {
+				return fail(err)
+			}
+			want, _, err := extsort.ReadString(v)
+			if err != nil {
+				return fail(err)
+			}
+			cur.ref, cur.digest, cur.want = true, idx, want
+			cur.obj = reader.Object{URI: uri, Bucket: bucket, Key: key}
+		case kindGiven:
+			if len(v) == 0 {
+				return fail(extsort.ErrBadKey)
+			}
+			l := givenLog{flags: v[0]}
+			v = v[1:]
+			for _, f := range []*string{&l.uri, &l.hash, &l.msg} {
+				if *f, v, err = extsort.ReadString(v); err != nil {
+					return fail(err)
+				}
+			}
+			cur.given = append(cur.given, l)
+		}
+	}
+	flush()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err // the loop stopped short
+	}
+	if err := it.Err(); err != nil {
+		return fmt.Errorf("log state: %w", err)
+	}
+	return nil
+}
+
+// judgeLog judges a log a vouching digest lists; the error is why it
+// could not be read, when that is not for want of it. A Status of ""
+// leaves it out: a scan's Session did not read it, and it exists.
+func (s *Session) judgeLog(ctx context.Context, lg *logGroup) (LogResult, error) {
+	d := s.digests[lg.digest]
+	lr := LogResult{URI: lg.uri, Digest: d.obj.URI}
+	var gv *givenLog
+	for i := range lg.given {
+		// The last listing with a hash or an error, else the last.
+		if l := &lg.given[i]; gv == nil || gv.flags == 0 || l.flags != 0 {
+			gv = l
+		}
+	}
+	var h string
+	var err error
+	notFound := false
+	switch {
+	case gv != nil && gv.flags&givenErr != 0:
+		err, notFound = errors.New(gv.msg), gv.flags&givenNotFound != 0
+	case gv != nil && gv.flags&givenHashed != 0:
+		h = gv.hash
+	case gv != nil || s.read:
+		h, err = hashObject(ctx, d.src, lg.obj)
+		notFound = err != nil && reader.ErrorKind(err) == "not_found"
+	case exists(ctx, d.src, lg.obj):
+		return lr, nil
+	default:
+		notFound = true
+	}
+	switch {
+	case notFound:
+		lr.Status, lr.Detail = LogDeleted, "listed in a valid digest, object missing"
+	case err != nil:
+		lr.Status, lr.Detail = LogUnverified, "cannot read: "+err.Error()
+		return lr, err
+	case !strings.EqualFold(h, lg.want):
+		lr.Status, lr.Detail = LogModified, fmt.Sprintf("sha256 %s, digest says %s", h, lg.want)
+	default:
+		lr.Status = LogVerified
+	}
+	return lr, nil
 }
 
 func (r *Result) sort() {

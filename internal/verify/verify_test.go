@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io"
 	"maps"
+	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -244,5 +246,143 @@ func TestVerifyCommittedByNext(t *testing.T) {
 		if dr.URI == uri(mid) && dr.Status != verify.DigestSignatureInvalid {
 			t.Errorf("head %s without successor: %s, want %s", mid, dr.Status, verify.DigestSignatureInvalid)
 		}
+	}
+}
+
+// TestVerifySpills: with a budget too small for the per-log state, the
+// logs and the digests' entries spill to the work directory, and the
+// verdicts are those of a run that kept them in memory, in Run and in a
+// Session a scan drives.
+func TestVerifySpills(t *testing.T) {
+	for _, c := range signers(t).Tampers() {
+		t.Run(c.Name, func(t *testing.T) {
+			tr, files, _ := build(t, c, "")
+			root := t.TempDir()
+			var fs []gen.File
+			for k, b := range files {
+				fs = append(fs, gen.File{Key: k, Body: b})
+			}
+			if err := gen.WriteTree(root, fs); err != nil {
+				t.Fatal(err)
+			}
+			m, err := verify.ParseManifest(tr.Signatures())
+			if err != nil {
+				t.Fatal(err)
+			}
+			src, err := reader.NewLocal(root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := verify.Config{Sources: []reader.Source{src}, Keys: keys(t), Signatures: m}
+			want, err := verify.Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want.Spilled.Runs != 0 {
+				t.Fatalf("default budget: %d runs spilt", want.Spilled.Runs)
+			}
+			// A scan hands a session each digest and each log's hash.
+			session := func(cfg verify.Config) *verify.Result {
+				t.Helper()
+				sess := verify.NewSession(cfg)
+				err := src.List(context.Background(), reader.Filter{}, func(o reader.Object) error {
+					switch o.Skip {
+					case reader.SkipDigest:
+						return sess.Digest(context.Background(), 0, o)
+					case "":
+						rc, err := src.Open(context.Background(), o)
+						if err != nil {
+							sess.Log(0, o, "", err)
+							return nil
+						}
+						defer rc.Close()
+						h, err := verify.HashStream(rc)
+						sess.Log(0, o, h, err)
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := sess.Finish(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res
+			}
+			wantSession := session(cfg)
+
+			work := t.TempDir()
+			cfg.Memory, cfg.WorkDir = 1, work // the sorters' least: 4 KiB each
+			same := func(how string, got, want *verify.Result) {
+				t.Helper()
+				if got.Spilled.Runs == 0 || got.Spilled.Bytes == 0 {
+					t.Errorf("%s: nothing spilt (%+v)", how, got.Spilled)
+				}
+				got.Spilled = want.Spilled
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("%s: result differs from the in-memory one:\n got %+v\nwant %+v", how, got, want)
+				}
+				if left, _ := os.ReadDir(work); len(left) > 0 {
+					t.Errorf("%s: %d run(s) left in the work directory", how, len(left))
+				}
+			}
+			got, err := verify.Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			same("Run", got, want)
+			same("Session", session(cfg), wantSession)
+		})
+	}
+}
+
+// TestVerifySpillsS3: the same in S3, where logs sort under their s3://
+// URIs and signatures come from metadata.
+func TestVerifySpillsS3(t *testing.T) {
+	srv := s3test.Start(t)
+	runs := 0
+	defer func() {
+		if runs == 0 {
+			t.Error("nothing spilt with a tiny budget")
+		}
+	}()
+	for i, c := range signers(t).Tampers() {
+		t.Run(c.Name, func(t *testing.T) {
+			bucket := "spill-" + string(rune('a'+i))
+			_, files, meta := build(t, c, bucket)
+			srv.CreateBucket(t, bucket)
+			for k, b := range files {
+				srv.PutMeta(t, bucket, k, b, meta[k])
+			}
+			cfg := verify.Config{Sources: []reader.Source{reader.NewS3Client(srv.Client(), bucket, "")}, Keys: keys(t)}
+			want, err := verify.Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Memory, cfg.WorkDir = 1, t.TempDir()
+			got, err := verify.Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want.Spilled.Runs != 0 {
+				t.Errorf("spilt %+v with the default budget", want.Spilled)
+			}
+			runs += got.Spilled.Runs // a short tree may fit in the least budget
+			for _, r := range []*verify.Result{got, want} {
+				r.Spilled = verify.Spill{}
+				// Signatures come in the order digests are read, concurrently.
+				sort.Slice(r.Manifest.Signatures, func(i, j int) bool { return r.Manifest.Signatures[i].Key < r.Manifest.Signatures[j].Key })
+				sort.Slice(r.Manifest.Heads, func(i, j int) bool { return r.Manifest.Heads[i].Key < r.Manifest.Heads[j].Key })
+			}
+			for _, f := range []struct {
+				name      string
+				got, want any
+			}{{"logs", got.Logs, want.Logs}, {"digests", got.Digests, want.Digests}, {"gaps", got.Gaps, want.Gaps}, {"errors", got.Errors, want.Errors}, {"manifest", got.Manifest, want.Manifest}} {
+				if !reflect.DeepEqual(f.got, f.want) {
+					t.Errorf("%s differ from the in-memory ones:\n got %+v\nwant %+v", f.name, f.got, f.want)
+				}
+			}
+		})
 	}
 }
