@@ -244,10 +244,13 @@ func (ac *acc) addValue(fn string, x any) {
 			ac.set = map[string]any{}
 		}
 		if s, ok := x.(string); ok {
-			// One copy: the key (valueKey's, which is also EncodeValue's),
-			// and the value within it.
-			k := "s" + s
-			if _, ok := ac.set[k]; !ok {
+			// One copy, and only for a new value: the key (valueKey's,
+			// which is also EncodeValue's), and the value within it. The
+			// lookup's key is built on the stack.
+			var kb [64]byte
+			b := append(append(kb[:0], 's'), s...)
+			if _, ok := ac.set[string(b)]; !ok {
+				k := string(b)
 				ac.set[k] = k[1:]
 			}
 			return
