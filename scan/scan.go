@@ -550,6 +550,7 @@ type worker struct {
 	red  *rule.Reducer // the aggregate events of the current object
 	pbuf []byte        // scratch for Payload
 	kept *keptRecord   // the last Keep, of the current object
+	keep []byte        // the bytes Keep kept of the current object (see Keep)
 	old  *ecs.Record   // PayloadOf's record
 	cur  struct {      // the current record, for Payload and EventID
 		obj   reader.Object
@@ -642,6 +643,7 @@ func (w *worker) process(f fetched) result {
 		w.record(&r, raw, dec.Index(), index)
 	}
 	r.events = w.red.End()
+	w.kept, w.keep = nil, w.keep[:0] // End made the kept records' payloads
 	if w.cfg.Verify != nil {
 		if err := dec.Drain(); err != nil {
 			w.cfg.Verify.Log(f.i, f.obj, "", err)
@@ -739,14 +741,27 @@ type keptRecord struct {
 	index int64
 }
 
-// Keep keeps a copy of the current record's bytes.
+// Keep keeps a copy of the current record's bytes. The copies are appended
+// to one buffer, which the worker reuses for the next object once the
+// Reducer's End has made the kept records' payloads; a full buffer is left
+// to the records in it and a larger one started (at most maxKeepBuf, or
+// the record's size).
 func (w *worker) Keep() any {
 	if k := w.kept; k != nil && k.obj.URI == w.cur.obj.URI && k.index == w.cur.index {
 		return k // another group of the same record
 	}
-	w.kept = &keptRecord{raw: bytes.Clone(w.cur.raw), obj: w.cur.obj, t: w.cur.t, index: w.cur.index}
+	raw := w.cur.raw
+	if n := len(w.keep); cap(w.keep)-n < len(raw) {
+		w.keep = make([]byte, 0, max(min(2*cap(w.keep), maxKeepBuf), 64<<10, len(raw)))
+	}
+	n := len(w.keep)
+	w.keep = append(w.keep, raw...)
+	w.kept = &keptRecord{raw: w.keep[n:len(w.keep):len(w.keep)], obj: w.cur.obj, t: w.cur.t, index: w.cur.index}
 	return w.kept
 }
+
+// maxKeepBuf bounds the size Keep's buffer grows to.
+const maxKeepBuf = 4 << 20
 
 // PayloadOf is Payload for a record Keep kept: it reads the record again.
 func (w *worker) PayloadOf(ru *rule.Rule, kept any) []byte {
