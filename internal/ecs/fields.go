@@ -248,6 +248,11 @@ func date(path ...string) computeFunc {
 		if !ok {
 			return dst
 		}
+		if _, ok := parseUTCSeconds(s); ok {
+			// CloudTrail's form, whole seconds in UTC: what the Format below
+			// makes of it, without parsing and formatting.
+			return append(dst, Value{Kind: KindString, S: s[:19] + ".000Z"})
+		}
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
 			return dst

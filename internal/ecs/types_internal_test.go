@@ -1,6 +1,10 @@
 package ecs
 
-import "testing"
+import (
+	"slices"
+	"testing"
+	"time"
+)
 
 // TestStringFieldTable: stringField's switch numbers each key as
 // stringFields lists it (the errors are built from the list), and keySigs
@@ -60,5 +64,29 @@ func TestMemo(t *testing.T) {
 	}
 	if _, ok := r.Memo(40); ok {
 		t.Error("Memo(40) of an old generation reads as known after the counter wrapped")
+	}
+}
+
+// TestDateField: date's shortcut for whole seconds in UTC gives what
+// time.Parse and Format give, and leaves every other text to them.
+func TestDateField(t *testing.T) {
+	compute := date("eventTime")
+	for _, s := range []string{
+		"2024-03-01T12:34:56Z", "0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2024-02-29T00:00:00Z",
+		"2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T00:60:00Z",
+		"2024-01-01T00:00:60Z", "2024-01-01T00:00:00.5Z", "2024-01-01T01:00:00+01:00", "2024-01-01 00:00:00Z",
+		"+024-01-01T00:00:00Z", "2024-01-01T00:00:00z", "", "x",
+	} {
+		r := NewRecord(Options{})
+		if err := r.Reset([]byte(`{"eventVersion":"1.08","eventTime":"` + s + `"}`)); err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		var want []Value
+		if tm, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			want = []Value{{Kind: KindString, S: tm.UTC().Format("2006-01-02T15:04:05.000Z07:00")}}
+		}
+		if got := compute(r, nil); !slices.Equal(got, want) {
+			t.Errorf("date(%q) = %v, want %v", s, got, want)
+		}
 	}
 }
