@@ -18,17 +18,39 @@ import (
 // of the record's bytes, valid as long as it is (a Group copies what it
 // keeps; AppendRowState encodes).
 func (p *Program) Inputs1(r *Row) (keys [][]string, vals [][]any, args []any) {
-	s := p.ops[p.statsAt].stats
-	in := s.input(r)
-	vals = groupKeys(in.Keys)
+	vals, args = p.InputValues(r)
 	for _, k := range vals {
-		enc := make([]string, len(k))
-		for i, v := range k {
-			enc[i] = EncodeValue(v)
-		}
-		keys = append(keys, enc)
+		keys = append(keys, EncodeKey(k))
 	}
-	return keys, vals, in.Args
+	return keys, vals, args
+}
+
+// InputValues is Inputs1 without the encoded keys (EncodeKey and AppendKey
+// encode them).
+func (p *Program) InputValues(r *Row) (vals [][]any, args []any) {
+	in := p.ops[p.statsAt].stats.input(r)
+	return groupKeys(in.Keys), in.Args
+}
+
+// EncodeKey encodes a group's key values as Inputs1 does.
+func EncodeKey(vals []any) []string {
+	enc := make([]string, len(vals))
+	for i, v := range vals {
+		enc[i] = EncodeValue(v)
+	}
+	return enc
+}
+
+// AppendKey appends to b the values' encodings joined by NUL: the bytes of
+// strings.Join(EncodeKey(vals), "\x00"), without building them.
+func AppendKey(b []byte, vals []any) []byte {
+	for i, v := range vals {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		b = appendValue(b, v)
+	}
+	return b
 }
 
 // NewGroupOf starts a STATS group with key values (Inputs1).

@@ -1,6 +1,7 @@
 package esql
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -63,5 +64,19 @@ func TestLikeSimple(t *testing.T) {
 	}
 	if simple < 9 {
 		t.Errorf("%d simple patterns, want at least 9", simple)
+	}
+}
+
+// TestAppendKey: AppendKey writes the bytes of EncodeKey's strings joined by
+// NUL, for every kind of value.
+func TestAppendKey(t *testing.T) {
+	for _, vals := range [][]any{
+		nil, {nil}, {"AKIA1", "alice"}, {true, false, skipped}, {int64(-3), 2.5, ""},
+		{time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC), "x\x00y"},
+	} {
+		want := strings.Join(EncodeKey(vals), "\x00")
+		if got := string(AppendKey([]byte("pre"), vals)); got != "pre"+want {
+			t.Errorf("AppendKey(%v) = %q, want %q", vals, got, "pre"+want)
+		}
 	}
 }

@@ -294,39 +294,52 @@ func (x *Reducer) addESQL(r *Rule, d query.Doc, t time.Time, index int64) {
 		m = map[string]int{}
 		x.esqlSlots[r] = m
 	}
-	r.esqlInputs(d, t, func(key []string, _, args []any) {
-		sk := x.slotKey(seg, strings.Join(key, "\x00"))
-		j, seen := m[string(sk)]
-		if !seen {
-			// The state is encoded now: the row's values are views of the
-			// record's bytes (a group copies what it keeps).
-			m[string(sk)] = len(x.esqlState)
-			x.esqlState = append(x.esqlState, esqlSlot{event: len(x.events), state: string(r.agg.esql.AppendRowState(x.sbuf[:0], args))})
-			x.events = append(x.events, Event{Rule: r, Time: t, Key: key, Source: x.source, Index: index, Payload: x.p.Payload(r)})
-			return
+	p := r.agg.esql
+	for _, row := range r.esqlRows(d, t) {
+		vals, args := p.InputValues(row)
+		for _, v := range vals {
+			x.addESQLRow(r, m, seg, v, args, t, index)
 		}
-		s := &x.esqlState[j]
-		if s.g == nil {
-			g, err := r.agg.esql.NewGroup(key)
-			if err == nil {
-				err = g.MergeState(s.state)
-			}
-			if err != nil {
-				panic(fmt.Sprintf("rule: esql state written here does not read back: %v", err))
-			}
-			s.g = g
+	}
+}
+
+// addESQLRow folds a row of group key values vals (esql.Program.InputValues)
+// into its slot of segment seg in m. The slot's key is encoded in the
+// Reducer's buffer, as esqlInputs's keys joined by NUL: the group's key
+// strings are built only for a new slot.
+func (x *Reducer) addESQLRow(r *Rule, m map[string]int, seg int64, vals, args []any, t time.Time, index int64) {
+	x.buf = esql.AppendKey(x.slotKey(seg, ""), vals)
+	sk := x.buf
+	j, seen := m[string(sk)]
+	if !seen {
+		// The state is encoded now: the row's values are views of the
+		// record's bytes (a group copies what it keeps).
+		m[string(sk)] = len(x.esqlState)
+		x.esqlState = append(x.esqlState, esqlSlot{event: len(x.events), state: string(r.agg.esql.AppendRowState(x.sbuf[:0], args))})
+		x.events = append(x.events, Event{Rule: r, Time: t, Key: esql.EncodeKey(vals), Source: x.source, Index: index, Payload: x.p.Payload(r)})
+		return
+	}
+	s := &x.esqlState[j]
+	if s.g == nil {
+		g, err := r.agg.esql.NewGroup(x.events[s.event].Key)
+		if err == nil {
+			err = g.MergeState(s.state)
 		}
-		s.g.Add(args)
-		// Records come in index order: at the same time, this one is the later.
-		if e := &x.events[s.event]; !t.Before(e.Time) {
-			e.Time, e.Index = t, index
-			if k, ok := x.p.(Keeper); ok {
-				e.Payload, s.kept = nil, k.Keep()
-			} else {
-				e.Payload = x.p.Payload(r)
-			}
+		if err != nil {
+			panic(fmt.Sprintf("rule: esql state written here does not read back: %v", err))
 		}
-	})
+		s.g = g
+	}
+	s.g.Add(args)
+	// Records come in index order: at the same time, this one is the later.
+	if e := &x.events[s.event]; !t.Before(e.Time) {
+		e.Time, e.Index = t, index
+		if k, ok := x.p.(Keeper); ok {
+			e.Payload, s.kept = nil, k.Keep()
+		} else {
+			e.Payload = x.p.Payload(r)
+		}
+	}
 }
 
 // esqlSlot is an object's partial state of one ES|QL STATS group and
