@@ -564,12 +564,22 @@ func (r *Record) Stashed(key any) (any, bool) {
 	return nil, false
 }
 
+// Releaser is a stashed value that can be reused once its record is gone:
+// Stash calls Release when it forgets the value, at the first Stash after
+// a reset (a value Stash replaces is not released).
+type Releaser interface{ Release() }
+
 // Stash stores val under key (a comparable value) for the current
 // record: what a reader derived from it and means to read again before
 // the next record (a rule's evaluation shared by its matcher and its
 // aggregate events). A reset forgets every entry.
 func (r *Record) Stash(key, val any) {
 	if r.stashGen != r.gen {
+		for _, e := range r.stash {
+			if v, ok := e.val.(Releaser); ok {
+				v.Release()
+			}
+		}
 		clear(r.stash) // let the previous record's values go
 		r.stash, r.stashGen = r.stash[:0], r.gen
 	}

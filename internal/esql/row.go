@@ -16,6 +16,7 @@ type Doc = query.Doc
 type env struct {
 	now time.Time
 	p   *Program
+	sc  *prefixScratch // the storage of Prefix's rows, for Release
 }
 
 // Row is one row of a query's table: named columns in order and, until

@@ -38,7 +38,7 @@ func (p *Program) Prefix(d Doc, now time.Time) []*Row {
 	sc, _ := p.scratch.Get().(*prefixScratch)
 	if sc == nil {
 		sc = &prefixScratch{}
-		sc.env.p = p
+		sc.env.p, sc.env.sc = p, sc
 		sc.rows[0] = newSourceRow(nil, &sc.env, p.prefixCols)
 		sc.row = *sc.rows[0]
 	}
@@ -69,6 +69,18 @@ func (p *Program) Prefix(d Doc, now time.Time) []*Row {
 		}
 	}
 	return rows
+}
+
+// Release gives back the storage of rows that Prefix returned, for
+// another record: nothing may use rows, or values read from them, after.
+func (p *Program) Release(rows []*Row) {
+	if len(rows) == 0 {
+		return
+	}
+	if sc := rows[0].env.sc; sc != nil && sc.env.p == p {
+		sc.reset()
+		p.scratch.Put(sc)
+	}
 }
 
 // prefixScratch is the storage of a source row for Prefix, reused for

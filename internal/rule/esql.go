@@ -31,7 +31,7 @@ func (m *esqlMatcher) Match(d query.Doc) bool {
 	}
 	rows := m.p.Prefix(d, now)
 	if md, ok := d.(stashDoc); ok && len(rows) > 0 {
-		md.Stash(m, &prefixRows{now: now, rows: rows})
+		md.Stash(m, &prefixRows{p: m.p, now: now, rows: rows})
 	}
 	return len(rows) > 0
 }
@@ -47,9 +47,15 @@ type stashDoc interface {
 // prefixRows are the rows the commands before STATS gave a record with
 // NOW() = now.
 type prefixRows struct {
+	p    *esql.Program
 	now  time.Time
 	rows []*esql.Row
 }
+
+// Release lets the next records reuse the rows' storage, once the record
+// is gone (ecs.Record.Stash): its events are made by then, and they copy
+// what they keep.
+func (pr *prefixRows) Release() { pr.p.Release(pr.rows) }
 
 // prefix returns Prefix(d, now), computed by Match for the same record
 // when d remembers it.
