@@ -132,14 +132,15 @@ func TestGrokLiterals(t *testing.T) {
 // gives the group that adding the rows gives: the same row from Finish.
 func TestState(t *testing.T) {
 	recs := []string{
-		`{"user.name":"alice","event.action":"CreateAccessKey","source.ip":"192.0.2.1","n":3}`,
+		`{"user.name":"alice","event.action":"CreateAccessKey","source.ip":"192.0.2.1","n":3,"@timestamp":"2026-03-01T10:00:00Z"}`,
 		`{"user.name":"alice","event.action":"ListBuckets","source.ip":["192.0.2.2","192.0.2.9"],"n":4.5}`,
 		`{"user.name":"alice","event.action":"ListBuckets","source.ip":"192.0.2.2","n":9223372036854775807}`,
 		`{"user.name":"alice","event.action":"GetObject"}`,
 	}
 	const q = `FROM logs-aws.cloudtrail-* | STATS c = COUNT(*), k = COUNT(*) WHERE event.action == "CreateAccessKey", ` +
 		`d = COUNT_DISTINCT(source.ip), v = VALUES(source.ip), a = VALUES(event.action) WHERE event.action != "GetObject", ` +
-		`lo = MIN(source.ip), hi = MAX(event.action), s = SUM(n) BY user.name`
+		`lo = MIN(source.ip), hi = MAX(event.action), s = SUM(n), dn = COUNT_DISTINCT(n), vn = VALUES(n), ` +
+		`vt = VALUES(@timestamp) BY user.name`
 	pq, err := Parse(q)
 	if err != nil {
 		t.Fatal(err)

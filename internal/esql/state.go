@@ -73,6 +73,15 @@ func (p *Program) AppendRowState(b []byte, args []any) []byte {
 		if v := args[i]; v != skipped {
 			if a.star {
 				ac.count++
+			} else if (a.fn == "COUNT_DISTINCT" || a.fn == "VALUES") && v != nil && !isMulti(v) {
+				// A set of one value: what appendState writes of it
+				// (flags, count and length, then the value's encoding),
+				// without the set.
+				var kb [64]byte
+				enc := appendValue(kb[:0], v)
+				b = binary.AppendUvarint(append(b, 0, 0, 1), uint64(len(enc)))
+				b = append(b, enc...)
+				continue
 			} else {
 				for _, x := range each(v) {
 					if (a.fn == "COUNT_DISTINCT" || a.fn == "VALUES") && ac.set == nil {
