@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/valyala/fastjson"
@@ -55,8 +56,13 @@ type LogRef struct {
 // and a pointer nil; a value of another type is an error. In fields it
 // does not read, fastjson takes number spellings encoding/json refuses
 // (NaN, 01): such a body is not CloudTrail's, and its hash and signature
-// say so.
+// say so. A body that is not valid UTF-8 is refused: CloudTrail writes
+// UTF-8 and signs UTF-8, where encoding/json would read such bytes as
+// U+FFFD and fastjson would keep them.
 func ParseDigest(b []byte) (*Digest, error) {
+	if !utf8.Valid(b) {
+		return nil, errors.New("digest: not valid UTF-8")
+	}
 	p := digestParsers.Get()
 	defer digestParsers.Put(p)
 	v, err := p.ParseBytes(b)

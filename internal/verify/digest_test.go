@@ -113,6 +113,13 @@ func TestParseDigestAsJSON(t *testing.T) {
 		`{"digestEndTime":"2026-11-01T01:00:00Z"}`,
 		`{`+base+`,}`,
 	)
+	// Not valid UTF-8: encoding/json reads the bytes as U+FFFD, ParseDigest
+	// refuses the digest (CloudTrail writes and signs UTF-8).
+	for _, in := range []string{"{\"digestEndTime\":\"\xff\",\"digestS3Object\":\"0\"}", "{" + base + ",\"x\":\"\xc3\"}"} {
+		if _, err := verify.ParseDigest([]byte(in)); err == nil {
+			t.Errorf("%q: ParseDigest accepted a body that is not valid UTF-8", in)
+		}
+	}
 	for _, in := range inputs {
 		got, gotErr := verify.ParseDigest([]byte(in))
 		var want verify.Digest
