@@ -21,21 +21,13 @@ type parser struct {
 // than query.MaxDepth is one, wrapping query.ErrTooDeep.
 func Parse(src string) (q *Query, err error) {
 	p := &parser{input: src, lex: lex(src)}
-	defer func() {
-		if r := recover(); r != nil {
-			pe, ok := r.(*query.SyntaxError)
-			if !ok {
-				panic(r)
-			}
-			q, err = nil, pe
-		}
-	}()
+	defer query.Recover(&err)
 	p.advance()
-	q = p.query()
+	parsed := p.query()
 	if p.tok.typ != itemEOF {
 		p.fail("unexpected %s after the query", p.tok)
 	}
-	return q, nil
+	return parsed, nil
 }
 
 func (p *parser) advance() {

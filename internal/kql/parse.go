@@ -27,9 +27,6 @@ type parser struct {
 	depth  int
 }
 
-// errParse unwinds the parser; parse recovers it.
-type errParse struct{ err *query.SyntaxError }
-
 func (p *parser) next() item {
 	if p.peeked {
 		p.peeked = false
@@ -58,7 +55,7 @@ func (p *parser) position(off int) Pos {
 }
 
 func (p *parser) fail(off int, format string, args ...any) {
-	panic(errParse{query.Errorf(p.src, off, format, args...)})
+	panic(query.Errorf(p.src, off, format, args...))
 }
 
 // unexpected fails at it, saying what was expected.
@@ -80,7 +77,7 @@ func (p *parser) expect(t itemType, want string) item {
 func (p *parser) enter(it item) {
 	p.depth++
 	if p.depth > query.MaxDepth {
-		panic(errParse{query.TooDeep(p.src, it.pos)})
+		panic(query.TooDeep(p.src, it.pos))
 	}
 }
 
@@ -90,23 +87,15 @@ func (p *parser) leave() { p.depth-- }
 //
 //	start = Space* OrQuery? Space*
 func (p *parser) parse() (n Node, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			e, ok := r.(errParse)
-			if !ok {
-				panic(r)
-			}
-			n, err = nil, e.err
-		}
-	}()
+	defer query.Recover(&err)
 	if p.peek().typ == itemEOF {
 		return &EmptyNode{}, nil
 	}
-	n = p.orQuery()
+	root := p.orQuery()
 	if it := p.next(); it.typ != itemEOF {
 		p.unexpected(it, "")
 	}
-	return n, nil
+	return root, nil
 }
 
 // orQuery parses

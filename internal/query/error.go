@@ -90,3 +90,19 @@ func (e *SyntaxError) Near() string {
 
 // Unwrap returns the wrapped sentinel, if any.
 func (e *SyntaxError) Unwrap() error { return e.Err }
+
+// Recover, deferred by a recursive-descent parser that unwinds with
+// panic(*SyntaxError), stores that error in *err; any other panic goes on.
+// The parser's other results keep their zero values, since the panic cut
+// their assignment short.
+//
+//	defer query.Recover(&err)
+func Recover(err *error) {
+	if r := recover(); r != nil {
+		se, ok := r.(*SyntaxError)
+		if !ok {
+			panic(r)
+		}
+		*err = se
+	}
+}

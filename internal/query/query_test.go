@@ -208,3 +208,23 @@ func TestTooDeep(t *testing.T) {
 		t.Errorf("TooDeep = %+v", se)
 	}
 }
+
+// TestRecover: a *SyntaxError panic becomes the error; another panic goes
+// on.
+func TestRecover(t *testing.T) {
+	parse := func(v any) (err error) {
+		defer Recover(&err)
+		panic(v)
+	}
+	se := Errorf("a b", 2, "unexpected %q", "b")
+	if err := parse(se); err != se {
+		t.Errorf("got %v, want the SyntaxError %v", err, se)
+	}
+	defer func() {
+		if r := recover(); r != "other" {
+			t.Errorf("recovered %v, want the other panic to go on", r)
+		}
+	}()
+	_ = parse("other")
+	t.Error("an other panic was swallowed")
+}
