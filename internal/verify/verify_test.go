@@ -122,32 +122,49 @@ func keys(t *testing.T) verify.Keys {
 	return ks
 }
 
+// copied is a tamper case's tree written to a local directory, where the
+// digests' signatures are lost, with the signatures file its builder saved.
+type copied struct {
+	tr    *gen.DigestTree
+	files map[string][]byte // the tree, by key
+	root  string
+	src   reader.Source
+	sigs  *verify.Manifest
+}
+
+// localCopy builds tamper case c's tree and writes it to a local directory.
+func localCopy(t *testing.T, c gen.Tamper) copied {
+	t.Helper()
+	tr, files, _ := build(t, c, "")
+	root := t.TempDir()
+	var fs []gen.File
+	for k, b := range files {
+		fs = append(fs, gen.File{Key: k, Body: b})
+	}
+	if err := gen.WriteTree(root, fs); err != nil {
+		t.Fatal(err)
+	}
+	m, err := verify.ParseManifest(tr.Signatures())
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := reader.NewLocal(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return copied{tr: tr, files: files, root: root, src: src, sigs: m}
+}
+
 // TestVerifyLocal verifies a local copy with the signatures file.
 func TestVerifyLocal(t *testing.T) {
 	for _, c := range signers(t).Tampers() {
 		t.Run(c.Name, func(t *testing.T) {
-			tr, files, _ := build(t, c, "")
-			root := t.TempDir()
-			var fs []gen.File
-			for k, b := range files {
-				fs = append(fs, gen.File{Key: k, Body: b})
-			}
-			if err := gen.WriteTree(root, fs); err != nil {
-				t.Fatal(err)
-			}
-			m, err := verify.ParseManifest(tr.Signatures())
+			cp := localCopy(t, c)
+			res, err := verify.Run(context.Background(), verify.Config{Sources: []reader.Source{cp.src}, Keys: keys(t), Signatures: cp.sigs})
 			if err != nil {
 				t.Fatal(err)
 			}
-			src, err := reader.NewLocal(root)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := verify.Run(context.Background(), verify.Config{Sources: []reader.Source{src}, Keys: keys(t), Signatures: m})
-			if err != nil {
-				t.Fatal(err)
-			}
-			check(t, c, tr, files, res, func(k string) string { return filepath.Join(root, filepath.FromSlash(k)) })
+			check(t, c, cp.tr, cp.files, res, func(k string) string { return filepath.Join(cp.root, filepath.FromSlash(k)) })
 		})
 	}
 }
@@ -256,24 +273,8 @@ func TestVerifyCommittedByNext(t *testing.T) {
 func TestVerifySpills(t *testing.T) {
 	for _, c := range signers(t).Tampers() {
 		t.Run(c.Name, func(t *testing.T) {
-			tr, files, _ := build(t, c, "")
-			root := t.TempDir()
-			var fs []gen.File
-			for k, b := range files {
-				fs = append(fs, gen.File{Key: k, Body: b})
-			}
-			if err := gen.WriteTree(root, fs); err != nil {
-				t.Fatal(err)
-			}
-			m, err := verify.ParseManifest(tr.Signatures())
-			if err != nil {
-				t.Fatal(err)
-			}
-			src, err := reader.NewLocal(root)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg := verify.Config{Sources: []reader.Source{src}, Keys: keys(t), Signatures: m}
+			cp := localCopy(t, c)
+			cfg := verify.Config{Sources: []reader.Source{cp.src}, Keys: keys(t), Signatures: cp.sigs}
 			want, err := verify.Run(context.Background(), cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -285,12 +286,12 @@ func TestVerifySpills(t *testing.T) {
 			session := func(cfg verify.Config) *verify.Result {
 				t.Helper()
 				sess := verify.NewSession(cfg)
-				err := src.List(context.Background(), reader.Filter{}, func(o reader.Object) error {
+				err := cp.src.List(context.Background(), reader.Filter{}, func(o reader.Object) error {
 					switch o.Skip {
 					case reader.SkipDigest:
 						return sess.Digest(context.Background(), 0, o)
 					case "":
-						rc, err := src.Open(context.Background(), o)
+						rc, err := cp.src.Open(context.Background(), o)
 						if err != nil {
 							sess.Log(0, o, "", err)
 							return nil
