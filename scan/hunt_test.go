@@ -44,27 +44,8 @@ func huntTree(days, perDay int) gen.Tree {
 				first := start.Add(time.Duration(i) * 3 * time.Minute)
 				var rs []gen.Record
 				for j := range 12 {
-					at := first.Add(time.Duration(j) * 13 * time.Second)
 					k++
-					var r gen.Record
-					switch {
-					case k%5 == 0:
-						r = gen.Event(id, at, "us-east-1", "sts.amazonaws.com", "GetCallerIdentity", "", "")
-						r.SourceIPAddress = fmt.Sprintf("198.51.100.%d", k%2)
-						if k%45 == 0 {
-							r.SourceIPAddress = fmt.Sprintf("203.0.113.%d", k%200)
-						}
-					case k%3 == 0:
-						r = gen.Event(id, at, "us-east-1", "s3.amazonaws.com", "GetObject", fmt.Sprintf(`{"bucketName":"b","key":"k%d"}`, k), "")
-						r.SourceIPAddress = fmt.Sprintf("192.0.2.%d", k%7/5)
-					case k%11 == 0:
-						r = gen.Event(id, at, "us-east-1", "s3.amazonaws.com", "ListBuckets", "", "")
-					case k%13 == 0:
-						r = gen.Event(id, at, "us-east-1", "s3.amazonaws.com", "DeleteBucket", `{"bucketName":"b"}`, "")
-					default:
-						r = gen.Event(id, at, "us-east-1", "ec2.amazonaws.com", "DescribeInstances", "", "")
-					}
-					rs = append(rs, r)
+					rs = append(rs, aggMixRecord(id, first.Add(time.Duration(j)*13*time.Second), k))
 				}
 				key := gen.LogKey("", id.AccountID, "us-east-1", first.Add(8*time.Minute), fmt.Sprintf("H%03d%03d%09d", d, u, i))
 				tree.Files = append(tree.Files, gen.File{Key: key, Body: gen.Gzip(gen.LogFile(rs...))})
