@@ -3,8 +3,6 @@ package report
 import (
 	"encoding/csv"
 	"io"
-	"strconv"
-	"strings"
 )
 
 // csvEncoder writes a header row, then one row per finding, quoted as in
@@ -35,39 +33,15 @@ func (e *csvEncoder) encode(f *Finding) error {
 			return err
 		}
 	}
-	text := func(s string) { e.row = append(e.row, neutralise(validUTF8(s))) }
 	e.row = e.row[:0]
-	text(f.RuleID)
-	text(f.RuleName)
-	text(f.RuleSource)
-	text(f.RuleType)
-	text(f.Severity)
-	e.row = append(e.row, strconv.FormatInt(f.RiskScore, 10))
-	text(strings.Join(f.Tactics, ";"))
-	text(strings.Join(f.Techniques, ";"))
-	e.row = append(e.row, formatTime(f.EventTime))
-	text(f.EventID)
-	text(f.EventSource)
-	text(f.EventName)
-	text(f.AWSRegion)
-	text(f.AccountID)
-	text(f.UserIdentityType)
-	text(f.UserARN)
-	text(f.UserName)
-	text(f.AccessKeyID)
-	text(f.SourceIP)
-	text(f.UserAgent)
-	text(f.ErrorCode)
-	text(f.ErrorMessage)
-	text(f.RequestParameters)
-	text(f.ResponseElements)
-	text(f.Details)
-	text(f.SourceURI)
-	text(f.ObjectETag)
-	e.row = append(e.row, strconv.FormatInt(f.RecordIndex, 10))
-	text(f.Integrity)
+	f.eachColumn(";", func(s string, plain bool) {
+		if !plain {
+			s = neutralise(validUTF8(s))
+		}
+		e.row = append(e.row, s)
+	})
 	if e.raw {
-		text(f.Raw)
+		e.row = append(e.row, neutralise(validUTF8(f.Raw)))
 	}
 	return e.w.Write(e.row)
 }

@@ -8,9 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/klauspost/compress/gzip"
@@ -143,44 +140,15 @@ func (d *htmlDetails) remove() error {
 // appendDetail appends f's detail, a JSON array of strings in the order of
 // htmlDetailColumns.
 func appendDetail(b []byte, f *Finding) []byte {
-	text := func(s string) { b = appendJSONString(append(b, ','), Clean(s)) }
-	b = appendJSONString(append(b, '['), Clean(f.RuleID))
-	text(f.RuleName)
-	text(f.RuleSource)
-	text(f.RuleType)
-	text(f.Severity)
-	b = strconv.AppendInt(append(b, ',', '"'), f.RiskScore, 10)
-	b = append(b, '"')
-	text(strings.Join(f.Tactics, ", "))
-	text(strings.Join(f.Techniques, ", "))
-	if f.EventTime.IsZero() {
-		b = append(b, ',', '"', '"')
-	} else {
-		b = f.EventTime.UTC().AppendFormat(append(b, ',', '"'), time.RFC3339Nano)
-		b = append(b, '"')
-	}
-	text(f.EventID)
-	text(f.EventSource)
-	text(f.EventName)
-	text(f.AWSRegion)
-	text(f.AccountID)
-	text(f.UserIdentityType)
-	text(f.UserARN)
-	text(f.UserName)
-	text(f.AccessKeyID)
-	text(f.SourceIP)
-	text(f.UserAgent)
-	text(f.ErrorCode)
-	text(f.ErrorMessage)
-	text(f.RequestParameters)
-	text(f.ResponseElements)
-	text(f.Details)
-	text(f.SourceURI)
-	text(f.ObjectETag)
-	b = strconv.AppendInt(append(b, ',', '"'), f.RecordIndex, 10)
-	b = append(b, '"')
-	text(f.Integrity)
-	b = appendJSONString(append(b, ','), f.Raw) // as read: the script makes it visible
+	b = append(b, '[')
+	f.eachColumn(", ", func(s string, plain bool) {
+		if !plain {
+			s = Clean(s)
+		}
+		b = appendJSONString(b, s)
+		b = append(b, ',')
+	})
+	b = appendJSONString(b, f.Raw) // as read: the script makes it visible
 	return append(b, ']')
 }
 

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -82,6 +83,29 @@ var columns = []string{
 	"access_key_id", "source_ip", "user_agent", "error_code", "error_message",
 	"request_parameters", "response_elements", "details", "source_uri", "object_etag",
 	"record_index", "integrity",
+}
+
+// eachColumn calls text with each of f's columns as text, in the order of
+// columns (the raw record is not one): lists joined by sep, the event time
+// in RFC 3339 ("" when unset), numbers in decimal. plain marks a value
+// trailsweep wrote itself (a number or a time), which needs no escaping;
+// the others come from logs and rules.
+func (f *Finding) eachColumn(sep string, text func(s string, plain bool)) {
+	for _, s := range []string{f.RuleID, f.RuleName, f.RuleSource, f.RuleType, f.Severity} {
+		text(s, false)
+	}
+	text(strconv.FormatInt(f.RiskScore, 10), true)
+	text(strings.Join(f.Tactics, sep), false)
+	text(strings.Join(f.Techniques, sep), false)
+	text(formatTime(f.EventTime), true)
+	for _, s := range []string{f.EventID, f.EventSource, f.EventName, f.AWSRegion, f.AccountID,
+		f.UserIdentityType, f.UserARN, f.UserName, f.AccessKeyID, f.SourceIP, f.UserAgent,
+		f.ErrorCode, f.ErrorMessage, f.RequestParameters, f.ResponseElements, f.Details,
+		f.SourceURI, f.ObjectETag} {
+		text(s, false)
+	}
+	text(strconv.FormatInt(f.RecordIndex, 10), true)
+	text(f.Integrity, false)
 }
 
 // Columns returns the output column names in order; raw adds the trailing
