@@ -6,7 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
@@ -56,12 +59,12 @@ func Load(paths []string) ([]*Rule, []*LoadError) { return LoadWith(paths, Optio
 
 // LoadWith is Load with options.
 func LoadWith(paths []string, opts Options) ([]*Rule, []*LoadError) {
-	var (
-		rules []*Rule
-		errs  []*LoadError
-	)
+	// The files are found in order, then parsed in parallel (parsing the
+	// TOML of a corpus is most of a scan's start-up), and their rules and
+	// errors gathered in the order found.
+	var jobs []loadJob
 	loaded := map[string]bool{} // each file once, however many paths reach it
-	loadFile := func(path string) {
+	addFile := func(path string) {
 		if real, err := filepath.EvalSymlinks(path); err == nil {
 			if real, err = filepath.Abs(real); err == nil {
 				if loaded[real] {
@@ -70,52 +73,94 @@ func LoadWith(paths []string, opts Options) ([]*Rule, []*LoadError) {
 				loaded[real] = true
 			}
 		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			errs = append(errs, &LoadError{Path: path, Msg: err.Error(), Err: err})
-			return
-		}
-		if isSigmaPath(path) {
-			rs, lerr := ParseSigma(path, data, opts)
-			if lerr != nil {
-				errs = append(errs, lerr)
-				return
-			}
-			rules = append(rules, rs...)
-			return
-		}
-		r, lerr := Parse(path, data, SourceElastic)
-		if lerr != nil {
-			errs = append(errs, lerr)
-			return
-		}
-		rules = append(rules, r)
+		jobs = append(jobs, loadJob{path: path})
+	}
+	fail := func(path string, err error) {
+		jobs = append(jobs, loadJob{errs: []*LoadError{{Path: path, Msg: err.Error(), Err: err}}})
 	}
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
-			errs = append(errs, &LoadError{Path: p, Msg: err.Error(), Err: err})
+			fail(p, err)
 			continue
 		}
 		if !fi.IsDir() {
-			loadFile(p)
+			addFile(p)
 			continue
 		}
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
-				errs = append(errs, &LoadError{Path: path, Msg: err.Error(), Err: err})
+				fail(path, err)
 				return nil
 			}
 			if !d.IsDir() && (strings.HasSuffix(d.Name(), ".toml") || isSigmaPath(d.Name())) {
-				loadFile(path)
+				addFile(path)
 			}
 			return nil
 		})
 		if err != nil {
-			errs = append(errs, &LoadError{Path: p, Msg: err.Error(), Err: err})
+			fail(p, err)
 		}
 	}
+
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(jobs) {
+					return
+				}
+				if jobs[i].path != "" {
+					jobs[i].load(opts)
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	var (
+		rules []*Rule
+		errs  []*LoadError
+	)
+	for _, j := range jobs {
+		rules = append(rules, j.rules...)
+		errs = append(errs, j.errs...)
+	}
 	return rules, errs
+}
+
+// loadJob is one file for LoadWith to parse, or an error met finding the
+// files (path empty).
+type loadJob struct {
+	path  string
+	rules []*Rule
+	errs  []*LoadError
+}
+
+// load reads and parses j's file into j.rules or j.errs.
+func (j *loadJob) load(opts Options) {
+	data, err := os.ReadFile(j.path)
+	if err != nil {
+		j.errs = []*LoadError{{Path: j.path, Msg: err.Error(), Err: err}}
+		return
+	}
+	if isSigmaPath(j.path) {
+		rs, lerr := ParseSigma(j.path, data, opts)
+		if lerr != nil {
+			j.errs = []*LoadError{lerr}
+			return
+		}
+		j.rules = rs
+		return
+	}
+	r, lerr := Parse(j.path, data, SourceElastic)
+	if lerr != nil {
+		j.errs = []*LoadError{lerr}
+		return
+	}
+	j.rules = []*Rule{r}
 }
 
 // file is the shape of an Elastic detection-rules TOML file, as far as

@@ -2,6 +2,7 @@ package rule
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -325,4 +326,84 @@ func mustRead(t testing.TB, path string) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// TestLoadOrder: files are parsed in parallel, yet rules and errors come
+// back in the order the files were found (paths in the order given,
+// folders walked lexically), the same as loading each file on its own in
+// that order, and a file reached twice is loaded once.
+func TestLoadOrder(t *testing.T) {
+	dir := t.TempDir()
+	var want []string // the files in the order Load must follow
+	builtin, err := filepath.Glob(filepath.Join("builtin", "*.toml"))
+	if err != nil || len(builtin) == 0 {
+		t.Fatalf("no built-in rules to copy: %v", err)
+	}
+	for i := range 60 {
+		data, err := os.ReadFile(builtin[i%len(builtin)])
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Another rule ID per copy; every seventh file is broken TOML.
+		data = []byte(strings.Replace(string(data), "rule_id = \"", fmt.Sprintf("rule_id = \"%03d-", i), 1))
+		if i%7 == 3 {
+			data = append(data, "\nbroken = \"\n"...)
+		}
+		sub := filepath.Join(dir, fmt.Sprintf("d%d", i%3))
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(sub, fmt.Sprintf("r%02d.toml", i))
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for d := range 3 {
+		files, _ := filepath.Glob(filepath.Join(dir, fmt.Sprintf("d%d", d), "*.toml"))
+		sort.Strings(files)
+		want = append(want, files...)
+	}
+	// d2 first, then the whole tree: d2's files are loaded once, first.
+	first := filepath.Join(dir, "d2")
+	var order []string
+	for _, p := range want {
+		if filepath.Dir(p) == first {
+			order = append(order, p)
+		}
+	}
+	for _, p := range want {
+		if filepath.Dir(p) != first {
+			order = append(order, p)
+		}
+	}
+
+	var wantRules, wantErrs []string
+	for _, p := range order {
+		rs, errs := Load([]string{p})
+		for _, r := range rs {
+			wantRules = append(wantRules, r.Path+" "+r.ID)
+		}
+		for _, e := range errs {
+			wantErrs = append(wantErrs, e.Error())
+		}
+	}
+	if len(wantErrs) == 0 || len(wantRules) == 0 {
+		t.Fatalf("the tree should give rules and errors: %d rules, %d errors", len(wantRules), len(wantErrs))
+	}
+	for range 5 {
+		rs, errs := Load([]string{first, dir})
+		var gotRules, gotErrs []string
+		for _, r := range rs {
+			gotRules = append(gotRules, r.Path+" "+r.ID)
+		}
+		for _, e := range errs {
+			gotErrs = append(gotErrs, e.Error())
+		}
+		if !reflect.DeepEqual(gotRules, wantRules) {
+			t.Fatalf("rules in another order:\n got %q\nwant %q", gotRules, wantRules)
+		}
+		if !reflect.DeepEqual(gotErrs, wantErrs) {
+			t.Fatalf("errors in another order:\n got %q\nwant %q", gotErrs, wantErrs)
+		}
+	}
 }
