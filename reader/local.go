@@ -218,7 +218,7 @@ func (l *Local) Open(ctx context.Context, o Object) (io.ReadCloser, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(o.URI)
+	f, err := openFile(o.URI)
 	if err != nil {
 		return nil, fmt.Errorf("local open: %w", err)
 	}
