@@ -19,3 +19,12 @@ func maxRSSMiB(ps *os.ProcessState) float64 {
 	}
 	return float64(ru.Maxrss) / 1024
 }
+
+// selfCPU returns the user and system seconds this process has used.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}

@@ -4,6 +4,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,6 +23,24 @@ type SpanPoint struct {
 	Tree     TreeRef `json:"tree"`
 	Scan     Scan    `json:"scan"`
 	CPUPerGB float64 `json:"cpu_s_per_gb"` // user + system seconds per 10^9 bytes of JSON
+	// The tree's floors in CPU seconds per GB (FloorCPU): inflating it, and
+	// inflating and splitting it, with no rule.
+	FloorCPUPerGB float64 `json:"floor_cpu_s_per_gb,omitempty"`
+	SplitCPUPerGB float64 `json:"split_floor_cpu_s_per_gb,omitempty"`
+}
+
+// SpanVsBench compares the first span point with the bench tree of the
+// last `make bench` (its results file): issue 19 wants a diverse tree's CPU
+// per GB with every rule within 2× the bench tree's, and the floors say
+// how much of the difference comes before any rule runs.
+type SpanVsBench struct {
+	BenchTree          string  `json:"bench_tree"`
+	BenchCPUPerGB      float64 `json:"bench_cpu_s_per_gb"`
+	BenchFloorCPUPerGB float64 `json:"bench_floor_cpu_s_per_gb"`
+	BenchSplitCPUPerGB float64 `json:"bench_split_floor_cpu_s_per_gb"`
+	Scan               float64 `json:"scan_ratio"`  // every rule, span CPU/GB over bench CPU/GB
+	Floor              float64 `json:"floor_ratio"` // the same for the inflate floor
+	Split              float64 `json:"split_floor_ratio"`
 }
 
 // SpanResults is what the span series writes as JSON.
@@ -35,6 +54,9 @@ type SpanResults struct {
 	// Growth is the last point's CPU per GB over the first's: 1.00 is
 	// cost linear in the span (target ≤ 1.5).
 	Growth float64 `json:"cpu_per_gb_last_over_first"`
+	// VsBench is the first point against the bench tree; nil without a
+	// results file from TestBench (BENCH_OUT).
+	VsBench *SpanVsBench `json:"vs_bench,omitempty"`
 }
 
 // TestBenchSpan is the span series of `make bench`: trees of 100 accounts
@@ -102,25 +124,78 @@ func TestBenchSpan(t *testing.T) {
 		if m.BytesJSON > 0 {
 			p.CPUPerGB = (s.UserSec + s.SysSec) / (float64(m.BytesJSON) / 1e9)
 		}
+		files, err := Files(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.FloorCPUPerGB, p.SplitCPUPerGB, err = FloorCPU(files, 0, 3); err != nil {
+			t.Fatal(err)
+		}
 		t.Logf("%3d days: %6.1fs wall, %6.1f CPU s, %5.1f CPU s/GB, %5.0f MiB, %d findings", d, s.Seconds, s.UserSec+s.SysSec, p.CPUPerGB, s.MaxRSSMiB, s.Findings)
 		res.Points = append(res.Points, p)
 	}
 	if n := len(res.Points); n > 1 && res.Points[0].CPUPerGB > 0 {
 		res.Growth = res.Points[n-1].CPUPerGB / res.Points[0].CPUPerGB
 	}
+	if len(res.Points) > 0 {
+		res.VsBench = spanVsBench(t, env("BENCH_OUT", filepath.Join(cache, "results.json")), res.Points[0])
+	}
 	res.Table(os.Stdout)
 	writeResults(t, out, res)
+}
+
+// spanVsBench compares p with the bench tree of the results file at path,
+// measuring that tree's floors again here; nil when there is no such file
+// or tree.
+func spanVsBench(t *testing.T, path string, p SpanPoint) *SpanVsBench {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Logf("no bench results at %s (run TestBench first): the span tree is not compared with the bench tree", path)
+		return nil
+	}
+	var r Results
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	full := r.Full.UserSec + r.Full.SysSec
+	if r.Tree.Dir == "" || r.Tree.BytesJSON == 0 || full == 0 {
+		t.Logf("%s has no every-rule scan of a tree: the span tree is not compared with it", path)
+		return nil
+	}
+	files, err := Files(r.Tree.Dir)
+	if err != nil || len(files) == 0 {
+		t.Logf("the bench tree %s is gone (%v): the span tree is not compared with it", r.Tree.Dir, err)
+		return nil
+	}
+	v := &SpanVsBench{BenchTree: r.Tree.Dir, BenchCPUPerGB: full / (float64(r.Tree.BytesJSON) / 1e9)}
+	if v.BenchFloorCPUPerGB, v.BenchSplitCPUPerGB, err = FloorCPU(files, 0, 3); err != nil {
+		t.Fatal(err)
+	}
+	ratio := func(a, b float64) float64 {
+		if b == 0 {
+			return 0
+		}
+		return a / b
+	}
+	v.Scan = ratio(p.CPUPerGB, v.BenchCPUPerGB)
+	v.Floor = ratio(p.FloorCPUPerGB, v.BenchFloorCPUPerGB)
+	v.Split = ratio(p.SplitCPUPerGB, v.BenchSplitCPUPerGB)
+	return v
 }
 
 // Table writes the span series for people.
 func (r *SpanResults) Table(w *os.File) {
 	fmt.Fprintf(w, "trailsweep span series  %s  commit %s  rules: %s\n", r.Date, r.Commit, r.RuleSets)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "span\tobjects\tMB JSON\twall s\tCPU s\tCPU s/GB\tpeak RSS MiB\tfindings\t")
+	fmt.Fprintln(tw, "span\tobjects\tMB JSON\twall s\tCPU s\tCPU s/GB\tfloor CPU s/GB\tsplit floor CPU s/GB\tpeak RSS MiB\tfindings\t")
 	for _, p := range r.Points {
-		fmt.Fprintf(tw, "%d days\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%.0f\t%d\t\n", p.Days, p.Tree.Objects, float64(p.Tree.BytesJSON)/1e6,
-			p.Scan.Seconds, p.Scan.UserSec+p.Scan.SysSec, p.CPUPerGB, p.Scan.MaxRSSMiB, p.Scan.Findings)
+		fmt.Fprintf(tw, "%d days\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%.0f\t%d\t\n", p.Days, p.Tree.Objects, float64(p.Tree.BytesJSON)/1e6,
+			p.Scan.Seconds, p.Scan.UserSec+p.Scan.SysSec, p.CPUPerGB, p.FloorCPUPerGB, p.SplitCPUPerGB, p.Scan.MaxRSSMiB, p.Scan.Findings)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "CPU per GB, last span over first: %.2f× (target ≤ 1.5)\n", r.Growth)
+	if v := r.VsBench; v != nil && len(r.Points) > 0 {
+		fmt.Fprintf(w, "%d days over the bench tree (%s: every rule %.1f CPU s/GB, floor %.2f, split floor %.2f): every rule %.2f× (target ≤ 2), inflate floor %.2f×, split floor %.2f×\n",
+			r.Points[0].Days, v.BenchTree, v.BenchCPUPerGB, v.BenchFloorCPUPerGB, v.BenchSplitCPUPerGB, v.Scan, v.Floor, v.Split)
+	}
 }

@@ -86,3 +86,38 @@ func splitAll(d *reader.Decoder) (int64, error) {
 		n++
 	}
 }
+
+// FloorCPU is the CPU cost of a tree's floors, in user and system seconds
+// per 10^9 bytes of JSON: inflating every file (InflateLocal) and inflating
+// and splitting it (SplitLocal), the least of each of repeat runs. A tree of
+// many small objects costs more per byte than one of large objects before
+// any rule runs (a gzip member's header and Huffman tables, opening a
+// file), so a scan's CPU per GB across trees is judged against these. It
+// runs in this process and measures this process: nothing else may run in
+// it meanwhile. Zero where the platform has no getrusage.
+func FloorCPU(files []string, workers, repeat int) (inflate, split float64, err error) {
+	best := func(cur, v float64) float64 {
+		if cur == 0 || v < cur {
+			return v
+		}
+		return cur
+	}
+	for range max(repeat, 1) {
+		c0 := selfCPU()
+		f, err := InflateLocal(files, workers)
+		if err != nil {
+			return 0, 0, err
+		}
+		c1 := selfCPU()
+		s, err := SplitLocal(files, workers)
+		if err != nil {
+			return 0, 0, err
+		}
+		c2 := selfCPU()
+		if f.BytesJSON > 0 {
+			inflate = best(inflate, (c1-c0)/(float64(f.BytesJSON)/1e9))
+			split = best(split, (c2-c1)/(float64(s.BytesJSON)/1e9))
+		}
+	}
+	return inflate, split, nil
+}

@@ -3,6 +3,7 @@ package bench
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -14,7 +15,7 @@ import (
 // gzip JSON, naming it.
 func TestSplitLocal(t *testing.T) {
 	dir := t.TempDir()
-	m, err := gen.Bulk(dir, gen.BulkOptions{Bytes: 2 << 20, Seed: 3})
+	m, err := gen.Bulk(dir, gen.BulkOptions{Bytes: 4 << 20, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +41,18 @@ func TestSplitLocal(t *testing.T) {
 		}
 		if f.BytesJSON != s.BytesJSON {
 			t.Errorf("workers %d: inflate floor read %d JSON bytes, split floor %d", workers, f.BytesJSON, s.BytesJSON)
+		}
+	}
+
+	if runtime.GOOS == "linux" {
+		inflate, split, err := FloorCPU(files, 2, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Tens of milliseconds of CPU on a 4 MB tree, at the kernel's
+		// accounting granularity: both must have been counted.
+		if inflate <= 0 || split <= 0 {
+			t.Errorf("FloorCPU = %v, %v CPU s per GB, want both measured", inflate, split)
 		}
 	}
 
