@@ -1,6 +1,7 @@
 package eql
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -86,6 +87,63 @@ func TestMergeCalls(t *testing.T) {
 			}
 			if got := m.Match(rec); got != want(ua, ip) {
 				t.Errorf("user agent %q, source %q: %v, want %v", ua, ip, got, !got)
+			}
+		}
+	}
+}
+
+// TestContainsGates: needles sharing a substring share a gate, and a text
+// contains one of the needles through the gates exactly when it contains
+// one of them, over random needles and texts of a small alphabet (where
+// needles share substrings often).
+func TestContainsGates(t *testing.T) {
+	gates := containsGates("stringcontains", false, []string{"distrib#kali", "+kali", "kali-amd64", "kali-arm64", "TruffleHog", "trufflehog"})
+	var got []string
+	for _, g := range gates {
+		got = append(got, g.s+":"+strings.Join(g.needles, ","))
+	}
+	want := []string{"kali:distrib#kali,+kali,kali-amd64,kali-arm64", "ffle:TruffleHog,trufflehog"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("gates %q, want %q", got, want)
+	}
+	if containsGates("stringcontains", true, []string{"ab", "abc"}) != nil || containsGates("startswith", false, []string{"abc", "abcd"}) != nil ||
+		containsGates("stringcontains", false, []string{"abc"}) != nil {
+		t.Error("gates for a folded call, another function or one needle")
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	word := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = "abc"[rnd.IntN(3)]
+		}
+		return string(b)
+	}
+	for range 2000 {
+		needles := make([]string, 2+rnd.IntN(5))
+		for i := range needles {
+			needles[i] = word(rnd.IntN(7))
+		}
+		gates := containsGates("stringcontains", false, needles)
+		n := 0
+		for _, g := range gates {
+			for _, x := range g.needles {
+				if !strings.Contains(x, g.s) {
+					t.Fatalf("needles %q: gate %q of needle %q", needles, g.s, x)
+				}
+				n++
+			}
+		}
+		if n != len(needles) {
+			t.Fatalf("needles %q: gates %v hold %d needles", needles, gates, n)
+		}
+		for range 20 {
+			s := word(rnd.IntN(12))
+			want := false
+			for _, x := range needles {
+				want = want || strings.Contains(s, x)
+			}
+			if got := containsAny(s, gates); got != want {
+				t.Fatalf("needles %q, text %q: %v, want %v", needles, s, got, want)
 			}
 		}
 	}

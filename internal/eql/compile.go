@@ -612,6 +612,7 @@ type callCond struct {
 	never bool       // one of them is null
 	rest  []string   // their texts
 	ones  [][]string // each text as a one-element list
+	gates []gate     // stringContains: the needles by shared substring (containsGates)
 }
 
 func (c *callCond) match(d query.Doc) bool {
@@ -638,6 +639,14 @@ func (c *callCond) match(d query.Doc) bool {
 		for _, v := range vs {
 			rest = append(rest, text(v))
 		}
+	}
+	if c.gates != nil {
+		for _, v := range first {
+			if containsAny(text(v), c.gates) {
+				return true
+			}
+		}
+		return false
 	}
 	for _, v := range first {
 		s := text(v)
