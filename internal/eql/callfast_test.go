@@ -148,3 +148,33 @@ func TestContainsGates(t *testing.T) {
 		}
 	}
 }
+
+// TestGlobFold: a case-insensitive glob matches an ASCII text without
+// lowering it as it matches the lowered text, over random patterns and
+// texts (ASCII and not, with * and ?), and lowers no ASCII text.
+func TestGlobFold(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 6))
+	pick := func(alphabet []string, n int) string {
+		var b strings.Builder
+		for range n {
+			b.WriteString(alphabet[rnd.IntN(len(alphabet))])
+		}
+		return b.String()
+	}
+	pats := []string{"a", "B", "c", "*", "?", "é", "É", "K"}
+	texts := []string{"a", "A", "b", "B", "c", "C", "é", "É", "k", "\u212a", "*", "?"}
+	for range 20000 {
+		p, s := pick(pats, rnd.IntN(6)), pick(texts, rnd.IntN(7))
+		want := globMatch(strings.ToLower(p), strings.ToLower(s), false)
+		if got := newGlob(p, true).match(s); got != want {
+			t.Fatalf("glob %q~ on %q: %v, want %v", p, s, got, want)
+		}
+		if got, want := newGlob(p, false).match(s), globMatch(p, s, false); got != want {
+			t.Fatalf("glob %q on %q: %v, want %v", p, s, got, want)
+		}
+	}
+	g := newGlob("*Kali*", true)
+	if n := testing.AllocsPerRun(100, func() { g.match("Boto3/1.0 Distrib#KALI") }); n != 0 {
+		t.Errorf("case-insensitive glob on an ASCII text: %v allocations, want 0", n)
+	}
+}
