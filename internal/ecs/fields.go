@@ -1,7 +1,6 @@
 package ecs
 
 import (
-	"net/netip"
 	"strings"
 	"time"
 
@@ -48,7 +47,7 @@ var staticFields = map[string]computeFunc{
 		dst = sourceAddress(r, dst)
 		ips := dst[:n]
 		for _, v := range dst[n:] {
-			if a, err := netip.ParseAddr(v.S); err == nil && a.Zone() == "" {
+			if a, ok := ParseAddr(v.S); ok && a.Zone() == "" {
 				ips = append(ips, v)
 			}
 		}

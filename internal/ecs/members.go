@@ -285,12 +285,19 @@ func (r *Record) findTop(key string) int {
 // consumed: all of them, or fewer when the value reached is not an object
 // (an array, whose elements are not indexed, or a scalar); e < 0 when a
 // key is absent.
+//
+// The object a path enters first is remembered (inner): the view reads
+// half a dozen fields of userIdentity per record, and each would find
+// userIdentity among the record's members and its first member again.
 func (r *Record) walk(path []string) (e, used int) {
 	if len(r.pval) == 0 {
 		return -1, 0
 	}
-	e = r.findTop(path[0])
-	used = 1
+	if len(path) > 1 && r.inner.gen == r.gen && r.inner.key == path[0] {
+		e, used = r.find(r.inner.child, path[1]), 2
+	} else {
+		e, used = r.findTop(path[0]), 1
+	}
 	for e >= 0 && used < len(path) {
 		v := r.valueOf(e)
 		if len(v) == 0 || v[0] != '{' {
@@ -300,10 +307,21 @@ func (r *Record) walk(path []string) (e, used int) {
 		if e < 0 {
 			return -1, used // an empty object
 		}
+		if used == 1 {
+			r.inner = innerObject{gen: r.gen, key: path[0], child: e}
+		}
 		e = r.find(e, path[used])
 		used++
 	}
 	return e, used
+}
+
+// innerObject is the record's member key, an object, and its first
+// member, for the record of generation gen (walk).
+type innerObject struct {
+	gen   uint32
+	key   string
+	child int
 }
 
 // parsed returns member e's value parsed, once per record; nil when it

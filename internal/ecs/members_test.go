@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf16"
@@ -169,6 +170,69 @@ func TestFlattenedBound(t *testing.T) {
 		}
 		if n := len(utf16.Encode([]rune(vs[0].S))); n > 4*len(obj)+16 {
 			t.Errorf("%s prints %q: %d UTF-16 units, more than 4×%d+16", obj, vs[0].S, n, len(obj))
+		}
+	}
+}
+
+// TestWalkInner: a path into the object a record's last path entered
+// (walk remembers it) reads what a fresh Record reads, whatever the record
+// before held there: userIdentity as an object, an empty object, a string,
+// an array, absent, duplicated, or with its keys escaped.
+func TestWalkInner(t *testing.T) {
+	records := []string{
+		`{"userIdentity":{"type":"IAMUser","userName":"alice","accessKeyId":"AKIA1"},"eventName":"A"}`,
+		`{"userIdentity":{},"eventName":"B"}`,
+		`{"userIdentity":"IAMUser","eventName":"C"}`,
+		`{"userIdentity":[{"type":"Root"}],"eventName":"D"}`,
+		`{"eventName":"E"}`,
+		`{"userIdentity":{"type":"AssumedRole","sessionContext":{"sessionIssuer":{"userName":"role","arn":"arn:aws:iam::1:role/x"}}}}`,
+		`{"userIdentity":{"type":"first"},"userIdentity":{"type":"second","userName":"bob"}}`,
+		`{"userIdentity":{"t\u0079pe":"escaped","userName":"carol"}}`,
+		`{"tlsDetails":{"tlsVersion":"TLSv1.3"},"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/dan"}}`,
+	}
+	paths := [][]string{{"userIdentity", "type"}, {"userIdentity", "userName"}, {"tlsDetails", "tlsVersion"},
+		{"userIdentity", "sessionContext", "sessionIssuer", "userName"}, {"userIdentity", "accessKeyId"},
+		{"userIdentity"}, {"userIdentity", "sessionContext", "sessionIssuer", "arn"}, {"userIdentity", "arn"}, {"eventName"}}
+	names := []string{"user.name", "aws.cloudtrail.user_identity.type", "aws.cloudtrail.user_identity.access_key_id",
+		"aws.cloudtrail.user_identity.arn", "tls.version", "service.name", "user.id"}
+	body := `{"Records":[` + strings.Join(records, ",") + `]}`
+	d, err := reader.NewDecoder(strings.NewReader(body), reader.DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := ecs.NewRecord(ecs.Options{})
+	for i := range records {
+		raw, err := d.Next()
+		if err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		idx := d.Index()
+		if err := shared.ResetMembers(raw, idx); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range paths {
+			fresh := ecs.NewRecord(ecs.Options{})
+			if err := fresh.ResetMembers(raw, idx); err != nil {
+				t.Fatal(err)
+			}
+			got, gotKnown := shared.StrViewKnown(p...)
+			want, wantKnown := fresh.StrViewKnown(p...)
+			if got != want || gotKnown != wantKnown {
+				t.Errorf("record %d: %v: %q %v, fresh record %q %v", i, p, got, gotKnown, want, wantKnown)
+			}
+			if got, want := rawTexts(shared, p), rawTexts(fresh, p); !reflect.DeepEqual(got, want) {
+				t.Errorf("record %d: raw %v: %q, fresh record %q", i, p, got, want)
+			}
+		}
+		whole := ecs.NewRecord(ecs.Options{})
+		if err := whole.Reset(raw); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			f := ecs.Lookup(n)
+			if got, want := shared.Values(f), whole.Values(f); !reflect.DeepEqual(got, want) {
+				t.Errorf("record %d: %s: %v, whole parse %v", i, n, got, want)
+			}
 		}
 	}
 }

@@ -77,7 +77,8 @@ type Record struct {
 	typeGen uint32 // the record typeErr belongs to
 	typeErr error  // Malformed's answer
 
-	memo []memoSlot // per predicate id: its outcome on the record of gen (Memo)
+	memo  []memoSlot  // per predicate id: its outcome on the record of gen (Memo)
+	inner innerObject // the object a path entered last, from the record (walk)
 
 	stashGen uint32 // the record stash belongs to
 	stash    []stashEntry
@@ -134,6 +135,7 @@ func (r *Record) next() {
 		r.objGen = [numObjs]uint32{}
 		r.flatGen = [numObjs]uint32{}
 		r.typeGen = 0
+		r.inner = innerObject{}
 		clear(r.memo)
 		r.stashGen = 0
 		r.gen = 1

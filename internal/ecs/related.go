@@ -1,7 +1,6 @@
 package ecs
 
 import (
-	"net/netip"
 	"strings"
 )
 
@@ -120,8 +119,8 @@ func relatedIP(r *Record, dst []Value) []Value {
 // isIP reports whether s is an IPv4 or IPv6 literal without a zone, as
 // source.ip requires.
 func isIP(s string) bool {
-	a, err := netip.ParseAddr(s)
-	return err == nil && a.Zone() == ""
+	a, ok := ParseAddr(s)
+	return ok && a.Zone() == ""
 }
 
 // relatedHosts computes related.hosts: without repeats, in this order,

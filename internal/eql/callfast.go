@@ -1,6 +1,9 @@
 package eql
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // newCallCond builds a callCond and, when every argument after the first
 // is a constant, precomputes the texts they give (and each one as a
@@ -33,6 +36,7 @@ func newCallCond(name string, fold bool, args []val, test func(bool, string, []s
 	for _, r := range rest {
 		c.ones = append(c.ones, []string{r})
 	}
+	c.gates = containsGates(c.name, c.fold, c.rest)
 	return c
 }
 
@@ -64,6 +68,7 @@ func mergeCalls(xs []cond) []cond {
 			args: append(append([]val(nil), m.args...), c.args[1:]...),
 			rest: append(append([]string(nil), m.rest...), c.rest...),
 			ones: append(append([][]string(nil), m.ones...), c.ones...)}
+		merged.gates = containsGates(merged.name, merged.fold, merged.rest)
 		out[i] = merged
 	}
 	return out
@@ -77,4 +82,124 @@ func fieldOf(c *callCond, ok bool) (string, bool) {
 	}
 	f, isField := c.args[0].(fieldVal)
 	return f.f.Name, isField
+}
+
+// gate is a substring that each of its needles contains: a text lacking it
+// contains none of them.
+type gate struct {
+	s       string
+	needles []string
+}
+
+// minGate is the shortest substring worth a gate: a shorter one occurs in
+// too many texts to rule a search out.
+const minGate = 3
+
+// maxGate bounds the substrings tried as gates, so that a long needle costs
+// little to compile.
+const maxGate = 16
+
+// containsGates returns the gates of a case-sensitive stringContains with
+// constant needles (nil for any other call, or fewer than two needles):
+// every needle belongs to exactly one gate, which is a substring of it, so
+// a text contains some needle exactly when, for some gate, it contains the
+// gate and one of the gate's needles. Needles sharing a substring are then
+// looked for only when the text holds it: stringContains(user_agent.original,
+// "distrib#kali", "+kali", "kali-amd64") searches a user agent without
+// "kali" once rather than three times. Built greedily: the substring (of
+// minGate to maxGate bytes) that the most needles not yet in a gate
+// contain, the best of them by betterGate, until no two needles share one;
+// each needle left is its own gate.
+func containsGates(name string, fold bool, needles []string) []gate {
+	if name != "stringcontains" || fold || len(needles) < 2 {
+		return nil
+	}
+	left := append([]string(nil), needles...)
+	var gates []gate
+	for len(left) > 1 {
+		count := map[string]int{}
+		for _, n := range left {
+			seen := map[string]bool{}
+			for i := 0; i < len(n); i++ {
+				for j := i + minGate; j <= min(len(n), i+maxGate); j++ {
+					if sub := n[i:j]; !seen[sub] {
+						seen[sub] = true
+						count[sub]++
+					}
+				}
+			}
+		}
+		best, most := "", 1
+		for sub, k := range count {
+			if k > most || (k == most && most > 1 && betterGate(sub, best)) {
+				best, most = sub, k
+			}
+		}
+		if most < 2 {
+			break
+		}
+		g := gate{s: best}
+		rest := left[:0:0]
+		for _, n := range left {
+			if strings.Contains(n, best) {
+				g.needles = append(g.needles, n)
+			} else {
+				rest = append(rest, n)
+			}
+		}
+		gates = append(gates, g)
+		left = rest
+	}
+	for _, n := range left {
+		gates = append(gates, gate{s: n, needles: []string{n}})
+	}
+	return gates
+}
+
+// commonBytes lists bytes from the most to the least frequent in the texts
+// rules search (user agents, ARNs, names); a byte not listed is rarer than
+// all of them.
+const commonBytes = " etaoinsrhldcu/.m-:0123456789pfgwybv_kxjqzAWSEPCTIONRMLDHU+()[]"
+
+// betterGate reports whether the substring a makes a better gate than b,
+// which the same needles contain: strings.Index looks for a gate's first
+// byte, and stops at each occurrence of it, so the rarer that byte the
+// better; then the longer, the fewer texts hold it; then the least, for a
+// choice that does not depend on map order.
+func betterGate(a, b string) bool {
+	ra, rb := byteRank(a[0]), byteRank(b[0])
+	if ra != rb {
+		return ra > rb
+	}
+	if len(a) != len(b) {
+		return len(a) > len(b)
+	}
+	return a < b
+}
+
+// byteRank ranks c by rarity: the index of c in commonBytes, len(commonBytes)
+// when it is not listed.
+func byteRank(c byte) int {
+	if i := strings.IndexByte(commonBytes, c); i >= 0 {
+		return i
+	}
+	return len(commonBytes)
+}
+
+// containsAny reports whether s contains one of the needles of gates.
+func containsAny(s string, gates []gate) bool {
+	for _, g := range gates {
+		if !strings.Contains(s, g.s) {
+			continue
+		}
+		if len(g.needles) == 1 && g.needles[0] == g.s {
+			return true
+		}
+		for _, n := range g.needles {
+			if strings.Contains(s, n) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package eql
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -88,5 +89,92 @@ func TestMergeCalls(t *testing.T) {
 				t.Errorf("user agent %q, source %q: %v, want %v", ua, ip, got, !got)
 			}
 		}
+	}
+}
+
+// TestContainsGates: needles sharing a substring share a gate, and a text
+// contains one of the needles through the gates exactly when it contains
+// one of them, over random needles and texts of a small alphabet (where
+// needles share substrings often).
+func TestContainsGates(t *testing.T) {
+	gates := containsGates("stringcontains", false, []string{"distrib#kali", "+kali", "kali-amd64", "kali-arm64", "TruffleHog", "trufflehog"})
+	var got []string
+	for _, g := range gates {
+		got = append(got, g.s+":"+strings.Join(g.needles, ","))
+	}
+	want := []string{"kali:distrib#kali,+kali,kali-amd64,kali-arm64", "ffle:TruffleHog,trufflehog"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("gates %q, want %q", got, want)
+	}
+	if containsGates("stringcontains", true, []string{"ab", "abc"}) != nil || containsGates("startswith", false, []string{"abc", "abcd"}) != nil ||
+		containsGates("stringcontains", false, []string{"abc"}) != nil {
+		t.Error("gates for a folded call, another function or one needle")
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	word := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = "abc"[rnd.IntN(3)]
+		}
+		return string(b)
+	}
+	for range 2000 {
+		needles := make([]string, 2+rnd.IntN(5))
+		for i := range needles {
+			needles[i] = word(rnd.IntN(7))
+		}
+		gates := containsGates("stringcontains", false, needles)
+		n := 0
+		for _, g := range gates {
+			for _, x := range g.needles {
+				if !strings.Contains(x, g.s) {
+					t.Fatalf("needles %q: gate %q of needle %q", needles, g.s, x)
+				}
+				n++
+			}
+		}
+		if n != len(needles) {
+			t.Fatalf("needles %q: gates %v hold %d needles", needles, gates, n)
+		}
+		for range 20 {
+			s := word(rnd.IntN(12))
+			want := false
+			for _, x := range needles {
+				want = want || strings.Contains(s, x)
+			}
+			if got := containsAny(s, gates); got != want {
+				t.Fatalf("needles %q, text %q: %v, want %v", needles, s, got, want)
+			}
+		}
+	}
+}
+
+// TestGlobFold: a case-insensitive glob matches an ASCII text without
+// lowering it as it matches the lowered text, over random patterns and
+// texts (ASCII and not, with * and ?), and lowers no ASCII text.
+func TestGlobFold(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 6))
+	pick := func(alphabet []string, n int) string {
+		var b strings.Builder
+		for range n {
+			b.WriteString(alphabet[rnd.IntN(len(alphabet))])
+		}
+		return b.String()
+	}
+	pats := []string{"a", "B", "c", "*", "?", "é", "É", "K"}
+	texts := []string{"a", "A", "b", "B", "c", "C", "é", "É", "k", "\u212a", "*", "?"}
+	for range 20000 {
+		p, s := pick(pats, rnd.IntN(6)), pick(texts, rnd.IntN(7))
+		want := globMatch(strings.ToLower(p), strings.ToLower(s), false)
+		if got := newGlob(p, true).match(s); got != want {
+			t.Fatalf("glob %q~ on %q: %v, want %v", p, s, got, want)
+		}
+		if got, want := newGlob(p, false).match(s), globMatch(p, s, false); got != want {
+			t.Fatalf("glob %q on %q: %v, want %v", p, s, got, want)
+		}
+	}
+	g := newGlob("*Kali*", true)
+	if n := testing.AllocsPerRun(100, func() { g.match("Boto3/1.0 Distrib#KALI") }); n != 0 {
+		t.Errorf("case-insensitive glob on an ASCII text: %v allocations, want 0", n)
 	}
 }

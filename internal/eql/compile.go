@@ -241,7 +241,7 @@ func (c *compiler) pattern(e *Pattern) (cond, error) {
 			p.res = append(p.res, re)
 		case isLit && lit.Kind == LitString:
 			fold := e.Op != "like"
-			p.globs = append(p.globs, glob{pat: lit.Text, fold: fold})
+			p.globs = append(p.globs, newGlob(lit.Text, fold))
 		default:
 			// A field or other value: equality (case-insensitive except for like).
 			v, err := c.val(it)
@@ -520,24 +520,52 @@ func (c *patCond) match(d query.Doc) bool {
 func (c *patCond) constrain(string) (query.Constraint, bool) { return query.Constraint{}, false }
 
 // glob is a wildcard pattern: * matches any run of characters, ? one.
+// A case-insensitive one matches as globMatch(strings.ToLower(pat),
+// strings.ToLower(s)) does.
 type glob struct {
-	pat  string
+	pat  string // strings.ToLower of the pattern when fold
 	fold bool
 }
 
-func (g glob) match(s string) bool {
-	p := g.pat
-	if g.fold {
-		p, s = strings.ToLower(p), strings.ToLower(s)
+func newGlob(pat string, fold bool) glob {
+	if fold {
+		pat = strings.ToLower(pat)
 	}
-	return globMatch(p, s)
+	return glob{pat: pat, fold: fold}
 }
 
-// globMatch matches s against p in linear time with one backtrack point.
-func globMatch(p, s string) bool {
+// match reports whether s matches g. An ASCII s is compared byte by byte
+// with its letters lowered, which is what strings.ToLower does to it, so
+// that no lowered copy is made per value.
+func (g glob) match(s string) bool {
+	if !g.fold {
+		return globMatch(g.pat, s, false)
+	}
+	if isASCII(s) {
+		return globMatch(g.pat, s, true)
+	}
+	return globMatch(g.pat, strings.ToLower(s), false)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// globMatch matches s against p in linear time with one backtrack point;
+// with lower, as if s's bytes A-Z were a-z.
+func globMatch(p, s string, lower bool) bool {
 	pi, si := 0, 0
 	star, mark := -1, 0
 	for si < len(s) {
+		c := s[si]
+		if lower && 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
 		switch {
 		case pi < len(p) && p[pi] == '*':
 			star, mark = pi, si
@@ -546,7 +574,7 @@ func globMatch(p, s string) bool {
 			_, n := utf8.DecodeRuneInString(s[si:])
 			pi++
 			si += n
-		case pi < len(p) && p[pi] == s[si]:
+		case pi < len(p) && p[pi] == c:
 			pi++
 			si++
 		case star >= 0:
@@ -590,7 +618,7 @@ var boolFuncs = map[string]boolFunc{
 	}},
 	"wildcard": {2, -1, func(fold bool, a string, pats []string) bool {
 		for _, p := range pats {
-			if (glob{pat: p, fold: fold}).match(a) {
+			if newGlob(p, fold).match(a) {
 				return true
 			}
 		}
@@ -612,6 +640,7 @@ type callCond struct {
 	never bool       // one of them is null
 	rest  []string   // their texts
 	ones  [][]string // each text as a one-element list
+	gates []gate     // stringContains: the needles by shared substring (containsGates)
 }
 
 func (c *callCond) match(d query.Doc) bool {
@@ -638,6 +667,14 @@ func (c *callCond) match(d query.Doc) bool {
 		for _, v := range vs {
 			rest = append(rest, text(v))
 		}
+	}
+	if c.gates != nil {
+		for _, v := range first {
+			if containsAny(text(v), c.gates) {
+				return true
+			}
+		}
+		return false
 	}
 	for _, v := range first {
 		s := text(v)

@@ -263,16 +263,16 @@ func (p *pattern) test(v ecs.Value) bool { return p.match(valueText(v)) }
 type ipPred struct{ a netip.Addr }
 
 func (p ipPred) test(v ecs.Value) bool {
-	a, err := netip.ParseAddr(valueText(v))
-	return err == nil && a.Unmap() == p.a
+	a, ok := ecs.ParseAddr(valueText(v))
+	return ok && a.Unmap() == p.a
 }
 
 // cidrPred is membership of an IP address in a CIDR block.
 type cidrPred struct{ p netip.Prefix }
 
 func (p cidrPred) test(v ecs.Value) bool {
-	a, err := netip.ParseAddr(valueText(v))
-	return err == nil && p.p.Contains(a.Unmap())
+	a, ok := ecs.ParseAddr(valueText(v))
+	return ok && p.p.Contains(a.Unmap())
 }
 
 // rangePred compares a value with a bound: numerically on numbers,

@@ -222,6 +222,11 @@ func TestSetEquivalence(t *testing.T) {
 			}
 		}
 	}
+	// User agents the rules search for, whole, within others and in
+	// other cases, with near misses.
+	agents := []any{"TruffleHog", "trufflehog", "TRUFFLEHOG", "aws-sdk-go TruffleHog/3.63", "Boto3/1.34 distrib#kali.2024",
+		"aws-cli/2 Linux/6.6.9-amd64 +kali", "python-requests kali-amd64", "kali-arm64", "kal-amd64 Truffle Hog",
+		"S3 Browser 11.5.7 https://s3browser.com", "Cyberduck/8.7.1 (Mac OS X)", "cyberduck/8", "s3 browser", 7, []any{"x", "TruffleHog"}}
 	rng := rand.New(rand.NewPCG(1, 2))
 	n := len(raws)
 	for i := 0; i < n; i++ {
@@ -234,6 +239,9 @@ func TestSetEquivalence(t *testing.T) {
 		if rng.IntN(4) == 0 {
 			delete(m, "errorCode")
 			delete(m, "errorMessage")
+		}
+		if rng.IntN(3) == 0 {
+			m["userAgent"] = agents[rng.IntN(len(agents))]
 		}
 		if ui, ok := m["userIdentity"].(map[string]any); ok && rng.IntN(2) == 0 {
 			if v := idents[rng.IntN(len(idents))]; v == nil {

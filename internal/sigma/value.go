@@ -560,8 +560,8 @@ func (v *value) match(c *cand, d Doc) bool {
 	case vRe:
 		return c.v.Kind() != ecs.RawNull && v.reMay(c.text) && v.re.MatchString(c.text)
 	case vCIDR:
-		a, err := netip.ParseAddr(strings.TrimSpace(c.text))
-		if err != nil {
+		a, ok := ecs.ParseAddr(strings.TrimSpace(c.text))
+		if !ok {
 			return false
 		}
 		a = a.Unmap()
