@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -76,20 +75,15 @@ type DuckDBRun struct {
 	MaxRSSMiB    float64
 }
 
-// ErrNoDuckDB is returned by Run when DuckDB is not installed where d says,
-// or Node is not on the PATH.
-var ErrNoDuckDB = errors.New("duckdb not installed")
-
 // Run runs sql, a query whose one row has the columns records and
-// matches, in a child process. It returns ErrNoDuckDB (wrapped, with the
-// reason) when it cannot start DuckDB at all.
+// matches, in a child process, and reports it with the child's rusage.
 func (d DuckDB) Run(ctx context.Context, sql string) (DuckDBRun, error) {
 	if _, err := os.Stat(filepath.Join(d.Dir, "node_modules", "@duckdb", "node-api")); err != nil {
-		return DuckDBRun{}, fmt.Errorf("%w: no @duckdb/node-api in %s", ErrNoDuckDB, d.Dir)
+		return DuckDBRun{}, fmt.Errorf("duckdb is not installed in %s: %w", d.Dir, err)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		return DuckDBRun{}, fmt.Errorf("%w: %v", ErrNoDuckDB, err)
+		return DuckDBRun{}, fmt.Errorf("duckdb: %w", err)
 	}
 	cmd := exec.CommandContext(ctx, node, d.Script, d.Dir, strconv.Itoa(max(1, d.Threads)), sql)
 	var stdout, stderr bytes.Buffer
