@@ -6,7 +6,7 @@ STATICCHECK := $(GOBIN)/staticcheck
 BIN       := bin/trailsweep
 VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help build demo test test-short lint fuzz tidy-check clean bench bench-go bench-span bench-listing
+.PHONY: help build demo test test-short lint fuzz tidy-check clean bench bench-go bench-span bench-listing duckdb
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -56,6 +56,22 @@ fuzz: ## run each fuzz target (every func Fuzz* of every package) for FUZZTIME (
 			done; \
 		done; done
 
+# DuckDB, the bench's yardstick (issue 19: its read_json hunt for one rule),
+# a bench-only tool: the library with its Node binding from npm, pinned,
+# into .cache/tools/duckdb (npm's cache aside, nothing outside the work tree).
+# The DuckDB CLI's PyPI wheel would do as well, but PyPI cannot be reached
+# from the project's machines; DuckDB is in no go.mod.
+DUCKDB_NPM   := 1.5.6-r.1
+DUCKDB_DIR   := .cache/tools/duckdb
+DUCKDB_STAMP := $(DUCKDB_DIR)/.installed-$(DUCKDB_NPM)
+$(DUCKDB_STAMP):
+	rm -rf $(DUCKDB_DIR)
+	npm install --prefix $(DUCKDB_DIR) --no-audit --no-fund --loglevel=error @duckdb/node-api@$(DUCKDB_NPM)
+	touch $@
+
+duckdb: $(DUCKDB_STAMP) ## install DuckDB 1.5.6 (npm @duckdb/node-api, needs node) into .cache/tools/duckdb for make bench's duckdb row
+	@node $(CURDIR)/internal/bench/duckdb.mjs $(abspath $(DUCKDB_DIR)) 1 "SELECT 1 AS ok"
+
 BENCH_GB     ?= 1
 BENCH_MEM_GB ?= 4
 BENCH_SEED   ?= 1
@@ -63,9 +79,10 @@ BENCH_REPEAT ?= 3
 BENCH_OUT    ?= .cache/bench/results.json
 BENCH_ROWS     ?=
 BENCH_BASE_BIN ?=
-bench: build $(VERSITYGW) ## scan vs inflate floor, RSS, S3, scaling (BENCH_GB=1 BENCH_MEM_GB=4 BENCH_REPEAT=3, fastest of the repeats; trees cached in .cache/bench; BENCH_ROWS=checkpoint,... a subset, BENCH_BASE_BIN another build for the checkpoint row); results in BENCH_OUT
+bench: build $(VERSITYGW) ## scan vs inflate floor, RSS, S3, scaling, DuckDB (BENCH_GB=1 BENCH_MEM_GB=4 BENCH_REPEAT=3, fastest of the repeats; trees cached in .cache/bench; BENCH_ROWS=checkpoint,... a subset, BENCH_BASE_BIN another build for the checkpoint row); results in BENCH_OUT
+	@$(MAKE) --no-print-directory duckdb || echo "make bench: DuckDB could not be installed (make duckdb): the duckdb row will be skipped"
 	PATH="$(GOBIN):$$PATH" BENCH_GB=$(BENCH_GB) BENCH_MEM_GB=$(BENCH_MEM_GB) BENCH_SEED=$(BENCH_SEED) BENCH_REPEAT=$(BENCH_REPEAT) BENCH_OUT=$(abspath $(BENCH_OUT)) \
-		BENCH_ROWS=$(BENCH_ROWS) BENCH_BASE_BIN=$(BENCH_BASE_BIN) \
+		BENCH_ROWS=$(BENCH_ROWS) BENCH_BASE_BIN=$(BENCH_BASE_BIN) BENCH_DUCKDB=$(abspath $(DUCKDB_DIR)) \
 		$(GO) test -tags bench -run '^TestBench$$' -count=1 -v -timeout 2h ./internal/bench
 	@$(MAKE) --no-print-directory bench-span
 	@$(MAKE) --no-print-directory bench-listing

@@ -321,8 +321,12 @@ type Results struct {
 	MedianRatioVerify float64 `json:"median_round_ratio_verify_to_full,omitempty"`
 	// MedianCPURatioVerify is the same for CPU seconds (user+sys), which
 	// a busy machine disturbs less than wall-clock time.
-	MedianCPURatioVerify float64  `json:"median_round_cpu_ratio_verify_to_full,omitempty"`
-	Notes                []string `json:"notes,omitempty"`
+	MedianCPURatioVerify float64 `json:"median_round_cpu_ratio_verify_to_full,omitempty"`
+	// DuckDB is issue 19's yardstick, DuckDB's read_json hunt for the seed
+	// rule over the same tree, in the same rounds: as the issue measured it
+	// (the files' schema detected) and with the four members named.
+	DuckDB []Yardstick `json:"duckdb,omitempty"`
+	Notes  []string    `json:"notes,omitempty"`
 }
 
 // Median returns the median of xs (the mean of the middle two for an even
@@ -392,6 +396,9 @@ func (r *Results) Table(w io.Writer) {
 	if r.BigTree.BytesJSON > 0 {
 		scan(fmt.Sprintf("scan, every rule, %.0f GB set", float64(r.BigTree.BytesJSON)/1e9), r.FullBig, r.Floor)
 	}
+	for _, y := range r.DuckDB {
+		scan(y.Name, y.Fastest, r.Floor)
+	}
 	if r.S3Floor.Seconds > 0 {
 		floor("inflate floor, S3 loopback", r.S3Floor)
 		scan("scan, every rule, S3", r.S3Full, r.S3Floor)
@@ -413,6 +420,12 @@ func (r *Results) Table(w io.Writer) {
 	}
 	if r.Verify.Seconds > 0 {
 		fmt.Fprintf(w, "--verify / none: %.2f× (target ≤ 1.15; median of rounds; CPU seconds %.2f×)\n", r.MedianRatioVerify, r.MedianCPURatioVerify)
+	}
+	for _, y := range r.DuckDB {
+		fmt.Fprintf(w, "%s, DuckDB %s, %d rounds (medians): %.2f s wall (the query alone %.2f s), %.1f CPU s; trailsweep every rule %.2f s, %.1f CPU s; seed rule %.2f s, %.1f CPU s\n",
+			y.Name, y.Version, len(y.Rounds), y.MedianSeconds, y.MedianQuerySeconds, y.MedianCPUSeconds, y.MedianFullSeconds, y.MedianFullCPUSeconds, y.MedianSeedSeconds, y.MedianSeedCPUSeconds)
+		fmt.Fprintf(w, "  DuckDB / trailsweep every rule: %.2f× (CPU seconds %.2f×)   DuckDB / trailsweep seed rule: %.2f× (CPU seconds %.2f×)   (target ≥ 2.5; median of rounds)\n",
+			y.MedianOverFull, y.MedianCPUOverFull, y.MedianOverSeed, y.MedianCPUOverSeed)
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)

@@ -43,6 +43,9 @@ func TestBench(t *testing.T) {
 		t.Fatalf("%s: build it first (make build): %v", bin, err)
 	}
 	rows := benchRows(t)
+	if rows["duckdb"] && !rows["seed"] {
+		rows["seed"] = true // the duckdb row is compared with the seed row, round by round
+	}
 	base := os.Getenv("BENCH_BASE_BIN") // another build (main's) for the checkpoint row, in the same rounds
 	datasets, err := gen.SharedPath("datasets")
 	if err != nil {
@@ -139,6 +142,10 @@ func TestBench(t *testing.T) {
 		res.Base = base + " " + binVersion(base)
 		res.Command += " BENCH_BASE_BIN=" + base
 	}
+	var duck DuckDB
+	if rows["duckdb"] {
+		duck, res.DuckDB = duckdbRows(t, ctx, root, bin, seedRule, dir, workers, res)
+	}
 	var roundFull, roundScaling, roundCk, roundCkCPU, roundBaseCk, roundBaseCkCPU, roundVerify, roundVerifyCPU []float64
 	// cpuRatio is a's CPU seconds over b's, 0 without b's.
 	cpuRatio := func(a, b Scan) float64 {
@@ -153,8 +160,13 @@ func TestBench(t *testing.T) {
 		full := scan("scan, every rule", dir, rules...)
 		keepThroughput(&res.Floor, f)
 		keepScan(&res.Full, full)
+		var seed Scan
 		if rows["seed"] {
-			keepScan(&res.Seed, scan("scan, seed rule", dir, seedRule...))
+			seed = scan("scan, seed rule", dir, seedRule...)
+			keepScan(&res.Seed, seed)
+		}
+		for j := range res.DuckDB {
+			duckdbRound(t, ctx, duck, &res.DuckDB[j], res.Tree, full, seed)
 		}
 		var one, two Scan
 		if rows["workers"] {
@@ -345,12 +357,13 @@ func TestSignedCopy(t *testing.T) {
 }
 
 // benchRows returns the rows BENCH_ROWS names (comma-separated: seed,
-// workers, checkpoint, verify, big, s3; default all of them). The floor
-// and the full scan, which the others are compared with, always run:
+// workers, checkpoint, verify, big, s3, duckdb; default all of them). The
+// floor and the full scan, which the others are compared with, always run
+// (and the seed row with the duckdb row):
 //
 //	make bench BENCH_ROWS=checkpoint BENCH_GB=0.5 BENCH_REPEAT=7
 func benchRows(t *testing.T) map[string]bool {
-	all := []string{"seed", "workers", "checkpoint", "verify", "big", "s3"}
+	all := []string{"seed", "workers", "checkpoint", "verify", "big", "s3", "duckdb"}
 	rows := map[string]bool{}
 	v := os.Getenv("BENCH_ROWS")
 	if v == "" {
@@ -363,6 +376,68 @@ func benchRows(t *testing.T) map[string]bool {
 		rows[r] = true
 	}
 	return rows
+}
+
+// duckdbRows returns DuckDB (installed in BENCH_DUCKDB, default
+// .cache/tools/duckdb, where `make duckdb` puts it) and its rows: SeedSQL
+// over dir, the schema detected and the columns named, each first checked
+// on testdata/sample against the seed rule's findings there. When DuckDB
+// cannot run at all it returns no rows, and a note in the log and the
+// results says so: the bench does not fail for it.
+func duckdbRows(t *testing.T, ctx context.Context, root, bin string, seedRule []string, dir string, threads int, res *Results) (DuckDB, []Yardstick) {
+	d := DuckDB{
+		Dir:     env("BENCH_DUCKDB", filepath.Join(root, ".cache", "tools", "duckdb")),
+		Script:  filepath.Join(root, "internal", "bench", "duckdb.mjs"),
+		Threads: threads,
+	}
+	probe, err := d.Run(ctx, "SELECT 0 AS records, 0 AS matches")
+	if err != nil {
+		msg := fmt.Sprintf("duckdb row skipped, DuckDB cannot run: %v; run `make duckdb` (npm install of @duckdb/node-api into .cache/tools/duckdb), or set BENCH_DUCKDB", err)
+		t.Log(msg)
+		res.Notes = append(res.Notes, msg)
+		return d, nil
+	}
+	// The bench tree holds no CreateEventSourceMapping call, so its 0 = 0
+	// says little about the SQL; the sample has four to find and the near
+	// misses (denied, errorMessage alone, wrong case, UpdateEventSourceMapping).
+	sample := filepath.Join(root, "testdata", "sample")
+	sampleSeed, err := RunScan(ctx, bin, nil, append([]string{sample, "--out", filepath.Join(t.TempDir(), "sample.jsonl")}, seedRule...)...)
+	if err != nil {
+		t.Fatalf("seed rule on %s: %v", sample, err)
+	}
+	var ys []Yardstick
+	for _, v := range []struct {
+		name    string
+		columns bool
+	}{{"duckdb, seed rule (read_json)", false}, {"duckdb, seed rule (read_json, 4 columns)", true}} {
+		got, err := d.Run(ctx, SeedSQL(sample, v.columns))
+		if err != nil {
+			t.Fatalf("%s on %s: %v", v.name, sample, err)
+		}
+		if got.Matches != sampleSeed.Findings || got.Records != sampleSeed.Records || got.Matches == 0 {
+			t.Fatalf("%s on %s: %d matches in %d records, trailsweep's seed rule %d findings in %d records", v.name, sample, got.Matches, got.Records, sampleSeed.Findings, sampleSeed.Records)
+		}
+		t.Logf("%s on testdata/sample: %d matches in %d records, as trailsweep", v.name, got.Matches, got.Records)
+		ys = append(ys, Yardstick{Name: v.name, Version: probe.Version, SQL: SeedSQL(dir, v.columns)})
+	}
+	return d, ys
+}
+
+// duckdbRound runs y's query once and records it against the round's full
+// and seed scans. DuckDB must read every record trailsweep read and match
+// as many as the seed rule found: otherwise the two did not do the same
+// work and the bench fails.
+func duckdbRound(t *testing.T, ctx context.Context, d DuckDB, y *Yardstick, tree TreeRef, full, seed Scan) {
+	r, err := d.Run(ctx, y.SQL)
+	if err != nil {
+		t.Fatalf("%s: %v", y.Name, err)
+	}
+	s := r.Scan(y.SQL, tree)
+	t.Logf("%-28s %6.2fs %5.0f MB/s %4.0f MiB %5.2f CPU s (query %.2fs)", y.Name, s.Seconds, s.MBps, s.MaxRSSMiB, s.UserSec+s.SysSec, r.QuerySeconds)
+	if r.Matches != seed.Findings || r.Records != full.Records {
+		t.Fatalf("%s: %d matches in %d records; trailsweep: seed rule %d findings, %d records read", y.Name, r.Matches, r.Records, seed.Findings, full.Records)
+	}
+	y.Add(r, s, full, seed)
 }
 
 // binVersion returns what `bin version` prints on its first line.
