@@ -146,6 +146,7 @@ func TestBench(t *testing.T) {
 	if rows["duckdb"] {
 		duck, res.DuckDB = duckdbRows(t, ctx, root, bin, seedRule, dir, workers, res)
 	}
+	var roundSplit, roundSeed, roundFullSplit []float64
 	var roundFull, roundScaling, roundCk, roundCkCPU, roundBaseCk, roundBaseCkCPU, roundVerify, roundVerifyCPU []float64
 	// cpuRatio is a's CPU seconds over b's, 0 without b's.
 	cpuRatio := func(a, b Scan) float64 {
@@ -157,13 +158,22 @@ func TestBench(t *testing.T) {
 	for i := range repeat {
 		t.Logf("round %d of %d", i+1, repeat)
 		f := floor()
+		sp, err := SplitLocal(files, workers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%-28s %6.2fs %5.0f MB/s", "split floor", sp.Seconds, sp.MBps)
+		keepThroughput(&res.SplitFloor, sp)
+		roundSplit = append(roundSplit, Ratio(sp, f))
 		full := scan("scan, every rule", dir, rules...)
 		keepThroughput(&res.Floor, f)
 		keepScan(&res.Full, full)
+		roundFullSplit = append(roundFullSplit, Ratio(full.Throughput, sp))
 		var seed Scan
 		if rows["seed"] {
 			seed = scan("scan, seed rule", dir, seedRule...)
 			keepScan(&res.Seed, seed)
+			roundSeed = append(roundSeed, Ratio(seed.Throughput, f))
 		}
 		for j := range res.DuckDB {
 			duckdbRound(t, ctx, duck, &res.DuckDB[j], res.Tree, full, seed)
@@ -222,6 +232,7 @@ func TestBench(t *testing.T) {
 		}
 	}
 	res.MedianRatioFull, res.MedianScaling = Median(roundFull), Median(roundScaling)
+	res.MedianRatioSplit, res.MedianRatioSeed, res.MedianRatioFullSplit = Median(roundSplit), Median(roundSeed), Median(roundFullSplit)
 	res.MedianRatioCheckpoint, res.MedianCPURatioCheckpoint = Median(roundCk), Median(roundCkCPU)
 	res.MedianRatioCheckpointBase, res.MedianCPURatioCheckpointBase = Median(roundBaseCk), Median(roundBaseCkCPU)
 	res.MedianRatioVerify = Median(roundVerify)
