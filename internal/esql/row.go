@@ -103,6 +103,21 @@ func (m *lazyMatch) get(j int) any {
 	return m.vals[j]
 }
 
+// newLazy returns an unused lazyMatch: the next of the scratch's, for a
+// row of Prefix.
+func (e *env) newLazy() *lazyMatch {
+	sc := e.sc
+	if sc == nil {
+		return &lazyMatch{}
+	}
+	if sc.nlazy == len(sc.lazy) {
+		sc.lazy = append(sc.lazy, &lazyMatch{})
+	}
+	m := sc.lazy[sc.nlazy]
+	sc.nlazy++
+	return m
+}
+
 // force returns v, or the value a lazy column stands for.
 func force(v any) any {
 	if c, ok := v.(*lazyCol); ok {
@@ -122,7 +137,9 @@ func (r *Row) lazyGrok(g *grok, src int) bool {
 	if r.src == nil || src >= len(r.seen) || r.hidden[name] || r.has(name) || p.fieldIdx[name] != src {
 		return false
 	}
-	m := &lazyMatch{g: g, r: r, src: src, cols: make([]lazyCol, len(g.names))}
+	m := r.env.newLazy()
+	m.g, m.r, m.src = g, r, src
+	m.cols = resize(m.cols, len(g.names))
 	for j, n := range g.names {
 		m.cols[j] = lazyCol{m: m, j: j}
 		r.set(n, &m.cols[j])

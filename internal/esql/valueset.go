@@ -1,0 +1,138 @@
+package esql
+
+import (
+	"slices"
+	"strings"
+)
+
+// valueSet is the distinct values of COUNT_DISTINCT and VALUES. Strings,
+// the common values, are held as themselves: in a slice while few (most
+// groups see one or two), in a map beyond. Other values are held under
+// valueKey, where a float equal to an integer is that integer; of two
+// values under one key the later stays. The zero value is an empty set.
+type valueSet struct {
+	strs  []string
+	strM  map[string]struct{}
+	other map[string]any
+}
+
+// smallSet bounds the strings a set scans before it holds them in a map.
+const smallSet = 16
+
+func (s *valueSet) len() int { return len(s.strs) + len(s.strM) + len(s.other) }
+
+// hasString reports whether string x is in s.
+func (s *valueSet) hasString(x string) bool {
+	if s.strM != nil {
+		_, ok := s.strM[x]
+		return ok
+	}
+	return slices.Contains(s.strs, x)
+}
+
+// addString adds string x, copied when it is new unless owned says the
+// set may keep x itself.
+func (s *valueSet) addString(x string, owned bool) {
+	if s.hasString(x) {
+		return
+	}
+	if !owned {
+		x = strings.Clone(x)
+	}
+	if s.strM == nil && len(s.strs) < smallSet {
+		s.strs = append(s.strs, x)
+		return
+	}
+	if s.strM == nil {
+		s.strM = make(map[string]struct{}, 2*smallSet)
+		for _, y := range s.strs {
+			s.strM[y] = struct{}{}
+		}
+		s.strs = nil
+	}
+	s.strM[x] = struct{}{}
+}
+
+// add adds single value x, copied when it is new (a string) or replaces
+// another under its key.
+func (s *valueSet) add(x any) {
+	if str, ok := x.(string); ok {
+		s.addString(str, false)
+		return
+	}
+	k := valueKey(x)
+	if s.other == nil {
+		s.other = map[string]any{}
+	}
+	if v, ok := s.other[k]; !ok || v != x {
+		s.other[k] = own(x)
+	}
+}
+
+// merge adds the values of o, which keeps its own: they are shared.
+func (s *valueSet) merge(o *valueSet) {
+	for _, x := range o.strs {
+		s.addString(x, true)
+	}
+	for x := range o.strM {
+		s.addString(x, true)
+	}
+	for k, v := range o.other {
+		if s.other == nil {
+			s.other = map[string]any{}
+		}
+		s.other[k] = v
+	}
+}
+
+// values returns the set's values, in no particular order.
+func (s *valueSet) values() []any {
+	vs := make([]any, 0, s.len())
+	for _, x := range s.strs {
+		vs = append(vs, x)
+	}
+	for x := range s.strM {
+		vs = append(vs, x)
+	}
+	for _, v := range s.other {
+		vs = append(vs, v)
+	}
+	return vs
+}
+
+// reset empties s, keeping the slice's storage.
+func (s *valueSet) reset() {
+	clear(s.strs)
+	*s = valueSet{strs: s.strs[:0]}
+}
+
+// encEntry is a value's encoding (EncodeValue) as its type byte and the
+// rest: a string's rest is the string, built without concatenating.
+type encEntry struct {
+	tag  byte
+	rest string
+}
+
+// encodings returns the encodings of the set's values in increasing order
+// (of the whole encodings' bytes), appended to dst.
+func (s *valueSet) encodings(dst []encEntry) []encEntry {
+	for _, x := range s.strs {
+		dst = append(dst, encEntry{'s', x})
+	}
+	for x := range s.strM {
+		dst = append(dst, encEntry{'s', x})
+	}
+	for _, v := range s.other {
+		e := EncodeValue(v)
+		dst = append(dst, encEntry{e[0], e[1:]})
+	}
+	if len(dst) > 1 {
+		slices.SortFunc(dst, func(a, b encEntry) int {
+			if a.tag != b.tag {
+				return int(a.tag) - int(b.tag)
+			}
+			return strings.Compare(a.rest, b.rest)
+		})
+	}
+	return dst
+}
