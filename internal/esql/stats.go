@@ -224,7 +224,7 @@ type Group struct {
 type acc struct {
 	count int64
 	set   valueSet // COUNT_DISTINCT, VALUES
-	best  any            // MIN, MAX
+	best  any      // MIN, MAX
 	sumI  int64
 	sumF  float64
 	isF   bool
