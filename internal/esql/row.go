@@ -65,6 +65,31 @@ func (r *Row) field(i int, name string, f ecs.Field) any {
 	return fromECS(name, r.src.Values(f))
 }
 
+// text reads source field i (Program.order) of r's record as text (see
+// textFn): a string field's one value is read from the record, not
+// converted, so not kept in Row.seen; textOther for a date field, a
+// number, a boolean or several values.
+func (r *Row) text(i int, f ecs.Field) (string, textKind) {
+	if i >= len(r.seen) {
+		return "", textOther
+	}
+	if v := r.seen[i]; v != unread {
+		return textOf(v)
+	}
+	if r.env.p.dates[i] {
+		return "", textOther
+	}
+	vs := r.src.Values(f)
+	switch {
+	case len(vs) == 0:
+		r.seen[i] = nil // what field reads
+		return "", textNull
+	case len(vs) == 1 && vs[0].Kind == ecs.KindString:
+		return vs[0].S, textString
+	}
+	return "", textOther
+}
+
 // Columns returns the row's column names and values in order. A row that
 // still reads its source record lists the columns computed so far only.
 func (r *Row) Columns() (names []string, vals []any) {
