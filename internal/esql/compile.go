@@ -362,7 +362,7 @@ func colName(a Assign) string {
 // keep returns the row with only the columns the patterns name, in the
 // order of the patterns (a name matched by an earlier pattern stays there).
 func keep(r *Row, pats []string) *Row {
-	avail := r.available()
+	var avail []string // read for the first pattern with *
 	out := &Row{env: r.env}
 	for _, pt := range pats {
 		if name := strings.ReplaceAll(pt, "`", ""); !strings.Contains(name, "*") {
@@ -372,6 +372,9 @@ func keep(r *Row, pats []string) *Row {
 				out.vals = append(out.vals, r.Get(name))
 			}
 			continue
+		}
+		if avail == nil {
+			avail = r.available()
 		}
 		for _, n := range avail {
 			if matchName(pt, n) && !out.has(n) {

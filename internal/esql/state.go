@@ -173,10 +173,7 @@ func (g *Group) MergeState(state string) error {
 			if err != nil {
 				return errBadValue
 			}
-			if x.set.other == nil {
-				x.set.other = map[string]any{}
-			}
-			x.set.other[valueKey(v)] = own(v)
+			x.set.add(v)
 		}
 		if flags&8 != 0 {
 			v, err := DecodeValue(d.string())

@@ -1,25 +1,33 @@
 package esql
 
 import (
+	"math"
 	"slices"
 	"strings"
+	"time"
 )
 
 // valueSet is the distinct values of COUNT_DISTINCT and VALUES. Strings,
 // the common values, are held as themselves: in a slice while few (most
 // groups see one or two), in a map beyond. Other values are held under
-// valueKey, where a float equal to an integer is that integer; of two
-// values under one key the later stays. The zero value is an empty set.
+// what valueKey would give them, where a float equal to an integer is that
+// integer and a date is its millisecond: numbers and dates under an
+// integer, the rest under valueKey itself. Of two values under one key
+// the later stays. The zero value is an empty set.
 type valueSet struct {
 	strs  []string
 	strM  map[string]struct{}
+	nums  map[int64]any // int64, and float64 equal to one
+	times map[int64]time.Time
 	other map[string]any
 }
 
 // smallSet bounds the strings a set scans before it holds them in a map.
 const smallSet = 16
 
-func (s *valueSet) len() int { return len(s.strs) + len(s.strM) + len(s.other) }
+func (s *valueSet) len() int {
+	return len(s.strs) + len(s.strM) + len(s.nums) + len(s.times) + len(s.other)
+}
 
 // hasString reports whether string x is in s.
 func (s *valueSet) hasString(x string) bool {
@@ -53,20 +61,39 @@ func (s *valueSet) addString(x string, owned bool) {
 	s.strM[x] = struct{}{}
 }
 
-// add adds single value x, copied when it is new (a string) or replaces
-// another under its key.
+// add adds single value x, copied when it is a new string; any other
+// value replaces the one under its key.
 func (s *valueSet) add(x any) {
-	if str, ok := x.(string); ok {
-		s.addString(str, false)
+	switch v := x.(type) {
+	case string:
+		s.addString(v, false)
+		return
+	case int64:
+		s.putNum(v, x)
+		return
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) < 1<<53 { // valueKey's integer
+			s.putNum(int64(v), x)
+			return
+		}
+	case time.Time:
+		if s.times == nil {
+			s.times = map[int64]time.Time{}
+		}
+		s.times[v.UnixMilli()] = v
 		return
 	}
-	k := valueKey(x)
 	if s.other == nil {
 		s.other = map[string]any{}
 	}
-	if v, ok := s.other[k]; !ok || v != x {
-		s.other[k] = own(x)
+	s.other[valueKey(x)] = x
+}
+
+func (s *valueSet) putNum(k int64, x any) {
+	if s.nums == nil {
+		s.nums = map[int64]any{}
 	}
+	s.nums[k] = x
 }
 
 // merge adds the values of o, which keeps its own: they are shared.
@@ -76,6 +103,12 @@ func (s *valueSet) merge(o *valueSet) {
 	}
 	for x := range o.strM {
 		s.addString(x, true)
+	}
+	for k, v := range o.nums {
+		s.putNum(k, v)
+	}
+	for _, v := range o.times {
+		s.add(v)
 	}
 	for k, v := range o.other {
 		if s.other == nil {
@@ -93,6 +126,12 @@ func (s *valueSet) values() []any {
 	}
 	for x := range s.strM {
 		vs = append(vs, x)
+	}
+	for _, v := range s.nums {
+		vs = append(vs, v)
+	}
+	for _, v := range s.times {
+		vs = append(vs, v)
 	}
 	for _, v := range s.other {
 		vs = append(vs, v)
@@ -122,9 +161,14 @@ func (s *valueSet) encodings(dst []encEntry) []encEntry {
 	for x := range s.strM {
 		dst = append(dst, encEntry{'s', x})
 	}
+	for _, v := range s.nums {
+		dst = appendEnc(dst, v)
+	}
+	for _, v := range s.times {
+		dst = appendEnc(dst, v)
+	}
 	for _, v := range s.other {
-		e := EncodeValue(v)
-		dst = append(dst, encEntry{e[0], e[1:]})
+		dst = appendEnc(dst, v)
 	}
 	if len(dst) > 1 {
 		slices.SortFunc(dst, func(a, b encEntry) int {
@@ -135,4 +179,9 @@ func (s *valueSet) encodings(dst []encEntry) []encEntry {
 		})
 	}
 	return dst
+}
+
+func appendEnc(dst []encEntry, v any) []encEntry {
+	e := EncodeValue(v)
+	return append(dst, encEntry{e[0], e[1:]})
 }
