@@ -39,6 +39,10 @@ type unreadT struct{}
 
 var unread any = unreadT{}
 
+// isUnread reports whether v is unread: a check of its type only, which
+// v != unread is not (an interface comparison).
+func isUnread(v any) bool { _, ok := v.(unreadT); return ok }
+
 // newSourceRow returns a row over record d with room for ncols computed
 // columns, in one allocation besides the column slices.
 func newSourceRow(d Doc, e *env, ncols int) *Row {
@@ -55,7 +59,7 @@ func newSourceRow(d Doc, e *env, ncols int) *Row {
 // reading it once.
 func (r *Row) field(i int, name string, f ecs.Field) any {
 	if i < len(r.seen) {
-		if v := r.seen[i]; v != unread {
+		if v := r.seen[i]; !isUnread(v) {
 			return v
 		}
 		v := fromValues(r.src.Values(f), r.env.p.dates[i])
@@ -73,7 +77,7 @@ func (r *Row) text(i int, f ecs.Field) (string, textKind) {
 	if i >= len(r.seen) {
 		return "", textOther
 	}
-	if v := r.seen[i]; v != unread {
+	if v := r.seen[i]; !isUnread(v) {
 		return textOf(v)
 	}
 	if r.env.p.dates[i] {

@@ -85,7 +85,7 @@ func (p *Program) AppendRowState(b []byte, args []any) []byte {
 		set := ac.set
 		set.reset()
 		ac = acc{set: set}
-		if v := args[i]; v != skipped {
+		if v := args[i]; !isSkipped(v) {
 			if a.star {
 				ac.count++
 			} else if (a.fn == "COUNT_DISTINCT" || a.fn == "VALUES") && v != nil && !isMulti(v) {

@@ -113,6 +113,9 @@ type skippedT struct{}
 
 var skipped any = skippedT{}
 
+// isSkipped reports whether v is skipped, by its type only.
+func isSkipped(v any) bool { _, ok := v.(skippedT); return ok }
+
 // Input is what one row gives a STATS: its group key values (a
 // multi-valued key puts the row in one group per value) and, per
 // aggregate, the argument's value (nil for COUNT(*), skipped when the
@@ -249,7 +252,7 @@ func own(x any) any {
 func (g *Group) add(args []any) {
 	for i, a := range g.s.aggs {
 		v := args[i]
-		if v == skipped {
+		if isSkipped(v) {
 			continue
 		}
 		ac := &g.accs[i]

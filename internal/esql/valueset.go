@@ -23,7 +23,7 @@ type valueSet struct {
 }
 
 // smallSet bounds the strings a set scans before it holds them in a map.
-const smallSet = 16
+const smallSet = 8
 
 func (s *valueSet) len() int {
 	return len(s.strs) + len(s.strM) + len(s.nums) + len(s.times) + len(s.other)
@@ -34,6 +34,10 @@ func (s *valueSet) hasString(x string) bool {
 	if s.strM != nil {
 		_, ok := s.strM[x]
 		return ok
+	}
+	// The latest first: a group's rows often repeat the value before.
+	if n := len(s.strs); n > 0 && s.strs[n-1] == x {
+		return true
 	}
 	return slices.Contains(s.strs, x)
 }
