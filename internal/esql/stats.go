@@ -130,8 +130,7 @@ type Input struct {
 // until the next row's input.
 type inputBuf struct {
 	keys, args []any
-	groups     [][]any // groupKeys's result
-	vals       []any   // the values of statsPlan.fns
+	vals       []any // the values of statsPlan.fns
 	done       []bool
 }
 

@@ -93,7 +93,7 @@ type prefixScratch struct {
 	// in and groups hold the STATS inputs of the record's rows
 	// (InputValues); lazy the GROK matches of its row (Row.lazyGrok).
 	in     inputBuf
-	groups [][]any
+	groups [][]any // groupKeys's result
 	lazy   []*lazyMatch
 	nlazy  int
 }
