@@ -492,3 +492,7 @@ func (g *Group) merge(o *Group, i int) {
 
 // Clone returns an empty group of the same STATS and key.
 func (g *Group) Clone() *Group { return g.s.newGroup(g.Key) }
+
+// Reset empties g's aggregates: g is then what Clone would return, without
+// allocating a group.
+func (g *Group) Reset() { clear(g.accs) }

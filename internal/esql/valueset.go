@@ -15,23 +15,40 @@ import (
 // integer, the rest under valueKey itself. Of two values under one key
 // the later stays. The zero value is an empty set.
 type valueSet struct {
-	strs  []string
+	strs []string
+	*setMaps
+}
+
+// setMaps are a valueSet's maps, allocated for its first value that needs
+// one: a group's aggregates keep a valueSet each, most of them strings only.
+type setMaps struct {
 	strM  map[string]struct{}
 	nums  map[int64]any // int64, and float64 equal to one
 	times map[int64]time.Time
 	other map[string]any
 }
 
+// maps returns s's maps, allocated if need be.
+func (s *valueSet) maps() *setMaps {
+	if s.setMaps == nil {
+		s.setMaps = &setMaps{}
+	}
+	return s.setMaps
+}
+
 // smallSet bounds the strings a set scans before it holds them in a map.
 const smallSet = 8
 
 func (s *valueSet) len() int {
+	if s.setMaps == nil {
+		return len(s.strs)
+	}
 	return len(s.strs) + len(s.strM) + len(s.nums) + len(s.times) + len(s.other)
 }
 
 // hasString reports whether string x is in s.
 func (s *valueSet) hasString(x string) bool {
-	if s.strM != nil {
+	if s.setMaps != nil && s.strM != nil {
 		_, ok := s.strM[x]
 		return ok
 	}
@@ -51,18 +68,19 @@ func (s *valueSet) addString(x string, owned bool) {
 	if !owned {
 		x = strings.Clone(x)
 	}
-	if s.strM == nil && len(s.strs) < smallSet {
+	if (s.setMaps == nil || s.strM == nil) && len(s.strs) < smallSet {
 		s.strs = append(s.strs, x)
 		return
 	}
-	if s.strM == nil {
-		s.strM = make(map[string]struct{}, 2*smallSet)
+	m := s.maps()
+	if m.strM == nil {
+		m.strM = make(map[string]struct{}, 2*smallSet)
 		for _, y := range s.strs {
-			s.strM[y] = struct{}{}
+			m.strM[y] = struct{}{}
 		}
 		s.strs = nil
 	}
-	s.strM[x] = struct{}{}
+	m.strM[x] = struct{}{}
 }
 
 // add adds single value x, copied when it is a new string; any other
@@ -81,29 +99,39 @@ func (s *valueSet) add(x any) {
 			return
 		}
 	case time.Time:
-		if s.times == nil {
-			s.times = map[int64]time.Time{}
+		m := s.maps()
+		if m.times == nil {
+			m.times = map[int64]time.Time{}
 		}
-		s.times[v.UnixMilli()] = v
+		m.times[v.UnixMilli()] = v
 		return
 	}
-	if s.other == nil {
-		s.other = map[string]any{}
-	}
-	s.other[valueKey(x)] = x
+	s.putOther(valueKey(x), x)
 }
 
 func (s *valueSet) putNum(k int64, x any) {
-	if s.nums == nil {
-		s.nums = map[int64]any{}
+	m := s.maps()
+	if m.nums == nil {
+		m.nums = map[int64]any{}
 	}
-	s.nums[k] = x
+	m.nums[k] = x
+}
+
+func (s *valueSet) putOther(k string, x any) {
+	m := s.maps()
+	if m.other == nil {
+		m.other = map[string]any{}
+	}
+	m.other[k] = x
 }
 
 // merge adds the values of o, which keeps its own: they are shared.
 func (s *valueSet) merge(o *valueSet) {
 	for _, x := range o.strs {
 		s.addString(x, true)
+	}
+	if o.setMaps == nil {
+		return
 	}
 	for x := range o.strM {
 		s.addString(x, true)
@@ -115,10 +143,7 @@ func (s *valueSet) merge(o *valueSet) {
 		s.add(v)
 	}
 	for k, v := range o.other {
-		if s.other == nil {
-			s.other = map[string]any{}
-		}
-		s.other[k] = v
+		s.putOther(k, v)
 	}
 }
 
@@ -127,6 +152,9 @@ func (s *valueSet) values() []any {
 	vs := make([]any, 0, s.len())
 	for _, x := range s.strs {
 		vs = append(vs, x)
+	}
+	if s.setMaps == nil {
+		return vs
 	}
 	for x := range s.strM {
 		vs = append(vs, x)
@@ -162,17 +190,19 @@ func (s *valueSet) encodings(dst []encEntry) []encEntry {
 	for _, x := range s.strs {
 		dst = append(dst, encEntry{'s', x})
 	}
-	for x := range s.strM {
-		dst = append(dst, encEntry{'s', x})
-	}
-	for _, v := range s.nums {
-		dst = appendEnc(dst, v)
-	}
-	for _, v := range s.times {
-		dst = appendEnc(dst, v)
-	}
-	for _, v := range s.other {
-		dst = appendEnc(dst, v)
+	if s.setMaps != nil {
+		for x := range s.strM {
+			dst = append(dst, encEntry{'s', x})
+		}
+		for _, v := range s.nums {
+			dst = appendEnc(dst, v)
+		}
+		for _, v := range s.times {
+			dst = appendEnc(dst, v)
+		}
+		for _, v := range s.other {
+			dst = appendEnc(dst, v)
+		}
 	}
 	if len(dst) > 1 {
 		slices.SortFunc(dst, func(a, b encEntry) int {

@@ -226,6 +226,8 @@ type esqlGroup struct {
 	rows             []string
 	rowsFrom, rowsTo int64
 	rowsOK           bool
+
+	merged *esql.Group // the executions' merge of their segments, reused
 }
 
 type esqlSegment struct {
@@ -318,7 +320,11 @@ func (g *esqlGroup) decide(limit int64) error {
 		from, to := g.segs[lo].start, g.segs[hi-1].start
 		if !g.rowsOK || g.rowsFrom != from || g.rowsTo != to || spec.esql.FinishUsesNow() {
 			now := time.Unix(0, k*step).UTC()
-			grp := g.segs[lo].g.Clone()
+			if g.merged == nil {
+				g.merged = g.segs[lo].g.Clone()
+			}
+			grp := g.merged // Dropped and Finish keep nothing of it
+			grp.Reset()
 			for _, sg := range g.segs[lo:hi] {
 				grp.MergeGuard(sg.g)
 			}
@@ -326,7 +332,7 @@ func (g *esqlGroup) decide(limit int64) error {
 			if spec.esql.Dropped(grp, now) {
 				continue
 			}
-			grp = g.segs[lo].g.Clone()
+			grp.Reset()
 			for _, sg := range g.segs[lo:hi] {
 				grp.Merge(sg.g)
 			}
