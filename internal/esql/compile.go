@@ -204,6 +204,9 @@ func (c *compiler) command(cmd Command) (op, error) {
 	case *Keep:
 		pats := x.Patterns
 		c.patterns(pats)
+		if names, ok := plainNames(pats); ok {
+			return op{name: "KEEP", row: func(r *Row) *Row { return keepNames(r, names) }}, nil
+		}
 		return op{name: "KEEP", row: func(r *Row) *Row { return keep(r, pats) }}, nil
 	case *Drop:
 		pats := x.Patterns
@@ -382,6 +385,31 @@ func keep(r *Row, pats []string) *Row {
 				out.vals = append(out.vals, r.Get(n))
 			}
 		}
+	}
+	return out
+}
+
+// plainNames returns the column names KEEP patterns name outright, in
+// order and each once, when none has a *: what keep would list.
+func plainNames(pats []string) ([]string, bool) {
+	var names []string
+	for _, pt := range pats {
+		name := strings.ReplaceAll(pt, "`", "")
+		if strings.Contains(name, "*") {
+			return nil, false
+		}
+		names = appendNew(names, name)
+	}
+	return names, true
+}
+
+// keepNames is keep for patterns without * (plainNames): the row of
+// those columns, null or not, built at its size.
+func keepNames(r *Row, names []string) *Row {
+	out := &Row{env: r.env, names: make([]string, len(names)), vals: make([]any, len(names))}
+	copy(out.names, names) // the row's own: commands after change it in place
+	for i, n := range names {
+		out.vals[i] = r.Get(n)
 	}
 	return out
 }

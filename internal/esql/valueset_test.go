@@ -71,39 +71,3 @@ func TestValueSet(t *testing.T) {
 		}
 	}
 }
-
-// TestGroupReset: a group emptied by Reset folds rows into the same state
-// as the empty group Clone returns.
-func TestGroupReset(t *testing.T) {
-	pq, err := Parse(`FROM logs-aws.cloudtrail-* | STATS c = COUNT(*), v = VALUES(user.name), n = COUNT_DISTINCT(x), lo = MIN(@timestamp) BY event.action`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Compile(pq)
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs := []string{
-		`{"event.action":"A","user.name":"alice","x":1,"@timestamp":"2026-03-01T10:00:00Z"}`,
-		`{"event.action":"A","user.name":["bob","carol"],"x":2.5,"@timestamp":"2026-03-01T09:00:00Z"}`,
-	}
-	fold := func(g *Group) string {
-		for _, s := range recs {
-			for _, row := range p.Prefix(docFromJSON(t, s), semanticsNow) {
-				_, args := p.InputValues(row)
-				g.Add(args)
-			}
-		}
-		return string(g.AppendState(nil))
-	}
-	g, err := p.NewGroup([]string{EncodeValue("A")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := fold(g.Clone())
-	fold(g)
-	g.Reset()
-	if got := fold(g); got != want {
-		t.Errorf("state after Reset %q, want %q", got, want)
-	}
-}
