@@ -3,6 +3,7 @@ package esql
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 
 	"github.com/trailsweep/trailsweep/internal/binenc"
 )
@@ -69,7 +70,8 @@ func (p *Program) NewGroupOf(key []any) *Group {
 	return p.ops[p.statsAt].stats.newGroup(k)
 }
 
-// AppendState appends g's aggregates' partial state to b.
+// AppendState appends g's aggregates' partial state to b. It orders the
+// strings g holds where they are, so it writes g.
 func (g *Group) AppendState(b []byte) []byte {
 	for i := range g.accs {
 		b = g.accs[i].appendState(b)
@@ -131,9 +133,17 @@ func (ac *acc) appendState(b []byte) []byte {
 	b = append(b, flags)
 	b = binary.AppendVarint(b, ac.count)
 	b = binary.AppendUvarint(b, uint64(ac.set.len()))
-	if ac.set.len() > 0 {
-		var buf [8]encEntry
-		for _, e := range ac.set.encodings(buf[:0]) { // the same state, the same bytes
+	// The values in the order of their encodings: the same state, the
+	// same bytes.
+	switch {
+	case ac.set.setMaps == nil: // strings only, sorted where they are
+		slices.Sort(ac.set.strs)
+		for _, x := range ac.set.strs {
+			b = binary.AppendUvarint(b, uint64(1+len(x)))
+			b = append(append(b, 's'), x...)
+		}
+	case ac.set.len() > 0:
+		for _, e := range ac.set.encodings(nil) {
 			b = binary.AppendUvarint(b, uint64(1+len(e.rest)))
 			b = append(append(b, e.tag), e.rest...)
 		}
