@@ -204,6 +204,9 @@ func (c *compiler) command(cmd Command) (op, error) {
 	case *Keep:
 		pats := x.Patterns
 		c.patterns(pats)
+		if names, ok := plainNames(pats); ok {
+			return op{name: "KEEP", row: func(r *Row) *Row { return keepNames(r, names) }}, nil
+		}
 		return op{name: "KEEP", row: func(r *Row) *Row { return keep(r, pats) }}, nil
 	case *Drop:
 		pats := x.Patterns
@@ -362,7 +365,7 @@ func colName(a Assign) string {
 // keep returns the row with only the columns the patterns name, in the
 // order of the patterns (a name matched by an earlier pattern stays there).
 func keep(r *Row, pats []string) *Row {
-	avail := r.available()
+	var avail []string // read for the first pattern with *
 	out := &Row{env: r.env}
 	for _, pt := range pats {
 		if name := strings.ReplaceAll(pt, "`", ""); !strings.Contains(name, "*") {
@@ -373,12 +376,40 @@ func keep(r *Row, pats []string) *Row {
 			}
 			continue
 		}
+		if avail == nil {
+			avail = r.available()
+		}
 		for _, n := range avail {
 			if matchName(pt, n) && !out.has(n) {
 				out.names = append(out.names, n)
 				out.vals = append(out.vals, r.Get(n))
 			}
 		}
+	}
+	return out
+}
+
+// plainNames returns the column names KEEP patterns name outright, in
+// order and each once, when none has a *: what keep would list.
+func plainNames(pats []string) ([]string, bool) {
+	var names []string
+	for _, pt := range pats {
+		name := strings.ReplaceAll(pt, "`", "")
+		if strings.Contains(name, "*") {
+			return nil, false
+		}
+		names = appendNew(names, name)
+	}
+	return names, true
+}
+
+// keepNames is keep for patterns without * (plainNames): the row of
+// those columns, null or not, built at its size.
+func keepNames(r *Row, names []string) *Row {
+	out := &Row{env: r.env, names: make([]string, len(names)), vals: make([]any, len(names))}
+	copy(out.names, names) // the row's own: commands after change it in place
+	for i, n := range names {
+		out.vals[i] = r.Get(n)
 	}
 	return out
 }

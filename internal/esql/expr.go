@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -66,22 +67,36 @@ func (c *compiler) expr(e Expr) (evalFn, error) {
 		if err != nil {
 			return nil, err
 		}
+		lt := c.text(x.L)
 		rt, err := c.expr(x.R)
 		if err != nil {
 			return nil, err
 		}
-		return binaryOp(x.Op, l, rt), nil
+		f := binaryOp(x.Op, l, rt)
+		if !comparison(x.Op) {
+			return f, nil
+		}
+		if lit, ok := stringLiteral(x.R); ok && lt != nil {
+			return compareText(x.Op, lt, lit, false, f), nil
+		}
+		if lit, ok := stringLiteral(x.L); ok {
+			if t := c.text(x.R); t != nil {
+				return compareText(x.Op, t, lit, true, f), nil
+			}
+		}
+		return f, nil
 	case *In:
 		f, err := c.expr(x.X)
 		if err != nil {
 			return nil, err
 		}
+		t := c.text(x.X)
 		list, err := c.exprs(x.List)
 		if err != nil {
 			return nil, err
 		}
 		not := x.Not
-		return func(r *Row) any {
+		slow := func(r *Row) any {
 			v := f(r)
 			if v == nil || isMulti(v) {
 				return nil
@@ -101,6 +116,28 @@ func (c *compiler) expr(e Expr) (evalFn, error) {
 				return nil
 			}
 			return not
+		}
+		lits := make([]string, len(x.List))
+		for i, e := range x.List {
+			lit, ok := stringLiteral(e)
+			if !ok {
+				t = nil // a list of other than strings: the general way
+				break
+			}
+			lits[i] = lit
+		}
+		if t == nil {
+			return slow, nil
+		}
+		return func(r *Row) any {
+			s, k := t(r)
+			switch k {
+			case textNull:
+				return nil
+			case textString:
+				return slices.Contains(lits, s) != not
+			}
+			return slow(r)
 		}, nil
 	case *Like:
 		f, err := c.expr(x.X)
@@ -125,17 +162,35 @@ func (c *compiler) expr(e Expr) (evalFn, error) {
 			ms = append(ms, re.MatchString)
 		}
 		not := x.Not
-		return func(r *Row) any {
-			s, ok := f(r).(string)
-			if !ok {
-				return nil // null, multi-valued or not a string
-			}
+		match := func(s string) any {
 			for _, m := range ms {
 				if m(s) {
 					return !not
 				}
 			}
 			return not
+		}
+		if t := c.text(x.X); t != nil {
+			return func(r *Row) any {
+				switch s, k := t(r); k {
+				case textNull:
+					return nil
+				case textString:
+					return match(s)
+				}
+				s, ok := f(r).(string)
+				if !ok {
+					return nil // multi-valued or not a string
+				}
+				return match(s)
+			}, nil
+		}
+		return func(r *Row) any {
+			s, ok := f(r).(string)
+			if !ok {
+				return nil // null, multi-valued or not a string
+			}
+			return match(s)
 		}, nil
 	case *IsNull:
 		f, err := c.expr(x.X)
@@ -143,6 +198,17 @@ func (c *compiler) expr(e Expr) (evalFn, error) {
 			return nil, err
 		}
 		not := x.Not
+		if t := c.text(x.X); t != nil {
+			return func(r *Row) any {
+				switch _, k := t(r); k {
+				case textNull:
+					return !not
+				case textString:
+					return not
+				}
+				return (f(r) == nil) != not
+			}, nil
+		}
 		return func(r *Row) any { return (f(r) == nil) != not }, nil
 	case *Call:
 		return c.call(x)
@@ -160,6 +226,57 @@ func (c *compiler) exprs(es []Expr) ([]evalFn, error) {
 		out[i] = f
 	}
 	return out, nil
+}
+
+// textKind is what a column holds, read as text (textFn).
+type textKind uint8
+
+const (
+	textOther  textKind = iota // not null nor one string (or not known so): read its value
+	textNull                   // null
+	textString                 // one string
+)
+
+// textFn reads a column as text: its string when it holds one string,
+// without converting the record's field to a value (and boxing it).
+type textFn func(r *Row) (string, textKind)
+
+// textOf is what value v is as text.
+func textOf(v any) (string, textKind) {
+	switch x := v.(type) {
+	case nil:
+		return "", textNull
+	case string:
+		return x, textString
+	}
+	return "", textOther
+}
+
+// text returns a textFn for e when it reads a source field (as expr's
+// fast path for a Ref does); nil otherwise. expr must have compiled e
+// already, at the same point of the query.
+func (c *compiler) text(e Expr) textFn {
+	ref, ok := e.(*Ref)
+	if !ok {
+		return nil
+	}
+	name := ref.Name
+	f, ok := c.p.fields[name]
+	if !ok || c.names[name] || c.afterStats {
+		return nil
+	}
+	idx := c.p.fieldIdx[name]
+	return func(r *Row) (string, textKind) {
+		for i := len(r.names) - 1; i >= 0; i-- {
+			if r.names[i] == name {
+				return textOf(force(r.vals[i]))
+			}
+		}
+		if r.src == nil || r.hidden[name] {
+			return "", textNull
+		}
+		return r.text(idx, f)
+	}
 }
 
 // spanDuration converts a time-span literal. Calendar units (days, weeks)
@@ -233,22 +350,65 @@ func binaryOp(op string, l, r evalFn) evalFn {
 			if !ok {
 				return nil
 			}
-			switch op {
-			case "==":
-				return c == 0
-			case "!=":
-				return c != 0
-			case "<":
-				return c < 0
-			case "<=":
-				return c <= 0
-			case ">":
-				return c > 0
-			}
-			return c >= 0
+			return cmpResult(op, c)
 		}
 	}
 	return func(row *Row) any { return arith(op, l(row), r(row)) }
+}
+
+// comparison reports whether op is a comparison operator.
+func comparison(op string) bool {
+	switch op {
+	case "==", "!=", "<", "<=", ">", ">=":
+		return true
+	}
+	return false
+}
+
+// cmpResult is comparison op's result for operands that compare as c.
+func cmpResult(op string, c int) bool {
+	switch op {
+	case "==":
+		return c == 0
+	case "!=":
+		return c != 0
+	case "<":
+		return c < 0
+	case "<=":
+		return c <= 0
+	case ">":
+		return c > 0
+	}
+	return c >= 0
+}
+
+// stringLiteral returns the value of e when it is a string literal.
+func stringLiteral(e Expr) (string, bool) {
+	if l, ok := e.(*Literal); ok {
+		s, ok := l.Val.(string)
+		return s, ok
+	}
+	return "", false
+}
+
+// compareText is comparison op between a column read as text (t) and
+// string literal lit, on the left when litLeft: what slow, the general
+// comparison, gives, without converting a string column to a value. slow
+// decides what is neither null nor one string.
+func compareText(op string, t textFn, lit string, litLeft bool, slow evalFn) evalFn {
+	return func(r *Row) any {
+		switch s, k := t(r); k {
+		case textNull:
+			return nil
+		case textString:
+			c := strings.Compare(s, lit)
+			if litLeft {
+				c = -c
+			}
+			return cmpResult(op, c)
+		}
+		return slow(r)
+	}
 }
 
 // arith computes a + - * / % b: long arithmetic when both are integers

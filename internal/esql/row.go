@@ -39,6 +39,10 @@ type unreadT struct{}
 
 var unread any = unreadT{}
 
+// isUnread reports whether v is unread: a check of its type only, which
+// v != unread is not (an interface comparison).
+func isUnread(v any) bool { _, ok := v.(unreadT); return ok }
+
 // newSourceRow returns a row over record d with room for ncols computed
 // columns, in one allocation besides the column slices.
 func newSourceRow(d Doc, e *env, ncols int) *Row {
@@ -55,7 +59,7 @@ func newSourceRow(d Doc, e *env, ncols int) *Row {
 // reading it once.
 func (r *Row) field(i int, name string, f ecs.Field) any {
 	if i < len(r.seen) {
-		if v := r.seen[i]; v != unread {
+		if v := r.seen[i]; !isUnread(v) {
 			return v
 		}
 		v := fromValues(r.src.Values(f), r.env.p.dates[i])
@@ -63,6 +67,31 @@ func (r *Row) field(i int, name string, f ecs.Field) any {
 		return v
 	}
 	return fromECS(name, r.src.Values(f))
+}
+
+// text reads source field i (Program.order) of r's record as text (see
+// textFn): a string field's one value is read from the record, not
+// converted, so not kept in Row.seen; textOther for a date field, a
+// number, a boolean or several values.
+func (r *Row) text(i int, f ecs.Field) (string, textKind) {
+	if i >= len(r.seen) {
+		return "", textOther
+	}
+	if v := r.seen[i]; !isUnread(v) {
+		return textOf(v)
+	}
+	if r.env.p.dates[i] {
+		return "", textOther
+	}
+	vs := r.src.Values(f)
+	switch {
+	case len(vs) == 0:
+		r.seen[i] = nil // what field reads
+		return "", textNull
+	case len(vs) == 1 && vs[0].Kind == ecs.KindString:
+		return vs[0].S, textString
+	}
+	return "", textOther
 }
 
 // Columns returns the row's column names and values in order. A row that
@@ -103,6 +132,21 @@ func (m *lazyMatch) get(j int) any {
 	return m.vals[j]
 }
 
+// newLazy returns an unused lazyMatch: the next of the scratch's, for a
+// row of Prefix.
+func (e *env) newLazy() *lazyMatch {
+	sc := e.sc
+	if sc == nil {
+		return &lazyMatch{}
+	}
+	if sc.nlazy == len(sc.lazy) {
+		sc.lazy = append(sc.lazy, &lazyMatch{})
+	}
+	m := sc.lazy[sc.nlazy]
+	sc.nlazy++
+	return m
+}
+
 // force returns v, or the value a lazy column stands for.
 func force(v any) any {
 	if c, ok := v.(*lazyCol); ok {
@@ -122,7 +166,9 @@ func (r *Row) lazyGrok(g *grok, src int) bool {
 	if r.src == nil || src >= len(r.seen) || r.hidden[name] || r.has(name) || p.fieldIdx[name] != src {
 		return false
 	}
-	m := &lazyMatch{g: g, r: r, src: src, cols: make([]lazyCol, len(g.names))}
+	m := r.env.newLazy()
+	m.g, m.r, m.src = g, r, src
+	m.cols = resize(m.cols, len(g.names))
 	for j, n := range g.names {
 		m.cols[j] = lazyCol{m: m, j: j}
 		r.set(n, &m.cols[j])

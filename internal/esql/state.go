@@ -26,10 +26,17 @@ func (p *Program) Inputs1(r *Row) (keys [][]string, vals [][]any, args []any) {
 }
 
 // InputValues is Inputs1 without the encoded keys (EncodeKey and AppendKey
-// encode them).
+// encode them). For a row of Prefix, the slices are valid until the next
+// InputValues, Inputs1 or Inputs of a row of the same Prefix call, or its
+// Release: a caller copies what it keeps.
 func (p *Program) InputValues(r *Row) (vals [][]any, args []any) {
-	in := p.ops[p.statsAt].stats.input(r)
-	return groupKeys(in.Keys), in.Args
+	var b *inputBuf
+	var groups *[][]any
+	if sc := r.env.sc; sc != nil {
+		b, groups = &sc.in, &sc.groups
+	}
+	in := p.ops[p.statsAt].stats.input(r, b)
+	return groupKeys(in.Keys, groups), in.Args
 }
 
 // EncodeKey encodes a group's key values as Inputs1 does.
@@ -53,10 +60,18 @@ func AppendKey(b []byte, vals []any) []byte {
 	return b
 }
 
-// NewGroupOf starts a STATS group with key values (Inputs1).
-func (p *Program) NewGroupOf(key []any) *Group { return p.ops[p.statsAt].stats.newGroup(key) }
+// NewGroupOf starts a STATS group with key values (Inputs1), which it
+// copies.
+func (p *Program) NewGroupOf(key []any) *Group {
+	k := make([]any, len(key))
+	for i, v := range key {
+		k[i] = own(v)
+	}
+	return p.ops[p.statsAt].stats.newGroup(k)
+}
 
-// AppendState appends g's aggregates' partial state to b.
+// AppendState appends g's aggregates' partial state to b. It orders the
+// strings g holds where they are, so it writes g.
 func (g *Group) AppendState(b []byte) []byte {
 	for i := range g.accs {
 		b = g.accs[i].appendState(b)
@@ -67,30 +82,31 @@ func (g *Group) AppendState(b []byte) []byte {
 // AppendRowState appends the state AppendState would give a group of one
 // row with the aggregates' arguments args (Inputs1), without the group.
 func (p *Program) AppendRowState(b []byte, args []any) []byte {
-	var scratch map[string]any // COUNT_DISTINCT and VALUES, one at a time
+	var ac acc // reused: COUNT_DISTINCT and VALUES keep their set's storage
 	for i, a := range p.ops[p.statsAt].stats.aggs {
-		var ac acc
-		if v := args[i]; v != skipped {
+		set := ac.set
+		set.reset()
+		ac = acc{set: set}
+		if v := args[i]; !isSkipped(v) {
 			if a.star {
 				ac.count++
 			} else if (a.fn == "COUNT_DISTINCT" || a.fn == "VALUES") && v != nil && !isMulti(v) {
 				// A set of one value: what appendState writes of it
 				// (flags, count and length, then the value's encoding),
 				// without the set.
+				b = append(b, 0, 0, 1)
+				if s, ok := v.(string); ok {
+					b = binary.AppendUvarint(b, uint64(1+len(s)))
+					b = append(append(b, 's'), s...)
+					continue
+				}
 				var kb [64]byte
 				enc := appendValue(kb[:0], v)
-				b = binary.AppendUvarint(append(b, 0, 0, 1), uint64(len(enc)))
+				b = binary.AppendUvarint(b, uint64(len(enc)))
 				b = append(b, enc...)
 				continue
 			} else {
 				for _, x := range each(v) {
-					if (a.fn == "COUNT_DISTINCT" || a.fn == "VALUES") && ac.set == nil {
-						if scratch == nil {
-							scratch = map[string]any{}
-						}
-						clear(scratch)
-						ac.set = scratch
-					}
 					ac.addValue(a.fn, x)
 				}
 			}
@@ -116,21 +132,20 @@ func (ac *acc) appendState(b []byte) []byte {
 	}
 	b = append(b, flags)
 	b = binary.AppendVarint(b, ac.count)
-	b = binary.AppendUvarint(b, uint64(len(ac.set)))
-	switch len(ac.set) {
-	case 0:
-	case 1:
-		for k, v := range ac.set {
-			b = binenc.AppendString(b, setEncoding(k, v))
+	b = binary.AppendUvarint(b, uint64(ac.set.len()))
+	// The values in the order of their encodings: the same state, the
+	// same bytes.
+	switch {
+	case ac.set.setMaps == nil: // strings only, sorted where they are
+		slices.Sort(ac.set.strs)
+		for _, x := range ac.set.strs {
+			b = binary.AppendUvarint(b, uint64(1+len(x)))
+			b = append(append(b, 's'), x...)
 		}
-	default:
-		enc := make([]string, 0, len(ac.set))
-		for k, v := range ac.set {
-			enc = append(enc, setEncoding(k, v))
-		}
-		slices.Sort(enc) // the same state, the same bytes
-		for _, e := range enc {
-			b = binenc.AppendString(b, e)
+	case ac.set.len() > 0:
+		for _, e := range ac.set.encodings(nil) {
+			b = binary.AppendUvarint(b, uint64(1+len(e.rest)))
+			b = append(append(b, e.tag), e.rest...)
 		}
 	}
 	if ac.best != nil {
@@ -143,56 +158,42 @@ func (ac *acc) appendState(b []byte) []byte {
 	return b
 }
 
-// setEncoding is EncodeValue of v, a set's value under key k: a string's
-// key is its encoding.
-func setEncoding(k string, v any) string {
-	if _, ok := v.(string); ok {
-		return k
-	}
-	return EncodeValue(v)
-}
-
 // MergeState folds a state AppendState wrote, for a group of the same
 // STATS, into g, as Merge folds a group.
 func (g *Group) MergeState(state string) error {
-	d := binenc.NewReader([]byte(state))
+	d := stateReader{s: state}
 	for i, a := range g.s.aggs {
 		x := &g.accs[i]
-		flags := d.Byte()
-		x.count += d.Varint()
-		n := d.Uvarint()
-		if d.Bad() || n > uint64(d.Len()) {
+		flags := d.byte()
+		x.count += d.varint()
+		n := d.uvarint()
+		if d.bad || n > uint64(len(d.s)) {
 			return errBadValue
 		}
-		if n > 0 && x.set == nil {
-			x.set = make(map[string]any, n)
-		}
 		for range n {
-			enc := d.String()
-			if d.Bad() {
+			enc := d.string()
+			if d.bad {
 				return errBadValue
 			}
-			if len(enc) > 0 && enc[0] == 's' { // a string: its encoding is its key
-				if _, ok := x.set[enc]; !ok {
-					x.set[enc] = enc[1:]
-				}
+			if len(enc) > 0 && enc[0] == 's' { // a string: copied if new
+				x.set.addString(enc[1:], false)
 				continue
 			}
 			v, err := DecodeValue(enc)
 			if err != nil {
 				return errBadValue
 			}
-			x.set[valueKey(v)] = v
+			x.set.add(v)
 		}
 		if flags&8 != 0 {
-			v, err := DecodeValue(d.String())
-			if err != nil || d.Bad() {
+			v, err := DecodeValue(d.string())
+			if err != nil || d.bad {
 				return errBadValue
 			}
 			x.addValue(a.fn, v)
 		}
 		if flags&4 != 0 { // as merge does
-			sumI, sumF := d.Varint(), math.Float64frombits(d.Uvarint())
+			sumI, sumF := d.varint(), math.Float64frombits(d.uvarint())
 			s := x.sumI + sumI
 			if (s > x.sumI) != (sumI > 0) && sumI != 0 {
 				x.bad = true
@@ -201,8 +202,65 @@ func (g *Group) MergeState(state string) error {
 			x.isF, x.bad, x.any = x.isF || flags&1 != 0, x.bad || flags&2 != 0, true
 		}
 	}
-	if d.Bad() || d.Len() != 0 {
+	if d.bad || len(d.s) != 0 {
 		return errBadValue
 	}
 	return nil
+}
+
+// stateReader reads what AppendState wrote, as binenc.Reader does, from a
+// string: the strings it returns are views of it, not copies.
+type stateReader struct {
+	s   string
+	bad bool
+}
+
+func (d *stateReader) fail() { d.bad, d.s = true, "" }
+
+func (d *stateReader) byte() byte {
+	if len(d.s) == 0 {
+		d.fail()
+		return 0
+	}
+	c := d.s[0]
+	d.s = d.s[1:]
+	return c
+}
+
+func (d *stateReader) uvarint() uint64 {
+	var x uint64
+	for i := 0; i < len(d.s) && i < binary.MaxVarintLen64; i++ {
+		c := d.s[i]
+		if c < 0x80 {
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				break // overflow
+			}
+			d.s = d.s[i+1:]
+			return x | uint64(c)<<(7*i)
+		}
+		x |= uint64(c&0x7f) << (7 * i)
+	}
+	d.fail()
+	return 0
+}
+
+func (d *stateReader) varint() int64 {
+	ux := d.uvarint()
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
+	}
+	return x
+}
+
+// string reads a length-prefixed string (binenc.AppendString).
+func (d *stateReader) string() string {
+	n := d.uvarint()
+	if d.bad || n > uint64(len(d.s)) {
+		d.fail()
+		return ""
+	}
+	v := d.s[:n]
+	d.s = d.s[n:]
+	return v
 }

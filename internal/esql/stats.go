@@ -113,6 +113,9 @@ type skippedT struct{}
 
 var skipped any = skippedT{}
 
+// isSkipped reports whether v is skipped, by its type only.
+func isSkipped(v any) bool { _, ok := v.(skippedT); return ok }
+
 // Input is what one row gives a STATS: its group key values (a
 // multi-valued key puts the row in one group per value) and, per
 // aggregate, the argument's value (nil for COUNT(*), skipped when the
@@ -122,18 +125,29 @@ type Input struct {
 	Args []any
 }
 
-func (s *statsPlan) input(r *Row) Input {
-	in := Input{Keys: make([]any, len(s.by)), Args: make([]any, len(s.aggs))}
-	for i, b := range s.by {
-		in.Keys[i] = b.f(r)
+// inputBuf is the storage of the STATS inputs of a record's rows, reused
+// record after record (prefixScratch): Input's slices then stay valid
+// until the next row's input.
+type inputBuf struct {
+	keys, args []any
+	vals       []any // the values of statsPlan.fns
+	done       []bool
+}
+
+// input returns what row r gives the STATS, in b's storage when b is not
+// nil (newly allocated otherwise: a group may then keep the keys).
+func (s *statsPlan) input(r *Row, b *inputBuf) Input {
+	if b == nil {
+		b = &inputBuf{}
 	}
+	keys := resize(b.keys, len(s.by))
+	for i, p := range s.by {
+		keys[i] = p.f(r)
+	}
+	args := resize(b.args, len(s.aggs))
 	// The values of s.fns so far, each computed on first use.
-	var vbuf [16]any
-	var dbuf [16]bool
-	vals, done := vbuf[:], dbuf[:]
-	if len(s.fns) > len(vbuf) {
-		vals, done = make([]any, len(s.fns)), make([]bool, len(s.fns))
-	}
+	vals, done := resize(b.vals, len(s.fns)), resize(b.done, len(s.fns))
+	clear(done)
 	eval := func(i int) any {
 		if !done[i] {
 			vals[i], done[i] = s.fns[i](r), true
@@ -141,24 +155,40 @@ func (s *statsPlan) input(r *Row) Input {
 		return vals[i]
 	}
 	for i, a := range s.aggs {
+		args[i] = nil
 		if a.filter >= 0 {
 			if ok, _ := eval(a.filter).(bool); !ok {
-				in.Args[i] = skipped
+				args[i] = skipped
 				continue
 			}
 		}
 		if a.arg >= 0 {
-			in.Args[i] = eval(a.arg)
+			args[i] = eval(a.arg)
 		}
 	}
-	return in
+	clear(vals) // let the record's values go
+	b.keys, b.args, b.vals, b.done = keys, args, vals, done
+	return Input{Keys: keys, Args: args}
 }
 
-// groupKeys returns the combinations of single key values of in: one per
-// value of each multi-valued key.
-func groupKeys(keys []any) [][]any {
+// resize returns s with length n, reusing its storage when it has room.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// groupKeys returns the combinations of single key values of keys: one
+// per value of each multi-valued key. The common case, no multi-valued
+// key, is keys itself, in buf's storage when buf is not nil.
+func groupKeys(keys []any, buf *[][]any) [][]any {
 	if !slices.ContainsFunc(keys, isMulti) {
-		return [][]any{keys} // one group: the common case
+		if buf == nil {
+			return [][]any{keys}
+		}
+		*buf = append((*buf)[:0], keys)
+		return *buf
 	}
 	out := [][]any{{}}
 	for _, k := range keys {
@@ -195,8 +225,8 @@ type Group struct {
 
 type acc struct {
 	count int64
-	set   map[string]any // COUNT_DISTINCT, VALUES
-	best  any            // MIN, MAX
+	set   valueSet // COUNT_DISTINCT, VALUES
+	best  any      // MIN, MAX
 	sumI  int64
 	sumF  float64
 	isF   bool
@@ -221,7 +251,7 @@ func own(x any) any {
 func (g *Group) add(args []any) {
 	for i, a := range g.s.aggs {
 		v := args[i]
-		if v == skipped {
+		if isSkipped(v) {
 			continue
 		}
 		ac := &g.accs[i]
@@ -229,7 +259,13 @@ func (g *Group) add(args []any) {
 			ac.count++
 			continue
 		}
-		for _, x := range each(v) {
+		switch x := v.(type) {
+		case nil:
+		case []any:
+			for _, e := range x {
+				ac.addValue(a.fn, e)
+			}
+		default: // a single value: each's slice of one, without building it
 			ac.addValue(a.fn, x)
 		}
 	}
@@ -240,25 +276,7 @@ func (ac *acc) addValue(fn string, x any) {
 	case "COUNT":
 		ac.count++
 	case "COUNT_DISTINCT", "VALUES":
-		if ac.set == nil {
-			ac.set = map[string]any{}
-		}
-		if s, ok := x.(string); ok {
-			// One copy, and only for a new value: the key (valueKey's,
-			// which is also EncodeValue's), and the value within it. The
-			// lookup's key is built on the stack.
-			var kb [64]byte
-			b := append(append(kb[:0], 's'), s...)
-			if _, ok := ac.set[string(b)]; !ok {
-				k := string(b)
-				ac.set[k] = k[1:]
-			}
-			return
-		}
-		k := valueKey(x)
-		if v, ok := ac.set[k]; !ok || v != x {
-			ac.set[k] = own(x)
-		}
+		ac.set.add(x)
 	case "MIN", "MAX":
 		if ac.best == nil {
 			ac.best = own(x)
@@ -289,12 +307,9 @@ func (ac *acc) result(fn string) any {
 	case "COUNT":
 		return ac.count
 	case "COUNT_DISTINCT":
-		return int64(len(ac.set))
+		return int64(ac.set.len())
 	case "VALUES":
-		vs := make([]any, 0, len(ac.set))
-		for _, v := range ac.set {
-			vs = append(vs, v)
-		}
+		vs := ac.set.values()
 		sortValues(vs)
 		return mv(vs)
 	case "MIN", "MAX":
@@ -332,8 +347,8 @@ func (s *statsPlan) run(rows []*Row, e *env) []*Row {
 	groups := map[string]*Group{}
 	var order []*Group
 	for _, r := range rows {
-		in := s.input(r)
-		for _, k := range groupKeys(in.Keys) {
+		in := s.input(r, nil)
+		for _, k := range groupKeys(in.Keys, nil) {
 			ks := keyString(k)
 			g, ok := groups[ks]
 			if !ok {
@@ -461,12 +476,7 @@ func (g *Group) merge(o *Group, i int) {
 	fn := g.s.aggs[i].fn
 	x, y := &g.accs[i], &o.accs[i]
 	x.count += y.count
-	for k, v := range y.set {
-		if x.set == nil {
-			x.set = map[string]any{}
-		}
-		x.set[k] = v
-	}
+	x.set.merge(&y.set)
 	if y.best != nil {
 		x.addValue(fn, y.best)
 	}
@@ -482,3 +492,7 @@ func (g *Group) merge(o *Group, i int) {
 
 // Clone returns an empty group of the same STATS and key.
 func (g *Group) Clone() *Group { return g.s.newGroup(g.Key) }
+
+// Reset empties g's aggregates: g is then what Clone would return, without
+// allocating a group.
+func (g *Group) Reset() { clear(g.accs) }

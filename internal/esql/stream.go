@@ -90,6 +90,12 @@ type prefixScratch struct {
 	env  env
 	rows [1]*Row
 	row  Row // the empty row: column slices and Row.seen all unread
+	// in and groups hold the STATS inputs of the record's rows
+	// (InputValues); lazy the GROK matches of its row (Row.lazyGrok).
+	in     inputBuf
+	groups [][]any // groupKeys's result
+	lazy   []*lazyMatch
+	nlazy  int
 }
 
 func (sc *prefixScratch) reset() {
@@ -98,23 +104,27 @@ func (sc *prefixScratch) reset() {
 		sc.row.seen[i] = unread
 	}
 	*sc.rows[0] = Row{}
+	clear(sc.groups[:cap(sc.groups)])
+	for _, m := range sc.lazy[:sc.nlazy] {
+		*m = lazyMatch{cols: m.cols[:0]}
+	}
+	sc.nlazy = 0
 }
 
 // Inputs returns what a row that reached STATS gives each group it falls
 // in: the group keys (one per combination of the BY values) and the
 // aggregates' arguments, encoded (EncodeValue).
 func (p *Program) Inputs(r *Row) (keys [][]string, args []string) {
-	s := p.ops[p.statsAt].stats
-	in := s.input(r)
-	for _, k := range groupKeys(in.Keys) {
+	vals, inArgs := p.InputValues(r)
+	for _, k := range vals {
 		enc := make([]string, len(k))
 		for i, v := range k {
 			enc[i] = EncodeValue(v)
 		}
 		keys = append(keys, enc)
 	}
-	args = make([]string, len(in.Args))
-	for i, v := range in.Args {
+	args = make([]string, len(inArgs))
+	for i, v := range inArgs {
 		args[i] = EncodeValue(v)
 	}
 	return keys, args

@@ -121,11 +121,39 @@ func parseUTC(s string) (time.Time, bool) {
 			}
 		}
 	}
-	t := time.Date(y, time.Month(mo), d, h, mi, sec, ms*int(time.Millisecond), time.UTC)
-	if t.Day() != d { // a day past the month's end
-		return time.Time{}, false
+	if d > daysIn(y, mo) {
+		return time.Time{}, false // a day past the month's end
 	}
-	return t, true
+	// time.Date(y, mo, d, h, mi, sec, ms ms, UTC), without its normalizing.
+	secs := civilDays(y, mo, d)*86400 + int64(h*3600+mi*60+sec)
+	return time.Unix(secs, int64(ms)*int64(time.Millisecond)).UTC(), true
+}
+
+// daysIn returns the number of days of month mo of year y.
+func daysIn(y, mo int) int {
+	switch mo {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// civilDays returns the days from 1970-01-01 to y-mo-d of the proleptic
+// Gregorian calendar (Howard Hinnant's days_from_civil), for y ≥ 1.
+func civilDays(y, mo, d int) int64 {
+	if mo <= 2 {
+		y--
+	}
+	era := y / 400
+	yoe := y - era*400                     // [0, 399]
+	doy := (153*((mo+9)%12)+2)/5 + d - 1   // [0, 365]
+	doe := yoe*365 + yoe/4 - yoe/100 + doy // [0, 146096]
+	return int64(era)*146097 + int64(doe) - 719468
 }
 
 // mv returns the value of a list of single values: null, the one value, or

@@ -80,3 +80,25 @@ func TestAppendKey(t *testing.T) {
 		}
 	}
 }
+
+// TestCivilDays: parseUTC's own calendar arithmetic gives the time.Time
+// time.Date gives (the same value, ==, not only the same instant), and
+// daysIn the month lengths time.Date normalizes by, over years 1 to 2500.
+func TestCivilDays(t *testing.T) {
+	for y := 1; y <= 2500; y++ {
+		for mo := 1; mo <= 12; mo++ {
+			n := daysIn(y, mo)
+			if time.Date(y, time.Month(mo), n+1, 0, 0, 0, 0, time.UTC).Day() != 1 || time.Date(y, time.Month(mo), n, 0, 0, 0, 0, time.UTC).Day() != n {
+				t.Fatalf("daysIn(%d, %d) = %d", y, mo, n)
+			}
+			for _, d := range []int{1, 15, n} {
+				want := time.Date(y, time.Month(mo), d, 23, 59, 58, 123*int(time.Millisecond), time.UTC)
+				s := want.Format("2006-01-02T15:04:05.000Z")
+				got, ok := parseUTC(s)
+				if !ok || got != want {
+					t.Fatalf("parseUTC(%q) = %#v, %v; want %#v", s, got, ok, want)
+				}
+			}
+		}
+	}
+}

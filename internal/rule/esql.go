@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/trailsweep/trailsweep/internal/ecs"
@@ -22,6 +23,7 @@ type esqlMatcher struct {
 	p    *esql.Program
 	spec *aggSpec
 	ts   ecs.Field
+	pool sync.Pool // *prefixRows, released
 }
 
 func (m *esqlMatcher) Match(d query.Doc) bool {
@@ -31,7 +33,12 @@ func (m *esqlMatcher) Match(d query.Doc) bool {
 	}
 	rows := m.p.Prefix(d, now)
 	if md, ok := d.(stashDoc); ok && len(rows) > 0 {
-		md.Stash(m, &prefixRows{p: m.p, now: now, rows: rows})
+		pr, _ := m.pool.Get().(*prefixRows)
+		if pr == nil {
+			pr = &prefixRows{m: m}
+		}
+		pr.now, pr.rows = now, rows
+		md.Stash(m, pr)
 	}
 	return len(rows) > 0
 }
@@ -47,15 +54,19 @@ type stashDoc interface {
 // prefixRows are the rows the commands before STATS gave a record with
 // NOW() = now.
 type prefixRows struct {
-	p    *esql.Program
+	m    *esqlMatcher
 	now  time.Time
 	rows []*esql.Row
 }
 
-// Release lets the next records reuse the rows' storage, once the record
-// is gone (ecs.Record.Stash): its events are made by then, and they copy
-// what they keep.
-func (pr *prefixRows) Release() { pr.p.Release(pr.rows) }
+// Release lets the next records reuse the rows' storage, and pr, once the
+// record is gone (ecs.Record.Stash): its events are made by then, and they
+// copy what they keep.
+func (pr *prefixRows) Release() {
+	pr.m.p.Release(pr.rows)
+	pr.rows = nil
+	pr.m.pool.Put(pr)
+}
 
 // prefix returns Prefix(d, now), computed by Match for the same record
 // when d remembers it.
@@ -215,6 +226,8 @@ type esqlGroup struct {
 	rows             []string
 	rowsFrom, rowsTo int64
 	rowsOK           bool
+
+	merged *esql.Group // the executions' merge of their segments, reused
 }
 
 type esqlSegment struct {
@@ -307,7 +320,11 @@ func (g *esqlGroup) decide(limit int64) error {
 		from, to := g.segs[lo].start, g.segs[hi-1].start
 		if !g.rowsOK || g.rowsFrom != from || g.rowsTo != to || spec.esql.FinishUsesNow() {
 			now := time.Unix(0, k*step).UTC()
-			grp := g.segs[lo].g.Clone()
+			if g.merged == nil {
+				g.merged = g.segs[lo].g.Clone()
+			}
+			grp := g.merged // Dropped and Finish keep nothing of it
+			grp.Reset()
 			for _, sg := range g.segs[lo:hi] {
 				grp.MergeGuard(sg.g)
 			}
@@ -315,7 +332,7 @@ func (g *esqlGroup) decide(limit int64) error {
 			if spec.esql.Dropped(grp, now) {
 				continue
 			}
-			grp = g.segs[lo].g.Clone()
+			grp.Reset()
 			for _, sg := range g.segs[lo:hi] {
 				grp.Merge(sg.g)
 			}
