@@ -68,6 +68,49 @@ var (
 	eventSlices   sliceList[rule.Event]
 )
 
+// payloadBufs keeps the buffers of results' payloads (worker.payloads)
+// for the next objects, as sliceList does, up to payloadKeep of at most
+// payloadKeepCap bytes: one per result the pipeline holds at once.
+var payloadBufs = byteList{keep: payloadKeep, maxCap: payloadKeepCap}
+
+const (
+	payloadKeep    = 8
+	payloadKeepCap = 1 << 20
+)
+
+// A byteList keeps byte slices for reuse: at most keep, each of at most
+// maxCap bytes.
+type byteList struct {
+	mu     sync.Mutex
+	free   [][]byte
+	keep   int
+	maxCap int
+}
+
+// get returns an empty slice, nil when none is kept.
+func (l *byteList) get() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n := len(l.free); n > 0 {
+		b := l.free[n-1]
+		l.free = l.free[:n-1]
+		return b
+	}
+	return nil
+}
+
+// put keeps b for a later get, unless it is nil, too large or the list full.
+func (l *byteList) put(b []byte) {
+	if cap(b) == 0 || cap(b) > l.maxCap {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.free) < l.keep {
+		l.free = append(l.free, b[:0])
+	}
+}
+
 func (l *sliceList[T]) get() []T {
 	l.mu.Lock()
 	defer l.mu.Unlock()
