@@ -68,46 +68,46 @@ var (
 	eventSlices   sliceList[rule.Event]
 )
 
-// payloadBufs keeps the buffers of results' payloads (worker.payloads)
-// for the next objects, as sliceList does, up to payloadKeep of at most
-// payloadKeepCap bytes: one per result the pipeline holds at once.
-var payloadBufs = byteList{keep: payloadKeep, maxCap: payloadKeepCap}
+// payloadChunks keeps the chunks of results' payloads (worker.payloads)
+// for the next objects: at most payloadKeep chunks of payloadChunk bytes
+// (a larger one, for a payload of its own, is not kept).
+var payloadChunks = chunkList{keep: payloadKeep}
 
 const (
-	payloadKeep    = 8
-	payloadKeepCap = 1 << 20
+	payloadChunk = 64 << 10
+	payloadKeep  = 128
 )
 
-// A byteList keeps byte slices for reuse: at most keep, each of at most
-// maxCap bytes.
-type byteList struct {
-	mu     sync.Mutex
-	free   [][]byte
-	keep   int
-	maxCap int
+// A chunkList keeps byte slices of payloadChunk bytes for reuse, at most keep.
+type chunkList struct {
+	mu   sync.Mutex
+	free [][]byte
+	keep int
 }
 
-// get returns an empty slice, nil when none is kept.
-func (l *byteList) get() []byte {
+// get returns an empty chunk of payloadChunk bytes.
+func (l *chunkList) get() []byte {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if n := len(l.free); n > 0 {
-		b := l.free[n-1]
+		c := l.free[n-1]
 		l.free = l.free[:n-1]
-		return b
+		l.mu.Unlock()
+		return c
 	}
-	return nil
+	l.mu.Unlock()
+	return make([]byte, 0, payloadChunk)
 }
 
-// put keeps b for a later get, unless it is nil, too large or the list full.
-func (l *byteList) put(b []byte) {
-	if cap(b) == 0 || cap(b) > l.maxCap {
+// put keeps c for a later get, unless it is not a chunk of payloadChunk
+// bytes or the list is full.
+func (l *chunkList) put(c []byte) {
+	if cap(c) != payloadChunk {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.free) < l.keep {
-		l.free = append(l.free, b[:0])
+		l.free = append(l.free, c[:0])
 	}
 }
 

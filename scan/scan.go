@@ -175,7 +175,7 @@ type result struct {
 	tuned    []tuneHit         // what Config.Tuning dropped
 	stored   string            // hex SHA-256 of the stored bytes, with Config.Ledger
 	err      error
-	payloads []byte // the bytes of the events' payloads, for payloadBufs once committed
+	payloads [][]byte // the chunks holding the events' payloads, for payloadChunks once committed
 }
 
 // tuneHit is one record an exclusion dropped (rule nil) or one match an
@@ -355,7 +355,10 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 			}
 			findingSlices.put(r.findings) // copied by the sink and the Aggregator
 			eventSlices.put(r.events)
-			payloadBufs.put(r.payloads)
+			for _, c := range r.payloads {
+				payloadChunks.put(c)
+			}
+			clear(r.payloads)
 			if cfg.Progress != nil {
 				cfg.Progress(Progress{
 					Folders: trace.Folders(), Listed: listed.Load(), ListingDone: listingDone.Load(),
@@ -551,9 +554,12 @@ type worker struct {
 
 	red *rule.Reducer // the aggregate events of the current object
 	// payloads holds the payloads of the current object's events, one
-	// after the other: the result takes it, and the writer gives it back
-	// to payloadBufs once the Aggregator or the sink has copied them.
-	payloads []byte
+	// after the other in chunks of payloadChunk bytes (a larger payload
+	// has one of its own): the result takes them, and the writer gives
+	// them back to payloadChunks once the Aggregator or the sink has
+	// copied the payloads.
+	payloads [][]byte
+	pbuf     []byte       // scratch for a payload
 	kept     []keptRecord // the records Keep kept of the current object
 	keep     []byte       // their bytes (see Keep)
 	old      *ecs.Record  // PayloadOf's record
@@ -582,10 +588,7 @@ func (w *worker) process(f fetched) result {
 		return r
 	}
 	w.red.Begin(f.obj.URI, r.events)
-	if w.payloads == nil {
-		w.payloads = payloadBufs.get()
-	}
-	w.payloads = w.payloads[:0]
+	w.payloads = nil
 	w.cur.obj = f.obj // Keep's records and PayloadOf's are of this object
 	if f.err != nil {
 		r.err = f.err
@@ -739,13 +742,26 @@ func (w *worker) Payload(ru *rule.Rule) []byte {
 	return w.payload(&f)
 }
 
-// payload appends f's payload to w.payloads and returns it. An append that
-// moves w.payloads leaves the earlier payloads where they were: each
-// payload's array lives as long as the payload.
+// payload encodes f's payload and returns a copy in w.payloads' last
+// chunk, or a new one when it is full. Chunks are never moved: a payload
+// stays where it was put.
 func (w *worker) payload(f *report.Finding) []byte {
+	w.pbuf = appendPayload(w.pbuf[:0], f)
 	n := len(w.payloads)
-	w.payloads = appendPayload(w.payloads, f)
-	return w.payloads[n:len(w.payloads):len(w.payloads)]
+	if n == 0 || cap(w.payloads[n-1])-len(w.payloads[n-1]) < len(w.pbuf) {
+		c := payloadChunks.get()
+		if cap(c) < len(w.pbuf) {
+			payloadChunks.put(c)
+			c = make([]byte, 0, max(payloadChunk, len(w.pbuf)))
+		}
+		w.payloads = append(w.payloads, c)
+		n++
+	}
+	c := w.payloads[n-1]
+	i := len(c)
+	c = append(c, w.pbuf...)
+	w.payloads[n-1] = c
+	return c[i:len(c):len(c)]
 }
 
 var _ rule.Keeper = (*worker)(nil)
