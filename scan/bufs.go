@@ -70,12 +70,13 @@ var (
 
 // payloadChunks keeps the chunks of results' payloads (worker.payloads)
 // for the next objects: at most payloadKeep chunks of payloadChunk bytes
+// (2 MiB)
 // (a larger one, for a payload of its own, is not kept).
 var payloadChunks = chunkList{keep: payloadKeep}
 
 const (
 	payloadChunk = 64 << 10
-	payloadKeep  = 128
+	payloadKeep  = 32
 )
 
 // A chunkList keeps byte slices of payloadChunk bytes for reuse, at most keep.

@@ -666,7 +666,10 @@ func (w *worker) process(f fetched) result {
 	}
 	r.events = w.red.End()
 	r.payloads, w.payloads = w.payloads, nil
-	w.kept, w.keep = w.kept[:0], w.keep[:0] // End made the kept records' payloads
+	// End made the kept records' payloads. Cleared, the slice keeps no
+	// full buffer of an earlier object alive.
+	clear(w.kept)
+	w.kept, w.keep = w.kept[:0], w.keep[:0]
 	if w.cfg.Verify != nil {
 		if err := dec.Drain(); err != nil {
 			w.cfg.Verify.Log(f.i, f.obj, "", err)
