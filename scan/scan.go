@@ -147,14 +147,18 @@ type Progress struct {
 // incomplete.
 var ErrInterrupted = errors.New("scan interrupted")
 
-// resultsPerWorker is how many objects' results each worker may have
-// waiting for the writer. The writer works in bursts: once in a while an
-// Add to the Aggregator (or a Write to a sorted output) sorts, compresses
-// and spills a run of its share of the budget, for 50 to 100 ms, while
-// the workers go on reading; with two results each (before) they stopped
-// for it, 60 to 90 ms per scan of the 0.5 GB bench with two workers. A
-// result holds one object's findings and aggregate events: tens of KB.
-const resultsPerWorker = 16
+// resultsQueue is how many objects' results may wait for the writer with
+// workers workers: 16 each, at most 64 in all (never fewer than two each).
+// The writer works in bursts: once in a while an Add to the Aggregator (or
+// a Write to a sorted output) sorts, compresses and spills a run of its
+// share of the budget, for 50 to 100 ms, while the workers go on reading;
+// with two results each they stopped for it, 60 to 90 ms per scan of the
+// 0.5 GB bench with two workers. A result holds one object's findings and
+// aggregate events, tens of KB; the bound keeps a slow writer from
+// holding many MB of them on a machine with many cores.
+func resultsQueue(workers int) int {
+	return max(2*workers, min(16*workers, 64))
+}
 
 // job is a listed object to fetch, with the source that listed it.
 type job struct {
@@ -234,7 +238,7 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	toFetch := make(chan job, cfg.Concurrency)
 	toDecode := make(chan fetched, cfg.Workers*2)
-	results := make(chan result, cfg.Workers*resultsPerWorker)
+	results := make(chan result, resultsQueue(cfg.Workers))
 
 	// Objects listed but not to be read go straight to the writer.
 	// Listing: one producer, all sources in turn. listed counts every
