@@ -86,26 +86,77 @@ func (s *Sorted) Close() error {
 	return s.err
 }
 
+// drain writes the sorted findings to the inner Writer. A goroutine of its
+// own reads and decodes them, a few batches ahead of the writer, so that
+// the two share the cores: once the scan has ended nothing else runs.
 func (s *Sorted) drain() error {
 	it, err := s.s.Iter()
 	if err != nil {
 		return err
 	}
 	defer it.Close()
-	var f Finding
-	for it.Next() {
-		if err := decodeSorted(it.Key(), it.Value(), &f); err != nil {
-			return err
-		}
-		if s.integrity != nil {
-			f.Integrity = s.integrity(f.SourceURI)
-		}
-		if err := s.w.Write(&f); err != nil {
-			return err
-		}
+	free := make(chan []Finding, drainBatches)
+	for range drainBatches {
+		free <- make([]Finding, 0, drainBatch)
 	}
-	return it.Err()
+	full := make(chan []Finding, drainBatches)
+	done := make(chan struct{}) // closed when the writer stops
+	var derr error              // the reader's, read once full is closed
+	go func() {
+		defer close(full)
+		for more := true; more; {
+			var b []Finding
+			select {
+			case <-done:
+				return
+			default:
+			}
+			select {
+			case b = <-free:
+			case <-done:
+				return
+			}
+			for len(b) < cap(b) {
+				if more = it.Next(); !more {
+					derr = it.Err()
+					break
+				}
+				b = append(b, Finding{})
+				if err := decodeSorted(it.Key(), it.Value(), &b[len(b)-1]); err != nil {
+					derr, more, b = err, false, b[:len(b)-1]
+					break
+				}
+			}
+			full <- b // never blocks: there are as many batches as room
+		}
+	}()
+	var werr error
+	for b := range full {
+		for i := 0; werr == nil && i < len(b); i++ {
+			f := &b[i]
+			if s.integrity != nil {
+				f.Integrity = s.integrity(f.SourceURI)
+			}
+			werr = s.w.Write(f)
+		}
+		if werr != nil {
+			close(done)
+			for range full { // until the reader has stopped using it
+			}
+			return werr
+		}
+		clear(b) // keeps no finding's strings alive
+		free <- b[:0]
+	}
+	return derr
 }
+
+// The findings drain decodes ahead of the writer: drainBatches batches of
+// drainBatch.
+const (
+	drainBatch   = 256
+	drainBatches = 4
+)
 
 // decodeSorted decodes a finding Write encoded as key and val.
 func decodeSorted(key, val []byte, f *Finding) error {

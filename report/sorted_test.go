@@ -134,3 +134,53 @@ func TestSortedAbort(t *testing.T) {
 		t.Errorf("Write after Abort = %v, want ErrClosed", err)
 	}
 }
+
+// failAfter is a collect whose Write fails from the nth finding on.
+type failAfter struct {
+	collect
+	n int
+}
+
+var errWrite = errors.New("disk full")
+
+func (f *failAfter) Write(g *Finding) error {
+	if len(f.got) == f.n {
+		return errWrite
+	}
+	return f.collect.Write(g)
+}
+
+// TestSortedWriteFails: when the inner writer fails, Close stops reading
+// (findings decoded ahead included), returns its error and aborts it,
+// leaving nothing in the work directory; the findings before the failure
+// were written in order.
+func TestSortedWriteFails(t *testing.T) {
+	base := time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)
+	for _, n := range []int{0, 1, drainBatch - 1, drainBatch, 3*drainBatch + 7, 5000} {
+		for _, memory := range []int{64 << 20, 16 << 10} {
+			dir := t.TempDir()
+			w := &failAfter{n: n}
+			s := NewSorted(w, SortOptions{Dir: dir, Memory: memory})
+			for i := range 4000 {
+				f := sampleFindings(t)[i%3]
+				f.EventTime = base.Add(time.Duration(4000-i) * time.Second)
+				if err := s.Write(&f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := s.Close()
+			if n < 4000 && (!errors.Is(err, errWrite) || !w.abortd || len(w.got) != n) {
+				t.Errorf("fail at %d, memory %d: Close = %v, aborted %v, %d written", n, memory, err, w.abortd, len(w.got))
+			}
+			if n >= 4000 && (err != nil || !w.closed || len(w.got) != 4000) {
+				t.Errorf("fail at %d, memory %d: Close = %v, closed %v, %d written", n, memory, err, w.closed, len(w.got))
+			}
+			if !slices.IsSortedFunc(w.got, func(a, b Finding) int { return a.EventTime.Compare(b.EventTime) }) {
+				t.Errorf("fail at %d, memory %d: not in order", n, memory)
+			}
+			if left, _ := os.ReadDir(dir); len(left) != 0 {
+				t.Errorf("fail at %d, memory %d: %d files left in the work directory", n, memory, len(left))
+			}
+		}
+	}
+}

@@ -68,6 +68,50 @@ var (
 	eventSlices   sliceList[rule.Event]
 )
 
+// payloadChunks keeps the chunks of results' payloads (worker.payloads)
+// for the next objects: at most payloadKeep chunks of payloadChunk bytes
+// (2 MiB)
+// (a larger one, for a payload of its own, is not kept).
+var payloadChunks = chunkList{keep: payloadKeep}
+
+const (
+	payloadChunk = 64 << 10
+	payloadKeep  = 32
+)
+
+// A chunkList keeps byte slices of payloadChunk bytes for reuse, at most keep.
+type chunkList struct {
+	mu   sync.Mutex
+	free [][]byte
+	keep int
+}
+
+// get returns an empty chunk of payloadChunk bytes.
+func (l *chunkList) get() []byte {
+	l.mu.Lock()
+	if n := len(l.free); n > 0 {
+		c := l.free[n-1]
+		l.free = l.free[:n-1]
+		l.mu.Unlock()
+		return c
+	}
+	l.mu.Unlock()
+	return make([]byte, 0, payloadChunk)
+}
+
+// put keeps c for a later get, unless it is not a chunk of payloadChunk
+// bytes or the list is full.
+func (l *chunkList) put(c []byte) {
+	if cap(c) != payloadChunk {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.free) < l.keep {
+		l.free = append(l.free, c[:0])
+	}
+}
+
 func (l *sliceList[T]) get() []T {
 	l.mu.Lock()
 	defer l.mu.Unlock()

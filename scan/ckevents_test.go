@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -128,7 +129,13 @@ type recordEvents struct {
 
 func (r *recordEvents) Object(o ObjectResult) error {
 	if len(o.Events) > 0 {
-		r.events[o.Object.URI] = slices.Clone(o.Events)
+		evs := slices.Clone(o.Events)
+		for i := range evs { // the payloads, too, are valid only during the call
+			if evs[i].Payload != nil {
+				evs[i].Payload = bytes.Clone(evs[i].Payload)
+			}
+		}
+		r.events[o.Object.URI] = evs
 	}
 	return r.Checkpoint.Object(o)
 }

@@ -139,7 +139,10 @@ func TestHuntFindings(t *testing.T) {
 // progress and aborts its output; resumed, it reads only what is left and
 // writes the findings of an uninterrupted hunt, each once.
 func TestHuntResume(t *testing.T) {
-	tree := huntTree(3, 8)
+	// 180 objects: after the 20th is committed, more are left than the
+	// pipeline holds (results waiting for the writer, objects in flight),
+	// so that the cancel leaves some unread.
+	tree := huntTree(3, 30)
 	_, src := writeTree(t, tree)
 	var clean huntWriter
 	if _, err := Hunt(context.Background(), huntConfig(t, src, &clean)); err != nil {

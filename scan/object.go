@@ -31,7 +31,7 @@ type ObjectResult struct {
 	BytesOut int64                 // bytes after decompression
 	Records  report.RecordStats
 	Findings int64
-	Events   []rule.Event // selected by aggregate rules; valid only during the call
+	Events   []rule.Event // selected by aggregate rules; valid, payloads included, only during the call
 }
 
 // failure describes an object's error for the summary.

@@ -147,6 +147,19 @@ type Progress struct {
 // incomplete.
 var ErrInterrupted = errors.New("scan interrupted")
 
+// resultsQueue is how many objects' results may wait for the writer with
+// workers workers: 16 each, at most 64 in all (never fewer than two each).
+// The writer works in bursts: once in a while an Add to the Aggregator (or
+// a Write to a sorted output) sorts, compresses and spills a run of its
+// share of the budget, for 50 to 100 ms, while the workers go on reading;
+// with two results each they stopped for it, 60 to 90 ms per scan of the
+// 0.5 GB bench with two workers. A result holds one object's findings and
+// aggregate events, tens of KB; the bound keeps a slow writer from
+// holding many MB of them on a machine with many cores.
+func resultsQueue(workers int) int {
+	return max(2*workers, min(16*workers, 64))
+}
+
 // job is a listed object to fetch, with the source that listed it.
 type job struct {
 	src reader.Source
@@ -175,6 +188,7 @@ type result struct {
 	tuned    []tuneHit         // what Config.Tuning dropped
 	stored   string            // hex SHA-256 of the stored bytes, with Config.Ledger
 	err      error
+	payloads [][]byte // the chunks holding the events' payloads, for payloadChunks once committed
 }
 
 // tuneHit is one record an exclusion dropped (rule nil) or one match an
@@ -224,7 +238,7 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	toFetch := make(chan job, cfg.Concurrency)
 	toDecode := make(chan fetched, cfg.Workers*2)
-	results := make(chan result, cfg.Workers*2)
+	results := make(chan result, resultsQueue(cfg.Workers))
 
 	// Objects listed but not to be read go straight to the writer.
 	// Listing: one producer, all sources in turn. listed counts every
@@ -354,6 +368,10 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 			}
 			findingSlices.put(r.findings) // copied by the sink and the Aggregator
 			eventSlices.put(r.events)
+			for _, c := range r.payloads {
+				payloadChunks.put(c)
+			}
+			clear(r.payloads)
 			if cfg.Progress != nil {
 				cfg.Progress(Progress{
 					Folders: trace.Folders(), Listed: listed.Load(), ListingDone: listingDone.Load(),
@@ -547,12 +565,18 @@ type worker struct {
 	baseValid bool
 	cols      []byte // scratch for recordColumns
 
-	red  *rule.Reducer // the aggregate events of the current object
-	pbuf []byte        // scratch for Payload
-	kept *keptRecord   // the last Keep, of the current object
-	keep []byte        // the bytes Keep kept of the current object (see Keep)
-	old  *ecs.Record   // PayloadOf's record
-	cur  struct {      // the current record, for Payload and EventID
+	red *rule.Reducer // the aggregate events of the current object
+	// payloads holds the payloads of the current object's events, one
+	// after the other in chunks of payloadChunk bytes (a larger payload
+	// has one of its own): the result takes them, and the writer gives
+	// them back to payloadChunks once the Aggregator or the sink has
+	// copied the payloads.
+	payloads [][]byte
+	pbuf     []byte       // scratch for a payload
+	kept     []keptRecord // the records Keep kept of the current object
+	keep     []byte       // their bytes (see Keep)
+	old      *ecs.Record  // PayloadOf's record
+	cur      struct {     // the current record, for Payload and EventID
 		obj   reader.Object
 		t     time.Time
 		index int64
@@ -577,6 +601,8 @@ func (w *worker) process(f fetched) result {
 		return r
 	}
 	w.red.Begin(f.obj.URI, r.events)
+	w.payloads = nil
+	w.cur.obj = f.obj // Keep's records and PayloadOf's are of this object
 	if f.err != nil {
 		r.err = f.err
 		if w.cfg.Verify != nil {
@@ -643,7 +669,11 @@ func (w *worker) process(f fetched) result {
 		w.record(&r, raw, dec.Index(), index)
 	}
 	r.events = w.red.End()
-	w.kept, w.keep = nil, w.keep[:0] // End made the kept records' payloads
+	r.payloads, w.payloads = w.payloads, nil
+	// End made the kept records' payloads. Cleared, the slice keeps no
+	// full buffer of an earlier object alive.
+	clear(w.kept)
+	w.kept, w.keep = w.kept[:0], w.keep[:0]
 	if w.cfg.Verify != nil {
 		if err := dec.Drain(); err != nil {
 			w.cfg.Verify.Log(f.i, f.obj, "", err)
@@ -725,10 +755,29 @@ var _ rule.Payloader = (*worker)(nil)
 // its finding.
 func (w *worker) Payload(ru *rule.Rule) []byte {
 	f := w.finding(ru, w.cur.obj, w.cur.t, w.cur.index)
-	// Encoded in a buffer the worker keeps, then copied once at its size:
-	// appending to nil grew each payload (a few KB) seven times.
-	w.pbuf = appendPayload(w.pbuf[:0], &f)
-	return bytes.Clone(w.pbuf)
+	return w.payload(&f)
+}
+
+// payload encodes f's payload and returns a copy in w.payloads' last
+// chunk, or a new one when it is full. Chunks are never moved: a payload
+// stays where it was put.
+func (w *worker) payload(f *report.Finding) []byte {
+	w.pbuf = appendPayload(w.pbuf[:0], f)
+	n := len(w.payloads)
+	if n == 0 || cap(w.payloads[n-1])-len(w.payloads[n-1]) < len(w.pbuf) {
+		c := payloadChunks.get()
+		if cap(c) < len(w.pbuf) {
+			payloadChunks.put(c)
+			c = make([]byte, 0, max(payloadChunk, len(w.pbuf)))
+		}
+		w.payloads = append(w.payloads, c)
+		n++
+	}
+	c := w.payloads[n-1]
+	i := len(c)
+	c = append(c, w.pbuf...)
+	w.payloads[n-1] = c
+	return c[i:len(c):len(c)]
 }
 
 var _ rule.Keeper = (*worker)(nil)
@@ -736,19 +785,21 @@ var _ rule.Keeper = (*worker)(nil)
 // keptRecord is a record of the current object kept by Keep.
 type keptRecord struct {
 	raw   []byte
-	obj   reader.Object
 	t     time.Time
 	index int64
 }
 
 // Keep keeps a copy of the current record's bytes. The copies are appended
-// to one buffer, which the worker reuses for the next object once the
-// Reducer's End has made the kept records' payloads; a full buffer is left
-// to the records in it and a larger one started (at most maxKeepBuf, or
-// the record's size).
+// to one buffer, and their records to one slice, which the worker reuses
+// for the next object once the Reducer's End has made the kept records'
+// payloads: Keep returns a pointer into the slice, which stays valid when
+// an append moves the slice (the old array is left to the pointers), and a
+// full buffer is left to the records in it and a larger one started (at
+// most maxKeepBuf, or the record's size). Keeping a record cost an
+// allocation of the object's name with each before.
 func (w *worker) Keep() any {
-	if k := w.kept; k != nil && k.obj.URI == w.cur.obj.URI && k.index == w.cur.index {
-		return k // another group of the same record
+	if n := len(w.kept); n > 0 && w.kept[n-1].index == w.cur.index {
+		return &w.kept[n-1] // another group of the same record
 	}
 	raw := w.cur.raw
 	if n := len(w.keep); cap(w.keep)-n < len(raw) {
@@ -756,31 +807,32 @@ func (w *worker) Keep() any {
 	}
 	n := len(w.keep)
 	w.keep = append(w.keep, raw...)
-	w.kept = &keptRecord{raw: w.keep[n:len(w.keep):len(w.keep)], obj: w.cur.obj, t: w.cur.t, index: w.cur.index}
-	return w.kept
+	w.kept = append(w.kept, keptRecord{raw: w.keep[n:len(w.keep):len(w.keep)], t: w.cur.t, index: w.cur.index})
+	return &w.kept[len(w.kept)-1]
 }
 
 // maxKeepBuf bounds the size Keep's buffer grows to.
 const maxKeepBuf = 4 << 20
 
-// PayloadOf is Payload for a record Keep kept: it reads the record again.
+// PayloadOf is Payload for a record Keep kept of the current object: it
+// reads the record again.
 func (w *worker) PayloadOf(ru *rule.Rule, kept any) []byte {
 	k := kept.(*keptRecord)
+	o := w.cur.obj
 	if w.old == nil {
 		w.old = ecs.NewRecord(ecs.Options{Ingested: w.cfg.Ingested})
 	}
 	if err := w.old.Reset(k.raw); err != nil {
 		// It was read once; should it not be now, the row still names the
 		// rule and the record.
-		f := ruleFinding(ru, bareFinding(k.obj, k.t, k.index))
-		return appendPayload(nil, &f)
+		f := ruleFinding(ru, bareFinding(o, k.t, k.index))
+		return w.payload(&f)
 	}
 	cur := w.rec
 	w.rec, w.baseValid = w.old, false
-	f := w.finding(ru, k.obj, k.t, k.index)
+	f := w.finding(ru, o, k.t, k.index)
 	w.rec, w.baseValid = cur, false
-	w.pbuf = appendPayload(w.pbuf[:0], &f)
-	return bytes.Clone(w.pbuf)
+	return w.payload(&f)
 }
 
 // EventID is the current record's eventID.
