@@ -193,7 +193,9 @@ func (r *SpanResults) Table(w *os.File) {
 			p.Scan.Seconds, p.Scan.UserSec+p.Scan.SysSec, p.CPUPerGB, p.FloorCPUPerGB, p.SplitCPUPerGB, p.Scan.MaxRSSMiB, p.Scan.Findings)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "CPU per GB, last span over first: %.2f× (target ≤ 1.5)\n", r.Growth)
+	if r.Growth > 0 {
+		fmt.Fprintf(w, "CPU per GB, last span over first: %.2f× (target ≤ 1.5)\n", r.Growth)
+	}
 	if v := r.VsBench; v != nil && len(r.Points) > 0 {
 		fmt.Fprintf(w, "%d days over the bench tree (%s: every rule %.1f CPU s/GB, floor %.2f, split floor %.2f): every rule %.2f× (target ≤ 2), inflate floor %.2f×, split floor %.2f×\n",
 			r.Points[0].Days, v.BenchTree, v.BenchCPUPerGB, v.BenchFloorCPUPerGB, v.BenchSplitCPUPerGB, v.Scan, v.Floor, v.Split)
