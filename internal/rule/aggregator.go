@@ -26,6 +26,12 @@ import (
 // does not say.
 const DefaultAggMemory = 32 << 20
 
+// minPartMemory is the least share of the events' memory that a default
+// worker (AggOptions.Workers 0) gets: a sort merges as many runs at once
+// as half its budget holds (extsort.MaxFanIn at most), so smaller shares
+// would take more merge passes over what spilt, each rewriting it all.
+const minPartMemory = 4 << 20
+
 // AggOptions describe the scan an Aggregator decides over.
 type AggOptions struct {
 	// Start is where history begins: the scan's --since, or the start of a
@@ -43,8 +49,8 @@ type AggOptions struct {
 	// (while deciding) held in memory; 0 is DefaultAggMemory.
 	Memory int
 	// Workers is how many goroutines Flush decides on, each over its share
-	// of the groups (and of Memory); 0 is GOMAXPROCS. The decisions do not
-	// depend on it.
+	// of the groups and of the events' memory; 0 is GOMAXPROCS, but no more
+	// than leave each minPartMemory. The decisions do not depend on it.
 	Workers int
 }
 
@@ -98,16 +104,17 @@ func NewAggregator(opts AggOptions) *Aggregator {
 	if opts.Memory <= 0 {
 		opts.Memory = DefaultAggMemory
 	}
+	// The events share three quarters of the budget, the payloads the rest.
+	events := opts.Memory - opts.Memory/4
 	if opts.Workers <= 0 {
-		opts.Workers = runtime.GOMAXPROCS(0)
+		opts.Workers = max(1, min(runtime.GOMAXPROCS(0), events/minPartMemory))
 	}
 	a := &Aggregator{
 		opts:     opts,
 		index:    map[*Rule]uint32{},
 		newTerms: map[*Rule]bool{},
 	}
-	// The events share three quarters of the budget, the payloads the rest.
-	budget := (opts.Memory - opts.Memory/4) / opts.Workers
+	budget := events / opts.Workers
 	for range opts.Workers {
 		a.parts = append(a.parts, extsort.New(opts.Dir, "trailsweep-events", budget))
 	}
