@@ -3,6 +3,7 @@ package rule
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -10,8 +11,12 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"runtime"
 	"sort"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/trailsweep/trailsweep/internal/binenc"
 	"github.com/trailsweep/trailsweep/internal/extsort"
@@ -20,6 +25,12 @@ import (
 // DefaultAggMemory is what an Aggregator keeps in memory when AggOptions
 // does not say.
 const DefaultAggMemory = 32 << 20
+
+// minPartMemory is the least share of the events' memory that a default
+// worker (AggOptions.Workers 0) gets: a sort merges as many runs at once
+// as half its budget holds (extsort.MaxFanIn at most), so smaller shares
+// would take more merge passes over what spilt, each rewriting it all.
+const minPartMemory = 4 << 20
 
 // AggOptions describe the scan an Aggregator decides over.
 type AggOptions struct {
@@ -37,28 +48,34 @@ type AggOptions struct {
 	// Memory bounds the bytes of events (while adding) and of findings
 	// (while deciding) held in memory; 0 is DefaultAggMemory.
 	Memory int
+	// Workers is how many goroutines Flush decides on, each over its share
+	// of the groups and of the events' memory; 0 is GOMAXPROCS, but no more
+	// than leave each minPartMemory. The decisions do not depend on it.
+	Workers int
 }
 
 // Aggregator collects the events of aggregate rules and decides, after the
 // scan, which become findings. Its result does not depend on the order in
 // which events arrive.
 //
-// Events are encoded into one external sort (internal/extsort) keyed by
-// rule, group (term combination, threshold group, sequence join key), time
-// and position, so that memory stays within AggOptions.Memory whatever the
+// Events are encoded into external sorts (internal/extsort) keyed by rule,
+// group (term combination, threshold group, sequence join key), time and
+// position, so that memory stays within AggOptions.Memory whatever the
 // span or the number of distinct values: what does not fit spills to sorted
-// runs in AggOptions.Dir. Flush walks the sorted events once, group by
-// group, each in time order, holding only one group's state: a new_terms
-// combination's latest time, a threshold group's segments within one
-// window, a sequence key's partial sequences. It is not safe for concurrent
-// use: the scan's writer goroutine owns it.
+// runs in AggOptions.Dir. A group's events all go to one of
+// AggOptions.Workers sorts (by a hash of rule and group), and Flush walks
+// each sort on a goroutine of its own, once, group by group, each in time
+// order, holding only one group's state: a new_terms combination's latest
+// time, a threshold group's segments within one window, a sequence key's
+// partial sequences. It is not safe for concurrent use: the scan's writer
+// goroutine owns it.
 type Aggregator struct {
 	opts     AggOptions
 	earliest time.Time
 	index    map[*Rule]uint32
 	rules    []*Rule
-	newTerms map[*Rule]bool // new_terms rules that saw an event
-	events   *extsort.Sorter
+	newTerms map[*Rule]bool    // new_terms rules that saw an event
+	parts    []*extsort.Sorter // events, a share of the groups each (part)
 	key, val []byte
 
 	// Payloads go to a file of their own, in arrival order, and events
@@ -87,18 +104,44 @@ func NewAggregator(opts AggOptions) *Aggregator {
 	if opts.Memory <= 0 {
 		opts.Memory = DefaultAggMemory
 	}
-	return &Aggregator{
+	// The events share three quarters of the budget, the payloads the rest.
+	events := opts.Memory - opts.Memory/4
+	if opts.Workers <= 0 {
+		opts.Workers = max(1, min(runtime.GOMAXPROCS(0), events/minPartMemory))
+	}
+	a := &Aggregator{
 		opts:     opts,
 		index:    map[*Rule]uint32{},
 		newTerms: map[*Rule]bool{},
-		events:   extsort.New(opts.Dir, "trailsweep-events", opts.Memory-opts.Memory/4),
 	}
+	budget := events / opts.Workers
+	for range opts.Workers {
+		a.parts = append(a.parts, extsort.New(opts.Dir, "trailsweep-events", budget))
+	}
+	return a
+}
+
+// part returns the sort that takes the events of the group whose key
+// (rule index and group key, as Add encodes them) is group: an FNV-1a hash
+// of it, so that every part gets a share of the groups of each rule.
+func (a *Aggregator) part(group []byte) *extsort.Sorter {
+	if len(a.parts) == 1 {
+		return a.parts[0]
+	}
+	h := uint32(2166136261)
+	for _, c := range group {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return a.parts[h%uint32(len(a.parts))]
 }
 
 // Spilt reports how many sorted runs the Aggregator's events and decisions
 // spilled to the work directory, and the bytes they held before compression.
 func (a *Aggregator) Spilt() (runs int, bytes int64) {
-	runs, bytes = a.events.Runs()+a.decisionRuns, a.events.SpiltBytes()+a.decisionBytes
+	runs, bytes = a.decisionRuns, a.decisionBytes
+	for _, p := range a.parts {
+		runs, bytes = runs+p.Runs(), bytes+p.SpiltBytes()
+	}
 	if a.payloads != nil || a.pfile {
 		runs, bytes = runs+1, bytes+a.poff
 	}
@@ -107,7 +150,12 @@ func (a *Aggregator) Spilt() (runs int, bytes int64) {
 
 // Close removes what the Aggregator spilled. Flush closes it too.
 func (a *Aggregator) Close() error {
-	err := a.events.Close()
+	var err error
+	for _, p := range a.parts {
+		if cerr := p.Close(); err == nil {
+			err = cerr
+		}
+	}
 	if a.payloads != nil {
 		a.payloads.Close()
 		if rerr := os.Remove(a.payloads.Name()); err == nil && rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
@@ -187,6 +235,7 @@ func (a *Aggregator) Add(e *Event) error {
 	for _, s := range e.Key {
 		k = extsort.AppendString(k, s)
 	}
+	part := a.part(k)
 	k = extsort.AppendTime(k, e.Time)
 	k = extsort.AppendString(k, e.Source)
 	k = extsort.AppendInt64(k, e.Index)
@@ -210,7 +259,7 @@ func (a *Aggregator) Add(e *Event) error {
 		v = binary.AppendVarint(v, ref.n)
 	}
 	a.key, a.val = k, v
-	return a.events.Add(k, v)
+	return part.Add(k, v)
 }
 
 // aggEvent is an event as Flush reads it back.
@@ -302,32 +351,31 @@ type groupState interface {
 }
 
 // Flush decides every aggregate rule and hands emit the decisions, sorted
-// by time, rule id, source, index and details. The decisions, too, go
-// through an external sort within the memory budget. It closes the
-// Aggregator.
+// by time, rule id, source, index and details (then by the order in which
+// the rules first had events). It decides the parts of the groups on
+// goroutines of their own; the decisions, too, go through an external sort
+// within the memory budget. It closes the Aggregator.
 func (a *Aggregator) Flush(emit func(*Decision) error) (err error) {
 	defer func() {
 		if cerr := a.Close(); err == nil {
 			err = cerr
 		}
 	}()
-	it, err := a.events.Iter()
-	if err != nil {
-		return err
-	}
-	defer it.Close()
-	// The events' merge and the decisions share the budget.
-	out := extsort.New(a.opts.Dir, "trailsweep-decisions", a.opts.Memory/2)
-	defer func() {
-		a.decisionRuns, a.decisionBytes = out.Runs(), out.SpiltBytes()
-		out.Close()
-	}()
 	if a.pw != nil {
 		if err := a.pw.Flush(); err != nil {
 			return fmt.Errorf("%w: %w", extsort.ErrSpill, err)
 		}
 	}
-	var dk, dv []byte
+	// The events' merges and the decisions share the budget.
+	out := extsort.New(a.opts.Dir, "trailsweep-decisions", a.opts.Memory/2)
+	defer func() {
+		a.decisionRuns, a.decisionBytes = out.Runs(), out.SpiltBytes()
+		out.Close()
+	}()
+	var (
+		mu     sync.Mutex // out, dk, dv
+		dk, dv []byte
+	)
 	put := func(d *Decision) error {
 		if d.Payload == nil && d.payload.ok {
 			p, err := a.readPayload(d.payload)
@@ -336,11 +384,16 @@ func (a *Aggregator) Flush(emit func(*Decision) error) (err error) {
 			}
 			d.Payload = p
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		dk = extsort.AppendTime(dk[:0], d.Time)
 		dk = extsort.AppendString(dk, d.Rule.ID)
 		dk = extsort.AppendString(dk, d.Source)
 		dk = extsort.AppendInt64(dk, d.Index)
 		dk = extsort.AppendString(dk, d.Details)
+		// Decisions that are equal so far come in the order of their
+		// rules, whichever part decided them first.
+		dk = binary.BigEndian.AppendUint32(dk, a.index[d.Rule])
 		dv = binary.BigEndian.AppendUint32(dv[:0], a.index[d.Rule])
 		if d.Payload != nil {
 			dv = append(dv, 1)
@@ -351,10 +404,45 @@ func (a *Aggregator) Flush(emit func(*Decision) error) (err error) {
 		return out.Add(dk, dv)
 	}
 
+	// History starts at the earliest event of all parts.
 	start := a.opts.Start
 	if start.IsZero() {
 		start = a.earliest
 	}
+	eg, ctx := errgroup.WithContext(context.Background())
+	for _, p := range a.parts {
+		eg.Go(func() error { return a.decide(ctx, p, start, put) })
+	}
+	if err := eg.Wait(); err != nil {
+		return err
+	}
+
+	dit, err := out.Iter()
+	if err != nil {
+		return err
+	}
+	defer dit.Close()
+	for dit.Next() {
+		d, err := a.readDecision(dit.Key(), dit.Value())
+		if err != nil {
+			return fmt.Errorf("aggregate decisions: %w", err)
+		}
+		if err := emit(&d); err != nil {
+			return err
+		}
+	}
+	return dit.Err()
+}
+
+// decide walks the sorted events of one part group by group and hands put
+// the decisions of each. It stops early, with no error, once ctx is done
+// (another part failed).
+func (a *Aggregator) decide(ctx context.Context, events *extsort.Sorter, start time.Time, put func(*Decision) error) (err error) {
+	it, err := events.Iter()
+	if err != nil {
+		return err
+	}
+	defer it.Close()
 	var (
 		prefix []byte // rule index and group key of the current group
 		g      groupState
@@ -378,6 +466,9 @@ func (a *Aggregator) Flush(emit func(*Decision) error) (err error) {
 					return err
 				}
 			}
+			if ctx.Err() != nil {
+				return nil
+			}
 			prefix = append(prefix[:0], p...)
 			key := make([]string, 0, nkeys)
 			for p = p[4:]; len(key) < nkeys; {
@@ -399,26 +490,9 @@ func (a *Aggregator) Flush(emit func(*Decision) error) (err error) {
 		return err
 	}
 	if g != nil {
-		if err := g.finish(); err != nil {
-			return err
-		}
+		return g.finish()
 	}
-
-	dit, err := out.Iter()
-	if err != nil {
-		return err
-	}
-	defer dit.Close()
-	for dit.Next() {
-		d, err := a.readDecision(dit.Key(), dit.Value())
-		if err != nil {
-			return fmt.Errorf("aggregate decisions: %w", err)
-		}
-		if err := emit(&d); err != nil {
-			return err
-		}
-	}
-	return dit.Err()
+	return nil
 }
 
 // readDecision reads back a decision from its key and value in Flush's

@@ -389,6 +389,45 @@ func TestAggregatorMatchesReference(t *testing.T) {
 	t.Logf("reference findings per rule: %v", perRule)
 }
 
+// TestAggregatorWorkers: Flush decides the same, in the same order, on any
+// number of workers and at any memory as on one: which part takes a group,
+// and the order in which the parts decide, change nothing.
+func TestAggregatorWorkers(t *testing.T) {
+	rules := propRules(t)
+	rng := rand.New(rand.NewSource(5))
+	evs := propEvents(rules, propRecords(rng, propGen{n: 1500, days: 4, users: pool("user-", 200), ips: pool("10.0.0.", 40), bursts: true}))
+	want, _ := runAggregator(t, AggOptions{Dir: t.TempDir(), Workers: 1}, evs)
+	if len(want) == 0 {
+		t.Fatal("no findings: the test exercises nothing")
+	}
+	for _, workers := range []int{2, 3, 8} {
+		for _, mem := range []int{4 << 10, 16 << 10, 0} {
+			t.Run(fmt.Sprintf("workers=%d/memory=%d", workers, mem), func(t *testing.T) {
+				o := AggOptions{Dir: t.TempDir(), Memory: mem, Workers: workers}
+				a := NewAggregator(o)
+				ev := shuffled(rng, evs)
+				for i := range ev {
+					if err := a.Add(&ev[i]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for i, p := range a.parts {
+					if p.Len() == 0 {
+						t.Errorf("part %d of %d took no events", i, workers)
+					}
+					if mem > 0 && p.Runs() == 0 {
+						t.Errorf("part %d of %d spilt no run with %d bytes of memory: the test does not exercise the spill", i, workers, mem)
+					}
+				}
+				diffFindings(t, flushAll(t, a), want)
+				if left := dirNames(t, o.Dir); len(left) > 0 {
+					t.Errorf("after Flush the work dir holds %v", left)
+				}
+			})
+		}
+	}
+}
+
 func dirNames(t *testing.T, dir string) []string {
 	t.Helper()
 	ents, err := os.ReadDir(dir)
