@@ -70,15 +70,33 @@ func Files(dir string) ([]string, error) {
 // and inflate them with klauspost/compress gzip (the scanner's library),
 // reusing one reader, into io.Discard.
 func InflateLocal(files []string, workers int) (Throughput, error) {
+	return readFiles(files, workers, func() fileFunc {
+		var zr gzip.Reader
+		return func(body *bytes.Buffer) (int64, int64, error) {
+			n, err := inflate(&zr, body)
+			return n, 0, err
+		}
+	})
+}
+
+// fileFunc handles one file's stored bytes and returns the JSON bytes and
+// records it read.
+type fileFunc func(body *bytes.Buffer) (json, records int64, err error)
+
+// readFiles is the loop of the local floors: workers goroutines (default
+// GOMAXPROCS) take the files in turn, read each whole into a reused buffer
+// and hand it to their own fileFunc from newFn; the first error, naming the
+// file, ends the pass.
+func readFiles(files []string, workers int, newFn func() fileFunc) (Throughput, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	var next, jsonBytes, gzBytes atomic.Int64
+	var next, jsonBytes, gzBytes, records atomic.Int64
 	start := time.Now()
 	var g errgroup.Group
 	for range workers {
 		g.Go(func() error {
-			var zr gzip.Reader
+			fn := newFn()
 			var buf bytes.Buffer
 			for {
 				i := int(next.Add(1) - 1)
@@ -96,16 +114,17 @@ func InflateLocal(files []string, workers int) (Throughput, error) {
 					return err
 				}
 				gzBytes.Add(int64(buf.Len()))
-				n, err := inflate(&zr, &buf)
+				n, recs, err := fn(&buf)
 				if err != nil {
 					return fmt.Errorf("%s: %w", files[i], err)
 				}
 				jsonBytes.Add(n)
+				records.Add(recs)
 			}
 		})
 	}
 	err := g.Wait()
-	return newThroughput(time.Since(start), jsonBytes.Load(), gzBytes.Load(), 0), err
+	return newThroughput(time.Since(start), jsonBytes.Load(), gzBytes.Load(), records.Load()), err
 }
 
 func inflate(zr *gzip.Reader, r io.Reader) (int64, error) {

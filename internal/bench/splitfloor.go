@@ -3,14 +3,7 @@ package bench
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
-	"os"
-	"runtime"
-	"sync/atomic"
-	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/trailsweep/trailsweep/reader"
 )
@@ -22,52 +15,23 @@ import (
 // exactly (or count it malformed) can cost with this splitter: a scan's
 // cost above it is rules, findings and bookkeeping.
 func SplitLocal(files []string, workers int) (Throughput, error) {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	var next, jsonBytes, gzBytes, records atomic.Int64
-	start := time.Now()
-	var g errgroup.Group
-	for range workers {
-		g.Go(func() error {
-			var buf bytes.Buffer
-			var d *reader.Decoder
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(files) {
-					return nil
-				}
-				buf.Reset()
-				f, err := os.Open(files[i])
-				if err != nil {
-					return err
-				}
-				_, err = buf.ReadFrom(f)
-				f.Close()
-				if err != nil {
-					return err
-				}
-				gzBytes.Add(int64(buf.Len()))
-				r := bytes.NewReader(buf.Bytes())
-				if d == nil {
-					d, err = reader.NewDecoder(r, reader.DecodeOptions{})
-				} else {
-					err = d.Reset(r)
-				}
-				if err != nil {
-					return fmt.Errorf("%s: %w", files[i], err)
-				}
-				n, err := splitAll(d)
-				if err != nil {
-					return fmt.Errorf("%s: %w", files[i], err)
-				}
-				records.Add(n)
-				jsonBytes.Add(d.BytesOut())
+	return readFiles(files, workers, func() fileFunc {
+		var d *reader.Decoder
+		return func(body *bytes.Buffer) (int64, int64, error) {
+			r := bytes.NewReader(body.Bytes())
+			var err error
+			if d == nil {
+				d, err = reader.NewDecoder(r, reader.DecodeOptions{})
+			} else {
+				err = d.Reset(r)
 			}
-		})
-	}
-	err := g.Wait()
-	return newThroughput(time.Since(start), jsonBytes.Load(), gzBytes.Load(), records.Load()), err
+			if err != nil {
+				return 0, 0, err
+			}
+			n, err := splitAll(d)
+			return d.BytesOut(), n, err
+		}
+	})
 }
 
 // splitAll reads every record of d and returns how many there were; a
