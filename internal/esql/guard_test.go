@@ -175,5 +175,8 @@ func TestState(t *testing.T) {
 	if err := merged.MergeState("\x00"); err == nil {
 		t.Error("MergeState of a truncated state: no error")
 	}
+	if err := merged.MergeState(strings.Repeat("\xff", 11)); err == nil {
+		t.Error("MergeState of a state whose count overflows its varint: no error")
+	}
 	t.Log(want)
 }

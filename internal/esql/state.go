@@ -228,20 +228,16 @@ func (d *stateReader) byte() byte {
 }
 
 func (d *stateReader) uvarint() uint64 {
-	var x uint64
-	for i := 0; i < len(d.s) && i < binary.MaxVarintLen64; i++ {
-		c := d.s[i]
-		if c < 0x80 {
-			if i == binary.MaxVarintLen64-1 && c > 1 {
-				break // overflow
-			}
-			d.s = d.s[i+1:]
-			return x | uint64(c)<<(7*i)
-		}
-		x |= uint64(c&0x7f) << (7 * i)
+	// binary.Uvarint over a copy of the few bytes a varint may take: the
+	// string is not converted whole.
+	var b [binary.MaxVarintLen64]byte
+	x, n := binary.Uvarint(b[:copy(b[:], d.s)])
+	if n <= 0 {
+		d.fail()
+		return 0
 	}
-	d.fail()
-	return 0
+	d.s = d.s[n:]
+	return x
 }
 
 func (d *stateReader) varint() int64 {
