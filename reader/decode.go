@@ -17,6 +17,9 @@ import (
 type DecodeOptions struct {
 	MaxRecordBytes int   // longest record; DefaultMaxRecordBytes when 0
 	MaxObjectBytes int64 // most bytes one object may decompress to; DefaultMaxObjectBytes when 0
+	// Index selects the nested objects whose members the member index
+	// lists (Decoder.Index); nil: every object reached through objects.
+	Index *IndexPaths
 }
 
 // Defaults of DecodeOptions.
@@ -125,6 +128,8 @@ type Decoder struct {
 	end   int     // where afterMember() found the ',' or '}' after the value
 	own   []int32 // per open container of composite: its member, or -2 when not indexed
 	cur   []int32 // per open container: its latest member, -1 before the first
+	paths *IndexPaths
+	nodes []*pathNode // per open container, with Index: what to index below it
 
 	state     int
 	inRecords bool // the array being read is a Records array
@@ -163,6 +168,7 @@ const (
 func NewDecoder(r io.Reader, opts DecodeOptions) (*Decoder, error) {
 	d := &Decoder{buf: make([]byte, initialBuf)}
 	d.maxRec, d.maxObj = opts.MaxRecordBytes, opts.MaxObjectBytes
+	d.paths = opts.Index
 	if d.maxRec <= 0 {
 		d.maxRec = DefaultMaxRecordBytes
 	}
@@ -399,11 +405,15 @@ const (
 	IndexKey   = iota // offset of the key's opening quote, ORed with IndexEscaped when the key may hold escapes
 	IndexColon        // offset of the colon after the key
 	IndexEnd          // offset of the ',' or '}' after the value
-	IndexChild        // the value's first member when it is an indexed object, else -1
+	IndexChild        // the value's first member when it is an indexed object, IndexSkipped when it is an object DecodeOptions.Index leaves out, else -1
 	IndexNext         // the next member of the same object, else -1
 	IndexWidth
 
 	IndexEscaped = 1 << 30
+	// IndexSkipped is the IndexChild of a member whose value is an object
+	// (maybe empty) whose members are not indexed: DecodeOptions.Index
+	// leaves it out. Its value must be read from the record's bytes.
+	IndexSkipped = -2
 )
 
 // Index returns the member index of the record last returned by Next, for
@@ -783,6 +793,10 @@ func (d *Decoder) composite() error {
 	tOwn, tCur := int32(-2), int32(-1)
 	ents := d.ents
 	defer func() { d.own, d.cur, d.ents = own[:0], cur[:0], ents }()
+	// With DecodeOptions.Index, nodes and tNode say what to index below
+	// each open container, as own and tOwn do (nil: nothing).
+	nodes, tNode := d.nodes[:0], (*pathNode)(nil)
+	defer func() { clear(nodes); d.nodes = nodes[:0] }()
 	lax := false    // a record's grammar error is noted: only the structure is checked from there
 	strBad := false // skipStr met a control character or a bad escape
 	for {
@@ -999,15 +1013,29 @@ func (d *Decoder) composite() error {
 					tOwn, tCur = -2, -1
 				} else if d.capture {
 					o := int32(-2) // arrays, and what is within them, are not indexed
+					var node *pathNode
 					if c == '{' {
 						if len(stack) == 1 {
 							o = d.owner
+							if d.paths != nil {
+								node = d.paths.top(d.owner)
+							}
 						} else if tOwn != -2 && stack[len(stack)-2] == '}' {
 							o = tCur // the member whose value this object is
+							if d.paths != nil && tCur >= 0 {
+								if node = tNode.child(b[start:], ents, tCur); node == nil {
+									ents[int(tCur)*IndexWidth+IndexChild] = IndexSkipped
+									o = -2
+								}
+							}
 						}
 					}
 					own, cur = append(own, tOwn), append(cur, tCur)
 					tOwn, tCur = o, -1
+					if d.paths != nil {
+						nodes = append(nodes, tNode)
+						tNode = node
+					}
 				}
 				if c == '{' {
 					st = gKeyOrEnd
@@ -1035,6 +1063,10 @@ func (d *Decoder) composite() error {
 					if n < len(own) {
 						tOwn, tCur = own[n], cur[n]
 						own, cur = own[:n], cur[:n]
+						if d.paths != nil {
+							tNode = nodes[n]
+							nodes = nodes[:n]
+						}
 					} else { // closing a container past the depth limit
 						tOwn, tCur = -2, -1
 					}

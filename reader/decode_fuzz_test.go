@@ -34,11 +34,20 @@ func FuzzDecoder(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// Any input: no panic, an end, and records that are objects.
 		opts := reader.DecodeOptions{MaxRecordBytes: 1 << 12, MaxObjectBytes: 1 << 20}
-		recs, _, _ := decodeAll(t, bytes.NewReader(data), opts)
+		recs, soft, err := decodeAll(t, bytes.NewReader(data), opts)
 		for _, r := range recs {
 			if len(r) < 2 || r[0] != '{' || r[len(r)-1] != '}' || len(r) > opts.MaxRecordBytes {
 				t.Fatalf("record %q is not an object within the limit", r)
 			}
+		}
+		// An index selection changes no record and no error: objects left
+		// out of the index are still checked.
+		sel := reader.NewIndexPaths()
+		sel.Add([]string{"userIdentity"}, false)
+		opts.Index = sel
+		recs2, soft2, err2 := decodeAll(t, bytes.NewReader(data), opts)
+		if !equal(recs, recs2) || fmt.Sprint(soft) != fmt.Sprint(soft2) || fmt.Sprint(err) != fmt.Sprint(err2) {
+			t.Fatalf("with an index selection: records %q, errors %v %v; without: %q, %v %v", recs2, soft2, err2, recs, soft, err)
 		}
 
 		// Records built from the input come back unchanged, read whole or
@@ -227,4 +236,40 @@ func BenchmarkSplitShared(b *testing.B) {
 		b.Fatal(err)
 	}
 	splitBothWays(b, d, data)
+}
+
+// BenchmarkSplitIndex splits with index selections (DecodeOptions.Index):
+// every object ("all"), userIdentity to its session issuer (the seed
+// rule's selection, "identity"), and the record's own members only
+// ("record"), on generated logs and, when ../shared is present, the real
+// dataset.
+func BenchmarkSplitIndex(b *testing.B) {
+	identity := reader.NewIndexPaths()
+	identity.Add([]string{"userIdentity", "sessionContext", "sessionIssuer"}, false)
+	sels := []struct {
+		name  string
+		paths *reader.IndexPaths
+	}{{"all", nil}, {"identity", identity}, {"record", reader.NewIndexPaths()}}
+	inputs := []struct {
+		name string
+		data func(testing.TB) []byte
+	}{{"generated", func(testing.TB) []byte { return benchData(32 << 20) }}, {"shared", sharedLogs}}
+	for _, in := range inputs {
+		b.Run(in.name, func(b *testing.B) {
+			data := in.data(b)
+			for _, s := range sels {
+				b.Run(s.name, func(b *testing.B) {
+					d, err := reader.NewDecoder(bytes.NewReader(nil), reader.DecodeOptions{Index: s.paths})
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.SetBytes(int64(len(data)))
+					b.ReportAllocs()
+					for b.Loop() {
+						countRecords(b, d, bytes.NewReader(data))
+					}
+				})
+			}
+		})
+	}
 }

@@ -87,10 +87,22 @@ func judge(w *worker, r *result, raw []byte, idx []int32, i int64) string {
 	return verdict(raw, w.match)
 }
 
-// streamVerdicts splits in and judges each record with w, as process does.
+// streamVerdicts splits in and judges each record with w, as process does:
+// the splitter indexes only the objects w's rules read (indexPaths), where
+// alone's brute force reads records indexed whole.
 func streamVerdicts(t testing.TB, w *worker, in io.Reader) []string {
 	t.Helper()
-	dec, err := reader.NewDecoder(in, reader.DecodeOptions{})
+	var opts reader.DecodeOptions
+	if w.cfg.Rules != nil {
+		opts.Index = indexPaths(w.cfg.Rules, w.cfg.Tuning)
+	}
+	return splitVerdicts(t, w, in, opts)
+}
+
+// splitVerdicts is streamVerdicts with the decoder options opts.
+func splitVerdicts(t testing.TB, w *worker, in io.Reader, opts reader.DecodeOptions) []string {
+	t.Helper()
+	dec, err := reader.NewDecoder(in, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,6 +198,37 @@ func TestContextInvariance(t *testing.T) {
 			t.Logf("%s: %d mutants, %d matched some rule, %d verdicts differ", name, len(recs), matched, bad)
 			if matched == 0 {
 				t.Error("no mutant matched a rule: the test exercises nothing")
+			}
+		})
+	}
+}
+
+// TestIndexSelectionInvariance: each mutant's verdict is the same whatever
+// objects the splitter indexes: every one, those the rules read (the
+// scanner's), only the record's own members, or userIdentity alone.
+func TestIndexSelectionInvariance(t *testing.T) {
+	recs := mutantCorpus(t, mutantCount(t))
+	in := ndjson(recs)
+	identity := reader.NewIndexPaths()
+	identity.Add([]string{"userIdentity"}, true)
+	for name, set := range corpusSets(t) {
+		t.Run(name, func(t *testing.T) {
+			cfg := Config{Rules: set}
+			want := splitVerdicts(t, newWorker(cfg), bytes.NewReader(in), reader.DecodeOptions{})
+			for sel, paths := range map[string]*reader.IndexPaths{"compiled": indexPaths(set, nil), "record only": reader.NewIndexPaths(), "userIdentity": identity} {
+				got := splitVerdicts(t, newWorker(cfg), bytes.NewReader(in), reader.DecodeOptions{Index: paths})
+				if len(got) != len(want) {
+					t.Fatalf("%s: %d verdicts, want %d", sel, len(got), len(want))
+				}
+				bad := 0
+				for i := range want {
+					if got[i] != want[i] {
+						if bad++; bad <= 5 {
+							t.Errorf("%s: mutant %d: %s, indexed whole %s\n%s", sel, i, got[i], want[i], recs[i])
+						}
+					}
+				}
+				t.Logf("%s, index %s: %d mutants, %d verdicts differ", name, sel, len(recs), bad)
 			}
 		})
 	}

@@ -229,6 +229,9 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 	} else {
 		sum.Tuning = newTuningStats(cfg.Tuning)
 	}
+	if cfg.Decode.Index == nil && cfg.Rules != nil {
+		cfg.Decode.Index = indexPaths(cfg.Rules, cfg.Tuning)
+	}
 	if cfg.Rules != nil {
 		sum.Rules.Loaded = len(cfg.Rules.All())
 		sum.Rules.Runnable = len(cfg.Rules.Runnable())
@@ -683,6 +686,20 @@ func (w *worker) process(f fetched) result {
 	}
 	r.bytesOut = dec.BytesOut()
 	return r
+}
+
+// indexPaths returns the objects of a record the splitter indexes for a
+// scan with rules and tuning: those their queries read member by member,
+// and those a finding's columns read (the record's own members and
+// userIdentity, always indexed). Any other object is read from the
+// record's bytes when a field reads it, so the selection changes the cost
+// of a scan, never its findings.
+func indexPaths(rules *rule.Set, tuning *rule.Tuning) *reader.IndexPaths {
+	p := reader.NewIndexPaths()
+	rules.Index(p)
+	tuning.Index(p)
+	ecs.IndexFields(p, []ecs.Field{ecs.Lookup("user.name")})
+	return p
 }
 
 // record evaluates one record and appends its findings to r.

@@ -24,6 +24,7 @@ import (
 const (
 	ixKey, ixColon, ixEnd, ixChild, ixNext, ixWidth = 0, 1, 2, 3, 4, 5
 	ixEscaped                                       = 1 << 30
+	ixSkipped                                       = -2 // ixChild of an object whose members are not indexed
 )
 
 // errMember is the error of a record whose member does not parse.
@@ -303,6 +304,9 @@ func (r *Record) walk(path []string) (e, used int) {
 		if len(v) == 0 || v[0] != '{' {
 			return e, used
 		}
+		if r.skipped(e) {
+			return e, used // read from its bytes, as an array
+		}
 		e = r.link(e, ixChild)
 		if e < 0 {
 			return -1, used // an empty object
@@ -315,6 +319,26 @@ func (r *Record) walk(path []string) (e, used int) {
 	}
 	return e, used
 }
+
+// skipped reports whether member e's value is an object the index leaves
+// out (reader.DecodeOptions.Index): its members must be read from it
+// parsed. It counts the reads that parse it (Unindexed): not those of an
+// object parsed already, for this record.
+func (r *Record) skipped(e int) bool {
+	if r.idx[e*ixWidth+ixChild] != ixSkipped {
+		return false
+	}
+	if r.pgen[e] != r.gen {
+		r.unindexed++
+	}
+	return true
+}
+
+// Unindexed returns how many times, since the Record was made, a field
+// read into an object the member index left out
+// (reader.DecodeOptions.Index) and parsed it for that: zero when the index
+// holds all a rule set reads.
+func (r *Record) Unindexed() int { return r.unindexed }
 
 // innerObject is the record's member key, an object, and its first
 // member, for the record of generation gen (walk).

@@ -36,7 +36,27 @@ func TestResetMembersEqualsReset(t *testing.T) {
 		fields[i] = ecs.Lookup(n)
 	}
 	rawPaths := [][]string{{"eventSource"}, {"userAgent"}, {"sourceIPAddress"}, {"errorCode"}, {"readOnly"}, {"eventVersion"}, {"userIdentity", "arn"}, {"userIdentity", "sessionContext", "sessionIssuer", "type"}, {"resources", "ARN"}, {"requestParameters"}, {}}
-	lazy, whole := ecs.NewRecord(ecs.Options{}), ecs.NewRecord(ecs.Options{})
+	whole := ecs.NewRecord(ecs.Options{})
+	records := 0
+	for _, c := range indexChoices() {
+		lazy := ecs.NewRecord(ecs.Options{})
+		n := equalMembers(t, roots, c.paths, lazy, whole, names, fields, rawPaths)
+		records += n
+		t.Logf("index %s: %d records, %d fields each: equal; %d reads parsed an object left out of the index", c.name, n, len(fields), lazy.Unindexed())
+		if (c.paths == nil) != (lazy.Unindexed() == 0) {
+			t.Errorf("index %s: %d reads of objects left out", c.name, lazy.Unindexed())
+		}
+	}
+	if records == 0 {
+		t.Fatal("no records read")
+	}
+}
+
+// equalMembers reads every log under roots split with the index selection
+// paths into lazy and whole, and fails on a field, raw path or view that
+// differs. It returns how many records it read.
+func equalMembers(t *testing.T, roots []string, paths *reader.IndexPaths, lazy, whole *ecs.Record, names []string, fields []ecs.Field, rawPaths [][]string) int {
+	t.Helper()
 	records := 0
 	for _, root := range roots {
 		files, err := gen.LogFiles(root)
@@ -48,7 +68,7 @@ func TestResetMembersEqualsReset(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d, err := reader.NewDecoder(bytes.NewReader(body), reader.DecodeOptions{})
+			d, err := reader.NewDecoder(bytes.NewReader(body), reader.DecodeOptions{Index: paths})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -92,13 +112,13 @@ func TestResetMembersEqualsReset(t *testing.T) {
 				if lazy.Err() != nil {
 					t.Fatalf("%s record %d: %v", f, records, lazy.Err())
 				}
+				if a, b := ecs.MalformedReason(lazy.Malformed()), ecs.MalformedReason(whole.Malformed()); a != b {
+					t.Fatalf("%s record %d: Malformed: members %q, whole %q", f, records, a, b)
+				}
 			}
 		}
 	}
-	if records == 0 {
-		t.Fatal("no records read")
-	}
-	t.Logf("%d records, %d fields each: equal", records, len(fields))
+	return records
 }
 
 func rawTexts(r *ecs.Record, path []string) []string {

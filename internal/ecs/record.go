@@ -77,8 +77,9 @@ type Record struct {
 	typeGen uint32 // the record typeErr belongs to
 	typeErr error  // Malformed's answer
 
-	memo  []memoSlot  // per predicate id: its outcome on the record of gen (Memo)
-	inner innerObject // the object a path entered last, from the record (walk)
+	memo      []memoSlot  // per predicate id: its outcome on the record of gen (Memo)
+	inner     innerObject // the object a path entered last, from the record (walk)
+	unindexed int         // reads of objects the index left out (Unindexed)
 
 	stashGen uint32 // the record stash belongs to
 	stash    []stashEntry

@@ -15,26 +15,59 @@ import (
 const typeBase = `"eventVersion":"1.09","userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333","userName":"alice","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/r"},"attributes":{"mfaAuthenticated":"false"}}},"eventTime":"2025-01-02T03:04:05Z","eventName":"ListBuckets","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.1","requestParameters":{"eventSource":{"nested":"objects are fine here"}},"resources":[{"ARN":"arn:aws:s3:::b","type":"AWS::S3::Bucket"}]`
 
 // bothRecords returns raw read by a whole parse (Reset) and member by member
-// from the splitter's index (ResetMembers), as the scanner reads it.
+// from the splitter's index (ResetMembers), as the scanner reads it, with
+// each index selection of indexChoices ("ResetMembers" with the full index,
+// "ResetMembers/<choice>" with the others).
 func bothRecords(t *testing.T, raw string) map[string]*ecs.Record {
 	t.Helper()
 	whole := ecs.NewRecord(ecs.Options{})
 	if err := whole.Reset([]byte(raw)); err != nil {
 		t.Fatalf("Reset(%s): %v", raw, err)
 	}
-	d, err := reader.NewDecoder(bytes.NewReader([]byte(`{"Records":[`+raw+`]}`)), reader.DecodeOptions{})
-	if err != nil {
-		t.Fatal(err)
+	out := map[string]*ecs.Record{"Reset": whole}
+	for _, c := range indexChoices() {
+		d, err := reader.NewDecoder(bytes.NewReader([]byte(`{"Records":[`+raw+`]}`)), reader.DecodeOptions{Index: c.paths})
+		if err != nil {
+			t.Fatal(err)
+		}
+		split, err := d.Next()
+		if err != nil {
+			t.Fatalf("split %s: %v", raw, err)
+		}
+		lazy := ecs.NewRecord(ecs.Options{})
+		if err := lazy.ResetMembers(bytes.Clone(split), append([]int32(nil), d.Index()...)); err != nil {
+			t.Fatalf("ResetMembers(%s): %v", raw, err)
+		}
+		name := "ResetMembers"
+		if c.paths != nil {
+			name += "/" + c.name
+		}
+		out[name] = lazy
 	}
-	split, err := d.Next()
-	if err != nil {
-		t.Fatalf("split %s: %v", raw, err)
+	return out
+}
+
+// indexChoice is a selection of the objects the splitter indexes.
+type indexChoice struct {
+	name  string
+	paths *reader.IndexPaths // nil: every object
+}
+
+// indexChoices are the selections the tests read records with: a field
+// reads the same values whatever the index leaves out (it parses what is
+// not indexed).
+func indexChoices() []indexChoice {
+	identity := reader.NewIndexPaths()
+	identity.Add([]string{"userIdentity"}, true)
+	issuer := reader.NewIndexPaths()
+	issuer.Add([]string{"userIdentity", "sessionContext", "sessionIssuer"}, false)
+	issuer.Add([]string{"requestParameters"}, false)
+	return []indexChoice{
+		{"all", nil},
+		{"record only", reader.NewIndexPaths()},
+		{"identity deep", identity},
+		{"issuer and request", issuer},
 	}
-	lazy := ecs.NewRecord(ecs.Options{})
-	if err := lazy.ResetMembers(bytes.Clone(split), append([]int32(nil), d.Index()...)); err != nil {
-		t.Fatalf("ResetMembers(%s): %v", raw, err)
-	}
-	return map[string]*ecs.Record{"Reset": whole, "ResetMembers": lazy}
 }
 
 // TestMalformed: an object (that cleanup keeps) where CloudTrail writes a
@@ -195,24 +228,27 @@ func FuzzMalformed(f *testing.F) {
 		f.Add(s)
 	}
 	whole, lazy := ecs.NewRecord(ecs.Options{}), ecs.NewRecord(ecs.Options{})
+	choices := indexChoices()
 	f.Fuzz(func(t *testing.T, raw string) {
 		if whole.Reset([]byte(raw)) != nil {
 			return
 		}
-		d, err := reader.NewDecoder(bytes.NewReader([]byte(`{"Records":[`+raw+`]}`)), reader.DecodeOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		split, err := d.Next()
-		if err != nil || string(split) != raw {
-			return // not one record as the splitter reads it (white space around it, a value fastjson alone takes)
-		}
-		if err := lazy.ResetMembers(split, d.Index()); err != nil {
-			t.Fatalf("ResetMembers(%q): %v", raw, err)
-		}
-		a, b := ecs.MalformedReason(lazy.Malformed()), ecs.MalformedReason(whole.Malformed())
-		if a != b {
-			t.Fatalf("%q: member by member %q, whole %q", raw, a, b)
+		for _, c := range choices {
+			d, err := reader.NewDecoder(bytes.NewReader([]byte(`{"Records":[`+raw+`]}`)), reader.DecodeOptions{Index: c.paths})
+			if err != nil {
+				t.Fatal(err)
+			}
+			split, err := d.Next()
+			if err != nil || string(split) != raw {
+				return // not one record as the splitter reads it (white space around it, a value fastjson alone takes)
+			}
+			if err := lazy.ResetMembers(split, d.Index()); err != nil {
+				t.Fatalf("ResetMembers(%q): %v", raw, err)
+			}
+			a, b := ecs.MalformedReason(lazy.Malformed()), ecs.MalformedReason(whole.Malformed())
+			if a != b {
+				t.Fatalf("%q, index %s: member by member %q, whole %q", raw, c.name, a, b)
+			}
 		}
 	})
 }

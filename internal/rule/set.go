@@ -328,3 +328,37 @@ func Overlay(base, top []*Rule) []*Rule {
 	}
 	return out
 }
+
+// rawPather is a compiled query that reads raw record paths (Sigma).
+type rawPather interface {
+	RawPaths() [][]string
+}
+
+// Index adds to dst the objects of the record the runnable rules read
+// member by member (see ecs.IndexFields): their queries' ECS fields, their
+// aggregation fields, and the raw paths their Sigma detections read. The
+// scanner's splitter indexes only those (reader.DecodeOptions.Index).
+func (s *Set) Index(dst ecs.Indexer) {
+	fields := append([]ecs.Field(nil), s.fields...)
+	for _, r := range s.run {
+		if r.agg != nil {
+			fields = append(fields, r.agg.fields...)
+			fields = append(fields, r.agg.card...)
+			for _, k := range r.agg.keys {
+				fields = append(fields, k...)
+			}
+		}
+		for _, p := range rawPaths(r.m) {
+			ecs.IndexRaw(dst, p)
+		}
+	}
+	ecs.IndexFields(dst, fields)
+}
+
+// rawPaths returns the raw paths query m reads, when it reads any.
+func rawPaths(m Matcher) [][]string {
+	if p, ok := m.(rawPather); ok {
+		return p.RawPaths()
+	}
+	return nil
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/trailsweep/trailsweep/internal/ecs"
 	"strconv"
 	"strings"
 
@@ -172,4 +173,20 @@ func (t *Tuning) Digest() string {
 	b, _ := json.Marshal(es)
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
+}
+
+// Index adds to dst the objects of the record the tuning's queries read
+// member by member (see Set.Index).
+func (t *Tuning) Index(dst ecs.Indexer) {
+	if t == nil {
+		return
+	}
+	var fields []ecs.Field
+	for _, x := range t.Excludes {
+		fields = append(fields, x.m.Fields()...)
+	}
+	for _, x := range t.Exceptions {
+		fields = append(fields, x.m.Fields()...)
+	}
+	ecs.IndexFields(dst, fields)
 }

@@ -119,3 +119,37 @@ func walk(n node, leaf func(node) node) node {
 	}
 	return leaf(n)
 }
+
+// RawPaths returns the raw record paths the detection reads (its fields
+// and the fields its |fieldref values name), each once, in evaluation
+// order. A keyword search reads the whole record: it adds the empty path.
+func (d *Detection) RawPaths() [][]string {
+	var paths [][]string
+	seen := map[string]bool{}
+	add := func(p []string) {
+		k := strings.Join(p, "\x00")
+		if !seen[k] {
+			seen[k] = true
+			paths = append(paths, p)
+		}
+	}
+	walk(d.root, func(n node) node {
+		leaf := n
+		if s, ok := n.(*sharedNode); ok {
+			leaf = s.n
+		}
+		switch x := leaf.(type) {
+		case *fieldNode:
+			add(x.path)
+			for _, v := range x.vals {
+				if v.ref != nil {
+					add(v.ref)
+				}
+			}
+		case keywordNode:
+			add([]string{})
+		}
+		return n
+	})
+	return paths
+}
