@@ -12,8 +12,18 @@ import (
 // TestIndexPaths: with a selection, the members of the objects it names are
 // indexed as without one, an object it leaves out is marked IndexSkipped
 // and its members are not listed, and a record that is bad inside an
-// object left out is refused as without a selection.
+// object left out is refused as without a selection; with the AVX2 string
+// scan and without it (the portable path).
 func TestIndexPaths(t *testing.T) {
+	for _, sb := range []bool{false, true} {
+		t.Run(map[bool]string{false: "swar", true: "avx2"}[sb], func(t *testing.T) {
+			defer reader.SetStopBits(reader.SetStopBits(sb))
+			testIndexPaths(t)
+		})
+	}
+}
+
+func testIndexPaths(t *testing.T) {
 	sel := reader.NewIndexPaths()
 	sel.Add([]string{"userIdentity", "sessionContext"}, false)
 	sel.Add([]string{"responseElements"}, true)

@@ -31,13 +31,13 @@ func (c *chunked) Read(p []byte) (int, error) {
 
 // decodeAll returns every record, member index and error the decoder
 // gives for in, read in pieces of up to step bytes, with or without
-// stopBits.
-func decodeAll(t *testing.T, in []byte, step int, sb bool) []string {
+// stopBits, with the index selection sel (nil: every object).
+func decodeAll(t *testing.T, in []byte, step int, sb bool, sel *IndexPaths) []string {
 	t.Helper()
 	defer func(old bool) { useStopBits = old }(useStopBits)
 	useStopBits = sb
 	var out []string
-	d, err := NewDecoder(&chunked{b: in, step: step}, DecodeOptions{MaxRecordBytes: 4096})
+	d, err := NewDecoder(&chunked{b: in, step: step}, DecodeOptions{MaxRecordBytes: 4096, Index: sel})
 	if err != nil {
 		return []string{"new: " + err.Error()}
 	}
@@ -66,7 +66,8 @@ func decodeAll(t *testing.T, in []byte, step int, sb bool) []string {
 
 // FuzzStopBitsAgree: scanning strings through the AVX2 bitmap gives the
 // same records, member indexes and errors as scanning them eight bytes at
-// a time, however the input arrives.
+// a time, however the input arrives, with every object indexed and with
+// an index selection.
 func FuzzStopBitsAgree(f *testing.F) {
 	if !haveAVX2 {
 		f.Skip("no AVX2 on this CPU: only one way to scan strings")
@@ -85,10 +86,14 @@ func FuzzStopBitsAgree(f *testing.F) {
 			return
 		}
 		s := int(step)%97 + 1
-		want := decodeAll(t, in, s, false)
-		got := decodeAll(t, in, s, true)
-		if !slices.Equal(got, want) {
-			t.Fatalf("input %q in pieces of up to %d:\nwith stopBits %q\nwithout       %q", in, s, got, want)
+		sel := NewIndexPaths()
+		sel.Add([]string{"a"}, false)
+		for _, p := range []*IndexPaths{nil, sel} {
+			want := decodeAll(t, in, s, false, p)
+			got := decodeAll(t, in, s, true, p)
+			if !slices.Equal(got, want) {
+				t.Fatalf("input %q in pieces of up to %d, selection %v:\nwith stopBits %q\nwithout       %q", in, s, p != nil, got, want)
+			}
 		}
 	})
 }
