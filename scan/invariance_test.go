@@ -94,7 +94,7 @@ func streamVerdicts(t testing.TB, w *worker, in io.Reader) []string {
 	t.Helper()
 	var opts reader.DecodeOptions
 	if w.cfg.Rules != nil {
-		opts.Index = indexPaths(w.cfg.Rules, w.cfg.Tuning)
+		opts.Index = IndexPaths(w.cfg.Rules, w.cfg.Tuning)
 	}
 	return splitVerdicts(t, w, in, opts)
 }
@@ -215,7 +215,7 @@ func TestIndexSelectionInvariance(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg := Config{Rules: set}
 			want := splitVerdicts(t, newWorker(cfg), bytes.NewReader(in), reader.DecodeOptions{})
-			for sel, paths := range map[string]*reader.IndexPaths{"compiled": indexPaths(set, nil), "record only": reader.NewIndexPaths(), "userIdentity": identity} {
+			for sel, paths := range map[string]*reader.IndexPaths{"compiled": IndexPaths(set, nil), "record only": reader.NewIndexPaths(), "userIdentity": identity} {
 				got := splitVerdicts(t, newWorker(cfg), bytes.NewReader(in), reader.DecodeOptions{Index: paths})
 				if len(got) != len(want) {
 					t.Fatalf("%s: %d verdicts, want %d", sel, len(got), len(want))

@@ -230,7 +230,7 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*report.Summary, error) {
 		sum.Tuning = newTuningStats(cfg.Tuning)
 	}
 	if cfg.Decode.Index == nil && cfg.Rules != nil {
-		cfg.Decode.Index = indexPaths(cfg.Rules, cfg.Tuning)
+		cfg.Decode.Index = IndexPaths(cfg.Rules, cfg.Tuning)
 	}
 	if cfg.Rules != nil {
 		sum.Rules.Loaded = len(cfg.Rules.All())
@@ -688,13 +688,13 @@ func (w *worker) process(f fetched) result {
 	return r
 }
 
-// indexPaths returns the objects of a record the splitter indexes for a
-// scan with rules and tuning: those their queries read member by member,
+// IndexPaths returns the objects of a record the splitter indexes for a
+// scan with rules and tuning (Run's, unless Config.Decode.Index is set): those their queries read member by member,
 // and those a finding's columns read (the record's own members and
 // userIdentity, always indexed). Any other object is read from the
 // record's bytes when a field reads it, so the selection changes the cost
 // of a scan, never its findings.
-func indexPaths(rules *rule.Set, tuning *rule.Tuning) *reader.IndexPaths {
+func IndexPaths(rules *rule.Set, tuning *rule.Tuning) *reader.IndexPaths {
 	p := reader.NewIndexPaths()
 	rules.Index(p)
 	tuning.Index(p)

@@ -301,6 +301,9 @@ type Results struct {
 	// SplitFloor is the floor plus the record splitter (SplitLocal): what an
 	// exact scan costs before any rule, with this splitter.
 	SplitFloor   Throughput `json:"floor_split_local"`
+	// SeedSplitFloor is SplitFloor with the seed rule's index selection
+	// (SplitLocalIndex): the least a scan with the seed rule alone costs.
+	SeedSplitFloor Throughput `json:"floor_split_seed_local"`
 	Full         Scan       `json:"scan_full"`
 	Seed         Scan       `json:"scan_seed"`
 	FullBig      Scan       `json:"scan_full_big"`
@@ -326,6 +329,7 @@ type Results struct {
 	// Per round: the split floor, the seed-rule scan and the every-rule
 	// scan over the split floor.
 	MedianRatioSplit     float64 `json:"median_round_ratio_split_floor_to_floor,omitempty"`
+	MedianRatioSeedSplit float64 `json:"median_round_ratio_seed_split_floor_to_floor,omitempty"`
 	MedianRatioSeed      float64 `json:"median_round_ratio_seed_to_floor,omitempty"`
 	MedianRatioFullSplit float64 `json:"median_round_ratio_full_to_split_floor,omitempty"`
 	// Checkpoint is the full scan with --checkpoint; its time over the
@@ -419,6 +423,13 @@ func (r *Results) Table(w io.Writer) {
 		}
 		fmt.Fprintf(tw, "%s\t%.2f\t%.0f\t%.0f\t%s\t\t\t\t\t\n", "split floor (inflate + split, no rule)", r.SplitFloor.Seconds, r.SplitFloor.MBps, r.SplitFloor.RecPerSec, ratio)
 	}
+	if r.SeedSplitFloor.Seconds > 0 {
+		ratio := ""
+		if q := Ratio(r.SeedSplitFloor, r.Floor); q > 0 {
+			ratio = fmt.Sprintf("%.2f×", q)
+		}
+		fmt.Fprintf(tw, "%s\t%.2f\t%.0f\t%.0f\t%s\t\t\t\t\t\n", "split floor, the seed rule's index selection", r.SeedSplitFloor.Seconds, r.SeedSplitFloor.MBps, r.SeedSplitFloor.RecPerSec, ratio)
+	}
 	scan("scan, every rule", r.Full, r.Floor)
 	scan("scan, seed rule", r.Seed, r.Floor)
 	scan("scan, every rule, 1 worker", r.OneWorker, r.Floor)
@@ -446,6 +457,9 @@ func (r *Results) Table(w io.Writer) {
 	if r.SplitFloor.Seconds > 0 {
 		fmt.Fprintf(w, "split floor / local floor: %.2f× (median of rounds; no exact scan costs less with this splitter)   full scan / split floor: %.2f× (median of rounds)\n",
 			r.MedianRatioSplit, r.MedianRatioFullSplit)
+	}
+	if r.SeedSplitFloor.Seconds > 0 {
+		fmt.Fprintf(w, "split floor with the seed rule's index selection / local floor: %.2f× (median of rounds; no exact seed-rule scan costs less)\n", r.MedianRatioSeedSplit)
 	}
 	if r.S3Floor.Seconds > 0 {
 		fmt.Fprintf(w, "S3 scan / S3 floor: %.2f× (target ≤ 1.4; median of rounds %.2f×)   S3 floor / local floor: %.2f×\n", r.RatioS3, r.MedianRatioS3, r.S3FloorLocal)

@@ -20,8 +20,10 @@ import (
 	"time"
 
 	"github.com/trailsweep/trailsweep/internal/gen"
+	"github.com/trailsweep/trailsweep/internal/rule"
 	"github.com/trailsweep/trailsweep/internal/s3test"
 	"github.com/trailsweep/trailsweep/reader"
+	"github.com/trailsweep/trailsweep/scan"
 )
 
 // TestBench is `make bench`: see the Makefile for the variables.
@@ -146,7 +148,8 @@ func TestBench(t *testing.T) {
 	if rows["duckdb"] {
 		duck, res.DuckDB = duckdbRows(t, ctx, root, bin, seedRule, dir, workers, res)
 	}
-	var roundSplit, roundSeed, roundFullSplit []float64
+	var roundSplit, roundSeedSplit, roundSeed, roundFullSplit []float64
+	seedSel := seedSelection(t, root)
 	var roundFull, roundScaling, roundCk, roundCkCPU, roundBaseCk, roundBaseCkCPU, roundVerify, roundVerifyCPU []float64
 	// cpuRatio is a's CPU seconds over b's, 0 without b's.
 	cpuRatio := func(a, b Scan) float64 {
@@ -171,6 +174,13 @@ func TestBench(t *testing.T) {
 		roundFullSplit = append(roundFullSplit, Ratio(full.Throughput, sp))
 		var seed Scan
 		if rows["seed"] {
+			ss, err := SplitLocalIndex(files, workers, seedSel)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%-28s %6.2fs %5.0f MB/s", "split floor, seed selection", ss.Seconds, ss.MBps)
+			keepThroughput(&res.SeedSplitFloor, ss)
+			roundSeedSplit = append(roundSeedSplit, Ratio(ss, f))
 			seed = scan("scan, seed rule", dir, seedRule...)
 			keepScan(&res.Seed, seed)
 			roundSeed = append(roundSeed, Ratio(seed.Throughput, f))
@@ -233,6 +243,7 @@ func TestBench(t *testing.T) {
 	}
 	res.MedianRatioFull, res.MedianScaling = Median(roundFull), Median(roundScaling)
 	res.MedianRatioSplit, res.MedianRatioSeed, res.MedianRatioFullSplit = Median(roundSplit), Median(roundSeed), Median(roundFullSplit)
+	res.MedianRatioSeedSplit = Median(roundSeedSplit)
 	res.MedianRatioCheckpoint, res.MedianCPURatioCheckpoint = Median(roundCk), Median(roundCkCPU)
 	res.MedianRatioCheckpointBase, res.MedianCPURatioCheckpointBase = Median(roundBaseCk), Median(roundBaseCkCPU)
 	res.MedianRatioVerify = Median(roundVerify)
@@ -596,4 +607,22 @@ func serveFiles(t *testing.T, dir string, files []string) (*s3test.Server, strin
 	wg.Wait()
 	t.Logf("uploaded %d objects in %s", len(files), time.Since(start).Round(time.Second))
 	return s, bucket
+}
+
+// seedSelection is the index selection of a scan with the seed rule alone
+// (scan.IndexPaths).
+func seedSelection(t *testing.T, root string) *reader.IndexPaths {
+	t.Helper()
+	rules, errs := rule.Load([]string{filepath.Join(root, "internal", "rule", "builtin", "lambda_event_source_mapping_created.toml")})
+	if len(errs) > 0 {
+		t.Fatal(errs[0])
+	}
+	set, err := rule.NewSet(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := scan.IndexPaths(set, nil)
+	paths, _ := sel.Paths()
+	t.Logf("the seed rule's index selection: %q", paths)
+	return sel
 }

@@ -15,13 +15,21 @@ import (
 // exactly (or count it malformed) can cost with this splitter: a scan's
 // cost above it is rules, findings and bookkeeping.
 func SplitLocal(files []string, workers int) (Throughput, error) {
+	return SplitLocalIndex(files, workers, nil)
+}
+
+// SplitLocalIndex is SplitLocal with the splitter indexing only the
+// objects sel names (reader.DecodeOptions.Index; nil: every object), as a
+// scan with a rule set whose selection is sel does: the floor of that
+// rule set.
+func SplitLocalIndex(files []string, workers int, sel *reader.IndexPaths) (Throughput, error) {
 	return readFiles(files, workers, func() fileFunc {
 		var d *reader.Decoder
 		return func(body *bytes.Buffer) (int64, int64, error) {
 			r := bytes.NewReader(body.Bytes())
 			var err error
 			if d == nil {
-				d, err = reader.NewDecoder(r, reader.DecodeOptions{})
+				d, err = reader.NewDecoder(r, reader.DecodeOptions{Index: sel})
 			} else {
 				err = d.Reset(r)
 			}
