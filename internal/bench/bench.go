@@ -300,22 +300,22 @@ type Results struct {
 	Floor Throughput `json:"floor_local"`
 	// SplitFloor is the floor plus the record splitter (SplitLocal): what an
 	// exact scan costs before any rule, with this splitter.
-	SplitFloor   Throughput `json:"floor_split_local"`
+	SplitFloor Throughput `json:"floor_split_local"`
 	// SeedSplitFloor is SplitFloor with the seed rule's index selection
 	// (SplitLocalIndex): the least a scan with the seed rule alone costs.
 	SeedSplitFloor Throughput `json:"floor_split_seed_local"`
-	Full         Scan       `json:"scan_full"`
-	Seed         Scan       `json:"scan_seed"`
-	FullBig      Scan       `json:"scan_full_big"`
-	OneWorker    Scan       `json:"scan_full_1_worker"`
-	TwoWorkers   Scan       `json:"scan_full_2_workers"`
-	S3Floor      Throughput `json:"floor_s3"`
-	S3Full       Scan       `json:"scan_full_s3"`
-	RatioFull    float64    `json:"ratio_full_to_floor"` // scan time / floor time, per byte
-	RatioSeed    float64    `json:"ratio_seed_to_floor"`
-	RatioS3      float64    `json:"ratio_s3_to_s3_floor"`
-	S3FloorLocal float64    `json:"ratio_s3_floor_to_local_floor"`
-	Scaling      float64    `json:"speedup_2_over_1_workers"`
+	Full           Scan       `json:"scan_full"`
+	Seed           Scan       `json:"scan_seed"`
+	FullBig        Scan       `json:"scan_full_big"`
+	OneWorker      Scan       `json:"scan_full_1_worker"`
+	TwoWorkers     Scan       `json:"scan_full_2_workers"`
+	S3Floor        Throughput `json:"floor_s3"`
+	S3Full         Scan       `json:"scan_full_s3"`
+	RatioFull      float64    `json:"ratio_full_to_floor"` // scan time / floor time, per byte
+	RatioSeed      float64    `json:"ratio_seed_to_floor"`
+	RatioS3        float64    `json:"ratio_s3_to_s3_floor"`
+	S3FloorLocal   float64    `json:"ratio_s3_floor_to_local_floor"`
+	Scaling        float64    `json:"speedup_2_over_1_workers"`
 	// CPUScaling is the CPU time per byte with 2 workers over that with 1:
 	// what the second worker costs in overhead, whatever else runs on the
 	// machine (wall-clock speedup needs the cores to be free).
