@@ -124,12 +124,11 @@ type Decoder struct {
 	owner   int32        // the member whose value the next composite is (-1: the record)
 	// colon and end are relative to start, as the index is: the ws() after
 	// them may read more input, which moves the retained value to buf[0].
-	colon int     // where member() found the colon
-	end   int     // where afterMember() found the ',' or '}' after the value
-	own   []int32 // per open container of composite: its member, or -2 when not indexed
-	cur   []int32 // per open container: its latest member, -1 before the first
-	paths *IndexPaths
-	nodes []*pathNode // per open container, with Index: what to index below it
+	colon int         // where member() found the colon
+	end   int         // where afterMember() found the ',' or '}' after the value
+	own   []int32     // per open container of composite: its member, or -2 when not indexed
+	cur   []int32     // per open container: its latest member, -1 before the first
+	paths *IndexPaths // DecodeOptions.Index, nil when it indexes every object
 
 	state     int
 	inRecords bool // the array being read is a Records array
@@ -168,7 +167,9 @@ const (
 func NewDecoder(r io.Reader, opts DecodeOptions) (*Decoder, error) {
 	d := &Decoder{buf: make([]byte, initialBuf)}
 	d.maxRec, d.maxObj = opts.MaxRecordBytes, opts.MaxObjectBytes
-	d.paths = opts.Index
+	if opts.Index != nil && !opts.Index.all {
+		d.paths = opts.Index
+	}
 	if d.maxRec <= 0 {
 		d.maxRec = DefaultMaxRecordBytes
 	}
@@ -410,9 +411,10 @@ const (
 	IndexWidth
 
 	IndexEscaped = 1 << 30
-	// IndexSkipped is the IndexChild of a member whose value is an object
-	// (maybe empty) whose members are not indexed: DecodeOptions.Index
-	// leaves it out. Its value must be read from the record's bytes.
+	// IndexSkipped is the IndexChild of a member of the record whose value
+	// is an object (maybe empty) whose members are not indexed:
+	// DecodeOptions.Index leaves it out. Its value must be read from the
+	// record's bytes.
 	IndexSkipped = -2
 )
 
@@ -793,10 +795,6 @@ func (d *Decoder) composite() error {
 	tOwn, tCur := int32(-2), int32(-1)
 	ents := d.ents
 	defer func() { d.own, d.cur, d.ents = own[:0], cur[:0], ents }()
-	// With DecodeOptions.Index, nodes and tNode say what to index below
-	// each open container, as own and tOwn do (nil: nothing).
-	nodes, tNode := d.nodes[:0], (*pathNode)(nil)
-	defer func() { clear(nodes); d.nodes = nodes[:0] }()
 	lax := false    // a record's grammar error is noted: only the structure is checked from there
 	strBad := false // skipStr met a control character or a bad escape
 	for {
@@ -1013,29 +1011,20 @@ func (d *Decoder) composite() error {
 					tOwn, tCur = -2, -1
 				} else if d.capture {
 					o := int32(-2) // arrays, and what is within them, are not indexed
-					var node *pathNode
 					if c == '{' {
 						if len(stack) == 1 {
 							o = d.owner
-							if d.paths != nil {
-								node = d.paths.top(d.owner)
-							}
 						} else if tOwn != -2 && stack[len(stack)-2] == '}' {
 							o = tCur // the member whose value this object is
-							if d.paths != nil && tCur >= 0 {
-								if node = tNode.child(b[start:], ents, tCur); node == nil {
-									ents[int(tCur)*IndexWidth+IndexChild] = IndexSkipped
-									o = -2
-								}
+							if len(stack) == 2 && tOwn == -1 && d.paths != nil && tCur >= 0 && !d.paths.indexes(b[start:], ents, tCur) {
+								// An object of the record the selection leaves out.
+								ents[int(tCur)*IndexWidth+IndexChild] = IndexSkipped
+								o = -2
 							}
 						}
 					}
 					own, cur = append(own, tOwn), append(cur, tCur)
 					tOwn, tCur = o, -1
-					if d.paths != nil {
-						nodes = append(nodes, tNode)
-						tNode = node
-					}
 				}
 				if c == '{' {
 					st = gKeyOrEnd
@@ -1063,10 +1052,6 @@ func (d *Decoder) composite() error {
 					if n < len(own) {
 						tOwn, tCur = own[n], cur[n]
 						own, cur = own[:n], cur[:n]
-						if d.paths != nil {
-							tNode = nodes[n]
-							nodes = nodes[:n]
-						}
 					} else { // closing a container past the depth limit
 						tOwn, tCur = -2, -1
 					}

@@ -239,17 +239,18 @@ func BenchmarkSplitShared(b *testing.B) {
 }
 
 // BenchmarkSplitIndex splits with index selections (DecodeOptions.Index):
-// every object ("all"), userIdentity to its session issuer (the seed
-// rule's selection, "identity"), and the record's own members only
+// every object ("all"), the seed rule's selection (userIdentity and
+// additionalEventData, "seed"), and the record's own members only
 // ("record"), on generated logs and, when ../shared is present, the real
 // dataset.
 func BenchmarkSplitIndex(b *testing.B) {
-	identity := reader.NewIndexPaths()
-	identity.Add([]string{"userIdentity", "sessionContext", "sessionIssuer"}, false)
+	seed := reader.NewIndexPaths()
+	seed.Add([]string{"userIdentity"}, true)
+	seed.Add([]string{"additionalEventData"}, true)
 	sels := []struct {
 		name  string
 		paths *reader.IndexPaths
-	}{{"all", nil}, {"identity", identity}, {"record", reader.NewIndexPaths()}}
+	}{{"all", nil}, {"seed", seed}, {"record", reader.NewIndexPaths()}}
 	inputs := []struct {
 		name string
 		data func(testing.TB) []byte

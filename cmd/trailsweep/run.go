@@ -587,7 +587,7 @@ func (sc *scanCmd) config(ctx context.Context, sf *scanFlags, args []string, std
 		Concurrency: sf.concurrency,
 		Workers:     sf.workers,
 		Raw:         sf.raw,
-		Decode:      reader.DecodeOptions{MaxRecordBytes: sf.maxRecord, MaxObjectBytes: sf.maxObject},
+		Decode:      reader.DecodeOptions{MaxRecordBytes: sf.maxRecord, MaxObjectBytes: sf.maxObject, Index: indexEverything()},
 		Memory:      memory,
 		WorkDir:     work,
 	}, Checkpoint: ck, Notice: func(msg string) { fmt.Fprintf(stderr, "trailsweep: %s\n", report.Clean(msg)) }}
@@ -777,4 +777,17 @@ func writeSummary(path string, sum *report.Summary) error {
 		return fmt.Errorf("--summary: %w", err)
 	}
 	return nil
+}
+
+// indexEverything returns the index selection that makes the splitter
+// index every object (as before rule sets compiled their own) when the
+// hidden TRAILSWEEP_INDEX_ALL is set, for measuring what the compiled
+// selection saves; nil otherwise (the scan compiles the rules').
+func indexEverything() *reader.IndexPaths {
+	if os.Getenv("TRAILSWEEP_INDEX_ALL") == "" {
+		return nil
+	}
+	p := reader.NewIndexPaths()
+	p.Add(nil, true)
+	return p
 }

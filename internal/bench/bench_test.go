@@ -622,7 +622,7 @@ func seedSelection(t *testing.T, root string) *reader.IndexPaths {
 		t.Fatal(err)
 	}
 	sel := scan.IndexPaths(set, nil)
-	paths, _ := sel.Paths()
-	t.Logf("the seed rule's index selection: %q", paths)
+	keys, _ := sel.Keys()
+	t.Logf("the seed rule's index selection: the record's members and the objects %q", keys)
 	return sel
 }

@@ -1,8 +1,9 @@
 package ecs
 
 // The objects a view reads member by member. The scanner's splitter can
-// leave the members of a nested object out of its index
-// (reader.DecodeOptions.Index); a field that then reads into that object
+// leave the members of the record's objects out of its index
+// (reader.DecodeOptions.Index, which decides per object of the record: a
+// path names the object it starts with); a field that then reads into that object
 // parses it from the record's bytes instead (Record.Unindexed counts such
 // reads), so a selection never changes a value, only what reading costs.
 // A rule set compiles to its selection: the objects the fields its rules

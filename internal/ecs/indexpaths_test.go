@@ -116,14 +116,9 @@ func TestIndexFields(t *testing.T) {
 }
 
 func describe(p *reader.IndexPaths) []string {
-	paths, deep := p.Paths()
-	var out []string
-	for i, q := range paths {
-		s := filepath.Join(q...)
-		if deep[i] {
-			s += "/**"
-		}
-		out = append(out, s)
+	keys, all := p.Keys()
+	if all {
+		return []string{"**"}
 	}
-	return out
+	return keys
 }

@@ -2,21 +2,21 @@ package rule
 
 import (
 	"reflect"
-	"strings"
+	"slices"
 	"testing"
 
 	"github.com/trailsweep/trailsweep/internal/gen"
 	"github.com/trailsweep/trailsweep/reader"
 )
 
-// TestSetIndex: a rule set compiles to the objects its rules read member by
-// member. The seed rule reads eventSource, eventName and the outcome: only
-// what every record's Malformed check reads (userIdentity to its session
-// issuer). A Sigma rule adds the objects its raw paths walk through, an
-// Elastic rule those of its ECS fields, an aggregate rule those of its
-// keys; the two corpora together index requestParameters and
-// responseElements but not tlsDetails' or serviceEventDetails' members
-// unless a rule reads them.
+// TestSetIndex: a rule set compiles to the objects of the record its rules
+// read member by member. The seed rule reads eventSource, eventName and the
+// outcome: only userIdentity, which every record's Malformed check reads.
+// A Sigma rule adds the objects its raw paths walk through, an Elastic rule
+// those of its ECS fields, an aggregate rule those of its keys; the two
+// corpora together index requestParameters, responseElements,
+// additionalEventData and tlsDetails, not serviceEventDetails, which no
+// rule reads into.
 func TestSetIndex(t *testing.T) {
 	selection := func(rules []*Rule) []string {
 		t.Helper()
@@ -26,19 +26,14 @@ func TestSetIndex(t *testing.T) {
 		}
 		p := reader.NewIndexPaths()
 		s.Index(p)
-		paths, deep := p.Paths()
-		var out []string
-		for i, q := range paths {
-			x := strings.Join(q, ".")
-			if deep[i] {
-				x += ".**"
-			}
-			out = append(out, x)
+		keys, all := p.Keys()
+		if all {
+			return []string{"**"}
 		}
-		return out
+		return keys
 	}
 	seed := builtinByID(t, seedID)
-	if got, want := selection([]*Rule{seed}), []string{"userIdentity.sessionContext.sessionIssuer"}; !reflect.DeepEqual(got, want) {
+	if got, want := selection([]*Rule{seed}), []string{"userIdentity"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("seed rule: %q, want %q", got, want)
 	}
 	sigmaRule := mustParseSigma(t, `title: t
@@ -50,7 +45,7 @@ detection:
     requestParameters.policy.Statement.Principal: '*'
   condition: sel
 `)
-	if got, want := selection([]*Rule{sigmaRule}), []string{"requestParameters.policy.Statement", "userIdentity.sessionContext.sessionIssuer"}; !reflect.DeepEqual(got, want) {
+	if got, want := selection([]*Rule{sigmaRule}), []string{"requestParameters", "userIdentity"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("sigma rule: %q, want %q", got, want)
 	}
 	elastic := mustParse(t, `[rule]
@@ -69,7 +64,7 @@ value = ["user.target.name"]
 field = "history_window_start"
 value = "now-7d"
 `)
-	if got, want := selection([]*Rule{elastic}), []string{"requestParameters", "tlsDetails", "userIdentity.sessionContext.sessionIssuer"}; !reflect.DeepEqual(got, want) {
+	if got, want := selection([]*Rule{elastic}), []string{"requestParameters", "tlsDetails", "userIdentity"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("new_terms rule: %q, want %q", got, want)
 	}
 
@@ -80,18 +75,14 @@ value = "now-7d"
 	}
 	all := selection(loaded)
 	t.Logf("the corpora (%d rules) index: %q", len(loaded), all)
-	for _, want := range []string{"requestParameters", "responseElements.user", "userIdentity.sessionContext.sessionIssuer"} {
-		found := false
-		for _, p := range all {
-			found = found || p == want || strings.HasPrefix(p, want+".")
-		}
-		if !found {
+	for _, want := range []string{"requestParameters", "responseElements", "userIdentity", "additionalEventData", "tlsDetails"} {
+		if !slices.Contains(all, want) {
 			t.Errorf("the corpora's selection %q lacks %s", all, want)
 		}
 	}
-	for _, p := range all {
-		if strings.HasSuffix(p, ".**") {
-			t.Errorf("the corpora's selection %q indexes %s whole", all, p)
+	for _, left := range []string{"serviceEventDetails", "**"} {
+		if slices.Contains(all, left) {
+			t.Errorf("the corpora's selection %q indexes %s, which no rule reads into", all, left)
 		}
 	}
 }
