@@ -203,3 +203,27 @@ func TestParquetNullErrorCode(t *testing.T) {
 		}
 	}
 }
+
+// TestHistoryInterrupted: a scan interrupted while it reads its --history
+// span exits 3 (incomplete, as when interrupted later), says so, and
+// writes no findings file.
+func TestHistoryInterrupted(t *testing.T) {
+	tree := shardTree(t)
+	out := filepath.Join(t.TempDir(), "f.jsonl")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	wrapSource = func(s reader.Source) reader.Source {
+		c := &cancelAfter{Source: s, cancel: cancel}
+		c.n.Store(2)
+		return c
+	}
+	defer func() { wrapSource = nil }()
+	var so, se bytes.Buffer
+	code := run(ctx, []string{"scan", tree, "--since", "2026-07-03T00:00:00Z", "--history", "2d", "--out", out, "-q"}, strings.NewReader(""), &so, &se)
+	if code != exitIncomplete || !strings.Contains(se.String(), "--history 2d") || !strings.Contains(se.String(), "interrupted") {
+		t.Errorf("exit %d, want %d naming the history pass and the interruption\n%s", code, exitIncomplete, se.String())
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("an interrupted history pass wrote a findings file")
+	}
+}

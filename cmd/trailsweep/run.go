@@ -384,6 +384,12 @@ func runScan(ctx context.Context, sf *scanFlags, args []string, stdin io.Reader,
 	res, err := scan.Hunt(ctx, hc)
 	sc.finish()
 	if res == nil { // the stage or the history could not be read
+		if errors.Is(err, scan.ErrInterrupted) {
+			// Interrupted in the --history pass, before the scan proper:
+			// nothing was written, and the scan is as incomplete as one
+			// interrupted later.
+			return &exitError{code: exitIncomplete, err: fmt.Errorf("%w; nothing written", err)}
+		}
 		return &exitError{code: exitUsage, err: err}
 	}
 	return sc.report(ctx, sf, res, err, stdout, stderr)
@@ -655,7 +661,7 @@ func (sc *scanCmd) report(ctx context.Context, sf *scanFlags, res *scan.Result, 
 	quietSummary := setup && sum.Objects.Listed == 0
 	var writeErrs []error
 	if res.StageErr != nil {
-		writeErrs = append(writeErrs, fmt.Errorf("--stage: %w", res.StageErr))
+		writeErrs = append(writeErrs, relabel("--stage", "stage", res.StageErr))
 	}
 	if res.OutputErr != nil {
 		writeErrs = append(writeErrs, fmt.Errorf("--out: %w", res.OutputErr))
@@ -791,3 +797,19 @@ func indexEverything() *reader.IndexPaths {
 	p.Add(nil, true)
 	return p
 }
+
+// relabel returns err named after the flag it is about, "FLAG: …", without
+// the word its own message may already start with ("stage: …"), so that a
+// message does not read "--stage: stage: …". It wraps err.
+func relabel(flag, word string, err error) error {
+	rest, _ := strings.CutPrefix(err.Error(), word+": ")
+	return &labeled{msg: flag + ": " + rest, err: err}
+}
+
+type labeled struct {
+	msg string
+	err error
+}
+
+func (e *labeled) Error() string { return e.msg }
+func (e *labeled) Unwrap() error { return e.err }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -190,5 +192,18 @@ func TestShardSpecFromEnv(t *testing.T) {
 		if got != c.want && c.ok || ok != c.ok || (err != nil) != c.err {
 			t.Errorf("%+v %v: got %v %v %v, want %v %v err=%v", c.flags, c.env, got, ok, err, c.want, c.ok, c.err)
 		}
+	}
+}
+
+// TestRelabel: a stage error is named after its flag once ("--stage: …",
+// not "--stage: stage: …") and still wraps its cause.
+func TestRelabel(t *testing.T) {
+	cause := errors.New("disk full")
+	err := relabel("--stage", "stage", fmt.Errorf("stage: %w", cause))
+	if err.Error() != "--stage: disk full" || !errors.Is(err, cause) {
+		t.Errorf("%q (wraps the cause: %v)", err, errors.Is(err, cause))
+	}
+	if err := relabel("--stage", "stage", cause); err.Error() != "--stage: disk full" {
+		t.Errorf("%q", err)
 	}
 }
