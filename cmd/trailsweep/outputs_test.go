@@ -137,6 +137,22 @@ func (c *cancelAfter) Open(ctx context.Context, o reader.Object) (io.ReadCloser,
 	return c.Source.Open(ctx, o)
 }
 
+// interruptAfter makes every source the CLI reads cancel the returned
+// context at its n-th object opened (wrapSource, until the test ends): a
+// scan interrupted part-way, as by SIGINT.
+func interruptAfter(t *testing.T, n int64) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	wrapSource = func(s reader.Source) reader.Source {
+		c := &cancelAfter{Source: s, cancel: cancel}
+		c.n.Store(n)
+		return c
+	}
+	t.Cleanup(func() { wrapSource = nil })
+	return ctx
+}
+
 // TestNotReached: a scan interrupted part-way counts the objects it listed
 // and never committed as not reached: listed = scanned + skipped + failed
 // + not reached, and not reached > 0.
@@ -146,14 +162,7 @@ func TestNotReached(t *testing.T) {
 	if err := gen.WriteTree(logs, tree.Files); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	wrapSource = func(s reader.Source) reader.Source {
-		c := &cancelAfter{Source: s, cancel: cancel}
-		c.n.Store(5)
-		return c
-	}
-	defer func() { wrapSource = nil }()
+	ctx := interruptAfter(t, 5)
 	sumPath := filepath.Join(t.TempDir(), "s.json")
 	var so, se bytes.Buffer
 	code := run(ctx, []string{"scan", logs, "-q", "--workers", "1", "--concurrency", "1", "--out", filepath.Join(t.TempDir(), "f.jsonl"), "--summary", sumPath}, strings.NewReader(""), &so, &se)
@@ -210,14 +219,7 @@ func TestParquetNullErrorCode(t *testing.T) {
 func TestHistoryInterrupted(t *testing.T) {
 	tree := shardTree(t)
 	out := filepath.Join(t.TempDir(), "f.jsonl")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	wrapSource = func(s reader.Source) reader.Source {
-		c := &cancelAfter{Source: s, cancel: cancel}
-		c.n.Store(2)
-		return c
-	}
-	defer func() { wrapSource = nil }()
+	ctx := interruptAfter(t, 2)
 	var so, se bytes.Buffer
 	code := run(ctx, []string{"scan", tree, "--since", "2026-07-03T00:00:00Z", "--history", "2d", "--out", out, "-q"}, strings.NewReader(""), &so, &se)
 	if code != exitIncomplete || !strings.Contains(se.String(), "--history 2d") || !strings.Contains(se.String(), "interrupted") {

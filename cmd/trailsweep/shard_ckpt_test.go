@@ -96,13 +96,7 @@ func TestShardCheckpointResume(t *testing.T) {
 	shardArgs := func(spec string, extra ...string) []string {
 		return scanArgs(part, append([]string{"--shard", spec, "--stage", stage, "--checkpoint", ck, "--workers", "1", "--concurrency", "1"}, extra...)...)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	wrapSource = func(s reader.Source) reader.Source {
-		c := &cancelAfter{Source: s, cancel: cancel}
-		c.n.Store(5)
-		return c
-	}
+	ctx := interruptAfter(t, 5)
 	var so, se bytes.Buffer
 	code := run(ctx, shardArgs("1/3"), strings.NewReader(""), &so, &se)
 	wrapSource = nil

@@ -21,14 +21,7 @@ import (
 // IndexRaw's selection. A field missing from fieldObjects (it walks into an
 // object it does not declare) fails here.
 func TestIndexFields(t *testing.T) {
-	roots := []string{filepath.Join("..", "..", "testdata", "sample")}
-	if p, err := gen.SharedPath("datasets"); err == nil {
-		roots = append(roots, p)
-	} else if os.Getenv("CI") == "true" {
-		t.Fatalf("../shared/datasets is needed under CI=true: %v", err)
-	} else {
-		t.Logf("../shared/datasets is absent: the bundled sample only")
-	}
+	roots := logRoots(t)
 	var bodies [][]byte
 	for _, root := range roots {
 		files, err := gen.LogFiles(root)
@@ -121,4 +114,20 @@ func describe(p *reader.IndexPaths) []string {
 		return []string{"**"}
 	}
 	return keys
+}
+
+// logRoots returns the folders of CloudTrail logs the ECS tests read: the
+// bundled sample, and ../shared's datasets when present (required under
+// CI=true).
+func logRoots(t *testing.T) []string {
+	t.Helper()
+	roots := []string{filepath.Join("..", "..", "testdata", "sample")}
+	if p, err := gen.SharedPath("datasets"); err == nil {
+		roots = append(roots, p)
+	} else if os.Getenv("CI") == "true" {
+		t.Fatalf("../shared/datasets is needed under CI=true: %v", err)
+	} else {
+		t.Logf("../shared/datasets is absent: the bundled sample only")
+	}
+	return roots
 }

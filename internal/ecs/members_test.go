@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -21,12 +20,7 @@ import (
 // key offsets the scanner's splitter reports, has every field the whole
 // parse has, over the real CloudTrail datasets and the bundled sample.
 func TestResetMembersEqualsReset(t *testing.T) {
-	roots := []string{filepath.Join("..", "..", "testdata", "sample")}
-	if p, err := gen.SharedPath("datasets"); err == nil {
-		roots = append(roots, p)
-	} else {
-		t.Logf("../shared/datasets is absent: the bundled sample only")
-	}
+	roots := logRoots(t)
 	names := append(ecs.Names(),
 		"aws.cloudtrail.flattened.request_parameters", "aws.cloudtrail.flattened.response_elements",
 		"aws.cloudtrail.flattened.additional_eventdata", "aws.cloudtrail.flattened.service_event_details",
