@@ -1,9 +1,6 @@
 package ecs_test
 
 import (
-	"bytes"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -22,20 +19,7 @@ import (
 // object it does not declare) fails here.
 func TestIndexFields(t *testing.T) {
 	roots := logRoots(t)
-	var bodies [][]byte
-	for _, root := range roots {
-		files, err := gen.LogFiles(root)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range files {
-			body, err := gen.ReadLog(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			bodies = append(bodies, body)
-		}
-	}
+	logs := readLogs(t, roots)
 	type read struct {
 		name  string
 		field ecs.Field
@@ -61,29 +45,9 @@ func TestIndexFields(t *testing.T) {
 			ecs.IndexFields(paths, []ecs.Field{rd.field})
 		}
 		before, records, present := lazy.Unindexed(), 0, 0
-		for _, body := range bodies {
-			d, err := reader.NewDecoder(bytes.NewReader(body), reader.DecodeOptions{Index: paths})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for {
-				raw, err := d.Next()
-				if errors.Is(err, io.EOF) || errors.Is(err, reader.ErrNotCloudTrail) {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
+		for _, log := range logs {
+			eachBoth(t, log, paths, lazy, whole, func() {
 				records++
-				if err := lazy.ResetMembers(raw, d.Index()); err != nil {
-					t.Fatal(err)
-				}
-				if err := whole.Reset(raw); err != nil {
-					t.Fatal(err)
-				}
-				if a, b := ecs.MalformedReason(lazy.Malformed()), ecs.MalformedReason(whole.Malformed()); a != b {
-					t.Fatalf("%s: record %d: Malformed %q, whole %q", rd.name, records, a, b)
-				}
 				var a, b any
 				if rd.raw != nil {
 					a, b = rawTexts(lazy, rd.raw), rawTexts(whole, rd.raw)
@@ -96,7 +60,7 @@ func TestIndexFields(t *testing.T) {
 				if reflect.ValueOf(b).Len() > 0 {
 					present++
 				}
-			}
+			})
 		}
 		if n := lazy.Unindexed() - before; n != 0 {
 			t.Errorf("%s: %d reads over %d records parsed an object the selection left out (selection %v)", rd.name, n, records, describe(paths))

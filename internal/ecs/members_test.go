@@ -52,6 +52,50 @@ func TestResetMembersEqualsReset(t *testing.T) {
 func equalMembers(t *testing.T, roots []string, paths *reader.IndexPaths, lazy, whole *ecs.Record, names []string, fields []ecs.Field, rawPaths [][]string) int {
 	t.Helper()
 	records := 0
+	for _, log := range readLogs(t, roots) {
+		f := log.name
+		eachBoth(t, log, paths, lazy, whole, func() {
+			records++
+			for i, fl := range fields {
+				if a, b := lazy.Values(fl), whole.Values(fl); !reflect.DeepEqual(a, b) {
+					t.Fatalf("%s record %d: %s: members %v, whole %v", f, records, names[i], a, b)
+				}
+			}
+			for _, p := range rawPaths {
+				if a, b := rawTexts(lazy, p), rawTexts(whole, p); !reflect.DeepEqual(a, b) {
+					t.Fatalf("%s record %d: raw %v: members %q, whole %q", f, records, p, a, b)
+				}
+			}
+			for _, k := range []string{"requestParameters", "responseElements", "userIdentity", "eventName", "absent"} {
+				if a, b := lazy.JSON(k), whole.JSON(k); a != b {
+					t.Fatalf("%s record %d: JSON(%s): members %q, whole %q", f, records, k, a, b)
+				}
+			}
+			keys := []string{"eventID", "eventName", "userAgent", "absent"}
+			a, b := make([]string, len(keys)), make([]string, len(keys))
+			lazy.StrViews(nil, keys, a)
+			whole.StrViews(nil, keys, b)
+			if !reflect.DeepEqual(a, b) {
+				t.Fatalf("%s record %d: StrViews: members %q, whole %q", f, records, a, b)
+			}
+			if lazy.Err() != nil {
+				t.Fatalf("%s record %d: %v", f, records, lazy.Err())
+			}
+		})
+	}
+	return records
+}
+
+// logFile is one log's name and decompressed bytes.
+type logFile struct {
+	name string
+	body []byte
+}
+
+// readLogs reads every log under roots.
+func readLogs(t *testing.T, roots []string) []logFile {
+	t.Helper()
+	var logs []logFile
 	for _, root := range roots {
 		files, err := gen.LogFiles(root)
 		if err != nil {
@@ -62,57 +106,40 @@ func equalMembers(t *testing.T, roots []string, paths *reader.IndexPaths, lazy, 
 			if err != nil {
 				t.Fatal(err)
 			}
-			d, err := reader.NewDecoder(bytes.NewReader(body), reader.DecodeOptions{Index: paths})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for {
-				raw, err := d.Next()
-				if errors.Is(err, io.EOF) || errors.Is(err, reader.ErrNotCloudTrail) {
-					break
-				}
-				if err != nil {
-					t.Fatalf("%s: %v", f, err)
-				}
-				records++
-				if err := lazy.ResetMembers(raw, d.Index()); err != nil {
-					t.Fatalf("%s: ResetMembers: %v", f, err)
-				}
-				if err := whole.Reset(raw); err != nil {
-					t.Fatalf("%s: Reset: %v", f, err)
-				}
-				for i, fl := range fields {
-					if a, b := lazy.Values(fl), whole.Values(fl); !reflect.DeepEqual(a, b) {
-						t.Fatalf("%s record %d: %s: members %v, whole %v", f, records, names[i], a, b)
-					}
-				}
-				for _, p := range rawPaths {
-					if a, b := rawTexts(lazy, p), rawTexts(whole, p); !reflect.DeepEqual(a, b) {
-						t.Fatalf("%s record %d: raw %v: members %q, whole %q", f, records, p, a, b)
-					}
-				}
-				for _, k := range []string{"requestParameters", "responseElements", "userIdentity", "eventName", "absent"} {
-					if a, b := lazy.JSON(k), whole.JSON(k); a != b {
-						t.Fatalf("%s record %d: JSON(%s): members %q, whole %q", f, records, k, a, b)
-					}
-				}
-				keys := []string{"eventID", "eventName", "userAgent", "absent"}
-				a, b := make([]string, len(keys)), make([]string, len(keys))
-				lazy.StrViews(nil, keys, a)
-				whole.StrViews(nil, keys, b)
-				if !reflect.DeepEqual(a, b) {
-					t.Fatalf("%s record %d: StrViews: members %q, whole %q", f, records, a, b)
-				}
-				if lazy.Err() != nil {
-					t.Fatalf("%s record %d: %v", f, records, lazy.Err())
-				}
-				if a, b := ecs.MalformedReason(lazy.Malformed()), ecs.MalformedReason(whole.Malformed()); a != b {
-					t.Fatalf("%s record %d: Malformed: members %q, whole %q", f, records, a, b)
-				}
-			}
+			logs = append(logs, logFile{name: f, body: body})
 		}
 	}
-	return records
+	return logs
+}
+
+// eachBoth splits log with the index selection paths and, for each record,
+// resets lazy from the splitter's index and whole by a whole parse, fails
+// unless both find it equally malformed, and calls fn.
+func eachBoth(t *testing.T, log logFile, paths *reader.IndexPaths, lazy, whole *ecs.Record, fn func()) {
+	t.Helper()
+	d, err := reader.NewDecoder(bytes.NewReader(log.body), reader.DecodeOptions{Index: paths})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		raw, err := d.Next()
+		if errors.Is(err, io.EOF) || errors.Is(err, reader.ErrNotCloudTrail) {
+			return
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", log.name, err)
+		}
+		if err := lazy.ResetMembers(raw, d.Index()); err != nil {
+			t.Fatalf("%s record %d: ResetMembers: %v", log.name, i, err)
+		}
+		if err := whole.Reset(raw); err != nil {
+			t.Fatalf("%s record %d: Reset: %v", log.name, i, err)
+		}
+		if a, b := ecs.MalformedReason(lazy.Malformed()), ecs.MalformedReason(whole.Malformed()); a != b {
+			t.Fatalf("%s record %d: Malformed: members %q, whole %q", log.name, i, a, b)
+		}
+		fn()
+	}
 }
 
 func rawTexts(r *ecs.Record, path []string) []string {
