@@ -17,8 +17,9 @@ import (
 type DecodeOptions struct {
 	MaxRecordBytes int   // longest record; DefaultMaxRecordBytes when 0
 	MaxObjectBytes int64 // most bytes one object may decompress to; DefaultMaxObjectBytes when 0
-	// Index selects the nested objects whose members the member index
-	// lists (Decoder.Index); nil: every object reached through objects.
+	// Index selects the objects of a record whose members the member
+	// index lists (Decoder.Index); nil: every object reached through
+	// objects.
 	Index *IndexPaths
 }
 

@@ -43,7 +43,7 @@ func FuzzDecoder(f *testing.F) {
 		// An index selection changes no record and no error: objects left
 		// out of the index are still checked.
 		sel := reader.NewIndexPaths()
-		sel.Add([]string{"userIdentity"}, false)
+		sel.Add([]string{"userIdentity"})
 		opts.Index = sel
 		recs2, soft2, err2 := decodeAll(t, bytes.NewReader(data), opts)
 		if !equal(recs, recs2) || fmt.Sprint(soft) != fmt.Sprint(soft2) || fmt.Sprint(err) != fmt.Sprint(err2) {
@@ -245,8 +245,8 @@ func BenchmarkSplitShared(b *testing.B) {
 // dataset.
 func BenchmarkSplitIndex(b *testing.B) {
 	seed := reader.NewIndexPaths()
-	seed.Add([]string{"userIdentity"}, true)
-	seed.Add([]string{"additionalEventData"}, true)
+	seed.Add([]string{"userIdentity"})
+	seed.Add([]string{"additionalEventData"})
 	sels := []struct {
 		name  string
 		paths *reader.IndexPaths

@@ -28,12 +28,11 @@ type IndexPaths struct {
 // only.
 func NewIndexPaths() *IndexPaths { return &IndexPaths{} }
 
-// Add makes the object at path indexed, with every object nested in it
-// through objects and its path's other objects (the index lists whole
-// objects of the record); deep is accepted for the callers' sake and
-// changes nothing. The empty path stands for the record: every object is
-// then indexed, as without an IndexPaths.
-func (p *IndexPaths) Add(path []string, deep bool) {
+// Add makes the object of the record that path starts in indexed, whole:
+// the object at path, the objects on the way to it and every other object
+// nested in that one. The empty path stands for the record: every object
+// is then indexed, as without an IndexPaths.
+func (p *IndexPaths) Add(path []string) {
 	if len(path) == 0 {
 		p.all = true
 		return

@@ -25,8 +25,8 @@ func TestIndexPaths(t *testing.T) {
 
 func testIndexPaths(t *testing.T) {
 	sel := reader.NewIndexPaths()
-	sel.Add([]string{"userIdentity", "sessionContext"}, false)
-	sel.Add([]string{"responseElements"}, true)
+	sel.Add([]string{"userIdentity", "sessionContext"})
+	sel.Add([]string{"responseElements"})
 	rec := `{"eventName":"x","userIdentity":{"type":"AssumedRole","sessionContext":{"sessionIssuer":{"arn":"a"},"attributes":{}}},` +
 		`"requestParameters":{"a":{"b":1},"c":[{"d":2}]},"responseElements":{"e":{"f":{"g":3}}},"tlsDetails":{}}`
 	keys := func(opts reader.DecodeOptions) (map[string]int32, int) {

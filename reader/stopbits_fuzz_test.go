@@ -87,7 +87,7 @@ func FuzzStopBitsAgree(f *testing.F) {
 		}
 		s := int(step)%97 + 1
 		sel := NewIndexPaths()
-		sel.Add([]string{"a"}, false)
+		sel.Add([]string{"a"})
 		for _, p := range []*IndexPaths{nil, sel} {
 			want := decodeAll(t, in, s, false, p)
 			got := decodeAll(t, in, s, true, p)

@@ -210,7 +210,7 @@ func TestIndexSelectionInvariance(t *testing.T) {
 	recs := mutantCorpus(t, mutantCount(t))
 	in := ndjson(recs)
 	identity := reader.NewIndexPaths()
-	identity.Add([]string{"userIdentity"}, true)
+	identity.Add([]string{"userIdentity"})
 	for name, set := range corpusSets(t) {
 		t.Run(name, func(t *testing.T) {
 			cfg := Config{Rules: set}

@@ -794,7 +794,7 @@ func indexEverything() *reader.IndexPaths {
 		return nil
 	}
 	p := reader.NewIndexPaths()
-	p.Add(nil, true)
+	p.Add(nil)
 	return p
 }
 

@@ -12,10 +12,10 @@ package ecs
 // objects, request_parameters as a string) needs none of its members
 // indexed.
 
-// Indexer is what the objects are added to (a *reader.IndexPaths): the
-// object at path, and with deep every object nested in it.
+// Indexer is what the objects are added to (a *reader.IndexPaths, which
+// indexes the whole object of the record a path starts in).
 type Indexer interface {
-	Add(path []string, deep bool)
+	Add(path []string)
 }
 
 // Objects read member by member by some fields.
@@ -65,13 +65,13 @@ var fieldObjects = map[string][][]string{
 // IndexFields adds to dst the objects the view reads member by member to
 // compute fields, and those every record's Malformed check reads.
 func IndexFields(dst Indexer, fields []Field) {
-	dst.Add(inIssuer, false)
+	dst.Add(inIssuer)
 	for _, f := range fields {
 		for _, p := range fieldObjects[f.Name] {
-			dst.Add(p, false)
+			dst.Add(p)
 		}
 		if obj, _, ok := flattenedPath(f.Name); ok && obj == objAdditional {
-			dst.Add(inAdditional, false) // who, for the UserName it skips
+			dst.Add(inAdditional) // who, for the UserName it skips
 		}
 	}
 }
@@ -82,6 +82,6 @@ func IndexFields(dst Indexer, fields []Field) {
 // nothing: the record is parsed whole.
 func IndexRaw(dst Indexer, path []string) {
 	if len(path) > 1 {
-		dst.Add(path[:len(path)-1], false)
+		dst.Add(path[:len(path)-1])
 	}
 }

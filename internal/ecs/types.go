@@ -343,9 +343,6 @@ func (r *Record) suspicious(e, child int) bool {
 	}
 	for j := child; j < end; j++ {
 		c := int(idx[j*ixWidth+ixColon])
-		if idx[j*ixWidth+ixChild] == ixSkipped && r.holdsIssuer(j) {
-			return true // left out of the index: checkMembers parses it
-		}
 		if c < 0 || c+1 >= len(raw) {
 			return true
 		}
@@ -366,18 +363,6 @@ func (r *Record) suspicious(e, child int) bool {
 		}
 	}
 	return false
-}
-
-// holdsIssuer reports whether member j, within userIdentity, may lead to
-// the session issuer's fields: its key is sessionContext or sessionIssuer,
-// or holds escapes.
-func (r *Record) holdsIssuer(j int) bool {
-	k, c := int(r.idx[j*ixWidth+ixKey]), int(r.idx[j*ixWidth+ixColon])
-	if k&ixEscaped != 0 || k < 0 || k+1 >= c || c >= len(r.raw) || r.raw[c-1] != '"' {
-		return true
-	}
-	key := r.raw[k+1 : c-1]
-	return string(key) == "sessionContext" || string(key) == "sessionIssuer"
 }
 
 // arrayHoldsObject reports whether member e's value, an array, holds an

@@ -58,10 +58,10 @@ type indexChoice struct {
 // not indexed).
 func indexChoices() []indexChoice {
 	identity := reader.NewIndexPaths()
-	identity.Add([]string{"userIdentity"}, true)
+	identity.Add([]string{"userIdentity"})
 	issuer := reader.NewIndexPaths()
-	issuer.Add([]string{"userIdentity", "sessionContext", "sessionIssuer"}, false)
-	issuer.Add([]string{"requestParameters"}, false)
+	issuer.Add([]string{"userIdentity", "sessionContext", "sessionIssuer"})
+	issuer.Add([]string{"requestParameters"})
 	return []indexChoice{
 		{"all", nil},
 		{"record only", reader.NewIndexPaths()},
