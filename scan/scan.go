@@ -689,11 +689,11 @@ func (w *worker) process(f fetched) result {
 }
 
 // IndexPaths returns the objects of a record the splitter indexes for a
-// scan with rules and tuning (Run's, unless Config.Decode.Index is set): those their queries read member by member,
-// and those a finding's columns read (the record's own members and
-// userIdentity, always indexed). Any other object is read from the
-// record's bytes when a field reads it, so the selection changes the cost
-// of a scan, never its findings.
+// scan with rules and tuning (Run's, unless Config.Decode.Index is set):
+// those their queries read member by member, and those a finding's columns
+// read (the record's own members and userIdentity, always indexed). Any
+// other object is read from the record's bytes when a field reads it, so
+// the selection changes the cost of a scan, never its findings.
 func IndexPaths(rules *rule.Set, tuning *rule.Tuning) *reader.IndexPaths {
 	p := reader.NewIndexPaths()
 	rules.Index(p)

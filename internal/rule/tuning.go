@@ -5,12 +5,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/trailsweep/trailsweep/internal/ecs"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/trailsweep/trailsweep/internal/ecs"
 	"github.com/trailsweep/trailsweep/internal/kql"
 	"github.com/trailsweep/trailsweep/internal/query"
 )
